@@ -1,0 +1,37 @@
+import { z } from "zod";
+
+export const cacheStatusSchema = z.enum(["HIT", "MISS", "BYPASS"]);
+export type CacheStatus = z.infer<typeof cacheStatusSchema>;
+
+/**
+ * One request, as it goes to Kafka (topic `tiergate.request-events`, key = tenant) and lands in
+ * ClickHouse `events`. `ts` is epoch milliseconds. Empty string means "none" for optional text fields,
+ * so that the ClickHouse columns need no Nullable.
+ */
+export const requestEventSchema = z.object({
+  event_id: z.uuid(),
+  ts: z.number().int().nonnegative(),
+  request_id: z.string().min(1),
+  tenant: z.string().min(1),
+  user_id: z.string(),
+  route: z.string(),
+  tier: z.string(),
+  model: z.string(),
+  model_version: z.string(),
+  provider: z.string(),
+  status: z.number().int(),
+  cache: cacheStatusSchema,
+  fallback_reason: z.string(),
+  queue_ms: z.number().nonnegative(),
+  ttft_ms: z.number().nonnegative(),
+  latency_ms: z.number().nonnegative(),
+  prompt_tokens: z.number().int().nonnegative(),
+  completion_tokens: z.number().int().nonnegative(),
+});
+export type RequestEvent = z.infer<typeof requestEventSchema>;
+
+export const topics = {
+  requestEvents: "tiergate.request-events",
+  feedback: "tiergate.feedback",
+  documentChanges: "tiergate.document-changes",
+} as const;
