@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Configuration of a Bun worker in the regional pool, validated once at boot. */
+export const workerEnvSchema = z.object({
+  POOL_HOST: z.string().default("127.0.0.1"),
+  POOL_PORT: int(8080),
+  POOL_PROCESSES: int(2),
+  POOL_REGION: z.string().default("local"),
+  /** Shared secret the edge signs pool calls with (HMAC-SHA256). */
+  POOL_SIGNING_SECRET: z.string().min(32),
+  /** Postgres URL; reached through @neondatabase/serverless. */
+  DATABASE_URL: z.url(),
+  /** Local development only: host:port/path of a WebSocket-to-TCP proxy in front of Postgres. */
+  NEON_WS_PROXY: z.string().optional(),
+  CLICKHOUSE_URL: z.url(),
+  CLICKHOUSE_USER: z.string().default("default"),
+  CLICKHOUSE_PASSWORD: z.string().default(""),
+  CLICKHOUSE_DATABASE: z.string().default("tiergate"),
+  /** Comma-separated host:port list. */
+  KAFKA_BROKERS: z.string().transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean)),
+  KAFKA_CLIENT_ID: z.string().default("tiergate-pool"),
+  /** Where events go while Kafka is unreachable. */
+  SPOOL_DIR: z.string().default(".stack/spool"),
+  MAX_IN_FLIGHT: int(256),
+  SHUTDOWN_GRACE_MS: int(10_000),
+});
+
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+
+/** Parses the environment; on failure prints every problem and exits, so a bad config stops the worker at boot. */
+export function loadWorkerEnv(source: Record<string, string | undefined> = process.env): WorkerEnv {
+  const parsed = workerEnvSchema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+  console.error(`tiergate worker: bad configuration\n${problems}`);
+  process.exit(78);
+}
