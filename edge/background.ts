@@ -1,0 +1,14 @@
+import type { Context } from "hono";
+
+/**
+ * Runs work after the response: `waitUntil` on Workers; elsewhere (Deno) the promise simply runs on.
+ * Failures are logged, never thrown: background work must not change an answer already sent.
+ */
+export function inBackground(c: Context, label: string, work: Promise<unknown>): void {
+  const guarded = work.catch((error: unknown) => console.warn(`background ${label} failed:`, error));
+  try {
+    c.executionCtx.waitUntil(guarded);
+  } catch {
+    // No ExecutionContext outside Workers.
+  }
+}

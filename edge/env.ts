@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** `name=url` pairs, comma-separated: the regional pools the edge may forward to. */
+const regions = z
+  .string()
+  .min(1)
+  .transform((raw, ctx) => {
+    const out: { name: string; url: string }[] = [];
+    for (const entry of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+      const [name, url] = entry.includes("=") ? entry.split("=", 2) : ["default", entry];
+      if (!name || !url || !URL.canParse(url)) {
+        ctx.addIssue({ code: "custom", message: `bad region entry "${entry}" (want name=url)` });
+        return z.NEVER;
+      }
+      out.push({ name, url: url.replace(/\/$/, "") });
+    }
+    return out;
+  });
+
+/** The edge's configuration, validated once per isolate. A bad one makes every request a 500 BAD_ENVIRONMENT. */
+export const edgeEnvSchema = z.object({
+  UPSTASH_REDIS_REST_URL: z.url(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
+  POOL_REGIONS: regions,
+  POOL_SIGNING_SECRET: z.string().min(32),
+  POOL_TIMEOUT_MS: int(30_000),
+  MAX_BODY_BYTES: int(2 * 1024 * 1024),
+  MAX_CONTENT_CHARS: int(100_000),
+  MAX_MESSAGES: int(256),
+  MAX_TOKENS: int(4_096),
+  CACHE_TTL_SECONDS: int(3_600),
+  KEY_CACHE_TTL_SECONDS: int(30),
+});
+
+export type EdgeEnv = z.infer<typeof edgeEnvSchema>;
+
+/** What the runtime hands us: Workers bindings, or Deno's environment. Only strings matter here. */
+export type EdgeBindings = Record<string, unknown>;
+
+export function parseEdgeEnv(bindings: EdgeBindings): { ok: true; env: EdgeEnv } | { ok: false; problems: string[] } {
+  const parsed = edgeEnvSchema.safeParse(bindings);
+  if (parsed.success) return { ok: true, env: parsed.data };
+  return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };
+}

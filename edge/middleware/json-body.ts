@@ -1,0 +1,32 @@
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import { GatewayError } from "../../shared/errors.ts";
+import type { HonoEnv } from "../types.ts";
+
+/** Rejects a body over MAX_BODY_BYTES before it is read into memory or parsed. */
+export const limitBody = createMiddleware<HonoEnv>((c, next) =>
+  bodyLimit({
+    maxSize: c.var.services.config.MAX_BODY_BYTES,
+    onError: () => {
+      throw new GatewayError(
+        "PAYLOAD_TOO_LARGE",
+        `Request body exceeds ${c.var.services.config.MAX_BODY_BYTES} bytes.`,
+      );
+    },
+  })(c, next),
+);
+
+/** Reads a JSON body: 415 for another content type, 400 for bad JSON. */
+export async function readJson(c: Context<HonoEnv>): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type)) {
+    throw new GatewayError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json.");
+  }
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new GatewayError("INVALID_JSON", "The request body is not valid JSON.");
+  }
+}

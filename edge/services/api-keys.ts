@@ -1,0 +1,76 @@
+import type { Redis } from "@upstash/redis/cloudflare";
+import { GatewayError } from "../../shared/errors.ts";
+import { type VerifiedKey, keyVerifyResponseSchema, verifiedKeySchema } from "../../shared/schemas/keys.ts";
+import { sha256Hex } from "../../shared/signing.ts";
+import type { PoolClient } from "./pool-client.ts";
+
+export type { VerifiedKey };
+
+interface Cached {
+  key: VerifiedKey | null;
+  expires: number;
+}
+
+const maxLocalEntries = 10_000;
+
+/**
+ * Verifies bearer keys. Keys are stored only as sha256 in Postgres (behind the pool); the edge caches a
+ * lookup in isolate memory and in Redis for `ttlSeconds`, so a revoked key stops working within that TTL.
+ */
+export class ApiKeyVerifier {
+  private readonly local = new Map<string, Cached>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly pool: PoolClient,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async verify(authorization: string | undefined, requestId: string): Promise<VerifiedKey> {
+    const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token) {
+      throw new GatewayError("UNAUTHORIZED", "Missing API key: send it as 'Authorization: Bearer <key>'.");
+    }
+    const hash = await sha256Hex(token);
+    const key = await this.lookup(hash, requestId);
+    if (!key) throw new GatewayError("INVALID_API_KEY", "Incorrect API key provided.");
+    if (key.status !== "active") throw new GatewayError("KEY_REVOKED", "This API key has been revoked.");
+    return key;
+  }
+
+  private async lookup(hash: string, requestId: string): Promise<VerifiedKey | null> {
+    const now = Date.now();
+    const hit = this.local.get(hash);
+    if (hit && hit.expires > now) return hit.key;
+
+    const redisKey = `tg:key:${hash}`;
+    const fromRedis = await this.redis.get<string>(redisKey).catch(() => null);
+    if (typeof fromRedis === "string") {
+      const key = fromRedis === "null" ? null : verifiedKeySchema.parse(JSON.parse(fromRedis));
+      this.remember(hash, key, now);
+      return key;
+    }
+
+    const response = await this.pool.call({
+      method: "POST",
+      path: "/internal/v1/keys/verify",
+      body: JSON.stringify({ key_hash: hash }),
+      requestId,
+      deadline: now + 5_000,
+    });
+    if (!response.ok) {
+      throw new GatewayError("UPSTREAM_UNAVAILABLE", "API key verification is unavailable; try again.", {
+        headers: { "retry-after": "1" },
+      });
+    }
+    const { key } = keyVerifyResponseSchema.parse(await response.json());
+    this.remember(hash, key, now);
+    await this.redis.set(redisKey, JSON.stringify(key), { ex: this.ttlSeconds }).catch(() => undefined);
+    return key;
+  }
+
+  private remember(hash: string, key: VerifiedKey | null, now: number): void {
+    if (this.local.size >= maxLocalEntries) this.local.clear();
+    this.local.set(hash, { key, expires: now + this.ttlSeconds * 1000 });
+  }
+}

@@ -1,0 +1,60 @@
+import { Redis } from "@upstash/redis/cloudflare";
+import { chatCompletionRequestSchema } from "../../shared/schemas/chat.ts";
+import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
+import { ApiKeyVerifier } from "./api-keys.ts";
+import { PoolClient } from "./pool-client.ts";
+import { ResponseCache } from "./response-cache.ts";
+
+/** The clients one isolate shares across requests. Handlers get them from `c.var.services`. */
+export interface EdgeServices {
+  config: EdgeEnv;
+  redis: Redis;
+  cache: ResponseCache;
+  pool: PoolClient;
+  keys: ApiKeyVerifier;
+  chatSchema: ReturnType<typeof chatCompletionRequestSchema>;
+}
+
+export type ServicesResult = { ok: true; services: EdgeServices } | { ok: false; problems: string[] };
+
+const redisTimeoutMs = 1_000;
+const built = new WeakMap<object, ServicesResult>();
+
+/** Builds the services once per bindings object (i.e. once per isolate), validating the config. */
+export function servicesFor(bindings: EdgeBindings): ServicesResult {
+  const cached = built.get(bindings);
+  if (cached) return cached;
+  const result = buildServices(bindings);
+  built.set(bindings, result);
+  return result;
+}
+
+function buildServices(bindings: EdgeBindings): ServicesResult {
+  const parsed = parseEdgeEnv(bindings);
+  if (!parsed.ok) return parsed;
+  const config = parsed.env;
+  const redis = new Redis({
+    url: config.UPSTASH_REDIS_REST_URL,
+    token: config.UPSTASH_REDIS_REST_TOKEN,
+    automaticDeserialization: false,
+    enableTelemetry: false,
+    retry: false,
+    signal: () => AbortSignal.timeout(redisTimeoutMs),
+  });
+  const pool = new PoolClient(config.POOL_REGIONS, config.POOL_SIGNING_SECRET);
+  return {
+    ok: true,
+    services: {
+      config,
+      redis,
+      cache: new ResponseCache(redis, config.CACHE_TTL_SECONDS),
+      pool,
+      keys: new ApiKeyVerifier(redis, pool, config.KEY_CACHE_TTL_SECONDS),
+      chatSchema: chatCompletionRequestSchema({
+        maxContentChars: config.MAX_CONTENT_CHARS,
+        maxMessages: config.MAX_MESSAGES,
+        maxTokens: config.MAX_TOKENS,
+      }),
+    },
+  };
+}

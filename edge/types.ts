@@ -1,0 +1,13 @@
+import type { EdgeBindings } from "./env.ts";
+import type { EdgeServices } from "./services/edge-services.ts";
+import type { VerifiedKey } from "./services/api-keys.ts";
+
+/** Hono's environment for the edge app. */
+export type HonoEnv = {
+  Bindings: EdgeBindings;
+  Variables: {
+    requestId: string;
+    services: EdgeServices;
+    apiKey: VerifiedKey;
+  };
+};

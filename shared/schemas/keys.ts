@@ -1,0 +1,15 @@
+import { z } from "zod";
+
+/** What the pool tells the edge about an API key (looked up by its sha256). */
+export const verifiedKeySchema = z.object({
+  keyId: z.string(),
+  tenantId: z.string(),
+  status: z.enum(["active", "revoked"]),
+  allowedModels: z.array(z.string()).nullable(),
+  rateLimitPerMinute: z.number().int().positive().nullable(),
+  cacheTtlSeconds: z.number().int().positive().nullable(),
+});
+export type VerifiedKey = z.infer<typeof verifiedKeySchema>;
+
+export const keyVerifyRequestSchema = z.strictObject({ key_hash: z.string().regex(/^[0-9a-f]{64}$/) });
+export const keyVerifyResponseSchema = z.object({ key: verifiedKeySchema.nullable() });

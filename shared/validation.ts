@@ -1,0 +1,29 @@
+import type { z } from "zod";
+import { GatewayError } from "./errors.ts";
+
+/** `messages[0].content` style path, as OpenAI reports `param`. */
+export function paramPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+/** Parses with zod; the first issue becomes a 400 GatewayError whose `param` names the offending field. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (!issue) throw new GatewayError("BAD_REQUEST", "invalid request");
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    const param = paramPath([...issue.path, key]);
+    throw new GatewayError("BAD_REQUEST", `Unrecognized request argument supplied: ${param}`, { param });
+  }
+  const param = paramPath(issue.path);
+  throw new GatewayError("BAD_REQUEST", param ? `${param}: ${issue.message}` : issue.message, {
+    param: param || null,
+  });
+}
