@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { GatewayError } from "../shared/errors.ts";
-import { onEdgeError } from "./errors.ts";
+import { createErrorHandler } from "../shared/on-error.ts";
 import { initServices } from "./middleware/init.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
@@ -30,6 +30,6 @@ export function createEdgeApp(): Hono<HonoEnv> {
   app.notFound((c) => {
     throw new GatewayError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });
-  app.onError(onEdgeError);
+  app.onError(createErrorHandler<HonoEnv>("edge"));
   return app;
 }

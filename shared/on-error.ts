@@ -1,0 +1,36 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { isRetryable } from "./dependency-error.ts";
+import { type ErrorCode, GatewayError, errorBody } from "./errors.ts";
+import { headers } from "./headers.ts";
+
+/** Maps anything thrown to the one error class. Unknown errors become a 500 that hides their details. */
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (error instanceof HTTPException) {
+    const code: ErrorCode = error.status === 413 ? "PAYLOAD_TOO_LARGE" : error.status < 500 ? "BAD_REQUEST" : "INTERNAL";
+    return new GatewayError(code, error.message || "bad request");
+  }
+  if (isRetryable(error)) {
+    return new GatewayError("UPSTREAM_UNAVAILABLE", "A dependency is unavailable; try again shortly.", {
+      headers: { "retry-after": "1" },
+      cause: error,
+    });
+  }
+  return new GatewayError("INTERNAL", "Internal error.", { cause: error });
+}
+
+/** The one `onError` of an app: every failure leaves in OpenAI's error shape with the request id. */
+export function createErrorHandler<E extends { Variables: { requestId: string } }>(service: string) {
+  return (error: unknown, c: Context<E>): Response => {
+    const gatewayError = toGatewayError(error);
+    const requestId: string = c.var.requestId ?? "unknown";
+    if (gatewayError.status >= 500) {
+      console.error(`${service} [${requestId}] ${gatewayError.code}`, gatewayError.cause ?? gatewayError.message);
+    }
+    return c.json(errorBody(gatewayError, requestId), gatewayError.status, {
+      ...gatewayError.options.headers,
+      [headers.requestId]: requestId,
+    });
+  };
+}
