@@ -1,0 +1,32 @@
+import { createPoolApp } from "./app.ts";
+import { loadWorkerEnv } from "./env.ts";
+import { buildPoolServices } from "./services.ts";
+
+/** One pool worker process. Several share the port through SO_REUSEPORT; `main.ts` supervises them. */
+const config = loadWorkerEnv();
+const services = buildPoolServices(config);
+const app = createPoolApp(services);
+
+const server = Bun.serve({
+  hostname: config.POOL_HOST,
+  port: config.POOL_PORT,
+  reusePort: true,
+  idleTimeout: 60,
+  fetch: app.fetch,
+});
+console.log(`tiergate pool worker ${process.pid} on http://${config.POOL_HOST}:${server.port}`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`worker ${process.pid}: ${signal}, draining ${services.inFlight.count} in flight`);
+  services.inFlight.draining = true;
+  const grace = new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_MS));
+  await Promise.race([Promise.all([server.stop(false), services.inFlight.idle()]), grace]);
+  await services.close();
+  console.log(`worker ${process.pid}: stopped cleanly`);
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

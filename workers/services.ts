@@ -1,0 +1,72 @@
+import { sql } from "drizzle-orm";
+import type { RequestEvent } from "../shared/events.ts";
+import { chatCompletionRequestSchema } from "../shared/schemas/chat.ts";
+import { type ClickHouse, createClickHouse } from "./clickhouse/client.ts";
+import { createDatabase, type DatabaseHandle, withPostgres } from "./db/client.ts";
+import { requests } from "./db/schema.ts";
+import type { WorkerEnv } from "./env.ts";
+import { createEventProducer, type EventProducer } from "./events/producer.ts";
+import { KeyStore } from "./key-store.ts";
+import { InFlight } from "./middleware/backpressure.ts";
+
+/** The clients one worker process shares across requests, built once at boot. */
+export interface PoolServices {
+  config: WorkerEnv;
+  database: DatabaseHandle;
+  clickhouse: ClickHouse;
+  events: EventProducer;
+  keys: KeyStore;
+  inFlight: InFlight;
+  chatSchema: ReturnType<typeof chatCompletionRequestSchema>;
+  pingPostgres(): Promise<boolean>;
+  /** Writes the request row to Postgres in the background; a failure is logged, never surfaced. */
+  recordRequest(event: RequestEvent, keyId: string | null): void;
+  close(): Promise<void>;
+}
+
+export function buildPoolServices(config: WorkerEnv): PoolServices {
+  const database = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
+  const clickhouse = createClickHouse({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: config.CLICKHOUSE_DATABASE,
+  });
+  const events = createEventProducer({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID,
+    spoolDir: config.SPOOL_DIR,
+  });
+  return {
+    config,
+    database,
+    clickhouse,
+    events,
+    keys: new KeyStore(database.db),
+    inFlight: new InFlight(),
+    chatSchema: chatCompletionRequestSchema(),
+    pingPostgres: () =>
+      withPostgres(() => database.db.execute(sql`select 1`)).then(
+        () => true,
+        () => false,
+      ),
+    recordRequest(event, keyId) {
+      withPostgres(() =>
+        database.db.insert(requests).values({
+          requestId: event.request_id,
+          tenantId: event.tenant,
+          keyId,
+          model: event.model,
+          tier: event.tier,
+          status: event.status,
+          cache: event.cache,
+          latencyMs: event.latency_ms,
+        }),
+      ).catch((error: unknown) => console.warn(`request row ${event.request_id} not written:`, error));
+    },
+    async close() {
+      await events.close();
+      await Promise.allSettled([database.close(), clickhouse.close()]);
+    },
+  };
+}
