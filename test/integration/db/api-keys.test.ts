@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DependencyError } from "../../../shared/dependency-error.ts";
+import {
+  createApiKey,
+  ensureTenant,
+  findActiveKeyByHash,
+  hashApiKey,
+  listApiKeys,
+  revokeApiKey,
+} from "../../../workers/db/api-keys.ts";
+import { createDatabase, type DatabaseHandle } from "../../../workers/db/client.ts";
+import { ensureLocalDatabase, localDbConfig, uniqueId } from "./local-db.ts";
+
+describe("API keys in Postgres", () => {
+  let handle: DatabaseHandle;
+
+  beforeAll(async () => {
+    await ensureLocalDatabase();
+    handle = createDatabase(localDbConfig);
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  it("creates a key, finds it by hash, revokes it, and then no longer finds it", async () => {
+    const tenant = await ensureTenant(handle.db, { id: uniqueId("tenant"), name: "Acme" });
+    const { key, record } = await createApiKey(handle.db, {
+      tenantId: tenant.id,
+      name: "ci",
+      rateLimitPerMinute: 120,
+      allowedModels: ["small", "large"],
+    });
+
+    expect(key).toMatch(/^tg_[0-9A-Za-z]{32}$/);
+    expect(record.keyHash).toBe(await hashApiKey(key));
+    expect(record.keyHash).not.toContain(key.slice(3));
+    expect(key.startsWith(record.prefix)).toBe(true);
+
+    const found = await findActiveKeyByHash(handle.db, await hashApiKey(key));
+    expect(found).toMatchObject({
+      id: record.id,
+      tenantId: tenant.id,
+      status: "active",
+      rateLimitPerMinute: 120,
+      allowedModels: ["small", "large"],
+      cacheTtlSeconds: null,
+    });
+
+    expect(await revokeApiKey(handle.db, record.id)).toBe(true);
+    expect(await revokeApiKey(handle.db, record.id)).toBe(false);
+    expect(await findActiveKeyByHash(handle.db, record.keyHash)).toBeUndefined();
+
+    const listed = await listApiKeys(handle.db, tenant.id);
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ id: record.id, status: "revoked" });
+    expect(listed[0]?.revokedAt).toBeInstanceOf(Date);
+    expect(listed[0]).not.toHaveProperty("keyHash");
+  });
+
+  it("does not find an unknown key and defaults allowed models to all (null)", async () => {
+    const tenant = await ensureTenant(handle.db, { id: uniqueId("tenant"), name: "Beta" });
+    expect(await ensureTenant(handle.db, { id: tenant.id, name: "renamed" })).toMatchObject({ name: "Beta" });
+    const { record } = await createApiKey(handle.db, { tenantId: tenant.id, name: "default" });
+    expect(record).toMatchObject({ allowedModels: null, rateLimitPerMinute: 60, status: "active" });
+    expect(await findActiveKeyByHash(handle.db, await hashApiKey("tg_not-a-real-key"))).toBeUndefined();
+  });
+
+  it("reports a key for an unknown tenant as a non-retryable DependencyError (SQL error)", async () => {
+    const error = await createApiKey(handle.db, { tenantId: uniqueId("missing"), name: "x" }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DependencyError);
+    expect(error).toMatchObject({ dependency: "postgres", retryable: false });
+    expect((error as Error).message).toContain("23503");
+  });
+});
