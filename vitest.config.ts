@@ -1,4 +1,12 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** An API key of tenant `edge-tests`, created by the edge project's global setup. */
+    edgeApiKey: string;
+  }
+}
 
 export default defineConfig({
   test: {
@@ -8,6 +16,22 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
+        },
+      },
+      {
+        // The edge app itself runs inside workerd (Miniflare), talking to the real local stack and pool.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { TEST_API_KEY: inject("edgeApiKey") } },
+          })),
+        ],
+        test: {
+          name: "edge",
+          include: ["test/edge/**/*.test.ts"],
+          globalSetup: ["test/edge/global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
         },
       },
       {

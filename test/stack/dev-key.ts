@@ -1,0 +1,42 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createApiKey, ensureTenant, findActiveKeyByHash, hashApiKey } from "../../workers/db/api-keys.ts";
+import { createDatabase } from "../../workers/db/client.ts";
+import { localPoolEnv } from "./local-env.ts";
+import { stackDir } from "./paths.ts";
+
+export const devKeyFile = join(stackDir, "dev-api-key");
+
+/** Returns the development API key, creating tenant `dev` and a key on first use (kept in .stack/dev-api-key). */
+export async function ensureDevApiKey(): Promise<string> {
+  const env = localPoolEnv();
+  const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
+  try {
+    if (existsSync(devKeyFile)) {
+      const existing = readFileSync(devKeyFile, "utf8").trim();
+      if (await findActiveKeyByHash(database.db, await hashApiKey(existing))) return existing;
+    }
+    await ensureTenant(database.db, { id: "dev", name: "Local development" });
+    const { key } = await createApiKey(database.db, { tenantId: "dev", name: "dev key (npm start)" });
+    writeFileSync(devKeyFile, `${key}\n`, { mode: 0o600 });
+    return key;
+  } finally {
+    await database.close();
+  }
+}
+
+/** A fresh key for a test tenant; tests use one tenant each so they never share cache entries. */
+export async function createTestApiKey(
+  tenantId: string,
+  options: { allowedModels?: string[] | null; cacheTtlSeconds?: number | null } = {},
+): Promise<{ key: string; keyId: string }> {
+  const env = localPoolEnv();
+  const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
+  try {
+    await ensureTenant(database.db, { id: tenantId, name: `test ${tenantId}` });
+    const { key, record } = await createApiKey(database.db, { tenantId, name: "test", ...options });
+    return { key, keyId: record.id };
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,32 @@
+import { join } from "node:path";
+import { stackDir } from "./paths.ts";
+import { host, localSecrets, ports } from "./ports.ts";
+
+/** Postgres URL of the local stack (reached through the Neon WebSocket proxy). */
+export const localDatabaseUrl = `postgresql://${localSecrets.postgresUser}:${localSecrets.postgresPassword}@${host}:${ports.postgres}/${localSecrets.postgresDb}`;
+
+/** Environment of a pool worker on the local stack. */
+export function localPoolEnv() {
+  return {
+    POOL_HOST: host,
+    POOL_PORT: String(ports.pool),
+    POOL_REGION: "local",
+    POOL_SIGNING_SECRET: localSecrets.poolSigningSecret,
+    DATABASE_URL: localDatabaseUrl,
+    NEON_WS_PROXY: `${host}:${ports.neonProxy}/v1`,
+    CLICKHOUSE_URL: `http://${host}:${ports.clickhouse}`,
+    CLICKHOUSE_DATABASE: "tiergate",
+    KAFKA_BROKERS: `${host}:${ports.kafka}`,
+    SPOOL_DIR: join(stackDir, "spool"),
+  };
+}
+
+/** Bindings of the edge on the local stack (wrangler.toml carries the same values for `wrangler dev`). */
+export function localEdgeEnv() {
+  return {
+    UPSTASH_REDIS_REST_URL: `http://${host}:${ports.upstashBridge}`,
+    UPSTASH_REDIS_REST_TOKEN: localSecrets.upstashToken,
+    POOL_REGIONS: `local=http://${host}:${ports.pool}`,
+    POOL_SIGNING_SECRET: localSecrets.poolSigningSecret,
+  };
+}
