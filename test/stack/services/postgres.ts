@@ -106,6 +106,8 @@ async function initCluster(): Promise<void> {
     "--no-locale",
     "--auth-local=peer",
     "--auth-host=scram-sha-256",
+    // Local, disposable data: skipping the fsyncs makes initdb seconds faster on a busy disk.
+    "--no-sync",
   ]);
   writeFileSync(join(dir, initializedMarker), new Date().toISOString());
   const { uid, gid } = osUserIds();
@@ -201,7 +203,10 @@ export const postgresService: StackService = {
     await stopDaemon("postgres");
   },
 
-  healthy: selectOne,
+  /** Our postmaster is running (not some other server on the port) and answers `SELECT 1` over TCP. */
+  async healthy() {
+    return runningPostmasterPid() !== undefined && (await selectOne());
+  },
 
   async reset() {
     rmSync(pgData(), { recursive: true, force: true });
