@@ -1,5 +1,6 @@
 import { DependencyError } from "../../../shared/dependency-error.ts";
 import { RespReplyError, type RespValue } from "./resp.ts";
+import { type PreparedCommand, ScriptCompat } from "./script-compat.ts";
 
 /** Runs commands on Redis as one pipelined batch; one reply per command. */
 export type CommandRunner = (commands: string[][]) => Promise<RespValue[]>;
@@ -109,18 +110,29 @@ function authorized(request: Request, url: URL, token: string): boolean {
   return url.searchParams.get("_token") === token;
 }
 
-async function single(run: CommandRunner, command: string[], base64: boolean): Promise<Response> {
-  const [reply = null] = await run([command]);
+/** Runs commands after Upstash→Redis rewrites, and maps each reply back. */
+type PreparedRunner = (prepared: PreparedCommand[], wrapInTransaction: boolean) => Promise<RespValue[]>;
+
+async function single(run: PreparedRunner, command: PreparedCommand, base64: boolean): Promise<Response> {
+  const [reply = null] = await run([command], false);
   return reply instanceof RespReplyError ? json({ error: reply.message }, 400) : json(toReply(reply, base64));
 }
 
-async function pipeline(run: CommandRunner, commands: string[][], base64: boolean): Promise<Response> {
-  const replies = await run(commands);
+async function pipeline(
+  run: PreparedRunner,
+  commands: PreparedCommand[],
+  base64: boolean,
+): Promise<Response> {
+  const replies = await run(commands, false);
   return json(replies.map((reply) => toReply(reply, base64)));
 }
 
-async function multiExec(run: CommandRunner, commands: string[][], base64: boolean): Promise<Response> {
-  const replies = await run([["MULTI"], ...commands, ["EXEC"]]);
+async function multiExec(
+  run: PreparedRunner,
+  commands: PreparedCommand[],
+  base64: boolean,
+): Promise<Response> {
+  const replies = await run(commands, true);
   const exec = replies.at(-1) ?? null;
   if (Array.isArray(exec)) return json(exec.map((reply) => toReply(reply, base64)));
   const queueError = replies.find((r): r is RespReplyError => r instanceof RespReplyError && r !== exec);
@@ -153,7 +165,20 @@ async function pathCommand(request: Request, url: URL): Promise<string[]> {
  * Redis being unreachable answers 503 in Upstash's `{"error": …}` shape.
  */
 export function createBridgeHandler(options: BridgeOptions): (request: Request) => Promise<Response> {
-  const { token, run } = options;
+  const { token } = options;
+  const scripts = new ScriptCompat();
+  const run: PreparedRunner = async (prepared, wrapInTransaction) => {
+    const commands = prepared.map((p) => p.command);
+    if (!wrapInTransaction) {
+      const replies = await options.run(commands);
+      return replies.map((reply, i) => prepared[i]?.fixReply(reply) ?? reply);
+    }
+    const replies = await options.run([["MULTI"], ...commands, ["EXEC"]]);
+    const exec = replies.at(-1);
+    if (Array.isArray(exec)) replies[replies.length - 1] = exec.map((r, i) => prepared[i]?.fixReply(r) ?? r);
+    return replies;
+  };
+  const prepare = (command: string[]) => scripts.prepare(command);
   return async (request) => {
     const url = new URL(request.url);
     if (!authorized(request, url, token)) return json({ error: "Unauthorized" }, 401);
@@ -162,13 +187,15 @@ export function createBridgeHandler(options: BridgeOptions): (request: Request) 
     const base64 = request.headers.get("upstash-encoding")?.toLowerCase() === "base64";
     try {
       if (url.pathname === "/" || url.pathname === "") {
-        return await single(run, toCommand(await readJson(request)), base64);
+        return await single(run, prepare(toCommand(await readJson(request))), base64);
       }
-      if (url.pathname === "/pipeline")
-        return await pipeline(run, toCommands(await readJson(request)), base64);
-      if (url.pathname === "/multi-exec")
-        return await multiExec(run, toCommands(await readJson(request)), base64);
-      return await single(run, await pathCommand(request, url), base64);
+      if (url.pathname === "/pipeline") {
+        return await pipeline(run, toCommands(await readJson(request)).map(prepare), base64);
+      }
+      if (url.pathname === "/multi-exec") {
+        return await multiExec(run, toCommands(await readJson(request)).map(prepare), base64);
+      }
+      return await single(run, prepare(await pathCommand(request, url)), base64);
     } catch (error: unknown) {
       if (error instanceof BadRequest) return json({ error: error.message }, 400);
       if (error instanceof DependencyError)

@@ -9,6 +9,7 @@ import {
   RespReplyError,
   type RespValue,
 } from "../../stack/upstash-bridge/resp.ts";
+import { stripUpstashScriptFlags } from "../../stack/upstash-bridge/script-compat.ts";
 
 const wire = (text: string) => Buffer.from(text, "utf8");
 
@@ -22,7 +23,7 @@ function encodeReply(value: RespValue): Buffer {
   return Buffer.concat([wire(`*${value.length}\r\n`), ...value.map(encodeReply)]);
 }
 
-const replyArbitrary: fc.Arbitrary<RespValue> = fc.letrec((tie) => ({
+const replyArbitrary = fc.letrec<{ value: RespValue }>((tie) => ({
   value: fc.oneof(
     { depthSize: "small" },
     fc.constant(null),
@@ -46,14 +47,18 @@ describe("encodeCommand", () => {
   });
 
   it("concatenates several commands for one pipelined write", () => {
-    expect(encodeCommands([["PING"], ["GET", "a"]]).toString()).toBe("*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+    expect(encodeCommands([["PING"], ["GET", "a"]]).toString()).toBe(
+      "*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n",
+    );
   });
 });
 
 describe("RespDecoder", () => {
   it("decodes every reply type", () => {
     const decoder = new RespDecoder();
-    const replies = decoder.push(wire("+OK\r\n-ERR bad\r\n:42\r\n$3\r\nabc\r\n$-1\r\n*2\r\n:1\r\n*-1\r\n$0\r\n\r\n"));
+    const replies = decoder.push(
+      wire("+OK\r\n-ERR bad\r\n:42\r\n$3\r\nabc\r\n$-1\r\n*2\r\n:1\r\n*-1\r\n$0\r\n\r\n"),
+    );
     expect(replies).toEqual([
       "OK",
       new RespReplyError("ERR bad"),
@@ -115,5 +120,20 @@ describe("toJson (Upstash result encoding)", () => {
 
   it("base64 keeps bytes that are not UTF-8", () => {
     expect(toJson(Buffer.from([0xff, 0x00]), true)).toBe("/wA=");
+  });
+});
+
+describe("stripUpstashScriptFlags", () => {
+  it("drops flags vanilla Redis does not know and keeps the rest", () => {
+    expect(stripUpstashScriptFlags("#!lua flags=allow-key-locking\nreturn 1")).toBe("#!lua\nreturn 1");
+    expect(stripUpstashScriptFlags("#!lua flags=no-writes,allow-key-locking\nreturn 1")).toBe(
+      "#!lua flags=no-writes\nreturn 1",
+    );
+  });
+
+  it("leaves scripts without Upstash-only flags untouched", () => {
+    for (const script of ["return 1", "#!lua flags=no-writes\nreturn 1", "#!lua\nreturn 1"]) {
+      expect(stripUpstashScriptFlags(script)).toBe(script);
+    }
   });
 });
