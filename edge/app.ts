@@ -21,7 +21,8 @@ export function createEdgeApp(): Hono<HonoEnv> {
   );
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
-    if (incoming && !requestIdPattern.test(incoming)) c.set("requestId", `req_${crypto.randomUUID().replaceAll("-", "")}`);
+    if (incoming && !requestIdPattern.test(incoming))
+      c.set("requestId", `req_${crypto.randomUUID().replaceAll("-", "")}`);
     await next();
   });
   registerHealthRoutes(app);

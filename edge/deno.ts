@@ -3,7 +3,11 @@ import { createEdgeApp } from "./app.ts";
 declare const Deno: {
   env: { toObject(): Record<string, string> };
   serve(
-    options: { port: number; hostname: string; onListen?: (addr: { hostname: string; port: number }) => void },
+    options: {
+      port: number;
+      hostname: string;
+      onListen?: (addr: { hostname: string; port: number }) => void;
+    },
     handler: (request: Request) => Response | Promise<Response>,
   ): unknown;
 };

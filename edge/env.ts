@@ -8,7 +8,10 @@ const regions = z
   .min(1)
   .transform((raw, ctx) => {
     const out: { name: string; url: string }[] = [];
-    for (const entry of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+    for (const entry of raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const [name, url] = entry.includes("=") ? entry.split("=", 2) : ["default", entry];
       if (!name || !url || !URL.canParse(url)) {
         ctx.addIssue({ code: "custom", message: `bad region entry "${entry}" (want name=url)` });
@@ -39,7 +42,9 @@ export type EdgeEnv = z.infer<typeof edgeEnvSchema>;
 /** What the runtime hands us: Workers bindings, or Deno's environment. Only strings matter here. */
 export type EdgeBindings = Record<string, unknown>;
 
-export function parseEdgeEnv(bindings: EdgeBindings): { ok: true; env: EdgeEnv } | { ok: false; problems: string[] } {
+export function parseEdgeEnv(
+  bindings: EdgeBindings,
+): { ok: true; env: EdgeEnv } | { ok: false; problems: string[] } {
   const parsed = edgeEnvSchema.safeParse(bindings);
   if (parsed.success) return { ok: true, env: parsed.data };
   return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };

@@ -1,6 +1,6 @@
 import type { EdgeBindings } from "./env.ts";
-import type { EdgeServices } from "./services/edge-services.ts";
 import type { VerifiedKey } from "./services/api-keys.ts";
+import type { EdgeServices } from "./services/edge-services.ts";
 
 /** Hono's environment for the edge app. */
 export type HonoEnv = {

@@ -9,6 +9,8 @@ export default {
   fetch: app.fetch,
   scheduled(controller: ScheduledController, _env: EdgeBindings, ctx: ExecutionContext): void {
     // The drift job (a later issue) is fired from here; until then the trigger is only logged.
-    ctx.waitUntil(Promise.resolve(console.log(`cron ${controller.cron} fired at ${controller.scheduledTime}`)));
+    ctx.waitUntil(
+      Promise.resolve(console.log(`cron ${controller.cron} fired at ${controller.scheduledTime}`)),
+    );
   },
 };

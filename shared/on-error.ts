@@ -1,14 +1,15 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { isRetryable } from "./dependency-error.ts";
-import { type ErrorCode, GatewayError, errorBody } from "./errors.ts";
+import { type ErrorCode, errorBody, GatewayError } from "./errors.ts";
 import { headers } from "./headers.ts";
 
 /** Maps anything thrown to the one error class. Unknown errors become a 500 that hides their details. */
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   if (error instanceof HTTPException) {
-    const code: ErrorCode = error.status === 413 ? "PAYLOAD_TOO_LARGE" : error.status < 500 ? "BAD_REQUEST" : "INTERNAL";
+    const code: ErrorCode =
+      error.status === 413 ? "PAYLOAD_TOO_LARGE" : error.status < 500 ? "BAD_REQUEST" : "INTERNAL";
     return new GatewayError(code, error.message || "bad request");
   }
   if (isRetryable(error)) {
@@ -26,7 +27,10 @@ export function createErrorHandler<E extends { Variables: { requestId: string } 
     const gatewayError = toGatewayError(error);
     const requestId: string = c.var.requestId ?? "unknown";
     if (gatewayError.status >= 500) {
-      console.error(`${service} [${requestId}] ${gatewayError.code}`, gatewayError.cause ?? gatewayError.message);
+      console.error(
+        `${service} [${requestId}] ${gatewayError.code}`,
+        gatewayError.cause ?? gatewayError.message,
+      );
     }
     return c.json(errorBody(gatewayError, requestId), gatewayError.status, {
       ...gatewayError.options.headers,

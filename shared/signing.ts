@@ -37,7 +37,13 @@ export interface SignatureInput {
 }
 
 export async function sign(secret: string, input: SignatureInput): Promise<string> {
-  const message = [input.method.toUpperCase(), input.path, input.timestamp, input.nonce, input.bodySha256].join("\n");
+  const message = [
+    input.method.toUpperCase(),
+    input.path,
+    input.timestamp,
+    input.nonce,
+    input.bodySha256,
+  ].join("\n");
   return toHex(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message)));
 }
 

@@ -19,7 +19,12 @@ export const workerEnvSchema = z.object({
   CLICKHOUSE_PASSWORD: z.string().default(""),
   CLICKHOUSE_DATABASE: z.string().default("tiergate"),
   /** Comma-separated host:port list. */
-  KAFKA_BROKERS: z.string().transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean)),
+  KAFKA_BROKERS: z.string().transform((s) =>
+    s
+      .split(",")
+      .map((b) => b.trim())
+      .filter(Boolean),
+  ),
   KAFKA_CLIENT_ID: z.string().default("tiergate-pool"),
   /** Where events go while Kafka is unreachable. */
   SPOOL_DIR: z.string().default(".stack/spool"),

@@ -8,7 +8,9 @@ export class KeyStore {
   constructor(private readonly db: Database) {}
 
   async findByHash(keyHash: string): Promise<VerifiedKey | null> {
-    const rows = await withPostgres(() => this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).limit(1));
+    const rows = await withPostgres(() =>
+      this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).limit(1),
+    );
     const row = rows[0];
     if (!row) return null;
     return {

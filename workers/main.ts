@@ -16,7 +16,11 @@ interface Child {
 }
 
 const children: Child[] = [
-  ...Array.from({ length: config.POOL_PROCESSES }, (_, i) => ({ name: `worker-${i + 1}`, script: `${here}/server.ts`, restarts: 0 })),
+  ...Array.from({ length: config.POOL_PROCESSES }, (_, i) => ({
+    name: `worker-${i + 1}`,
+    script: `${here}/server.ts`,
+    restarts: 0,
+  })),
   { name: "ingest", script: `${here}/ingest.ts`, restarts: 0 },
 ];
 
@@ -52,6 +56,8 @@ async function shutdown(reason: string, code = 0): Promise<void> {
 }
 
 for (const child of children) spawnChild(child);
-console.log(`tiergate pool (${config.POOL_REGION}) on http://${config.POOL_HOST}:${config.POOL_PORT} with ${config.POOL_PROCESSES} workers`);
+console.log(
+  `tiergate pool (${config.POOL_REGION}) on http://${config.POOL_HOST}:${config.POOL_PORT} with ${config.POOL_PROCESSES} workers`,
+);
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,6 +1,6 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import { GatewayError } from "../../shared/errors.ts";
-import { type VerifiedKey, keyVerifyResponseSchema, verifiedKeySchema } from "../../shared/schemas/keys.ts";
+import { keyVerifyResponseSchema, type VerifiedKey, verifiedKeySchema } from "../../shared/schemas/keys.ts";
 import { sha256Hex } from "../../shared/signing.ts";
 import type { PoolClient } from "./pool-client.ts";
 

@@ -92,10 +92,16 @@ export class PoolClient {
       return response;
     } catch (error: unknown) {
       this.record(region.name, Date.now() - started, true);
-      const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-      throw new DependencyError("pool", !timedOut, `${region.name}: ${timedOut ? "timed out" : "unreachable"}`, {
-        cause: error,
-      });
+      const timedOut =
+        error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+      throw new DependencyError(
+        "pool",
+        !timedOut,
+        `${region.name}: ${timedOut ? "timed out" : "unreachable"}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

@@ -13,9 +13,15 @@ export const defaultLimits: RequestLimits = { maxMessages: 256, maxContentChars:
 const textPart = z.strictObject({ type: z.literal("text"), text: z.string() });
 const imagePart = z.strictObject({
   type: z.literal("image_url"),
-  image_url: z.strictObject({ url: z.string().max(2048), detail: z.enum(["auto", "low", "high"]).optional() }),
+  image_url: z.strictObject({
+    url: z.string().max(2048),
+    detail: z.enum(["auto", "low", "high"]).optional(),
+  }),
 });
-const contentParts = z.array(z.discriminatedUnion("type", [textPart, imagePart])).min(1).max(64);
+const contentParts = z
+  .array(z.discriminatedUnion("type", [textPart, imagePart]))
+  .min(1)
+  .max(64);
 const content = z.union([z.string(), contentParts]);
 
 const toolCall = z.strictObject({

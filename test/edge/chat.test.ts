@@ -24,7 +24,10 @@ describe("edge in workerd", () => {
   });
 
   it("rejects a missing key with 401 in the OpenAI error shape", async () => {
-    const response = await chat({ model: "auto", messages: [{ role: "user", content: "hi" }] }, { key: null });
+    const response = await chat(
+      { model: "auto", messages: [{ role: "user", content: "hi" }] },
+      { key: null },
+    );
     expect(response.status).toBe(401);
     const body = (await response.json()) as { error: Record<string, unknown> };
     expect(body.error).toMatchObject({ type: "authentication_error", code: "unauthorized", param: null });
@@ -32,7 +35,10 @@ describe("edge in workerd", () => {
   });
 
   it("rejects an unknown key with 401", async () => {
-    const response = await chat({ model: "auto", messages: [{ role: "user", content: "hi" }] }, { key: "tg_nope" });
+    const response = await chat(
+      { model: "auto", messages: [{ role: "user", content: "hi" }] },
+      { key: "tg_nope" },
+    );
     expect(response.status).toBe(401);
   });
 
@@ -45,7 +51,10 @@ describe("edge in workerd", () => {
     const first = await chat(body);
     expect(first.status).toBe(200);
     expect(first.headers.get("x-cache")).toBe("MISS");
-    const completion = (await first.json()) as { object: string; choices: { message: { content: string } }[] };
+    const completion = (await first.json()) as {
+      object: string;
+      choices: { message: { content: string } }[];
+    };
     expect(completion.object).toBe("chat.completion");
     expect(completion.choices[0]?.message.content).toContain("placeholder");
 
@@ -67,7 +76,11 @@ describe("edge in workerd", () => {
   });
 
   it("names the offending field in param", async () => {
-    const response = await chat({ model: "auto", temperature: 7, messages: [{ role: "user", content: "x" }] });
+    const response = await chat({
+      model: "auto",
+      temperature: 7,
+      messages: [{ role: "user", content: "x" }],
+    });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { error: { param: string } };
     expect(body.error.param).toBe("temperature");

@@ -1,5 +1,5 @@
-import { down, reset, status, up } from "./stack.ts";
 import { findService } from "./registry.ts";
+import { down, reset, status, up } from "./stack.ts";
 
 const usage = "usage: npm run stack -- up|down|status|reset [service ...]";
 

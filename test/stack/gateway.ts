@@ -29,7 +29,13 @@ function appService(options: {
     async start() {
       if (isAlive(readPid(options.name)) && (await service.healthy())) return;
       await stopDaemon(options.name);
-      spawnDaemon({ name: options.name, command: options.command, args: options.args, env: options.env(), cwd: repoRoot });
+      spawnDaemon({
+        name: options.name,
+        command: options.command,
+        args: options.args,
+        env: options.env(),
+        cwd: repoRoot,
+      });
       await waitFor(options.name, service.healthy, options.timeoutMs);
     },
     stop: () => stopDaemon(options.name, 15_000),
@@ -56,7 +62,15 @@ export const edgeService = appService({
   port: ports.edge,
   healthPath: "/health",
   command: bin("wrangler"),
-  args: ["dev", "--port", String(ports.edge), "--ip", host, "--test-scheduled", "--show-interactive-dev-session=false"],
+  args: [
+    "dev",
+    "--port",
+    String(ports.edge),
+    "--ip",
+    host,
+    "--test-scheduled",
+    "--show-interactive-dev-session=false",
+  ],
   env: () => ({ WRANGLER_SEND_METRICS: "false", CI: "true" }),
   timeoutMs: 60_000,
 });
@@ -67,7 +81,20 @@ export const denoEdgeService = appService({
   port: ports.edge + 1,
   healthPath: "/health",
   command: bin("deno"),
-  args: ["run", "--node-modules-dir=manual", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "edge/deno.ts"],
-  env: () => ({ ...localEdgeEnv(), EDGE_PORT: String(ports.edge + 1), EDGE_HOST: host, DENO_NO_UPDATE_CHECK: "1" }),
+  args: [
+    "run",
+    "--node-modules-dir=manual",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-sys",
+    "edge/deno.ts",
+  ],
+  env: () => ({
+    ...localEdgeEnv(),
+    EDGE_PORT: String(ports.edge + 1),
+    EDGE_HOST: host,
+    DENO_NO_UPDATE_CHECK: "1",
+  }),
   timeoutMs: 30_000,
 });

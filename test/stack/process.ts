@@ -124,7 +124,11 @@ export function tcpOpen(port: number, host = "127.0.0.1", timeoutMs = 500): Prom
 }
 
 /** Runs a command to completion and returns its stdout; throws with stderr on a non-zero exit. */
-export function run(command: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; user?: string } = {}): Promise<string> {
+export function run(
+  command: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; user?: string } = {},
+): Promise<string> {
   const [cmd, argv] = opts.user ? ["runuser", ["-u", opts.user, "--", command, ...args]] : [command, args];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { cwd: opts.cwd, env: { ...process.env, ...opts.env } });
@@ -156,7 +160,10 @@ let aptUpdated = false;
 /** Installs Debian packages when missing; names the piece when apt is not available. */
 export async function aptInstall(piece: string, packages: string[]): Promise<void> {
   if (!(await hasCommand("apt-get"))) {
-    throw new MissingPieceError(piece, `Install the Debian packages ${packages.join(" ")} (or your OS's equivalent).`);
+    throw new MissingPieceError(
+      piece,
+      `Install the Debian packages ${packages.join(" ")} (or your OS's equivalent).`,
+    );
   }
   if (!aptUpdated) {
     await run("apt-get", ["update", "-qq"]);

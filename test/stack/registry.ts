@@ -1,9 +1,9 @@
+import type { StackService } from "./service.ts";
 import { clickhouseService } from "./services/clickhouse.ts";
 import { kafkaService } from "./services/kafka.ts";
 import { modelServerService } from "./services/model-server.ts";
 import { neonProxyService, postgresService } from "./services/postgres.ts";
 import { redisService, upstashBridgeService } from "./services/redis.ts";
-import type { StackService } from "./service.ts";
 
 /**
  * The local stack, in start order. Services in the same group start concurrently;
@@ -18,6 +18,7 @@ export const allServices: StackService[] = serviceGroups.flat();
 
 export function findService(name: string): StackService {
   const service = allServices.find((s) => s.name === name);
-  if (!service) throw new Error(`unknown service ${name}; known: ${allServices.map((s) => s.name).join(", ")}`);
+  if (!service)
+    throw new Error(`unknown service ${name}; known: ${allServices.map((s) => s.name).join(", ")}`);
   return service;
 }

@@ -49,4 +49,3 @@ export async function reset(selected: StackService[] | undefined): Promise<void>
   if (!selected) rmSync(stackDir, { recursive: true, force: true });
   console.log("  reset: data removed; run `npm run stack -- up` to start fresh");
 }
-

@@ -25,7 +25,9 @@ export class InFlight {
 export function backpressure(inFlight: InFlight, max: number) {
   return createMiddleware<PoolHonoEnv>(async (_c, next) => {
     if (inFlight.draining) {
-      throw new GatewayError("OVERLOADED", "This worker is shutting down.", { headers: { "retry-after": "1" } });
+      throw new GatewayError("OVERLOADED", "This worker is shutting down.", {
+        headers: { "retry-after": "1" },
+      });
     }
     if (inFlight.count >= max) {
       throw new GatewayError("OVERLOADED", "The pool is at capacity; retry shortly.", {

@@ -34,7 +34,8 @@ export function verifySignature(secret: string) {
     if (!signature || !nonce || !Number.isFinite(timestamp)) {
       throw new GatewayError("INVALID_SIGNATURE", "This endpoint only accepts signed calls from the edge.");
     }
-    if (Math.abs(now - timestamp) > maxSkewMs) throw new GatewayError("INVALID_SIGNATURE", "Stale signature.");
+    if (Math.abs(now - timestamp) > maxSkewMs)
+      throw new GatewayError("INVALID_SIGNATURE", "Stale signature.");
     const body = await c.req.text();
     const expected = await sign(secret, {
       method: c.req.method,

@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { RequestEvent } from "../../shared/events.ts";
 import { GatewayError } from "../../shared/errors.ts";
+import type { RequestEvent } from "../../shared/events.ts";
 import { headers } from "../../shared/headers.ts";
 import type { ChatCompletionRequest, ChatCompletionResponse } from "../../shared/schemas/chat.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
@@ -19,7 +19,12 @@ function parseBody(c: Context<PoolHonoEnv>): ChatCompletionRequest {
   return parseOrThrow(c.var.services.chatSchema, json);
 }
 
-function buildEvent(c: Context<PoolHonoEnv>, request: ChatCompletionRequest, completion: ChatCompletionResponse, started: number): RequestEvent {
+function buildEvent(
+  c: Context<PoolHonoEnv>,
+  request: ChatCompletionRequest,
+  completion: ChatCompletionResponse,
+  started: number,
+): RequestEvent {
   return {
     event_id: crypto.randomUUID(),
     ts: Date.now(),

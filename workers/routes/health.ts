@@ -13,7 +13,14 @@ export function registerHealthRoutes(app: Hono<PoolHonoEnv>): void {
     const events = services.events.stats();
     const ready = !services.inFlight.draining && postgres;
     return c.json(
-      { ready, draining: services.inFlight.draining, postgres, clickhouse, events, inFlight: services.inFlight.count },
+      {
+        ready,
+        draining: services.inFlight.draining,
+        postgres,
+        clickhouse,
+        events,
+        inFlight: services.inFlight.count,
+      },
       ready ? 200 : 503,
     );
   });

@@ -19,17 +19,36 @@ export function placeholderChat(request: ChatCompletionRequest, requestId: strin
     created: Math.floor(Date.now() / 1000),
     model: placeholderEndpoint.model,
     choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
-    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    },
   };
 }
 
 /** The same answer as OpenAI-style SSE chunks. */
 export function* placeholderChatChunks(completion: ChatCompletionResponse): Generator<string> {
-  const base = { id: completion.id, object: "chat.completion.chunk", created: completion.created, model: completion.model };
+  const base = {
+    id: completion.id,
+    object: "chat.completion.chunk",
+    created: completion.created,
+    model: completion.model,
+  };
   const text = completion.choices[0]?.message.content ?? "";
-  yield JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] });
+  yield JSON.stringify({
+    ...base,
+    choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }],
+  });
   for (const piece of text.match(/.{1,16}/gs) ?? []) {
-    yield JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
+    yield JSON.stringify({
+      ...base,
+      choices: [{ index: 0, delta: { content: piece }, finish_reason: null }],
+    });
   }
-  yield JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: completion.usage });
+  yield JSON.stringify({
+    ...base,
+    choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
+    usage: completion.usage,
+  });
 }
