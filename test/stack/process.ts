@@ -157,6 +157,10 @@ export async function hasCommand(command: string): Promise<boolean> {
 }
 
 let aptUpdated = false;
+// Services install concurrently (`stack up` starts a group at once) but apt holds one dpkg lock:
+// chain installs in this process, and let apt wait for a lock held by another process.
+let aptQueue: Promise<void> = Promise.resolve();
+const aptLockWait = ["-o", "DPkg::Lock::Timeout=300"];
 /** Installs Debian packages when missing; names the piece when apt is not available. */
 export async function aptInstall(piece: string, packages: string[]): Promise<void> {
   if (!(await hasCommand("apt-get"))) {
@@ -165,11 +169,15 @@ export async function aptInstall(piece: string, packages: string[]): Promise<voi
       `Install the Debian packages ${packages.join(" ")} (or your OS's equivalent).`,
     );
   }
-  if (!aptUpdated) {
-    await run("apt-get", ["update", "-qq"]);
-    aptUpdated = true;
-  }
-  await run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], {
-    env: { DEBIAN_FRONTEND: "noninteractive" },
+  const install = aptQueue.then(async () => {
+    if (!aptUpdated) {
+      await run("apt-get", [...aptLockWait, "update", "-qq"]);
+      aptUpdated = true;
+    }
+    await run("apt-get", [...aptLockWait, "install", "-y", "-qq", "--no-install-recommends", ...packages], {
+      env: { DEBIAN_FRONTEND: "noninteractive" },
+    });
   });
+  aptQueue = install.catch(() => undefined);
+  await install;
 }
