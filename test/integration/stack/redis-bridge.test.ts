@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -156,6 +156,17 @@ describe("Upstash bridge through the unmodified @upstash/redis client", () => {
     const sha = await redis.scriptLoad(script);
     expect(await redis.evalsha(sha, [k], ["again"])).toEqual(["again", 7]);
     await expect(redis.evalsha("0".repeat(40), [k], [])).rejects.toThrow(/NOSCRIPT/);
+  });
+
+  it("accepts Upstash-only script flags and keeps the client's script hash valid", async () => {
+    const redis = client();
+    const k = key("lua-flags");
+    const script = "#!lua flags=allow-key-locking\nreturn {KEYS[1], ARGV[1]}";
+    const clientSha = createHash("sha1").update(script).digest("hex");
+    expect(await redis.eval(script, [k], ["a"])).toEqual([k, "a"]);
+    expect(await redis.scriptLoad(script)).toBe(clientSha);
+    expect(await redis.scriptExists(clientSha)).toEqual([1]);
+    expect(await redis.evalsha(clientSha, [k], ["b"])).toEqual([k, "b"]);
   });
 
   it("lets @upstash/ratelimit's sliding window allow, then deny", async () => {
