@@ -199,7 +199,7 @@ export function createBridgeHandler(options: BridgeOptions): (request: Request) 
     } catch (error: unknown) {
       if (error instanceof BadRequest) return json({ error: error.message }, 400);
       if (error instanceof DependencyError)
-        return json({ error: `ERR redis unavailable: ${error.message}` }, 503);
+        return json({ error: `ERR redis unavailable: ${error.message.replace(/^redis: /, "")}` }, 503);
       const message = error instanceof Error ? error.message : String(error);
       return json({ error: `ERR bridge failure: ${message}` }, 500);
     }
