@@ -62,7 +62,9 @@ describe("Spool file format", () => {
     await spool.append(records(0, 50));
     const { position } = await spool.read(10);
     await spool.commit(position);
-    const segments = readdirSync(dir).filter((n) => n.endsWith(".jsonl")).sort();
+    const segments = readdirSync(dir)
+      .filter((n) => n.endsWith(".jsonl"))
+      .sort();
     appendFileSync(join(dir, segments.at(-1) ?? ""), '{"n": 99, "torn');
 
     const reopened = await Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 1024 });
@@ -77,7 +79,10 @@ describe("Spool file format", () => {
       await reopened.commit(batch.position);
     }
     expect(corrupt).toBe(1);
-    expect(out.map((r) => (r as { n: number }).n)).toEqual([...Array.from({ length: 40 }, (_, i) => i + 10), 50]);
+    expect(out.map((r) => (r as { n: number }).n)).toEqual([
+      ...Array.from({ length: 40 }, (_, i) => i + 10),
+      50,
+    ]);
   });
 
   it("ignores a cursor file that points before the oldest segment", async () => {

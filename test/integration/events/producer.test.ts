@@ -1,0 +1,174 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { RequestEvent } from "../../../shared/events.ts";
+import { EventProducer, type EventProducerOptions } from "../../../workers/events/producer.ts";
+import { spoolDirBytes } from "../../../workers/events/spool.ts";
+import { sleep, waitFor } from "../../stack/process.ts";
+import { kafkaService } from "../../stack/services/kafka.ts";
+import { sampleEvent } from "../clickhouse/local-clickhouse.ts";
+import {
+  deleteTopic,
+  ensureKafka,
+  localKafkaBrokers,
+  messageCount,
+  readAll,
+  scratchTopic,
+} from "./local-kafka.ts";
+
+/** A port nothing listens on: Kafka unreachable without touching the shared broker. */
+const deadBrokers = ["127.0.0.1:1"];
+const topicsMade: string[] = [];
+const dirs: string[] = [];
+const producers: EventProducer[] = [];
+
+function spoolDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tiergate-events-spool-"));
+  dirs.push(dir);
+  return dir;
+}
+
+async function producer(options: Partial<EventProducerOptions> & { topic: string }): Promise<EventProducer> {
+  const made = await EventProducer.create({ brokers: localKafkaBrokers, spoolDir: spoolDir(), ...options });
+  producers.push(made);
+  return made;
+}
+
+async function topic(prefix: string): Promise<string> {
+  const name = await scratchTopic(prefix, 3);
+  topicsMade.push(name);
+  return name;
+}
+
+const events = (n: number, tenant = (i: number) => `tenant-${i % 7}`): RequestEvent[] =>
+  Array.from({ length: n }, (_, i) => sampleEvent({ tenant: tenant(i), request_id: `req-${i}` }));
+
+function ids(values: string[]): string[] {
+  return values.map((v) => (JSON.parse(v) as RequestEvent).event_id);
+}
+
+describe("EventProducer", () => {
+  beforeAll(ensureKafka);
+  afterEach(async () => {
+    for (const p of producers.splice(0)) await p.close();
+    await ensureKafka();
+  });
+  afterAll(async () => {
+    for (const t of topicsMade) await deleteTopic(t).catch(() => undefined);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("publishes batches that a consumer reads back, each event once", async () => {
+    const name = await topic("roundtrip");
+    const p = await producer({ topic: name, maxBatchSize: 100 });
+    const sent = events(1_000);
+    for (const e of sent) p.publish(e);
+    await p.flush();
+    expect(p.stats()).toMatchObject({ sent: 1_000, spooledEvents: 0, dropped: 0, buffered: 0 });
+    const got = await readAll(name, sent.length);
+    expect(await messageCount(name)).toBe(sent.length);
+    expect(new Set(ids(got))).toEqual(new Set(sent.map((e) => e.event_id)));
+  });
+
+  it("spools while Kafka is down and delivers every event once after it is back", async () => {
+    const name = await topic("outage");
+    const p = await producer({ topic: name, maxBatchSize: 50, replayBackoffMs: 200 });
+    const sent = events(1_500);
+    let next = 0;
+    const publishSome = (n: number) => {
+      for (const end = next + n; next < end && next < sent.length; next++)
+        p.publish(sent[next] as RequestEvent);
+    };
+    publishSome(300);
+    await p.flush();
+    expect(p.stats().sent).toBe(300);
+
+    // Keep publishing while the broker shuts down and while it is away.
+    const stopping = kafkaService.stop();
+    while (next < 900) {
+      publishSome(50);
+      await sleep(20);
+    }
+    await stopping;
+    publishSome(300);
+    await p.flush();
+    const down = p.stats();
+    expect(down.kafkaDown).toBe(true);
+    expect(down.spooledEvents).toBeGreaterThan(0);
+    expect(down.spooledBytes).toBeGreaterThan(0);
+
+    await kafkaService.start();
+    publishSome(300); // after the restart: queued behind the spool
+    await p.flush();
+    await waitFor(
+      "spool replay",
+      async () => p.stats().spooledEvents === 0 && p.stats().sent >= sent.length,
+      60_000,
+      200,
+    );
+    expect(p.stats()).toMatchObject({ dropped: 0, kafkaDown: false });
+
+    const got = ids(await readAll(name, sent.length));
+    expect(new Set(got).size).toBe(sent.length);
+    expect(await messageCount(name)).toBe(sent.length); // no duplicates either
+    expect(new Set(got)).toEqual(new Set(sent.map((e) => e.event_id)));
+  });
+
+  it("never blocks or throws in publish while Kafka is unreachable", async () => {
+    const p = await producer({ topic: "tiergate.unreachable", brokers: deadBrokers, sendTimeoutMs: 2_000 });
+    const batch = events(5_000);
+    expect(() => {
+      for (const e of batch) p.publish(e);
+    }).not.toThrow();
+    // Still synchronous: every event is in memory, none waited for a connection attempt.
+    const queued = p.stats();
+    expect(queued.buffered + queued.inFlight).toBe(5_000);
+    expect(queued.sent).toBe(0);
+    await p.flush();
+    expect(p.stats()).toMatchObject({
+      buffered: 0,
+      spooledEvents: 5_000,
+      sent: 0,
+      dropped: 0,
+      kafkaDown: true,
+    });
+  });
+
+  it("bounds the spool: oldest segments dropped and counted", async () => {
+    const dir = spoolDir();
+    const maxBytes = 64 * 1024;
+    const p = await EventProducer.create({
+      brokers: deadBrokers,
+      topic: "tiergate.unreachable",
+      spoolDir: dir,
+      spoolMaxBytes: maxBytes,
+      spoolSegmentBytes: 8 * 1024,
+      maxBatchSize: 100,
+    });
+    producers.push(p);
+    for (const e of events(2_000)) p.publish(e);
+    await p.flush();
+    const stats = p.stats();
+    expect(stats.dropped).toBeGreaterThan(0);
+    expect(stats.dropped + stats.spooledEvents).toBe(2_000);
+    expect(stats.spooledBytes).toBeLessThanOrEqual(maxBytes);
+    expect(await spoolDirBytes(dir)).toBeLessThanOrEqual(maxBytes);
+  });
+
+  it("replays what an earlier process left in the spool", async () => {
+    const name = await topic("leftover");
+    const dir = spoolDir();
+    const first = await EventProducer.create({ brokers: deadBrokers, topic: name, spoolDir: dir });
+    const sent = events(250);
+    for (const e of sent) first.publish(e);
+    await first.close();
+    expect(first.stats().spooledEvents).toBe(250);
+
+    const second = await EventProducer.create({ brokers: localKafkaBrokers, topic: name, spoolDir: dir });
+    producers.push(second);
+    await waitFor("leftover replay", async () => second.stats().spooledEvents === 0, 30_000, 100);
+    const got = ids(await readAll(name, sent.length));
+    expect(new Set(got)).toEqual(new Set(sent.map((e) => e.event_id)));
+  });
+});
