@@ -73,7 +73,7 @@ export class EventProducer {
   #pendingSpoolWrites: Promise<void> = Promise.resolve();
   #spoolWritesPending = 0;
 
-  private constructor(options: EventProducerOptions, spool: Spool) {
+  private constructor(options: EventProducerOptions) {
     this.#options = {
       clientId: "tiergate-events",
       spoolMaxBytes: 256 << 20,
@@ -86,7 +86,11 @@ export class EventProducer {
       replayBackoffMs: 500,
       ...options,
     };
-    this.#spool = spool;
+    this.#spool = new Spool({
+      dir: this.#options.spoolDir,
+      maxBytes: this.#options.spoolMaxBytes,
+      segmentBytes: options.spoolSegmentBytes,
+    });
     this.#replayDelayMs = this.#options.replayBackoffMs;
     this.#producer = new Producer({
       clientId: this.#options.clientId,
@@ -102,15 +106,25 @@ export class EventProducer {
     });
   }
 
-  /** Opens the spool and starts replaying whatever an earlier process left in it. */
+  /**
+   * Creates a producer at once; its spool opens in the background and whatever an earlier process left
+   * there is replayed first. An unusable spool directory is reported through `onError`.
+   */
+  static start(options: EventProducerOptions): EventProducer {
+    const producer = new EventProducer(options);
+    producer.#spool.ready().then(
+      () => {
+        if (!producer.#spool.isEmpty()) producer.#scheduleReplay(0);
+      },
+      (error: unknown) => producer.#options.onError?.(toKafkaError("opening the event spool", error)),
+    );
+    return producer;
+  }
+
+  /** Like `start`, but waits until the spool is open (and fails if it cannot be). */
   static async create(options: EventProducerOptions): Promise<EventProducer> {
-    const spool = await Spool.open({
-      dir: options.spoolDir,
-      maxBytes: options.spoolMaxBytes ?? 256 << 20,
-      segmentBytes: options.spoolSegmentBytes,
-    });
-    const producer = new EventProducer(options, spool);
-    if (!spool.isEmpty()) producer.#scheduleReplay(0);
+    const producer = EventProducer.start(options);
+    await producer.#spool.ready();
     return producer;
   }
 
@@ -265,6 +279,11 @@ export class EventProducer {
       this.#replayDelayMs = Math.min(30_000, this.#replayDelayMs * 2);
     }
   }
+}
+
+/** Creates an EventProducer synchronously (for boot code); see `EventProducer.start`. */
+export function createEventProducer(options: EventProducerOptions): EventProducer {
+  return EventProducer.start(options);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -71,22 +71,31 @@ export class Spool {
   #segments: Segment[] = [];
   #cursor: SpoolPosition = { segment: 1, offset: 0, line: 0 };
   #dropped = 0;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #loaded: Promise<void>;
+  #queue: Promise<unknown>;
 
-  private constructor(options: SpoolOptions) {
+  /** Starts opening (creating if needed) the spool in `options.dir`; operations wait for it. */
+  constructor(options: SpoolOptions) {
     this.#dir = options.dir;
     this.#maxBytes = options.maxBytes;
     this.#segmentBytes = Math.max(
       1024,
       options.segmentBytes ?? Math.min(8 << 20, Math.floor(options.maxBytes / 4)),
     );
+    this.#loaded = this.#load();
+    this.#queue = this.#loaded.catch(() => undefined);
   }
 
-  /** Opens (creating if needed) the spool in `options.dir` and recovers its state from the files. */
+  /** Opens the spool and waits until its state is recovered from the files. */
   static async open(options: SpoolOptions): Promise<Spool> {
     const spool = new Spool(options);
-    await spool.#load();
+    await spool.ready();
     return spool;
+  }
+
+  /** Resolves once the files are read (stats are zero before); rejects if the directory is unusable. */
+  ready(): Promise<void> {
+    return this.#loaded;
   }
 
   stats(): SpoolStats {
@@ -121,7 +130,7 @@ export class Spool {
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task, task);
+    const run = this.#queue.then(() => this.#loaded).then(task);
     this.#queue = run.catch(() => undefined);
     return run;
   }
