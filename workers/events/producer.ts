@@ -270,6 +270,7 @@ export class EventProducer {
         this.#lost += corrupt + records.length - events.length;
         if (events.length > 0) await this.#send(events);
         await this.#spool.commit(position);
+        if (records.length === 0 && corrupt === 0) break; // nothing readable now; the next round retries
         if (this.#spool.isEmpty() && this.#spoolWritesPending === 0) break;
       }
       this.#kafkaDown = false;

@@ -236,6 +236,11 @@ export class Spool {
           corrupt++;
         }
       }
+      if (start === 0 && bytesRead === readChunkBytes) {
+        // One line longer than a read chunk: skip the chunk as corrupt rather than stall the spool.
+        start = bytesRead;
+        corrupt++;
+      }
       position.offset += start;
       return { records, corrupt, position };
     } finally {
