@@ -1,0 +1,87 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createClickHouse } from "../../../workers/clickhouse/client.ts";
+import { createDatabase } from "../../../workers/db/client.ts";
+import { requests } from "../../../workers/db/schema.ts";
+import { createTestApiKey } from "../../stack/dev-key.ts";
+import { edgeService, poolService } from "../../stack/gateway.ts";
+import { localPoolEnv } from "../../stack/local-env.ts";
+
+const env = localPoolEnv();
+const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
+const clickhouse = createClickHouse({
+  url: env.CLICKHOUSE_URL,
+  username: "default",
+  password: "",
+  database: env.CLICKHOUSE_DATABASE,
+});
+let apiKey = "";
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  await poolService.start();
+  await edgeService.start();
+  apiKey = (await createTestApiKey(`thin-path-${Date.now()}`)).key;
+});
+
+afterAll(async () => {
+  await database.close();
+  await clickhouse.close();
+});
+
+describe("the thin path: edge (workerd) → cache → Bun pool → Kafka → ClickHouse, and Postgres", () => {
+  it("answers, records the event and the request row, and serves the repeat from the cache", async () => {
+    const body = JSON.stringify({
+      model: "auto",
+      temperature: 0,
+      user: "user-thin-path",
+      messages: [{ role: "user", content: `thin path ${crypto.randomUUID()}` }],
+    });
+    const send = () =>
+      fetch(`${edgeService.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body,
+      });
+
+    const first = await send();
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-cache")).toBe("MISS");
+    const requestId = first.headers.get("x-request-id") ?? "";
+    expect(requestId).not.toBe("");
+    const completion = (await first.json()) as { choices: { message: { content: string } }[] };
+    expect(completion.choices[0]?.message.content).toContain("placeholder");
+
+    const row = await eventually(async () => {
+      const rows = await database.db.select().from(requests).where(eq(requests.requestId, requestId));
+      return rows[0];
+    });
+    expect(row).toMatchObject({ status: 200, cache: "MISS" });
+
+    const events = await eventually(async () => {
+      const rows = await clickhouse.query(
+        "SELECT request_id, user_id, route FROM events FINAL WHERE request_id = {id:String}",
+        { id: requestId },
+        z.object({ request_id: z.string(), user_id: z.string(), route: z.string() }),
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(events).toEqual([{ request_id: requestId, user_id: "user-thin-path", route: "chat" }]);
+
+    const hit = await eventually(async () => {
+      const response = await send();
+      return response.headers.get("x-cache") === "HIT" ? response : undefined;
+    }, 5_000);
+    expect(await hit.json()).toEqual(completion);
+  });
+});
