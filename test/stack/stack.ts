@@ -1,4 +1,6 @@
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { denoEdgeService, edgeService, poolService } from "./gateway.ts";
 import { migrateAll } from "./migrate.ts";
 import { ensureStackDirs, stackDir } from "./paths.ts";
 import { allServices, serviceGroups } from "./registry.ts";
@@ -24,7 +26,14 @@ export async function up(selected: StackService[] | undefined): Promise<void> {
   }
 }
 
+/** The gateway's own processes (started by `npm start` and tests), stopped before the stack. */
+const appServices = [edgeService, denoEdgeService, poolService];
+
+/** Downloads that survive `reset`: model weights and the Kafka jars. */
+const keptOnReset = new Set(["models", "kafka"]);
+
 export async function down(selected: StackService[] | undefined): Promise<void> {
+  if (!selected) await Promise.all(appServices.map((s) => s.stop()));
   const order = [...serviceGroups].reverse();
   for (const group of order) {
     const members = selected ? group.filter((s) => selected.includes(s)) : group;
@@ -40,12 +49,22 @@ export async function status(selected: StackService[] | undefined): Promise<bool
     allUp &&= ok;
     console.log(`  ${ok ? "up  " : "DOWN"} ${service.name.padEnd(16)} ${service.url}`);
   }
+  if (!selected) {
+    for (const service of appServices) {
+      const ok = await service.healthy().catch(() => false);
+      console.log(`  ${ok ? "up  " : "off "} ${service.name.padEnd(16)} ${service.url}`);
+    }
+  }
   return allUp;
 }
 
 export async function reset(selected: StackService[] | undefined): Promise<void> {
   await down(selected);
   for (const service of selected ?? allServices) await service.reset();
-  if (!selected) rmSync(stackDir, { recursive: true, force: true });
+  if (!selected && existsSync(stackDir)) {
+    for (const entry of readdirSync(stackDir)) {
+      if (!keptOnReset.has(entry)) rmSync(join(stackDir, entry), { recursive: true, force: true });
+    }
+  }
   console.log("  reset: data removed; run `npm run stack -- up` to start fresh");
 }
