@@ -21,7 +21,9 @@ const ingest = startIngest({
     lastError = message;
   },
 });
-console.log(`tiergate ingest ${process.pid}: Kafka ${config.KAFKA_BROKERS.join(",")} → ClickHouse ${config.CLICKHOUSE_URL}`);
+console.log(
+  `tiergate ingest ${process.pid}: Kafka ${config.KAFKA_BROKERS.join(",")} → ClickHouse ${config.CLICKHOUSE_URL}`,
+);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
