@@ -1,0 +1,88 @@
+import type { DriftResult, DriftThresholds } from "./score.ts";
+
+/** When to roll a tier back. Defaults: 3 consecutive breaching windows, 20% hysteresis, 6-window cooldown. */
+export interface RollbackPolicy {
+  consecutiveWindows: number;
+  /** A breach streak is cleared only once the score falls below threshold × hysteresis. */
+  hysteresis: number;
+  cooldownWindows: number;
+}
+
+export const defaultRollbackPolicy: RollbackPolicy = {
+  consecutiveWindows: 3,
+  hysteresis: 0.8,
+  cooldownWindows: 6,
+};
+
+/** Per-tier memory of the job between windows (kept in Postgres by the job). */
+export interface TierDriftState {
+  window: number;
+  breaches: number;
+  cooldownUntil: number;
+}
+
+export const initialTierDriftState: TierDriftState = { window: 0, breaches: 0, cooldownUntil: 0 };
+
+export type DriftAction = "none" | "rollback" | "blocked_no_previous" | "blocked_pinned" | "cooling_down";
+
+export interface DriftDecision {
+  state: TierDriftState;
+  breach: boolean;
+  action: DriftAction;
+  reason: string;
+}
+
+/** Why this window breaches, or null. Too few requests never breaches; too few labels ignores accuracy. */
+export function breachReason(result: DriftResult, thresholds: DriftThresholds): string | null {
+  if (result.accuracy && result.accuracy.value < thresholds.accuracyFloor) {
+    return `accuracy ${result.accuracy.value.toFixed(3)} < ${thresholds.accuracyFloor} (n=${result.accuracy.labelled})`;
+  }
+  if (result.enoughRequests && result.score > thresholds.scoreThreshold) {
+    const [name, value] = Object.entries(result.components).sort((a, b) => b[1] - a[1])[0] ?? [
+      "score",
+      result.score,
+    ];
+    return `drift score ${result.score.toFixed(2)} > ${thresholds.scoreThreshold} (largest: ${name}=${value.toFixed(3)})`;
+  }
+  return null;
+}
+
+function recovered(result: DriftResult, thresholds: DriftThresholds, policy: RollbackPolicy): boolean {
+  const accuracyOk = !result.accuracy || result.accuracy.value >= thresholds.accuracyFloor;
+  return accuracyOk && result.score < thresholds.scoreThreshold * policy.hysteresis;
+}
+
+/**
+ * One step of the rollback state machine: K consecutive breaching windows roll back, unless there is no
+ * previous version, a manual pin is set, or the tier is cooling down after a rollback. Between the
+ * hysteresis band and the threshold the streak is held, neither grown nor cleared, so it cannot flap.
+ */
+export function decide(
+  state: TierDriftState,
+  result: DriftResult,
+  context: { hasPrevious: boolean; pinned: boolean },
+  thresholds: DriftThresholds,
+  policy: RollbackPolicy,
+): DriftDecision {
+  const window = state.window + 1;
+  const reason = breachReason(result, thresholds);
+  let breaches = state.breaches;
+  if (reason) breaches += 1;
+  else if (recovered(result, thresholds, policy)) breaches = 0;
+  const next: TierDriftState = { window, breaches, cooldownUntil: state.cooldownUntil };
+  const breach = reason !== null;
+  if (!breach || breaches < policy.consecutiveWindows) {
+    return { state: next, breach, action: "none", reason: reason ?? "within thresholds" };
+  }
+  if (window <= state.cooldownUntil)
+    return { state: next, breach, action: "cooling_down", reason: reason ?? "" };
+  if (context.pinned) return { state: next, breach, action: "blocked_pinned", reason: reason ?? "" };
+  if (!context.hasPrevious)
+    return { state: next, breach, action: "blocked_no_previous", reason: reason ?? "" };
+  return {
+    state: { window, breaches: 0, cooldownUntil: window + policy.cooldownWindows },
+    breach,
+    action: "rollback",
+    reason: `${policy.consecutiveWindows} consecutive windows: ${reason ?? ""}`,
+  };
+}
