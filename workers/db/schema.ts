@@ -1,4 +1,16 @@
-import { index, integer, pgEnum, pgTable, real, text, timestamp } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 /** A customer of the gateway; API keys and request rows belong to one. */
 export const tenants = pgTable("tenants", {
@@ -54,7 +66,82 @@ export const requests = pgTable(
   (table) => [index("requests_tenant_created_idx").on(table.tenantId, table.createdAt)],
 );
 
-// The model registry (a later issue) gets its own tables here.
+// The model registry (issue 5).
+
+export const modelVersionStatus = pgEnum("model_version_status", ["active", "previous", "candidate", "retired"]);
+
+/** Model tiers (registry): cost rank, kind, the tasks they handle, latency budget and per-attempt timeout. */
+export const registryTiers = pgTable("registry_tiers", {
+  name: text("name").primaryKey(),
+  rank: integer("rank").notNull(),
+  /** "chat" or "embeddings". */
+  kind: text("kind").notNull(),
+  tasks: text("tasks").array().notNull(),
+  budgetMs: integer("budget_ms").notNull(),
+  timeoutMs: integer("timeout_ms").notNull(),
+});
+
+/** Versions of a tier's model. At most one per tier is `active` (partial unique index). */
+export const modelVersions = pgTable(
+  "model_versions",
+  {
+    id: text("id").primaryKey(),
+    tier: text("tier")
+      .notNull()
+      .references(() => registryTiers.name),
+    /** The version's name, e.g. "smollm2-135m-q4@1"; clients may request it as `model`. */
+    name: text("name").notNull(),
+    status: modelVersionStatus("status").notNull().default("candidate"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    statusChangedAt: timestamp("status_changed_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex("model_versions_tier_name_idx").on(table.tier, table.name),
+    uniqueIndex("model_versions_one_active_idx").on(table.tier).where(sql`${table.status} = 'active'`),
+  ],
+);
+
+/** OpenAI-compatible endpoints serving a version, with balancing weights. Keys are named, never stored. */
+export const modelEndpoints = pgTable(
+  "model_endpoints",
+  {
+    id: text("id").primaryKey(),
+    versionId: text("version_id")
+      .notNull()
+      .references(() => modelVersions.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull().default("openai-compatible"),
+    baseUrl: text("base_url").notNull(),
+    /** The served model name upstream. */
+    model: text("model").notNull(),
+    /** Name of the key in PROVIDER_API_KEYS / VLLM_<TIER>_API_KEY; null = no key. */
+    apiKeyName: text("api_key_name"),
+    metricsUrl: text("metrics_url").notNull().default(""),
+    completions: boolean("completions").notNull().default(true),
+    weight: real("weight").notNull().default(1),
+  },
+  (table) => [index("model_endpoints_version_idx").on(table.versionId)],
+);
+
+/** Append-only log of every change of a tier's active version: who, when, why, from → to. */
+export const registryAudit = pgTable(
+  "registry_audit",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    tier: text("tier").notNull(),
+    action: text("action").notNull(),
+    fromVersion: text("from_version"),
+    toVersion: text("to_version"),
+    actor: text("actor").notNull(),
+    reason: text("reason").notNull(),
+  },
+  (table) => [index("registry_audit_tier_at_idx").on(table.tier, table.at)],
+);
+
+export type ModelVersionRow = typeof modelVersions.$inferSelect;
+export type ModelEndpointRow = typeof modelEndpoints.$inferSelect;
+export type RegistryTierRow = typeof registryTiers.$inferSelect;
+export type RegistryAuditRow = typeof registryAudit.$inferSelect;
 
 export type Tenant = typeof tenants.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
