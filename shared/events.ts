@@ -35,3 +35,21 @@ export const topics = {
   feedback: "tiergate.feedback",
   documentChanges: "tiergate.document-changes",
 } as const;
+
+/**
+ * A user's verdict on one answer, as it goes to Kafka (topic `tiergate.feedback`, key = tenant) and
+ * lands in ClickHouse `feedback`, where drift jobs join it to `events` on (tenant, request_id).
+ * `rating` is normalised to [-1, 1] (thumbs down/up are -1/1; a 1–5 scale maps linearly); `label` is a
+ * short free category ("wrong", "helpful", …) or empty.
+ */
+export const feedbackEventSchema = z.object({
+  feedback_id: z.uuid(),
+  ts: z.number().int().nonnegative(),
+  request_id: z.string().min(1),
+  tenant: z.string().min(1),
+  user_id: z.string(),
+  rating: z.number().min(-1).max(1),
+  label: z.string().max(64),
+  comment: z.string().max(2000),
+});
+export type FeedbackEvent = z.infer<typeof feedbackEventSchema>;

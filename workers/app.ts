@@ -3,10 +3,13 @@ import { requestId } from "hono/request-id";
 import { GatewayError } from "../shared/errors.ts";
 import { createErrorHandler } from "../shared/on-error.ts";
 import { backpressure } from "./middleware/backpressure.ts";
+import { requestMetrics } from "./middleware/metrics.ts";
 import { verifySignature } from "./middleware/verify-signature.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
+import { registerDashboardRoutes } from "./routes/dashboard.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
+import { registerMetricsRoutes } from "./routes/metrics.ts";
 import type { PoolServices } from "./services.ts";
 import type { PoolHonoEnv } from "./types.ts";
 
@@ -18,7 +21,10 @@ export function createPoolApp(services: PoolServices): Hono<PoolHonoEnv> {
     c.set("services", services);
     await next();
   });
+  app.use(requestMetrics());
   registerHealthRoutes(app);
+  registerMetricsRoutes(app);
+  registerDashboardRoutes(app);
   app.use("/internal/*", verifySignature(services.config.POOL_SIGNING_SECRET));
   app.use("/internal/*", backpressure(services.inFlight, services.config.MAX_IN_FLIGHT));
   registerKeyRoutes(app);

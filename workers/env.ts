@@ -26,6 +26,11 @@ export const workerEnvSchema = z.object({
       .filter(Boolean),
   ),
   KAFKA_CLIENT_ID: z.string().default("tiergate-pool"),
+  /**
+   * Bearer token for GET /dashboard (also accepted as ?token=). Unset: the dashboard answers only
+   * loopback clients. It is read-only, but shows every tenant's traffic.
+   */
+  DASHBOARD_TOKEN: z.string().min(16).optional(),
   /** Where events go while Kafka is unreachable. */
   SPOOL_DIR: z.string().default(".stack/spool"),
   MAX_IN_FLIGHT: int(256),

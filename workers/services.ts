@@ -6,7 +6,9 @@ import { createDatabase, type DatabaseHandle, withPostgres } from "./db/client.t
 import { requests } from "./db/schema.ts";
 import type { WorkerEnv } from "./env.ts";
 import { createEventProducer, type EventProducer } from "./events/producer.ts";
+import { cached, latestDriftScores } from "./events/stats.ts";
 import { KeyStore } from "./key-store.ts";
+import { PoolMetrics } from "./metrics/pool-metrics.ts";
 import { InFlight } from "./middleware/backpressure.ts";
 
 /** The clients one worker process shares across requests, built once at boot. */
@@ -15,6 +17,7 @@ export interface PoolServices {
   database: DatabaseHandle;
   clickhouse: ClickHouse;
   events: EventProducer;
+  metrics: PoolMetrics;
   keys: KeyStore;
   inFlight: InFlight;
   chatSchema: ReturnType<typeof chatCompletionRequestSchema>;
@@ -32,16 +35,24 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     password: config.CLICKHOUSE_PASSWORD,
     database: config.CLICKHOUSE_DATABASE,
   });
+  let metrics: PoolMetrics | undefined;
   const events = createEventProducer({
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
     spoolDir: config.SPOOL_DIR,
+    onPublish: (event) => metrics?.recordEvent(event),
+  });
+  metrics = new PoolMetrics({
+    eventStats: () => events.stats(),
+    driftScores: cached(() => latestDriftScores(clickhouse), 30_000, new Map<string, number>()),
+    defaultLabels: { worker: String(process.pid) },
   });
   return {
     config,
     database,
     clickhouse,
     events,
+    metrics,
     keys: new KeyStore(database.db),
     inFlight: new InFlight(),
     chatSchema: chatCompletionRequestSchema(),

@@ -1,19 +1,39 @@
 import { Consumer, type Message, type MessagesStream, stringDeserializers } from "@platformatic/kafka";
+import type { z } from "zod";
 import type { DependencyError } from "../../shared/dependency-error.ts";
-import { type RequestEvent, requestEventSchema, topics } from "../../shared/events.ts";
+import { feedbackEventSchema, requestEventSchema, topics } from "../../shared/events.ts";
 import type { ClickHouse } from "../clickhouse/client.ts";
-import { insertEvents } from "../clickhouse/events.ts";
+import { eventsTable } from "../clickhouse/events.ts";
 import { toKafkaError } from "./kafka-client.ts";
 
 type EventMessage = Message<string, string, string, string>;
 type EventStream = MessagesStream<string, string, string, string>;
+
+/**
+ * Where one topic's messages go: each value is validated with `schema` (whose fields equal the table's
+ * columns) and inserted into `table`; invalid values are counted and skipped.
+ */
+export interface IngestSink {
+  topic: string;
+  table: string;
+  schema: z.ZodType<Record<string, unknown>>;
+}
+
+/** Request events into `events`, feedback into `feedback`: what the pool's ingest process runs. */
+export const defaultSinks: readonly IngestSink[] = [
+  { topic: topics.requestEvents, table: eventsTable, schema: requestEventSchema },
+  { topic: topics.feedback, table: "feedback", schema: feedbackEventSchema },
+];
 
 export interface IngestConfig {
   brokers: string[];
   clickhouse: ClickHouse;
   groupId?: string;
   clientId?: string;
+  /** Shorthand for one sink: request events from this topic into `events`. */
   topic?: string;
+  /** Topics and their tables; default `defaultSinks`. Ignored when `topic` is given. */
+  sinks?: readonly IngestSink[];
   /** A batch is inserted when it holds this many events… Default 10,000. */
   maxBatchEvents?: number;
   /** …or when its first event has waited this long. Default 200 ms. */
@@ -25,10 +45,10 @@ export interface IngestConfig {
 }
 
 export interface IngestStats {
-  /** Events inserted into ClickHouse (a redelivered event counts again; the table dedups). */
+  /** Rows inserted into ClickHouse, all sinks (a redelivered event counts again; the table dedups). */
   inserted: number;
   batches: number;
-  /** Messages that were not valid RequestEvents; skipped and committed. */
+  /** Messages that did not match their sink's schema; skipped and committed. */
   invalid: number;
   insertRetries: number;
 }
@@ -40,17 +60,20 @@ export interface Ingest {
 }
 
 interface Pending {
-  events: RequestEvent[];
-  /** The last message per partition: committing it commits everything before it. */
-  last: Map<number, EventMessage>;
-  ranges: Map<number, [bigint, bigint]>;
+  /** Rows per sink topic. */
+  rows: Map<string, Record<string, unknown>[]>;
+  size: number;
+  /** The last message per topic-partition: committing it commits everything before it. */
+  last: Map<string, EventMessage>;
+  /** First and last offset per topic-partition, for the insert deduplication token. */
+  ranges: Map<string, Map<number, [bigint, bigint]>>;
 }
 
-const emptyPending = (): Pending => ({ events: [], last: new Map(), ranges: new Map() });
+const emptyPending = (): Pending => ({ rows: new Map(), size: 0, last: new Map(), ranges: new Map() });
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Reads request events from Kafka and inserts them into ClickHouse `events` in batches. Offsets are
+ * Reads request events (and feedback) from Kafka and inserts them into ClickHouse in batches. Offsets are
  * committed only after the insert succeeded (at least once): a crash between the two re-reads the batch,
  * and `events` (ReplacingMergeTree on event_id) folds the copies. While ClickHouse is down the batch is
  * retried with backoff, forever, with the stream paused: nothing is dropped and nothing is committed.
@@ -59,12 +82,15 @@ export function startIngest(config: IngestConfig): Ingest {
   const options = {
     groupId: "tiergate-ingest",
     clientId: "tiergate-ingest",
-    topic: topics.requestEvents,
     maxBatchEvents: 10_000,
     maxBatchWaitMs: 200,
     retryBaseMs: 250,
     ...config,
   };
+  const sinks: readonly IngestSink[] = config.topic
+    ? [{ topic: config.topic, table: eventsTable, schema: requestEventSchema }]
+    : (config.sinks ?? defaultSinks);
+  const sinkByTopic = new Map(sinks.map((sink) => [sink.topic, sink]));
   const stats: IngestStats = { inserted: 0, batches: 0, invalid: 0, insertRetries: 0 };
   let stopping = false;
   let wake: (() => void) | undefined;
@@ -72,16 +98,21 @@ export function startIngest(config: IngestConfig): Ingest {
 
   /** Inserts until it succeeds or ingest stops; returns whether it was inserted. */
   async function insertBatch(batch: Pending): Promise<boolean> {
-    const token = [...batch.ranges.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([partition, [first, last]]) => `${partition}:${first}-${last}`)
-      .join(",");
     let delay = options.retryBaseMs;
     for (;;) {
       try {
-        if (batch.events.length > 0)
-          await insertEvents(options.clickhouse, batch.events, `${options.topic}/${token}`);
-        stats.inserted += batch.events.length;
+        // Sink by sink; after a partial failure the retry re-sends the done ones with the same token,
+        // and ClickHouse drops them.
+        for (const sink of sinks) {
+          const rows = batch.rows.get(sink.topic) ?? [];
+          if (rows.length === 0) continue;
+          const token = [...(batch.ranges.get(sink.topic) ?? new Map()).entries()]
+            .sort(([a], [b]) => a - b)
+            .map(([partition, [first, last]]) => `${partition}:${first}-${last}`)
+            .join(",");
+          await options.clickhouse.insert(sink.table, rows, { dedupToken: `${sink.topic}/${token}` });
+        }
+        stats.inserted += batch.size;
         stats.batches++;
         return true;
       } catch (error: unknown) {
@@ -123,7 +154,7 @@ export function startIngest(config: IngestConfig): Ingest {
     let stream: EventStream | undefined;
     try {
       stream = await consumer.consume({
-        topics: [options.topic],
+        topics: sinks.map((sink) => sink.topic),
         mode: "committed",
         fallbackMode: "earliest",
         autocommit: false,
@@ -157,7 +188,7 @@ export function startIngest(config: IngestConfig): Ingest {
         })().finally(() => {
           busy = undefined;
           if (!stopping && !failed) stream.resume();
-          if (pending.events.length >= options.maxBatchEvents) void flush();
+          if (pending.size >= options.maxBatchEvents) void flush();
           else if (pending.last.size > 0) timer ??= setTimeout(() => void flush(), options.maxBatchWaitMs);
         });
         return busy;
@@ -174,13 +205,22 @@ export function startIngest(config: IngestConfig): Ingest {
 
       wake = () => void finish();
       stream.on("data", (message: EventMessage) => {
-        const parsed = safeParseEvent(message.value);
-        if (parsed) pending.events.push(parsed);
-        else stats.invalid++;
-        pending.last.set(message.partition, message);
-        const range = pending.ranges.get(message.partition);
-        pending.ranges.set(message.partition, [range?.[0] ?? message.offset, message.offset]);
-        if (pending.events.length >= options.maxBatchEvents) void flush();
+        const sink = sinkByTopic.get(message.topic);
+        const row = sink ? safeParse(sink.schema, message.value) : undefined;
+        if (sink && row) {
+          const rows = pending.rows.get(sink.topic) ?? [];
+          rows.push(row);
+          pending.rows.set(sink.topic, rows);
+          pending.size++;
+        } else {
+          stats.invalid++;
+        }
+        pending.last.set(`${message.topic}/${message.partition}`, message);
+        const ranges = pending.ranges.get(message.topic) ?? new Map<number, [bigint, bigint]>();
+        const range = ranges.get(message.partition);
+        ranges.set(message.partition, [range?.[0] ?? message.offset, message.offset]);
+        pending.ranges.set(message.topic, ranges);
+        if (pending.size >= options.maxBatchEvents) void flush();
         else timer ??= setTimeout(() => void flush(), options.maxBatchWaitMs);
       });
       stream.once("error", (error: Error) => void finish(toKafkaError("consuming request events", error)));
@@ -215,10 +255,13 @@ export function startIngest(config: IngestConfig): Ingest {
   };
 }
 
-function safeParseEvent(value: string | undefined): RequestEvent | undefined {
+function safeParse(
+  schema: z.ZodType<Record<string, unknown>>,
+  value: string | undefined,
+): Record<string, unknown> | undefined {
   if (!value) return undefined;
   try {
-    const parsed = requestEventSchema.safeParse(JSON.parse(value));
+    const parsed = schema.safeParse(JSON.parse(value));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

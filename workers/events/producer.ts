@@ -27,6 +27,8 @@ export interface EventProducerOptions {
   replayBackoffMs?: number;
   /** Told about each failure that sent events to the spool (for logs and metrics). */
   onError?: (error: DependencyError) => void;
+  /** Told about each published event, synchronously (metrics counters); must not throw. */
+  onPublish?: (event: RequestEvent) => void;
 }
 
 export interface EventProducerStats {
@@ -55,8 +57,8 @@ export interface EventProducerStats {
  * consumers dedup on `event_id`.
  */
 export class EventProducer {
-  readonly #options: Required<Omit<EventProducerOptions, "onError" | "spoolSegmentBytes">> &
-    Pick<EventProducerOptions, "onError">;
+  readonly #options: Required<Omit<EventProducerOptions, "onError" | "onPublish" | "spoolSegmentBytes">> &
+    Pick<EventProducerOptions, "onError" | "onPublish">;
   readonly #spool: Spool;
   readonly #producer: Producer<string, string, string, string>;
   #buffer: RequestEvent[] = [];
@@ -130,6 +132,7 @@ export class EventProducer {
 
   /** Queues an event. Never blocks, never throws; after `close` the event is counted as dropped. */
   publish(event: RequestEvent): void {
+    this.#options.onPublish?.(event);
     if (this.#closed) {
       this.#lost++;
       return;

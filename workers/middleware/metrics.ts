@@ -1,0 +1,23 @@
+import type { MiddlewareHandler } from "hono";
+import type { PoolHonoEnv } from "../types.ts";
+
+/**
+ * Times every request into the latency histogram, labelled by the matched route pattern (not the raw
+ * path, so the label set stays bounded). Errors count too: the onError answer is already set when
+ * `next` returns.
+ */
+export function requestMetrics(): MiddlewareHandler<PoolHonoEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      c.var.services.metrics.observeRequest(
+        c.req.method,
+        c.req.routePath,
+        c.res.status,
+        (performance.now() - started) / 1000,
+      );
+    }
+  };
+}
