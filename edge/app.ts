@@ -2,9 +2,14 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { GatewayError } from "../shared/errors.ts";
 import { createErrorHandler } from "../shared/on-error.ts";
+import { cacheStatusHeader } from "./middleware/cache-status.ts";
 import { initServices } from "./middleware/init.ts";
+import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
+import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
+import { registerModelRoutes } from "./routes/models.ts";
+import { registerOpenApiRoutes } from "./routes/openapi.ts";
 import type { HonoEnv } from "./types.ts";
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -25,9 +30,14 @@ export function createEdgeApp(): Hono<HonoEnv> {
       c.set("requestId", `req_${crypto.randomUUID().replaceAll("-", "")}`);
     await next();
   });
+  app.use(cacheStatusHeader);
   registerHealthRoutes(app);
+  registerOpenApiRoutes(app);
   app.use(initServices);
   registerChatRoutes(app);
+  registerEmbeddingsRoutes(app);
+  registerModelRoutes(app);
+  registerAnswerRoutes(app);
   app.notFound((c) => {
     throw new GatewayError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });

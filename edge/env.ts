@@ -35,6 +35,27 @@ export const edgeEnvSchema = z.object({
   MAX_TOKENS: int(4_096),
   CACHE_TTL_SECONDS: int(3_600),
   KEY_CACHE_TTL_SECONDS: int(30),
+  /** Redis reads and writes of the response cache give up after this long; the request proceeds uncached. */
+  CACHE_DEADLINE_MS: int(10),
+  /** The rate-limit check gives up after this long and lets the request through (fails open). */
+  RATE_LIMIT_DEADLINE_MS: int(25),
+  /** Requests per minute for keys without their own limit. */
+  RATE_LIMIT_PER_MINUTE: int(600),
+  /** One region attempt waits this long for response headers before it counts as a timeout. */
+  POOL_ATTEMPT_TIMEOUT_MS: int(15_000),
+  /** Consecutive failures that open a region's circuit, and how long it stays open. */
+  BREAKER_FAILURES: int(5),
+  BREAKER_OPEN_MS: int(5_000),
+  /** Status of a deterministic fallback answer: 503 (default) or 200. */
+  FALLBACK_STATUS: z.coerce
+    .string()
+    .pipe(z.enum(["200", "503"]))
+    .default("503")
+    .transform((v): 200 | 503 => (v === "200" ? 200 : 503)),
+  FALLBACK_MESSAGE: z
+    .string()
+    .min(1)
+    .default("The service is temporarily unable to answer. Please try again shortly."),
 });
 
 export type EdgeEnv = z.infer<typeof edgeEnvSchema>;

@@ -3,6 +3,15 @@ export const headers = {
   requestId: "x-request-id",
   cache: "x-cache",
   cacheControl: "x-tiergate-cache",
+  /** Per-request response-cache TTL in seconds. */
+  cacheTtl: "x-tiergate-cache-ttl",
+  /** Set when an identical concurrent request's upstream answer was shared. */
+  coalesced: "x-tiergate-coalesced",
+  /** The reason a deterministic fallback answered instead of the pool. */
+  fallback: "x-fallback",
+  rateLimitLimit: "x-ratelimit-limit",
+  rateLimitRemaining: "x-ratelimit-remaining",
+  rateLimitReset: "x-ratelimit-reset",
   tenant: "x-tiergate-tenant",
   keyId: "x-tiergate-key-id",
   deadline: "x-tiergate-deadline",
@@ -10,6 +19,7 @@ export const headers = {
   tier: "x-tiergate-tier",
   route: "x-tiergate-route",
   provider: "x-tiergate-provider",
+  modelVersion: "x-tiergate-model-version",
   signature: "x-tiergate-signature",
   timestamp: "x-tiergate-timestamp",
   nonce: "x-tiergate-nonce",

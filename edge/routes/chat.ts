@@ -6,71 +6,64 @@ import { parseOrThrow } from "../../shared/validation.ts";
 import { inBackground } from "../background.ts";
 import { requireApiKey } from "../middleware/auth.ts";
 import { limitBody, readJson } from "../middleware/json-body.ts";
+import { enforceRateLimit } from "../middleware/rate-limit.ts";
+import { answerChat, type CachePolicy } from "../services/chat-completions.ts";
+import { isDeterministic } from "../services/response-cache.ts";
 import type { HonoEnv } from "../types.ts";
 
-const forwardedHeaders = [headers.tier, headers.route, headers.provider, headers.region];
-
-function assertModelAllowed(c: Context<HonoEnv>, request: ChatCompletionRequest): void {
+/** Throws 403 when the key is limited to other models. */
+export function assertModelAllowed(c: Context<HonoEnv>, model: string): void {
   const allowed = c.var.apiKey.allowedModels;
-  if (allowed && !allowed.includes(request.model)) {
-    throw new GatewayError("MODEL_FORBIDDEN", `This API key may not use model '${request.model}'.`, {
+  if (allowed && !allowed.includes(model)) {
+    throw new GatewayError("MODEL_FORBIDDEN", `This API key may not use model '${model}'.`, {
       param: "model",
     });
   }
 }
 
-type CacheMode = "use" | "bypass" | "refresh";
-function cacheMode(c: Context<HonoEnv>): CacheMode {
-  const value = c.req.header(headers.cacheControl)?.toLowerCase();
-  return value === "bypass" || value === "refresh" ? value : "use";
+const maxTtlSeconds = 7 * 24 * 3600;
+
+/**
+ * The cache rule: deterministic requests (temperature 0) are cached; `x-tiergate-cache: force` opts any
+ * other request in, `bypass` skips the cache entirely, `refresh` skips the read and stores the new
+ * answer. `x-tiergate-cache-ttl: <seconds>` overrides the TTL (else the key's, else CACHE_TTL_SECONDS).
+ */
+function cachePolicy(c: Context<HonoEnv>, request: ChatCompletionRequest): CachePolicy {
+  const control = c.req.header(headers.cacheControl)?.trim().toLowerCase();
+  if (control !== undefined && !["bypass", "refresh", "force", "use"].includes(control)) {
+    throw new GatewayError("BAD_REQUEST", `${headers.cacheControl} must be bypass, refresh, force or use.`, {
+      param: headers.cacheControl,
+    });
+  }
+  const rawTtl = c.req.header(headers.cacheTtl);
+  let ttlSeconds: number | undefined;
+  if (rawTtl !== undefined) {
+    ttlSeconds = Number(rawTtl);
+    if (!/^\d+$/.test(rawTtl.trim()) || ttlSeconds < 1 || ttlSeconds > maxTtlSeconds) {
+      throw new GatewayError(
+        "BAD_REQUEST",
+        `${headers.cacheTtl} must be whole seconds in 1..${maxTtlSeconds}.`,
+        {
+          param: headers.cacheTtl,
+        },
+      );
+    }
+  }
+  if (control === "bypass") return { mode: "off" };
+  if (!isDeterministic(request) && control !== "force") return { mode: "off" };
+  return { mode: control === "refresh" ? "refresh" : "use", ttlSeconds };
 }
 
-/** POST /v1/chat/completions: validate, look up the response cache, forward misses to the pool. */
+/** POST /v1/chat/completions, streamed or not. */
 export function registerChatRoutes(app: Hono<HonoEnv>): void {
-  app.post("/v1/chat/completions", limitBody, requireApiKey, async (c) => {
+  app.post("/v1/chat/completions", limitBody, requireApiKey, enforceRateLimit, async (c) => {
     const { services, apiKey, requestId } = c.var;
     const request = parseOrThrow(services.chatSchema, await readJson(c));
-    assertModelAllowed(c, request);
-
-    const mode = cacheMode(c);
-    const cacheable = request.temperature === 0 && !request.stream;
-    const cacheKey = cacheable ? await services.cache.keyFor(apiKey.tenantId, request) : null;
-    if (cacheKey && mode === "use") {
-      const cached = await services.cache.get(cacheKey).catch(() => null);
-      if (cached) {
-        return c.body(cached, 200, {
-          "content-type": "application/json",
-          [headers.cache]: "HIT",
-          [headers.requestId]: requestId,
-        });
-      }
-    }
-
-    const upstream = await services.pool.call({
-      method: "POST",
-      path: "/internal/v1/chat/completions",
-      body: JSON.stringify(request),
-      requestId,
-      tenant: apiKey.tenantId,
-      keyId: apiKey.keyId,
-      deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
-    });
-
-    const out = new Headers({
-      "content-type": upstream.headers.get("content-type") ?? "application/json",
-      [headers.cache]: cacheKey && mode !== "bypass" ? "MISS" : "BYPASS",
-      [headers.requestId]: requestId,
-    });
-    for (const name of forwardedHeaders) {
-      const value = upstream.headers.get(name);
-      if (value) out.set(name, value);
-    }
-    if (request.stream || !upstream.ok || !cacheKey || mode === "bypass") {
-      return new Response(upstream.body, { status: upstream.status, headers: out });
-    }
-    const body = await upstream.text();
-    const ttl = apiKey.cacheTtlSeconds ?? undefined;
-    inBackground(c, "cache write", services.cache.set(cacheKey, body, ttl));
-    return new Response(body, { status: upstream.status, headers: out });
+    assertModelAllowed(c, request.model);
+    return answerChat(
+      { services, apiKey, requestId, background: (label, work) => inBackground(c, label, work) },
+      request,
+      cachePolicy(c, request),
+    );
   });
 }

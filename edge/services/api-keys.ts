@@ -51,19 +51,29 @@ export class ApiKeyVerifier {
       return key;
     }
 
-    const response = await this.pool.call({
+    const result = await this.pool.forward({
       method: "POST",
       path: "/internal/v1/keys/verify",
       body: JSON.stringify({ key_hash: hash }),
       requestId,
       deadline: now + 5_000,
+      idempotent: true,
     });
-    if (!response.ok) {
+    if (!result.ok || !result.response.ok) {
+      if (result.ok) await result.response.body?.cancel().catch(() => undefined);
       throw new GatewayError("UPSTREAM_UNAVAILABLE", "API key verification is unavailable; try again.", {
         headers: { "retry-after": "1" },
       });
     }
-    const { key } = keyVerifyResponseSchema.parse(await response.json());
+    const response = result.response;
+    result.settle(false);
+    const parsed = keyVerifyResponseSchema.safeParse(await response.json().catch(() => null));
+    if (!parsed.success) {
+      throw new GatewayError("UPSTREAM_UNAVAILABLE", "API key verification answered malformed data.", {
+        headers: { "retry-after": "1" },
+      });
+    }
+    const { key } = parsed.data;
     this.remember(hash, key, now);
     await this.redis.set(redisKey, JSON.stringify(key), { ex: this.ttlSeconds }).catch(() => undefined);
     return key;

@@ -1,8 +1,10 @@
 import { Redis } from "@upstash/redis/cloudflare";
 import { chatCompletionRequestSchema } from "../../shared/schemas/chat.ts";
+import { embeddingsRequestSchema } from "../../shared/schemas/embeddings.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
 import { ApiKeyVerifier } from "./api-keys.ts";
 import { PoolClient } from "./pool-client.ts";
+import { RateLimiter } from "./rate-limiter.ts";
 import { ResponseCache } from "./response-cache.ts";
 
 /** The clients one isolate shares across requests. Handlers get them from `c.var.services`. */
@@ -12,7 +14,9 @@ export interface EdgeServices {
   cache: ResponseCache;
   pool: PoolClient;
   keys: ApiKeyVerifier;
+  rateLimiter: RateLimiter;
   chatSchema: ReturnType<typeof chatCompletionRequestSchema>;
+  embeddingsSchema: ReturnType<typeof embeddingsRequestSchema>;
 }
 
 export type ServicesResult = { ok: true; services: EdgeServices } | { ok: false; problems: string[] };
@@ -41,19 +45,27 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
     retry: false,
     signal: () => AbortSignal.timeout(redisTimeoutMs),
   });
-  const pool = new PoolClient(config.POOL_REGIONS, config.POOL_SIGNING_SECRET);
+  const pool = new PoolClient(config.POOL_REGIONS, config.POOL_SIGNING_SECRET, {
+    attemptTimeoutMs: config.POOL_ATTEMPT_TIMEOUT_MS,
+    breaker: { failures: config.BREAKER_FAILURES, openMs: config.BREAKER_OPEN_MS },
+  });
   return {
     ok: true,
     services: {
       config,
       redis,
-      cache: new ResponseCache(redis, config.CACHE_TTL_SECONDS),
+      cache: new ResponseCache(redis, config.CACHE_TTL_SECONDS, config.CACHE_DEADLINE_MS),
       pool,
       keys: new ApiKeyVerifier(redis, pool, config.KEY_CACHE_TTL_SECONDS),
+      rateLimiter: new RateLimiter(redis, config.RATE_LIMIT_DEADLINE_MS),
       chatSchema: chatCompletionRequestSchema({
         maxContentChars: config.MAX_CONTENT_CHARS,
         maxMessages: config.MAX_MESSAGES,
         maxTokens: config.MAX_TOKENS,
+      }),
+      embeddingsSchema: embeddingsRequestSchema({
+        maxInputs: config.MAX_MESSAGES,
+        maxInputChars: config.MAX_CONTENT_CHARS,
       }),
     },
   };

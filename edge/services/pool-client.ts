@@ -1,18 +1,9 @@
 import { DependencyError } from "../../shared/dependency-error.ts";
 import { headers } from "../../shared/headers.ts";
 import { randomNonce, sha256Hex, sign } from "../../shared/signing.ts";
+import { type BreakerConfig, type Region, RegionHealth } from "./region-health.ts";
 
-export interface Region {
-  name: string;
-  url: string;
-}
-
-interface RegionHealth {
-  ewmaMs: number;
-  errorRate: number;
-  openUntil: number;
-  consecutiveFailures: number;
-}
+export type { Region };
 
 export interface PoolCall {
   method: "GET" | "POST";
@@ -21,96 +12,179 @@ export interface PoolCall {
   requestId: string;
   tenant?: string;
   keyId?: string;
-  /** Absolute deadline, epoch ms. */
+  /** Absolute deadline, epoch ms: the whole call, body included, must finish by then. */
   deadline: number;
+  /**
+   * True when sending the call twice does no harm (GETs, lookups): then any failure moves on to the
+   * next region. Otherwise only failures where the pool did no work are retried elsewhere.
+   */
+  idempotent?: boolean;
 }
 
-const ewmaAlpha = 0.2;
-const breakerThreshold = 5;
-const breakerOpenMs = 5_000;
+/** Why the pools could not answer; becomes the `x-fallback` header. */
+export type FailureReason =
+  | "upstream_unreachable"
+  | "upstream_timeout"
+  | "upstream_error"
+  | "circuit_open"
+  | "malformed_response"
+  | "deadline_exceeded";
+
+export type ForwardResult =
+  | {
+      ok: true;
+      response: Response;
+      region: string;
+      /** Aborted when the overall deadline passes; body reads fail then. */
+      deadlineSignal: AbortSignal;
+      /** Call once the body has been consumed: feeds passive health. */
+      settle(failed: boolean): void;
+    }
+  | { ok: false; reason: FailureReason; detail: string };
+
+export interface PoolClientConfig {
+  attemptTimeoutMs: number;
+  breaker: BreakerConfig;
+}
+
+const defaultConfig: PoolClientConfig = {
+  attemptTimeoutMs: 15_000,
+  breaker: { failures: 5, openMs: 5_000 },
+};
+
+type Attempt =
+  | { kind: "response"; response: Response }
+  | { kind: "unreachable" | "timeout" | "deadline"; detail: string };
 
 /**
- * Signed calls from the edge to the regional pools. Picks the region with the best passive health
- * (EWMA latency, error rate) whose circuit is closed.
+ * Signed calls from the edge to the regional pools. Tries regions best-first by passive health, skips
+ * open circuits, and retries on another region only when that is safe:
+ * - the connection failed (workerd reports refused and lost connections alike, as "Network connection
+ *   lost"; the retry carries the same request id, so the pool can recognise a duplicate);
+ * - the pool answered 503 (backpressure or draining: it refused before doing any work);
+ * - any failure of an idempotent call.
+ * A timeout or another 5xx of a non-idempotent call is final: the pool may have done the work.
  */
 export class PoolClient {
-  private readonly health = new Map<string, RegionHealth>();
+  readonly health: RegionHealth;
 
   constructor(
-    private readonly regions: readonly Region[],
+    regions: readonly Region[],
     private readonly signingSecret: string,
+    private readonly config: PoolClientConfig = defaultConfig,
   ) {
-    for (const region of regions) {
-      this.health.set(region.name, { ewmaMs: 0, errorRate: 0, openUntil: 0, consecutiveFailures: 0 });
+    this.health = new RegionHealth(regions, config.breaker);
+  }
+
+  async forward(call: PoolCall): Promise<ForwardResult> {
+    const candidates = this.health.available();
+    if (candidates.length === 0) {
+      return { ok: false, reason: "circuit_open", detail: "every region's circuit is open" };
+    }
+    const deadlineSignal = AbortSignal.timeout(Math.max(1, call.deadline - Date.now()));
+    let last: { reason: FailureReason; detail: string } = {
+      reason: "upstream_unreachable",
+      detail: "no region tried",
+    };
+    for (const region of candidates) {
+      if (deadlineSignal.aborted)
+        return { ok: false, reason: "deadline_exceeded", detail: "deadline passed" };
+      const started = Date.now();
+      const attempt = await this.attempt(region, call, deadlineSignal);
+      const elapsed = Date.now() - started;
+      if (attempt.kind === "response") {
+        const status = attempt.response.status;
+        if (status < 500) {
+          let settled = false;
+          return {
+            ok: true,
+            response: attempt.response,
+            region: region.name,
+            deadlineSignal,
+            settle: (failed) => {
+              if (settled) return;
+              settled = true;
+              this.health.record(region.name, Date.now() - started, failed);
+            },
+          };
+        }
+        this.health.record(region.name, elapsed, true);
+        await attempt.response.body?.cancel().catch(() => undefined);
+        last = { reason: "upstream_error", detail: `${region.name}: HTTP ${status}` };
+        if (status !== 503 && !call.idempotent) return { ok: false, ...last };
+        continue;
+      }
+      this.health.record(region.name, elapsed, true);
+      if (attempt.kind === "deadline")
+        return { ok: false, reason: "deadline_exceeded", detail: attempt.detail };
+      if (attempt.kind === "timeout") {
+        last = { reason: "upstream_timeout", detail: attempt.detail };
+        if (!call.idempotent) return { ok: false, ...last };
+        continue;
+      }
+      last = { reason: "upstream_unreachable", detail: attempt.detail };
+    }
+    return { ok: false, ...last };
+  }
+
+  /**
+   * One signed call to the best region, without fallback logic (scripts and tests). A failure to get
+   * any response is a DependencyError, retryable unless it timed out.
+   */
+  async call(call: PoolCall): Promise<Response> {
+    const region = this.health.available()[0];
+    if (!region) throw new DependencyError("pool", true, "every region's circuit is open");
+    const deadlineSignal = AbortSignal.timeout(Math.max(1, call.deadline - Date.now()));
+    const started = Date.now();
+    const attempt = await this.attempt(region, call, deadlineSignal);
+    const failed = attempt.kind !== "response" || attempt.response.status >= 500;
+    this.health.record(region.name, Date.now() - started, failed);
+    if (attempt.kind === "response") return attempt.response;
+    throw new DependencyError("pool", attempt.kind === "unreachable", attempt.detail);
+  }
+
+  private async attempt(region: Region, call: PoolCall, deadlineSignal: AbortSignal): Promise<Attempt> {
+    const attemptTimer = new AbortController();
+    const timer = setTimeout(() => attemptTimer.abort(), this.config.attemptTimeoutMs);
+    try {
+      const response = await fetch(`${region.url}${call.path}`, {
+        method: call.method,
+        headers: await this.signedHeaders(call),
+        body: call.method === "POST" ? (call.body ?? "") : undefined,
+        signal: AbortSignal.any([deadlineSignal, attemptTimer.signal]),
+      });
+      return { kind: "response", response };
+    } catch (error: unknown) {
+      if (deadlineSignal.aborted) return { kind: "deadline", detail: `${region.name}: deadline passed` };
+      if (attemptTimer.signal.aborted)
+        return { kind: "timeout", detail: `${region.name}: no answer in time` };
+      const message = error instanceof Error ? error.message : String(error);
+      return { kind: "unreachable", detail: `${region.name}: ${message}` };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  /** Regions in the order they should be tried. */
-  ranked(now = Date.now()): Region[] {
-    const score = (r: Region) => {
-      const h = this.health.get(r.name);
-      if (!h) return Number.POSITIVE_INFINITY;
-      const open = h.openUntil > now ? 1e9 : 0;
-      return open + h.ewmaMs * (1 + 10 * h.errorRate);
-    };
-    return [...this.regions].sort((a, b) => score(a) - score(b));
-  }
-
-  /** Sends one signed call to the best region. Connection failures are retryable DependencyErrors. */
-  async call(call: PoolCall, region = this.ranked()[0]): Promise<Response> {
-    if (!region) throw new DependencyError("pool", false, "no regions configured");
+  private async signedHeaders(call: PoolCall): Promise<Record<string, string>> {
     const timestamp = Date.now();
     const nonce = randomNonce();
-    const body = call.body ?? "";
     const signature = await sign(this.signingSecret, {
       method: call.method,
       path: call.path,
       timestamp,
       nonce,
-      bodySha256: await sha256Hex(body),
+      bodySha256: await sha256Hex(call.method === "POST" ? (call.body ?? "") : ""),
     });
-    const outgoing: Record<string, string> = {
+    const out: Record<string, string> = {
       [headers.requestId]: call.requestId,
       [headers.deadline]: String(call.deadline),
       [headers.timestamp]: String(timestamp),
       [headers.nonce]: nonce,
       [headers.signature]: signature,
     };
-    if (call.body !== undefined) outgoing["content-type"] = "application/json";
-    if (call.tenant) outgoing[headers.tenant] = call.tenant;
-    if (call.keyId) outgoing[headers.keyId] = call.keyId;
-
-    const started = Date.now();
-    try {
-      const response = await fetch(`${region.url}${call.path}`, {
-        method: call.method,
-        headers: outgoing,
-        body: call.method === "POST" ? body : undefined,
-        signal: AbortSignal.timeout(Math.max(1, call.deadline - started)),
-      });
-      this.record(region.name, Date.now() - started, response.status >= 500);
-      return response;
-    } catch (error: unknown) {
-      this.record(region.name, Date.now() - started, true);
-      const timedOut =
-        error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-      throw new DependencyError(
-        "pool",
-        !timedOut,
-        `${region.name}: ${timedOut ? "timed out" : "unreachable"}`,
-        {
-          cause: error,
-        },
-      );
-    }
-  }
-
-  private record(name: string, ms: number, failed: boolean): void {
-    const h = this.health.get(name);
-    if (!h) return;
-    h.ewmaMs = h.ewmaMs === 0 ? ms : h.ewmaMs + ewmaAlpha * (ms - h.ewmaMs);
-    h.errorRate += ewmaAlpha * ((failed ? 1 : 0) - h.errorRate);
-    h.consecutiveFailures = failed ? h.consecutiveFailures + 1 : 0;
-    if (h.consecutiveFailures >= breakerThreshold) h.openUntil = Date.now() + breakerOpenMs;
+    if (call.method === "POST") out["content-type"] = "application/json";
+    if (call.tenant) out[headers.tenant] = call.tenant;
+    if (call.keyId) out[headers.keyId] = call.keyId;
+    return out;
   }
 }

@@ -25,14 +25,27 @@ const keyFields = [
   "repetition_penalty",
 ] as const satisfies readonly (keyof ChatCompletionRequest)[];
 
+export type CacheLookup = { status: "hit"; body: string } | { status: "miss" } | { status: "unavailable" };
+
+/** A leader's promise to share its upstream answer (the completion JSON, or null when it had none). */
+export interface InFlight {
+  share(body: string | null): void;
+}
+
+const maxTtlSeconds = 7 * 24 * 3600;
+
 /**
- * The response cache: sha256 of tenant + canonical request, as in the article, namespaced per tenant
- * so one tenant can never read another's entries.
+ * The response cache: sha256 of tenant + canonical request, namespaced per tenant so one tenant can
+ * never read another's entries. Reads give up after `deadlineMs` (Redis slow or down: the request
+ * proceeds uncached). Identical concurrent misses in one isolate share one upstream call.
  */
 export class ResponseCache {
+  private readonly inFlight = new Map<string, Promise<string | null>>();
+
   constructor(
     private readonly redis: Redis,
     private readonly defaultTtlSeconds: number,
+    private readonly deadlineMs: number,
   ) {}
 
   async keyFor(tenant: string, request: ChatCompletionRequest): Promise<string> {
@@ -42,26 +55,57 @@ export class ResponseCache {
     return `tg:resp:${tenant}:${digest}`;
   }
 
-  /** Returns the cached completion JSON, or null. Redis failures surface as DependencyError. */
-  async get(key: string): Promise<string | null> {
+  /** The cached completion JSON. Never throws: a failed or late read is `unavailable`. */
+  async lookup(key: string): Promise<CacheLookup> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<CacheLookup>((resolve) => {
+      timer = setTimeout(() => resolve({ status: "unavailable" }), this.deadlineMs);
+    });
+    const read = this.redis.get<string>(key).then(
+      (value): CacheLookup =>
+        typeof value === "string" ? { status: "hit", body: value } : { status: "miss" },
+      (): CacheLookup => ({ status: "unavailable" }),
+    );
     try {
-      const value = await this.redis.get<string>(key);
-      return typeof value === "string" ? value : null;
-    } catch (error: unknown) {
-      throw new DependencyError("redis", true, "cache read failed", { cause: error });
+      return await Promise.race([read, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   async set(key: string, body: string, ttlSeconds = this.defaultTtlSeconds): Promise<void> {
     try {
-      await this.redis.set(key, body, { ex: ttlSeconds });
+      await this.redis.set(key, body, { ex: Math.min(maxTtlSeconds, ttlSeconds) });
     } catch (error: unknown) {
       throw new DependencyError("redis", true, "cache write failed", { cause: error });
     }
   }
+
+  /** The answer of an identical request already on its way upstream in this isolate, if any. */
+  follow(key: string): Promise<string | null> | undefined {
+    return this.inFlight.get(key);
+  }
+
+  /** Registers this request as the one that goes upstream for `key`; it must call `share` once. */
+  lead(key: string): InFlight {
+    let resolve: (body: string | null) => void = () => {};
+    const promise = new Promise<string | null>((r) => {
+      resolve = r;
+    });
+    this.inFlight.set(key, promise);
+    let done = false;
+    return {
+      share: (body) => {
+        if (done) return;
+        done = true;
+        if (this.inFlight.get(key) === promise) this.inFlight.delete(key);
+        resolve(body);
+      },
+    };
+  }
 }
 
-/** Only deterministic requests are cached: temperature 0 (OpenAI's default temperature is 1). */
+/** Only deterministic requests are cached by default: temperature 0 (OpenAI's default temperature is 1). */
 export function isDeterministic(request: ChatCompletionRequest): boolean {
   return request.temperature === 0;
 }

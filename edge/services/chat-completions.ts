@@ -1,0 +1,200 @@
+import { headers } from "../../shared/headers.ts";
+import {
+  type ChatCompletionRequest,
+  type ChatCompletionResponse,
+  chatCompletionResponseSchema,
+} from "../../shared/schemas/chat.ts";
+import type { VerifiedKey } from "./api-keys.ts";
+import type { EdgeServices } from "./edge-services.ts";
+import { chatFallbackResponse, fallbackConfig } from "./fallback.ts";
+import type { FailureReason } from "./pool-client.ts";
+import type { InFlight } from "./response-cache.ts";
+import { completionAsSse } from "./sse.ts";
+import { startRelay } from "./stream-relay.ts";
+
+/** How this request uses the response cache (decided from the request and its headers). */
+export type CachePolicy = { mode: "off" } | { mode: "use" | "refresh"; ttlSeconds: number | undefined };
+
+export interface ChatContext {
+  services: EdgeServices;
+  apiKey: VerifiedKey;
+  requestId: string;
+  /** Runs work after the response (waitUntil on Workers). */
+  background(label: string, work: Promise<unknown>): void;
+}
+
+const passedThrough = [headers.tier, headers.route, headers.provider, headers.region];
+
+function parseCompletion(body: string): ChatCompletionResponse | null {
+  try {
+    const parsed = chatCompletionResponseSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A stored completion as the client asked for it: JSON, or replayed as SSE. Null if the entry is bad. */
+function fromStored(
+  body: string,
+  request: ChatCompletionRequest,
+  extra: Record<string, string>,
+): Response | null {
+  if (!request.stream) {
+    if (!parseCompletion(body)) return null;
+    return new Response(body, { status: 200, headers: { ...extra, "content-type": "application/json" } });
+  }
+  const completion = parseCompletion(body);
+  if (!completion) return null;
+  return new Response(completionAsSse(completion, request.stream_options?.include_usage === true), {
+    status: 200,
+    headers: { ...extra, "content-type": "text/event-stream", "cache-control": "no-cache" },
+  });
+}
+
+/**
+ * Answers a validated chat request: response cache (read with a deadline, coalescing identical
+ * concurrent misses), signed forward to the best region, SSE relay, and the deterministic fallback
+ * when no pool can answer.
+ */
+export async function answerChat(
+  ctx: ChatContext,
+  request: ChatCompletionRequest,
+  policy: CachePolicy,
+): Promise<Response> {
+  const base = { [headers.requestId]: ctx.requestId };
+  if (policy.mode === "off") return forwardChat(ctx, request, null, { ...base, [headers.cache]: "BYPASS" });
+
+  const key = await ctx.services.cache.keyFor(ctx.apiKey.tenantId, request);
+  const miss = { ...base, [headers.cache]: "MISS" };
+  if (policy.mode === "use") {
+    const lookup = await ctx.services.cache.lookup(key);
+    if (lookup.status === "hit") {
+      const hit = fromStored(lookup.body, request, { ...base, [headers.cache]: "HIT" });
+      if (hit) return hit;
+    }
+    const shared = ctx.services.cache.follow(key);
+    if (shared) {
+      const body = await withinDeadline(shared, ctx.services.config.POOL_TIMEOUT_MS);
+      const coalesced = body ? fromStored(body, request, { ...miss, [headers.coalesced]: "true" }) : null;
+      if (coalesced) return coalesced;
+      return forwardChat(ctx, request, null, miss);
+    }
+  }
+  const lead = ctx.services.cache.lead(key);
+  const ttlSeconds = policy.ttlSeconds ?? ctx.apiKey.cacheTtlSeconds ?? undefined;
+  try {
+    return await forwardChat(ctx, request, { key, lead, ttlSeconds }, miss);
+  } catch (error: unknown) {
+    lead.share(null);
+    throw error;
+  }
+}
+
+function withinDeadline<T>(promise: Promise<T | null>, ms: number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+interface CacheWrite {
+  key: string;
+  lead: InFlight;
+  ttlSeconds: number | undefined;
+}
+
+async function forwardChat(
+  ctx: ChatContext,
+  request: ChatCompletionRequest,
+  write: CacheWrite | null,
+  out: Record<string, string>,
+): Promise<Response> {
+  const { services, requestId } = ctx;
+  const fallback = (reason: FailureReason) => {
+    write?.lead.share(null);
+    return chatFallbackResponse({
+      reason,
+      model: request.model,
+      stream: request.stream === true,
+      includeUsage: request.stream_options?.include_usage === true,
+      requestId,
+      config: fallbackConfig(services.config),
+      extraHeaders: out,
+    });
+  };
+  const store = (body: string) => {
+    write?.lead.share(body);
+    if (write) ctx.background("cache write", services.cache.set(write.key, body, write.ttlSeconds));
+  };
+
+  const result = await services.pool.forward({
+    method: "POST",
+    path: "/internal/v1/chat/completions",
+    body: JSON.stringify(request),
+    requestId,
+    tenant: ctx.apiKey.tenantId,
+    keyId: ctx.apiKey.keyId,
+    deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
+  });
+  if (!result.ok) return fallback(result.reason);
+
+  const { response } = result;
+  const responseHeaders: Record<string, string> = { ...out, [headers.region]: result.region };
+  for (const name of passedThrough) {
+    const value = response.headers.get(name);
+    if (value) responseHeaders[name] = value;
+  }
+
+  if (!response.ok) {
+    // The pool refused the request itself (4xx): its OpenAI-shaped error goes to the client as is.
+    result.settle(false);
+    write?.lead.share(null);
+    return new Response(await response.text(), {
+      status: response.status,
+      headers: { ...responseHeaders, "content-type": "application/json" },
+    });
+  }
+
+  if (request.stream) {
+    const type = response.headers.get("content-type") ?? "";
+    if (!response.body || !type.includes("text/event-stream")) {
+      result.settle(true);
+      await response.body?.cancel().catch(() => undefined);
+      return fallback("malformed_response");
+    }
+    const relay = await startRelay(response.body, result.deadlineSignal, requestId);
+    if (!relay.ok) {
+      result.settle(true);
+      return fallback(relay.reason);
+    }
+    result.settle(false);
+    ctx.background(
+      "stream completion",
+      relay.completed.then((body) => (body ? store(body) : write?.lead.share(null))),
+    );
+    return new Response(relay.body, {
+      status: 200,
+      headers: { ...responseHeaders, "content-type": "text/event-stream", "cache-control": "no-cache" },
+    });
+  }
+
+  let body: string;
+  try {
+    body = await response.text();
+  } catch {
+    result.settle(true);
+    return fallback(result.deadlineSignal.aborted ? "deadline_exceeded" : "upstream_error");
+  }
+  if (!parseCompletion(body)) {
+    result.settle(true);
+    return fallback("malformed_response");
+  }
+  result.settle(false);
+  store(body);
+  return new Response(body, {
+    status: 200,
+    headers: { ...responseHeaders, "content-type": "application/json" },
+  });
+}
