@@ -1,5 +1,4 @@
 import type { MiddlewareHandler } from "hono";
-import { getConnInfo } from "hono/bun";
 import { getCookie, setCookie } from "hono/cookie";
 import { GatewayError } from "../../shared/errors.ts";
 import { safeEqual } from "../../shared/signing.ts";
@@ -12,12 +11,16 @@ function isLoopback(address: string | undefined): boolean {
   return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
 }
 
+interface RequestIpSource {
+  requestIP(request: Request): { address: string } | null;
+}
+
+/** The peer address from Bun.serve (passed to app.fetch as the env); undefined elsewhere. */
 function clientAddress(c: Parameters<MiddlewareHandler<PoolHonoEnv>>[0]): string | undefined {
-  try {
-    return getConnInfo(c).remote.address;
-  } catch {
-    return undefined; // not served by Bun.serve (e.g. app.request in tests): unknown, so not loopback
-  }
+  const server: unknown = c.env;
+  if (typeof server !== "object" || server === null || !("requestIP" in server)) return undefined;
+  if (typeof server.requestIP !== "function") return undefined;
+  return (server as RequestIpSource).requestIP(c.req.raw)?.address;
 }
 
 /**

@@ -188,6 +188,14 @@ async function refresh(): Promise<void> {
   }
 }
 
+// Links may preselect: /dashboard?window=6h&tenant=acme
+const initial = new URLSearchParams(location.search);
+const windowSelect = document.getElementById("window");
+const tenantInput = document.getElementById("tenant");
+if (windowSelect instanceof HTMLSelectElement && initial.get("window"))
+  windowSelect.value = initial.get("window") ?? "1h";
+if (tenantInput instanceof HTMLInputElement) tenantInput.value = initial.get("tenant") ?? "";
+
 for (const id of ["window", "tenant"])
   document.getElementById(id)?.addEventListener("change", () => void refresh());
 void refresh();

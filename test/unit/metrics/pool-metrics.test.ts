@@ -1,0 +1,123 @@
+import { Hono } from "hono";
+import { describe, expect, it } from "vitest";
+import type { RequestEvent } from "../../../shared/events.ts";
+import type { EventProducerStats } from "../../../workers/events/producer.ts";
+import { PoolMetrics } from "../../../workers/metrics/pool-metrics.ts";
+import { requestMetrics } from "../../../workers/middleware/metrics.ts";
+import { registerMetricsRoutes } from "../../../workers/routes/metrics.ts";
+import type { PoolServices } from "../../../workers/services.ts";
+import type { PoolHonoEnv } from "../../../workers/types.ts";
+
+const producerStats: EventProducerStats = {
+  buffered: 2,
+  inFlight: 1,
+  spooledEvents: 7,
+  spooledBytes: 1_234,
+  dropped: 3,
+  sent: 40,
+  kafkaDown: true,
+};
+
+function event(overrides: Partial<RequestEvent>): RequestEvent {
+  return {
+    event_id: crypto.randomUUID(),
+    ts: 0,
+    request_id: "r",
+    tenant: "t",
+    user_id: "u",
+    route: "chat",
+    tier: "small",
+    model: "m",
+    model_version: "1",
+    provider: "local",
+    status: 200,
+    cache: "MISS",
+    fallback_reason: "",
+    queue_ms: 0,
+    ttft_ms: 1,
+    latency_ms: 2,
+    prompt_tokens: 1,
+    completion_tokens: 1,
+    ...overrides,
+  };
+}
+
+function metricsApp(metrics: PoolMetrics): Hono<PoolHonoEnv> {
+  const app = new Hono<PoolHonoEnv>();
+  app.use(async (c, next) => {
+    c.set("services", { metrics } as unknown as PoolServices);
+    await next();
+  });
+  app.use(requestMetrics());
+  registerMetricsRoutes(app);
+  app.get("/slow/:id", async (c) => c.text(c.req.param("id")));
+  return app;
+}
+
+const sample = (text: string, series: string): number | undefined => {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+describe("PoolMetrics", () => {
+  it("exposes the article's latency buckets, per route pattern, in Prometheus text", async () => {
+    const metrics = new PoolMetrics({ eventStats: () => producerStats, processMetrics: false });
+    const app = metricsApp(metrics);
+    await app.request("/slow/1");
+    await app.request("/slow/2");
+    const response = await app.request("/metrics");
+    expect(response.headers.get("content-type")).toContain("text/plain");
+    const text = await response.text();
+    const buckets = text
+      .split("\n")
+      .filter((l) => l.startsWith("http_request_duration_seconds_bucket") && l.includes('route="/slow/:id"'))
+      .map((l) => /le="([^"]+)"/.exec(l)?.[1]);
+    expect(buckets).toEqual(["0.05", "0.1", "0.2", "0.5", "1", "2", "5", "+Inf"]);
+    expect(
+      sample(text, 'http_request_duration_seconds_count{method="GET",route="/slow/:id",status="200"}'),
+    ).toBe(2);
+  });
+
+  it("counts fallbacks by reason and the cache hit ratio from published events", async () => {
+    const metrics = new PoolMetrics({ eventStats: () => producerStats, processMetrics: false });
+    metrics.recordEvent(event({ cache: "HIT" }));
+    metrics.recordEvent(event({ fallback_reason: "timeout" }));
+    metrics.recordEvent(event({ fallback_reason: "timeout" }));
+    metrics.recordEvent(event({ fallback_reason: "overload", status: 503 }));
+    metrics.recordEvent(event({ cache: "BYPASS" })); // not a cache lookup
+    const text = await metrics.render();
+    expect(sample(text, 'fallback_total{reason="timeout"}')).toBe(2);
+    expect(sample(text, 'fallback_total{reason="overload"}')).toBe(1);
+    expect(sample(text, "cache_hit_ratio")).toBe(0.25);
+    expect(sample(text, 'tiergate_upstream_requests_total{provider="local",outcome="error"}')).toBe(1);
+  });
+
+  it("reports spool depth, Kafka state, drift scores and upstream health", async () => {
+    let scores = new Map([["small", 0.4]]);
+    const metrics = new PoolMetrics({
+      eventStats: () => producerStats,
+      driftScores: async () => scores,
+      processMetrics: false,
+      defaultLabels: { worker: "7" },
+    });
+    metrics.setUpstreamHealth("vllm-large", false);
+    metrics.setDriftScore("large", 0.9);
+    const text = await metrics.render();
+    expect(sample(text, 'tiergate_event_spool_events{worker="7"}')).toBe(7);
+    expect(sample(text, 'tiergate_event_spool_bytes{worker="7"}')).toBe(1_234);
+    expect(sample(text, 'tiergate_events_buffered{worker="7"}')).toBe(3);
+    expect(sample(text, 'tiergate_kafka_up{worker="7"}')).toBe(0);
+    expect(sample(text, 'drift_score{tier="small",worker="7"}')).toBe(0.4);
+    expect(sample(text, 'drift_score{tier="large",worker="7"}')).toBe(0.9);
+    expect(sample(text, 'tiergate_upstream_up{endpoint="vllm-large",worker="7"}')).toBe(0);
+    // A failing source keeps the last values.
+    scores = new Map([["small", 0.5]]);
+    const failing = new PoolMetrics({
+      eventStats: () => producerStats,
+      driftScores: () => Promise.reject(new Error("clickhouse down")),
+      processMetrics: false,
+    });
+    failing.setDriftScore("small", 0.2);
+    expect(sample(await failing.render(), 'drift_score{tier="small"}')).toBe(0.2);
+  });
+});
