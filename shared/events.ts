@@ -22,6 +22,8 @@ export const requestEventSchema = z.object({
   status: z.number().int(),
   cache: cacheStatusSchema,
   fallback_reason: z.string(),
+  /** The router's decision and reasons, compact (`x-tiergate-route`); absent for events not routed by the pool. */
+  route_decision: z.string().optional(),
   queue_ms: z.number().nonnegative(),
   ttft_ms: z.number().nonnegative(),
   latency_ms: z.number().nonnegative(),

@@ -7,8 +7,11 @@ import { requestMetrics } from "./middleware/metrics.ts";
 import { verifySignature } from "./middleware/verify-signature.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
+import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
+import { registerModelRoutes } from "./routes/models.ts";
+import { registerRegistryRoutes } from "./routes/registry.ts";
 import { registerMetricsRoutes } from "./routes/metrics.ts";
 import type { PoolServices } from "./services.ts";
 import type { PoolHonoEnv } from "./types.ts";
@@ -29,6 +32,9 @@ export function createPoolApp(services: PoolServices): Hono<PoolHonoEnv> {
   app.use("/internal/*", backpressure(services.inFlight, services.config.MAX_IN_FLIGHT));
   registerKeyRoutes(app);
   registerChatRoutes(app);
+  registerEmbeddingsRoutes(app);
+  registerModelRoutes(app);
+  registerRegistryRoutes(app);
   app.notFound((c) => {
     throw new GatewayError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });

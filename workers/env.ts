@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { routerEnvShape } from "./router/env.ts";
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -35,6 +36,8 @@ export const workerEnvSchema = z.object({
   SPOOL_DIR: z.string().default(".stack/spool"),
   MAX_IN_FLIGHT: int(256),
   SHUTDOWN_GRACE_MS: int(10_000),
+  /** Tiered routing and the model registry (issue 5): see workers/router/env.ts. */
+  ...routerEnvShape,
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

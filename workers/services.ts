@@ -10,6 +10,7 @@ import { cached, latestDriftScores } from "./events/stats.ts";
 import { KeyStore } from "./key-store.ts";
 import { PoolMetrics } from "./metrics/pool-metrics.ts";
 import { InFlight } from "./middleware/backpressure.ts";
+import { createRoutingService, type RoutingService } from "./registry/routing.ts";
 
 /** The clients one worker process shares across requests, built once at boot. */
 export interface PoolServices {
@@ -21,6 +22,8 @@ export interface PoolServices {
   keys: KeyStore;
   inFlight: InFlight;
   chatSchema: ReturnType<typeof chatCompletionRequestSchema>;
+  /** The tier router and the registry it follows (issue 5). */
+  routing: RoutingService;
   pingPostgres(): Promise<boolean>;
   /** Writes the request row to Postgres in the background; a failure is logged, never surfaced. */
   recordRequest(event: RequestEvent, keyId: string | null): void;
@@ -47,6 +50,7 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     driftScores: cached(() => latestDriftScores(clickhouse), 30_000, new Map<string, number>()),
     defaultLabels: { worker: String(process.pid) },
   });
+  const routing = createRoutingService(config, database.db);
   return {
     config,
     database,
@@ -56,6 +60,7 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     keys: new KeyStore(database.db),
     inFlight: new InFlight(),
     chatSchema: chatCompletionRequestSchema(),
+    routing,
     pingPostgres: () =>
       withPostgres(() => database.db.execute(sql`select 1`)).then(
         () => true,
@@ -76,6 +81,7 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
       ).catch((error: unknown) => console.warn(`request row ${event.request_id} not written:`, error));
     },
     async close() {
+      routing.close();
       await events.close();
       await Promise.allSettled([database.close(), clickhouse.close()]);
     },

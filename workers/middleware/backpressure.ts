@@ -23,7 +23,7 @@ export class InFlight {
 
 /** Past `max` requests in flight the worker answers 503 with Retry-After instead of queueing without bound. */
 export function backpressure(inFlight: InFlight, max: number) {
-  return createMiddleware<PoolHonoEnv>(async (_c, next) => {
+  return createMiddleware<PoolHonoEnv>(async (c, next) => {
     if (inFlight.draining) {
       throw new GatewayError("OVERLOADED", "This worker is shutting down.", {
         headers: { "retry-after": "1" },
@@ -35,10 +35,51 @@ export function backpressure(inFlight: InFlight, max: number) {
       });
     }
     inFlight.enter();
+    let heldByStream = false;
     try {
       await next();
+      const body = c.res.body;
+      if (body && c.res.headers.get("content-type")?.startsWith("text/event-stream")) {
+        // A streamed answer stays in flight until its body ends or the client goes away.
+        c.res = new Response(
+          releaseWhenDone(body, () => inFlight.leave()),
+          c.res,
+        );
+        heldByStream = true;
+      }
     } finally {
-      inFlight.leave();
+      if (!heldByStream) inFlight.leave();
     }
+  });
+}
+
+/** Passes a body through and calls `release` once, when it ends, fails or is cancelled. */
+function releaseWhenDone(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let released = false;
+  const releaseOnce = () => {
+    if (released) return;
+    released = true;
+    release();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          releaseOnce();
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error: unknown) {
+        releaseOnce();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      releaseOnce();
+      return reader.cancel(reason);
+    },
   });
 }

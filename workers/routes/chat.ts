@@ -1,71 +1,117 @@
 import type { Context, Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { streamSSE } from "hono/streaming";
 import { GatewayError } from "../../shared/errors.ts";
-import type { RequestEvent } from "../../shared/events.ts";
 import { headers } from "../../shared/headers.ts";
-import type { ChatCompletionRequest, ChatCompletionResponse } from "../../shared/schemas/chat.ts";
+import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
-import { placeholderChat, placeholderChatChunks } from "../providers/placeholder/chat.ts";
-import { placeholderEndpoint } from "../providers/placeholder/endpoint.ts";
+import { routedEvent } from "../router/events.ts";
+import type { RouteDecision } from "../router/policy.ts";
+import { formatDecision } from "../router/policy.ts";
+import type { RoutingContext, Served } from "../router/router.ts";
+import { pipeChatStream } from "../router/sse.ts";
 import type { PoolHonoEnv } from "../types.ts";
 
-function parseBody(c: Context<PoolHonoEnv>): ChatCompletionRequest {
-  let json: unknown;
+/** Without an edge deadline a request gets this long overall. */
+const defaultBudgetMs = 60_000;
+
+export function parseJsonBody(c: Context<PoolHonoEnv>): unknown {
   try {
-    json = JSON.parse(c.var.rawBody);
+    return JSON.parse(c.var.rawBody);
   } catch {
     throw new GatewayError("INVALID_JSON", "The request body is not valid JSON.");
   }
-  return parseOrThrow(c.var.services.chatSchema, json);
 }
 
-function buildEvent(
-  c: Context<PoolHonoEnv>,
-  request: ChatCompletionRequest,
-  completion: ChatCompletionResponse,
-  started: number,
-): RequestEvent {
+/** The request's routing context: its id, the edge's deadline (capped) and the client's abort signal. */
+export function routingContext(c: Context<PoolHonoEnv>, arrivedAt: number): RoutingContext {
+  const header = Number(c.req.header(headers.deadline));
+  const deadline =
+    Number.isFinite(header) && header > 0
+      ? Math.min(header, arrivedAt + defaultBudgetMs)
+      : arrivedAt + defaultBudgetMs;
+  return { requestId: c.var.requestId, deadline, signal: c.req.raw.signal };
+}
+
+/** The routing headers every answer carries. */
+export function setRoutingHeaders(c: Context<PoolHonoEnv>, served: Served, decision?: RouteDecision): void {
+  c.header(headers.tier, served.tier);
+  c.header(headers.provider, served.provider);
+  c.header(headers.modelVersion, served.version);
+  c.header(headers.route, decision ? formatDecision(decision, served.tier) : served.tier);
+  c.header(headers.region, c.var.services.config.POOL_REGION);
+  if (served.fallbackReason) c.header("x-tiergate-fallback-reason", served.fallbackReason.slice(0, 512));
+}
+
+export function requestIdentity(c: Context<PoolHonoEnv>, userId: string | undefined) {
   return {
-    event_id: crypto.randomUUID(),
-    ts: Date.now(),
-    request_id: c.var.requestId,
+    requestId: c.var.requestId,
     tenant: c.req.header(headers.tenant) ?? "unknown",
-    user_id: request.user ?? "",
-    route: "chat",
-    tier: "placeholder",
-    model: completion.model,
-    model_version: placeholderEndpoint.modelVersion,
-    provider: placeholderEndpoint.name,
-    status: 200,
-    cache: "MISS",
-    fallback_reason: "",
-    queue_ms: 0,
-    ttft_ms: Date.now() - started,
-    latency_ms: Date.now() - started,
-    prompt_tokens: completion.usage.prompt_tokens,
-    completion_tokens: completion.usage.completion_tokens,
+    userId: userId ?? "",
   };
 }
 
-/** POST /internal/v1/chat/completions: answer (placeholder provider for now), then record the event. */
-export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
-  app.post("/internal/v1/chat/completions", async (c) => {
-    const started = Date.now();
-    const request = parseBody(c);
-    const { services } = c.var;
-    const completion = placeholderChat(request, c.var.requestId);
-    const event = buildEvent(c, request, completion, started);
-    services.events.publish(event);
-    services.recordRequest(event, c.req.header(headers.keyId) ?? null);
+/** A request that ends in an error still produces its one event (status and request ids, no tier). */
+export function recordFailures(route: string) {
+  return createMiddleware<PoolHonoEnv>(async (c, next) => {
+    const arrivedAt = Date.now();
+    await next();
+    if (!c.error) return;
+    const event = routedEvent({ ...requestIdentity(c, undefined), route, arrivedAt, status: c.res.status });
+    c.var.services.events.publish(event);
+    c.var.services.recordRequest(event, c.req.header(headers.keyId) ?? null);
+  });
+}
 
-    c.header(headers.tier, event.tier);
-    c.header(headers.provider, event.provider);
-    c.header(headers.route, "placeholder");
-    c.header(headers.region, services.config.POOL_REGION);
-    if (!request.stream) return c.json(completion);
-    return streamSSE(c, async (stream) => {
-      for (const chunk of placeholderChatChunks(completion)) await stream.writeSSE({ data: chunk });
-      await stream.writeSSE({ data: "[DONE]" });
+/**
+ * POST /internal/v1/chat/completions: routed by the tier router. Streams are opened up to the first
+ * token before anything is sent, so earlier failures fall over invisibly; one event per request.
+ */
+export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
+  app.use("/internal/v1/chat/completions", recordFailures("chat"));
+  app.post("/internal/v1/chat/completions", async (c) => {
+    const arrivedAt = Date.now();
+    const { services } = c.var;
+    const request: ChatCompletionRequest = parseOrThrow(services.chatSchema, parseJsonBody(c));
+    const ctx = routingContext(c, arrivedAt);
+    const identity = { ...requestIdentity(c, request.user), route: "chat", arrivedAt };
+    const keyId = c.req.header(headers.keyId) ?? null;
+    const { router } = services.routing;
+
+    if (!request.stream) {
+      const { decision, served, completion } = await router.complete(request, ctx);
+      const event = routedEvent({
+        ...identity,
+        status: 200,
+        decision,
+        served,
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+      });
+      services.events.publish(event);
+      services.recordRequest(event, keyId);
+      setRoutingHeaders(c, served, decision);
+      return c.json(completion);
+    }
+
+    const { decision, served, stream } = await router.stream(request, ctx);
+    setRoutingHeaders(c, served, decision);
+    return streamSSE(c, async (sse) => {
+      const piped = await pipeChatStream(sse, stream, {
+        requestId: c.var.requestId,
+        includeUsage: request.stream_options?.include_usage === true,
+      });
+      const event = routedEvent({
+        ...identity,
+        status: piped.outcome === "failed" ? 502 : 200,
+        decision,
+        served,
+        firstTokenAt: stream.firstTokenAt,
+        promptTokens: piped.promptTokens,
+        completionTokens: piped.completionTokens,
+      });
+      services.events.publish(event);
+      services.recordRequest(event, keyId);
     });
   });
 }

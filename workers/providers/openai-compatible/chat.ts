@@ -1,0 +1,53 @@
+import type { ChatCompletionRequest, ChatCompletionResponse } from "../../../shared/schemas/chat.ts";
+import type { ChatCall, ChatChunk } from "../types.ts";
+import { clientFor } from "./endpoint.ts";
+import { toProviderError } from "./errors.ts";
+
+/** The upstream body: the client's request (vLLM extras included) with the endpoint's model name. */
+function upstreamBody(request: ChatCompletionRequest, model: string, stream: boolean) {
+  const { stream: _stream, stream_options: _options, ...rest } = request;
+  return stream
+    ? { ...rest, model, stream: true as const, stream_options: { include_usage: true } }
+    : { ...rest, model, stream: false as const };
+}
+
+/** POST /v1/chat/completions, not streamed. */
+export async function chatCompletion(call: ChatCall): Promise<ChatCompletionResponse> {
+  const where = `chat ${call.endpoint.id}`;
+  try {
+    const body = upstreamBody(call.request, call.endpoint.model, false);
+    const completion: unknown = await clientFor(call.endpoint).chat.completions.create(
+      body as Parameters<ReturnType<typeof clientFor>["chat"]["completions"]["create"]>[0] & {
+        stream: false;
+      },
+      { signal: call.signal },
+    );
+    return completion as ChatCompletionResponse;
+  } catch (error: unknown) {
+    throw toProviderError(error, where, call.signal);
+  }
+}
+
+/**
+ * POST /v1/chat/completions with `stream: true`: the upstream's chunks, in order. A stream that ends
+ * without a finish reason is a cut stream and throws, so a truncated answer never looks complete.
+ */
+export async function* chatCompletionStream(call: ChatCall): AsyncGenerator<ChatChunk> {
+  const where = `chat stream ${call.endpoint.id}`;
+  let finished = false;
+  try {
+    const body = upstreamBody(call.request, call.endpoint.model, true);
+    const stream = await clientFor(call.endpoint).chat.completions.create(
+      body as Parameters<ReturnType<typeof clientFor>["chat"]["completions"]["create"]>[0] & { stream: true },
+      { signal: call.signal },
+    );
+    for await (const chunk of stream) {
+      const typed = chunk as unknown as ChatChunk;
+      if (typed.choices?.some((choice) => choice.finish_reason)) finished = true;
+      yield typed;
+    }
+  } catch (error: unknown) {
+    throw toProviderError(error, where, call.signal);
+  }
+  if (!finished) throw toProviderError(new Error("stream ended without a finish reason"), where);
+}

@@ -1,0 +1,58 @@
+import type { ChatCompletionRequest, ChatCompletionResponse } from "../../shared/schemas/chat.ts";
+import type { EmbeddingsRequest, EmbeddingsResponse } from "../../shared/schemas/embeddings.ts";
+
+/** What a tier is asked to do; the classifier assigns one to every `auto` request. */
+export type TaskType = "classify" | "extract" | "generate" | "chat";
+export const taskTypes: readonly TaskType[] = ["classify", "extract", "generate", "chat"];
+
+/** The provider kinds the router knows. Any OpenAI-compatible server (vLLM, llama.cpp, Ollama, OpenAI) is `openai-compatible`. */
+export type ProviderKind = "openai-compatible" | "rules";
+
+/**
+ * One upstream endpoint, as data: adding a server is a registry row (or env vars), not code.
+ * `id` is stable across registry reloads so balancer state (EWMA, breaker) survives them.
+ */
+export interface EndpointSpec {
+  id: string;
+  provider: ProviderKind;
+  baseURL: string;
+  apiKey: string;
+  /** The model name the upstream serves (vLLM `--served-model-name`). */
+  model: string;
+  weight: number;
+  /** Prometheus endpoint (vLLM `/metrics`); empty when the upstream has none. */
+  metricsURL: string;
+  /** Whether the upstream serves `/v1/completions` (the classifier prefers it). */
+  completions: boolean;
+}
+
+/** One streamed chat chunk as received from upstream; forwarded unchanged apart from usage accounting. */
+export interface ChatChunk {
+  id?: string;
+  object?: string;
+  created?: number;
+  model?: string;
+  choices: {
+    index: number;
+    delta: { role?: string; content?: string | null };
+    finish_reason: string | null;
+  }[];
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
+  [extra: string]: unknown;
+}
+
+export interface ChatCall {
+  endpoint: EndpointSpec;
+  request: ChatCompletionRequest;
+  /** Aborted by the caller or, with an `AttemptTimeout` reason, by the router's per-attempt timer. */
+  signal: AbortSignal;
+}
+
+export interface EmbeddingsCall {
+  endpoint: EndpointSpec;
+  request: EmbeddingsRequest;
+  /** Aborted by the caller or, with an `AttemptTimeout` reason, by the router's per-attempt timer. */
+  signal: AbortSignal;
+}
+
+export type { ChatCompletionResponse, EmbeddingsResponse };

@@ -1,0 +1,52 @@
+import type { EndpointSpec, TaskType } from "../providers/types.ts";
+
+export type TierKind = "chat" | "embeddings";
+export type VersionStatus = "active" | "previous" | "candidate" | "retired";
+
+/** One tier as the router sees it: its budget, timeout, the tasks it handles and its active version. */
+export interface TierRoute {
+  name: string;
+  /** Cost order: lower is cheaper. Fallback goes up in rank. */
+  rank: number;
+  kind: TierKind;
+  tasks: TaskType[];
+  /** The latency the tier is meant to answer in (the article's 50/200/5000 ms). */
+  budgetMs: number;
+  /** Per-attempt timeout. */
+  timeoutMs: number;
+  versionId: string;
+  /** The active version's name, reported in `x-tiergate-model-version` and the event. */
+  version: string;
+  endpoints: EndpointSpec[];
+}
+
+/** The routing table a worker routes with; replaced as a whole when the registry changes. */
+export interface RoutingTable {
+  source: "postgres" | "env";
+  tiers: TierRoute[];
+}
+
+/** Chat tiers in cost order. */
+export function chatTiers(table: RoutingTable): TierRoute[] {
+  return table.tiers.filter((t) => t.kind === "chat").sort((a, b) => a.rank - b.rank);
+}
+
+export function findTier(table: RoutingTable, name: string): TierRoute | undefined {
+  return table.tiers.find((t) => t.name === name);
+}
+
+/** A concrete model name (a version name or a served model name) → the tier serving it. */
+export function tierOfModel(table: RoutingTable, model: string): TierRoute | undefined {
+  return (
+    table.tiers.find((t) => t.version === model) ??
+    table.tiers.find((t) => t.endpoints.some((e) => e.model === model))
+  );
+}
+
+/** Default tier shapes (budgets are the article's; everything is overridable by config or the registry). */
+export const defaultTiers: { name: string; rank: number; kind: TierKind; tasks: TaskType[] }[] = [
+  { name: "small", rank: 1, kind: "chat", tasks: ["classify"] },
+  { name: "medium", rank: 2, kind: "chat", tasks: ["classify", "extract", "chat"] },
+  { name: "large", rank: 3, kind: "chat", tasks: ["classify", "extract", "chat", "generate"] },
+  { name: "embed", rank: 0, kind: "embeddings", tasks: [] },
+];

@@ -1,0 +1,82 @@
+import { z } from "zod";
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** `name=value,name=value` → a record; an empty string is an empty record. */
+const pairs = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const out: Record<string, string> = {};
+      for (const item of s
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const at = item.indexOf("=");
+        if (at <= 0) {
+          ctx.addIssue({ code: "custom", message: `expected name=value, got '${item}'` });
+          return z.NEVER;
+        }
+        out[item.slice(0, at).trim()] = item.slice(at + 1).trim();
+      }
+      return out;
+    });
+
+const msPerTier = (fallback: string) =>
+  pairs(fallback).transform((record, ctx) => {
+    const out: Record<string, number> = {};
+    for (const [name, value] of Object.entries(record)) {
+      const ms = Number(value);
+      if (!Number.isInteger(ms) || ms <= 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${name}: expected a positive integer of ms, got '${value}'`,
+        });
+        return z.NEVER;
+      }
+      out[name] = ms;
+    }
+    return out;
+  });
+
+/**
+ * The router's part of the pool configuration (spread into workers/env.ts). The `VLLM_<TIER>_*`
+ * variables point a tier at a real vLLM (or any OpenAI-compatible server); unset, a tier uses the local
+ * model server. They seed the Postgres registry on first boot, or are the whole routing table with
+ * `REGISTRY_SOURCE=env`.
+ */
+export const routerEnvShape = {
+  REGISTRY_SOURCE: z.enum(["postgres", "env"]).default("postgres"),
+  /** How often a worker re-reads the registry (ms). */
+  REGISTRY_POLL_MS: int(2_000),
+  VLLM_SMALL_BASE_URL: z.url().optional(),
+  VLLM_SMALL_API_KEY: z.string().optional(),
+  VLLM_SMALL_MODEL: z.string().min(1).optional(),
+  VLLM_MEDIUM_BASE_URL: z.url().optional(),
+  VLLM_MEDIUM_API_KEY: z.string().optional(),
+  VLLM_MEDIUM_MODEL: z.string().min(1).optional(),
+  VLLM_LARGE_BASE_URL: z.url().optional(),
+  VLLM_LARGE_API_KEY: z.string().optional(),
+  VLLM_LARGE_MODEL: z.string().min(1).optional(),
+  VLLM_EMBED_BASE_URL: z.url().optional(),
+  VLLM_EMBED_API_KEY: z.string().optional(),
+  VLLM_EMBED_MODEL: z.string().min(1).optional(),
+  /** The local stand-in used for tiers without VLLM_* variables. */
+  LOCAL_MODEL_BASE_URL: z.url().default("http://127.0.0.1:8000/v1"),
+  /** Latency budgets per tier (the article's defaults). */
+  TIER_BUDGETS_MS: msPerTier("small=50,medium=200,large=5000,embed=200"),
+  /** Per-attempt timeouts per tier; generous by default because the local CPU server runs one request at a time. */
+  TIER_TIMEOUTS_MS: msPerTier("small=15000,medium=20000,large=30000,embed=15000"),
+  ROUTER_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.6),
+  ROUTER_CLASSIFIER: z.enum(["model", "heuristic"]).default("model"),
+  ROUTER_RETRY_ATTEMPTS: int(3),
+  ROUTER_RETRY_BASE_MS: int(20),
+  BREAKER_FAILURE_THRESHOLD: int(3),
+  BREAKER_COOLDOWN_MS: int(5_000),
+  /** API keys that registry endpoints name in `api_key_name`: `name=key,…`. */
+  PROVIDER_API_KEYS: pairs(""),
+};
+
+const routerEnvSchema = z.object(routerEnvShape);
+export type RouterEnv = z.infer<typeof routerEnvSchema>;

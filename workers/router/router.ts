@@ -1,0 +1,325 @@
+import { GatewayError } from "../../shared/errors.ts";
+import type { ChatCompletionRequest, ChatCompletionResponse } from "../../shared/schemas/chat.ts";
+import type { EmbeddingsRequest, EmbeddingsResponse, ModelList } from "../../shared/schemas/embeddings.ts";
+import { chatCompletion } from "../providers/openai-compatible/chat.ts";
+import { textCompletion } from "../providers/openai-compatible/completions.ts";
+import { createEmbeddings } from "../providers/openai-compatible/embeddings.ts";
+import { ProviderError } from "../providers/openai-compatible/errors.ts";
+import { rulesChat } from "../providers/rules/chat.ts";
+import { rulesEndpoint, rulesModelVersion } from "../providers/rules/endpoint.ts";
+import type { ChatChunk, TaskType } from "../providers/types.ts";
+import { chatTiers, findTier, type RoutingTable, type TierRoute, tierOfModel } from "../registry/types.ts";
+import {
+  type AttemptFailure,
+  type RetryPolicy,
+  runOnTier,
+  type TierAttempt,
+  TierExhausted,
+} from "./attempts.ts";
+import { Balancer, type BalancerOptions, defaultBalancerOptions } from "./balancer.ts";
+import {
+  type Classification,
+  classifierPrompt,
+  combine,
+  heuristicClassify,
+  parseLabel,
+} from "./classifier.ts";
+import { chooseTier, fallbackChain, type RouteDecision } from "./policy.ts";
+import { openStream, rulesStream, type StreamHandle } from "./stream.ts";
+
+export interface RouterConfig {
+  confidenceThreshold: number;
+  classifier: "model" | "heuristic";
+  retry: RetryPolicy;
+  balancer: BalancerOptions;
+}
+
+export const defaultRouterConfig: RouterConfig = {
+  confidenceThreshold: 0.6,
+  classifier: "model",
+  retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 200 },
+  balancer: defaultBalancerOptions,
+};
+
+/** Per request: its id, the overall deadline (epoch ms) and the client's abort signal. */
+export interface RoutingContext {
+  requestId: string;
+  deadline: number;
+  signal: AbortSignal;
+}
+
+/** Who answered, for the response headers and the event. */
+export interface Served {
+  tier: string;
+  version: string;
+  provider: string;
+  endpoint: string;
+  model: string;
+  /** Empty when the first choice answered; otherwise the failures and hops, e.g. `m-0:timeout,m-1:server>large`. */
+  fallbackReason: string;
+  /** When the answering attempt started (epoch ms). */
+  startedAt: number;
+}
+
+const tierNames = ["small", "medium", "large", "embed"];
+
+function describeFailures(failures: AttemptFailure[]): string {
+  return failures.map((f) => `${f.endpoint}:${f.failure}`).join(",");
+}
+
+/**
+ * The pool's router: classifies `auto` requests on the small tier, picks the tier, balances within it,
+ * retries and falls back (another endpoint → the next tier that can do the task → `rules`).
+ */
+export class Router {
+  readonly balancer: Balancer;
+  /** Retries counted across requests (tests and metrics read it). */
+  retries = 0;
+
+  constructor(
+    private readonly table: () => RoutingTable,
+    readonly config: RouterConfig = defaultRouterConfig,
+  ) {
+    this.balancer = new Balancer(config.balancer);
+  }
+
+  get routingTable(): RoutingTable {
+    return this.table();
+  }
+
+  /** The model classifier, constrained to one label word, combined with the heuristic. */
+  async classify(request: ChatCompletionRequest, ctx: RoutingContext): Promise<Classification> {
+    const heuristic = heuristicClassify(request);
+    if (this.config.classifier === "heuristic") return { ...heuristic, note: "disabled" };
+    const small = findTier(this.table(), "small");
+    if (!small || small.endpoints.length === 0) return { ...heuristic, note: "no_small_tier" };
+    const prompt = classifierPrompt(request);
+    try {
+      const { result } = await runOnTier(
+        small,
+        this.balancer,
+        { ...this.config.retry, attempts: 1 },
+        ctx.deadline,
+        ctx.signal,
+        {
+          call: (endpoint, signal) =>
+            endpoint.completions
+              ? textCompletion({ endpoint, prompt, maxTokens: 3, temperature: 0, stop: ["\n"], signal })
+              : chatCompletion({
+                  endpoint,
+                  request: {
+                    model: endpoint.model,
+                    messages: [{ role: "user", content: prompt }],
+                    max_tokens: 3,
+                    temperature: 0,
+                  },
+                  signal,
+                }).then((c) => c.choices[0]?.message.content ?? ""),
+        },
+      );
+      const label = parseLabel(result);
+      return combine(heuristic, label, label ? undefined : "unparsable");
+    } catch (error: unknown) {
+      if (error instanceof ProviderError && error.failure === "aborted") throw error;
+      return combine(heuristic, undefined, "classifier_failed");
+    }
+  }
+
+  /** Resolves `model` to a tier and the reasons; unknown models are a 404 `model_not_found`. */
+  async decide(
+    request: ChatCompletionRequest,
+    ctx: RoutingContext,
+  ): Promise<{ decision: RouteDecision; primary: TierRoute }> {
+    const table = this.table();
+    if (request.model === "auto") {
+      const classification = await this.classify(request, ctx);
+      const choice = chooseTier(table, classification, this.config.confidenceThreshold);
+      if (!choice) throw new GatewayError("UPSTREAM_UNAVAILABLE", "No tier handles this request.");
+      return {
+        primary: choice.tier,
+        decision: {
+          mode: "auto",
+          requested: "auto",
+          tier: choice.tier.name,
+          task: classification.task,
+          classification,
+          escalated: choice.escalated,
+          reasons: choice.reasons,
+        },
+      };
+    }
+    const byTier = findTier(table, request.model);
+    if (byTier && byTier.kind === "chat") {
+      return {
+        primary: byTier,
+        decision: {
+          mode: "tier",
+          requested: request.model,
+          tier: byTier.name,
+          escalated: false,
+          reasons: ["explicit tier"],
+        },
+      };
+    }
+    const byModel = tierOfModel(table, request.model);
+    if (byModel && byModel.kind === "chat") {
+      return {
+        primary: byModel,
+        decision: {
+          mode: "model",
+          requested: request.model,
+          tier: byModel.name,
+          escalated: false,
+          reasons: ["explicit model"],
+        },
+      };
+    }
+    throw new GatewayError("MODEL_NOT_FOUND", `The model '${request.model}' does not exist.`, {
+      param: "model",
+    });
+  }
+
+  /** Tries each tier of the chain; the failures so far make up the fallback reason. */
+  private async runChain<T>(
+    chain: TierRoute[],
+    ctx: RoutingContext,
+    attemptFor: (tier: TierRoute) => TierAttempt<T>,
+  ): Promise<{ result: T; served: Served } | { exhausted: string }> {
+    const hops: string[] = [];
+    for (const tier of chain) {
+      try {
+        const done = await runOnTier(
+          tier,
+          this.balancer,
+          this.config.retry,
+          ctx.deadline,
+          ctx.signal,
+          attemptFor(tier),
+          () => {
+            this.retries++;
+          },
+        );
+        if (done.failures.length > 0) hops.push(describeFailures(done.failures));
+        return {
+          result: done.result,
+          served: {
+            tier: tier.name,
+            version: tier.version,
+            provider: done.endpoint.provider,
+            endpoint: done.endpoint.id,
+            model: done.endpoint.model,
+            fallbackReason: hops.join(">"),
+            startedAt: done.startedAt,
+          },
+        };
+      } catch (error: unknown) {
+        if (!(error instanceof TierExhausted)) throw error;
+        hops.push(error.failures.length > 0 ? describeFailures(error.failures) : `${tier.name}:no_endpoint`);
+      }
+    }
+    return { exhausted: hops.join(">") };
+  }
+
+  private rulesServed(reason: string): Served {
+    return {
+      tier: "rules",
+      version: rulesModelVersion,
+      provider: "rules",
+      endpoint: rulesEndpoint.id,
+      model: rulesEndpoint.model,
+      fallbackReason: reason ? `${reason}>rules` : "rules",
+      startedAt: Date.now(),
+    };
+  }
+
+  /** A non-streamed chat completion. */
+  async complete(
+    request: ChatCompletionRequest,
+    ctx: RoutingContext,
+  ): Promise<{ decision: RouteDecision; served: Served; completion: ChatCompletionResponse }> {
+    const { decision, primary } = await this.decide(request, ctx);
+    const chain = fallbackChain(this.table(), primary, decision.task);
+    const outcome = await this.runChain(chain, ctx, () => ({
+      call: (endpoint, signal) => chatCompletion({ endpoint, request, signal }),
+    }));
+    if ("result" in outcome) return { decision, served: outcome.served, completion: outcome.result };
+    const { rule: _rule, ...completion } = rulesChat(request, ctx.requestId);
+    return { decision, served: this.rulesServed(outcome.exhausted), completion };
+  }
+
+  /**
+   * A streamed chat completion, opened up to its first token: nothing is committed to the client until
+   * then, so every failure before it falls over invisibly.
+   */
+  async stream(
+    request: ChatCompletionRequest,
+    ctx: RoutingContext,
+  ): Promise<{ decision: RouteDecision; served: Served; stream: StreamHandle }> {
+    const { decision, primary } = await this.decide(request, ctx);
+    const chain = fallbackChain(this.table(), primary, decision.task);
+    const outcome = await this.runChain(chain, ctx, () => ({
+      call: (endpoint, signal) => openStream({ endpoint, request, signal }),
+      settled: (handle: StreamHandle) => handle.outcome,
+    }));
+    if ("result" in outcome) return { decision, served: outcome.served, stream: outcome.result };
+    return {
+      decision,
+      served: this.rulesServed(outcome.exhausted),
+      stream: rulesStream(request, ctx.requestId),
+    };
+  }
+
+  /** Embeddings on the embeddings tier (no `rules` fallback: there is no honest deterministic vector). */
+  async embed(
+    request: EmbeddingsRequest,
+    ctx: RoutingContext,
+  ): Promise<{ served: Served; response: EmbeddingsResponse }> {
+    const table = this.table();
+    const tier =
+      table.tiers.find(
+        (t) => t.kind === "embeddings" && (t.name === request.model || t.version === request.model),
+      ) ??
+      table.tiers.find(
+        (t) => t.kind === "embeddings" && t.endpoints.some((e) => e.model === request.model),
+      ) ??
+      (request.model === "auto" ? table.tiers.find((t) => t.kind === "embeddings") : undefined);
+    if (!tier)
+      throw new GatewayError("MODEL_NOT_FOUND", `The embeddings model '${request.model}' does not exist.`, {
+        param: "model",
+      });
+    const outcome = await this.runChain([tier], ctx, () => ({
+      call: (endpoint, signal) => createEmbeddings({ endpoint, request, signal }),
+    }));
+    if ("result" in outcome) return { served: outcome.served, response: outcome.result };
+    throw new GatewayError(
+      "UPSTREAM_UNAVAILABLE",
+      `The embeddings tier is unavailable (${outcome.exhausted}).`,
+      {
+        headers: { "retry-after": "1" },
+      },
+    );
+  }
+
+  /** GET /v1/models: `auto`, the tiers, and every active version and served model. */
+  models(owner: string): ModelList {
+    const created = 0;
+    const ids = new Set<string>(["auto"]);
+    const table = this.table();
+    for (const name of tierNames) if (findTier(table, name)) ids.add(name);
+    for (const tier of table.tiers) {
+      ids.add(tier.version);
+      for (const endpoint of tier.endpoints) ids.add(endpoint.model);
+    }
+    return {
+      object: "list",
+      data: [...ids].map((id) => ({ id, object: "model" as const, created, owned_by: owner })),
+    };
+  }
+
+  /** The chat tiers in cost order (for diagnostics). */
+  chatTierNames(): string[] {
+    return chatTiers(this.table()).map((t) => t.name);
+  }
+}
+
+export type { ChatChunk, TaskType };
