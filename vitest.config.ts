@@ -23,7 +23,13 @@ export default defineConfig({
         plugins: [
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { TEST_API_KEY: inject("edgeApiKey") } },
+            miniflare: {
+              bindings: {
+                TEST_API_KEY: inject("edgeApiKey"),
+                TEST_OTHER_TENANT_KEY: inject("edgeOtherTenantKey"),
+                TEST_LIMITED_KEY: inject("edgeLimitedKey"),
+              },
+            },
           })),
         ],
         test: {

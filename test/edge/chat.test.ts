@@ -56,7 +56,7 @@ describe("edge in workerd", () => {
       choices: { message: { content: string } }[];
     };
     expect(completion.object).toBe("chat.completion");
-    expect(completion.choices[0]?.message.content).toContain("placeholder");
+    expect(typeof completion.choices[0]?.message.content).toBe("string");
 
     let second = await chat(body);
     // The cache write happens after the first response; allow it to land.
