@@ -5,6 +5,7 @@ import { createErrorHandler } from "../shared/on-error.ts";
 import { backpressure } from "./middleware/backpressure.ts";
 import { requestMetrics } from "./middleware/metrics.ts";
 import { verifySignature } from "./middleware/verify-signature.ts";
+import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
 import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
@@ -35,6 +36,7 @@ export function createPoolApp(services: PoolServices): Hono<PoolHonoEnv> {
   registerEmbeddingsRoutes(app);
   registerModelRoutes(app);
   registerRegistryRoutes(app);
+  registerAnswerRoutes(app);
   app.notFound((c) => {
     throw new GatewayError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });

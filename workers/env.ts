@@ -38,6 +38,23 @@ export const workerEnvSchema = z.object({
   SHUTDOWN_GRACE_MS: int(10_000),
   /** Tiered routing and the model registry (issue 5): see workers/router/env.ts. */
   ...routerEnvShape,
+  /** RAG (issue 6): the embeddings tier, OpenAI-compatible. Embedding versions are `<model>@<revision>`. */
+  EMBEDDINGS_BASE_URL: z.url().default("http://127.0.0.1:8000/v1"),
+  EMBEDDINGS_API_KEY: z.string().default("tiergate-local"),
+  EMBEDDINGS_MODEL: z.string().min(1).default("tiergate-embed"),
+  EMBEDDINGS_MODEL_REVISION: z.string().min(1).default("1"),
+  EMBEDDINGS_DIMENSIONS: int(384),
+  /** RAG: the generation tier, OpenAI-compatible (to be replaced by the router's generation tier). */
+  GENERATION_BASE_URL: z.url().default("http://127.0.0.1:8000/v1"),
+  GENERATION_API_KEY: z.string().default("tiergate-local"),
+  GENERATION_MODEL: z.string().min(1).default("tiergate-large"),
+  MODEL_TIMEOUT_MS: int(30_000),
+  /** Relevance threshold of collections that set none, in [0, 1]. */
+  RAG_DEFAULT_THRESHOLD: z.coerce.number().min(0).max(1).default(0.45),
+  RAG_TOP_K: int(5),
+  RAG_MAX_TOKENS: int(256),
+  /** Collections up to this many chunks are searched exactly; larger ones through the HNSW index. */
+  RAG_EXACT_SEARCH_MAX_CHUNKS: int(20_000),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

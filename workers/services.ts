@@ -11,6 +11,7 @@ import { KeyStore } from "./key-store.ts";
 import { PoolMetrics } from "./metrics/pool-metrics.ts";
 import { InFlight } from "./middleware/backpressure.ts";
 import { createRoutingService, type RoutingService } from "./registry/routing.ts";
+import { createRetrievalService, type RetrievalService } from "./retrieval/service.ts";
 
 /** The clients one worker process shares across requests, built once at boot. */
 export interface PoolServices {
@@ -24,6 +25,8 @@ export interface PoolServices {
   chatSchema: ReturnType<typeof chatCompletionRequestSchema>;
   /** The tier router and the registry it follows (issue 5). */
   routing: RoutingService;
+  /** RAG: hybrid retrieval, abstention rules and generation (issue 6). */
+  retrieval: RetrievalService;
   pingPostgres(): Promise<boolean>;
   /** Writes the request row to Postgres in the background; a failure is logged, never surfaced. */
   recordRequest(event: RequestEvent, keyId: string | null): void;
@@ -61,6 +64,7 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     inFlight: new InFlight(),
     chatSchema: chatCompletionRequestSchema(),
     routing,
+    retrieval: createRetrievalService(config, clickhouse),
     pingPostgres: () =>
       withPostgres(() => database.db.execute(sql`select 1`)).then(
         () => true,

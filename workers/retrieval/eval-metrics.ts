@@ -1,0 +1,113 @@
+import { z } from "zod";
+import type { AnswerRule } from "../../shared/schemas/answer.ts";
+
+/** One labelled question (a line of the questions JSONL file). Empty `expected` = unanswerable. */
+export const labelledQuestionSchema = z.strictObject({
+  id: z.string().min(1),
+  question: z.string().min(1),
+  expected: z.array(z.string()),
+  collection: z.string().optional(),
+  filter: z.record(z.string(), z.string()).optional(),
+});
+export type LabelledQuestion = z.infer<typeof labelledQuestionSchema>;
+
+/** Parses a JSONL questions file; throws naming the line of the first bad entry. */
+export function parseQuestions(jsonl: string): LabelledQuestion[] {
+  return jsonl
+    .split("\n")
+    .map((line, i) => ({ line: line.trim(), number: i + 1 }))
+    .filter(({ line }) => line.length > 0 && !line.startsWith("//"))
+    .map(({ line, number }) => {
+      const parsed = labelledQuestionSchema.safeParse(JSON.parse(line));
+      if (!parsed.success) throw new Error(`questions line ${number}: ${parsed.error.issues[0]?.message}`);
+      return parsed.data;
+    });
+}
+
+/** What the eval observed for one question. */
+export interface QuestionOutcome {
+  question: LabelledQuestion;
+  /** Distinct document ids of the ranked chunks, best first. */
+  rankedDocuments: string[];
+  /** Best relevance score (null when nothing was retrieved). */
+  best: number | null;
+  rule: AnswerRule;
+  citedDocuments: string[];
+}
+
+const answerable = (o: QuestionOutcome) => o.question.expected.length > 0;
+
+/** Share of the expected documents found among the first `k` ranked documents, averaged over answerable questions. */
+export function recallAtK(outcomes: readonly QuestionOutcome[], k: number): number {
+  const rows = outcomes.filter(answerable);
+  if (rows.length === 0) return 0;
+  const sum = rows.reduce((acc, o) => {
+    const top = new Set(o.rankedDocuments.slice(0, k));
+    return acc + o.question.expected.filter((d) => top.has(d)).length / o.question.expected.length;
+  }, 0);
+  return sum / rows.length;
+}
+
+/** Decides abstention from the best score alone (what the answer endpoint does at that threshold). */
+export function abstainsAt(o: QuestionOutcome, threshold: number): boolean {
+  return o.best === null || o.best < threshold;
+}
+
+/**
+ * Abstention precision: of the questions that abstained, the share that were unanswerable.
+ * Abstention recall: of the unanswerable questions, the share that abstained.
+ * `answeredAnswerable`: of the answerable questions, the share that were answered.
+ */
+export function abstentionScores(
+  outcomes: readonly QuestionOutcome[],
+  abstains: (o: QuestionOutcome) => boolean,
+) {
+  const abstained = outcomes.filter(abstains);
+  const unanswerable = outcomes.filter((o) => !answerable(o));
+  const answerableRows = outcomes.filter(answerable);
+  const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+  return {
+    precision: ratio(abstained.filter((o) => !answerable(o)).length, abstained.length),
+    recall: ratio(unanswerable.filter(abstains).length, unanswerable.length),
+    answeredAnswerable: ratio(answerableRows.filter((o) => !abstains(o)).length, answerableRows.length),
+  };
+}
+
+/** Of the answerable questions that got a generated answer, the share whose citations include an expected document. */
+export function citationHitRate(outcomes: readonly QuestionOutcome[]): number {
+  const answered = outcomes.filter((o) => answerable(o) && o.rule === "generated");
+  if (answered.length === 0) return 0;
+  return (
+    answered.filter((o) => o.citedDocuments.some((d) => o.question.expected.includes(d))).length /
+    answered.length
+  );
+}
+
+export interface CalibrationBucket {
+  from: number;
+  to: number;
+  questions: number;
+  answerable: number;
+  /** Questions whose top-ranked document is an expected one (unanswerable ones never are). */
+  topCorrect: number;
+}
+
+/** Best-score buckets of width 0.1 against correctness of the top document. */
+export function calibration(outcomes: readonly QuestionOutcome[]): CalibrationBucket[] {
+  const buckets: CalibrationBucket[] = Array.from({ length: 10 }, (_, i) => ({
+    from: i / 10,
+    to: (i + 1) / 10,
+    questions: 0,
+    answerable: 0,
+    topCorrect: 0,
+  }));
+  for (const o of outcomes) {
+    const bucket = buckets[Math.min(9, Math.floor((o.best ?? 0) * 10))];
+    if (!bucket) continue;
+    bucket.questions++;
+    if (answerable(o)) bucket.answerable++;
+    const top = o.rankedDocuments[0];
+    if (top !== undefined && o.question.expected.includes(top)) bucket.topCorrect++;
+  }
+  return buckets;
+}

@@ -1,0 +1,91 @@
+import type { AnswerRequest } from "../../shared/schemas/answer.ts";
+import type { ClickHouse } from "../clickhouse/client.ts";
+import type { WorkerEnv } from "../env.ts";
+import { type AnswerOutcome, answerQuestion } from "./answer.ts";
+import {
+  createEmbedderRegistry,
+  createOpenAIGenerator,
+  type Embedder,
+  type Generator,
+} from "./model-clients.ts";
+import { Retriever, type RetrieverOptions } from "./retriever.ts";
+import { RetrievalStore } from "./store.ts";
+
+/** RAG on the pool: hybrid retrieval from ClickHouse, abstention rules, generation. */
+export interface RetrievalService {
+  retriever: Retriever;
+  answer(
+    request: AnswerRequest,
+    ctx: { tenant: string; requestId: string; signal?: AbortSignal },
+  ): Promise<AnswerOutcome>;
+}
+
+export type RetrievalConfig = Pick<
+  WorkerEnv,
+  | "EMBEDDINGS_BASE_URL"
+  | "EMBEDDINGS_API_KEY"
+  | "EMBEDDINGS_DIMENSIONS"
+  | "GENERATION_BASE_URL"
+  | "GENERATION_API_KEY"
+  | "GENERATION_MODEL"
+  | "MODEL_TIMEOUT_MS"
+  | "RAG_DEFAULT_THRESHOLD"
+  | "RAG_TOP_K"
+  | "RAG_MAX_TOKENS"
+  | "RAG_EXACT_SEARCH_MAX_CHUNKS"
+>;
+
+/** Retriever defaults shared by the pool, the eval and the bench. */
+export function retrieverOptions(config: RetrievalConfig): RetrieverOptions {
+  return {
+    defaultThreshold: config.RAG_DEFAULT_THRESHOLD,
+    exactSearchMaxChunks: config.RAG_EXACT_SEARCH_MAX_CHUNKS,
+    candidatesPerSide: 20,
+    tuning: { candidateListSize: 128, fetchMultiplier: 4 },
+    retry: { attempts: 2, baseDelayMs: 50 },
+  };
+}
+
+/**
+ * Builds the service. `embedderFor` and `generator` default to OpenAI-compatible clients from the config
+ * (the local model server); pass the router's generation tier here to route through it instead.
+ */
+export function createRetrievalService(
+  config: RetrievalConfig,
+  clickhouse: ClickHouse,
+  overrides: { embedderFor?: (modelVersion: string) => Embedder; generator?: Generator } = {},
+): RetrievalService {
+  const embedderFor =
+    overrides.embedderFor ??
+    createEmbedderRegistry({
+      baseURL: config.EMBEDDINGS_BASE_URL,
+      apiKey: config.EMBEDDINGS_API_KEY,
+      timeoutMs: config.MODEL_TIMEOUT_MS,
+      dimensions: config.EMBEDDINGS_DIMENSIONS,
+    });
+  const generator =
+    overrides.generator ??
+    createOpenAIGenerator({
+      baseURL: config.GENERATION_BASE_URL,
+      apiKey: config.GENERATION_API_KEY,
+      model: config.GENERATION_MODEL,
+      timeoutMs: config.MODEL_TIMEOUT_MS,
+    });
+  const retriever = new Retriever(new RetrievalStore(clickhouse), embedderFor, retrieverOptions(config));
+  return {
+    retriever,
+    answer: (request, ctx) =>
+      answerQuestion(
+        {
+          retriever,
+          generator,
+          defaultTopK: config.RAG_TOP_K,
+          defaultThreshold: config.RAG_DEFAULT_THRESHOLD,
+          defaultMaxTokens: config.RAG_MAX_TOKENS,
+          generationRetry: { attempts: 2, baseDelayMs: 100 },
+        },
+        request,
+        ctx,
+      ),
+  };
+}

@@ -1,0 +1,153 @@
+import { z } from "zod";
+import type { ClickHouse } from "../clickhouse/client.ts";
+
+/** Where a search looks: always one tenant's collection, one embedding version, optional metadata equality filters. */
+export interface SearchScope {
+  tenant: string;
+  collection: string;
+  modelVersion: string;
+  filter?: Record<string, string>;
+}
+
+/** How the vector side runs: `exact` scans the scope (prefilter, brute force); `hnsw` asks the index first. */
+export type VectorStrategy = "exact" | "hnsw";
+
+export interface VectorSearchTuning {
+  /** HNSW `ef_search`. */
+  candidateListSize: number;
+  /** Rows fetched from the index per row wanted, so post-filtering (tenant, collection, metadata) keeps k. */
+  fetchMultiplier: number;
+}
+
+export const chunkHitSchema = z.object({
+  chunk_id: z.string(),
+  document_id: z.string(),
+  source: z.string(),
+  text: z.string(),
+  metadata: z.record(z.string(), z.string()),
+  distance: z.number(),
+  keyword_score: z.number().optional(),
+});
+export type ChunkHit = z.infer<typeof chunkHitSchema>;
+
+const collectionRow = z.object({ threshold: z.number(), active_model_version: z.string() });
+export type CollectionSettings = { threshold: number; activeModelVersion: string };
+
+const countRow = z.object({ n: z.number() });
+
+/** Builds the WHERE clause of a scope; values only as {name:Type} parameters, names come from code. */
+function scopeClause(scope: SearchScope): { sql: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = {
+    tenant: scope.tenant,
+    collection: scope.collection,
+    model_version: scope.modelVersion,
+  };
+  const parts = [
+    "tenant = {tenant:String}",
+    "collection = {collection:String}",
+    "model_version = {model_version:String}",
+  ];
+  Object.entries(scope.filter ?? {}).forEach(([key, value], i) => {
+    params[`filter_key_${i}`] = key;
+    params[`filter_value_${i}`] = value;
+    parts.push(`metadata[{filter_key_${i}:String}] = {filter_value_${i}:String}`);
+  });
+  return { sql: parts.join(" AND "), params };
+}
+
+const hitColumns = "chunk_id, document_id, source, text, metadata";
+
+/** Reads of the RAG tables (`rag_collections`, `rag_chunks` in the client's database). */
+export class RetrievalStore {
+  constructor(private readonly ch: ClickHouse) {}
+
+  /** The collection's threshold and active embedding version; null when the tenant has no such collection. */
+  async collection(tenant: string, collection: string): Promise<CollectionSettings | null> {
+    const rows = await this.ch.query(
+      `SELECT threshold, active_model_version FROM rag_collections FINAL
+       WHERE tenant = {tenant:String} AND collection = {collection:String}`,
+      { tenant, collection },
+      collectionRow,
+    );
+    const row = rows[0];
+    return row ? { threshold: row.threshold, activeModelVersion: row.active_model_version } : null;
+  }
+
+  /** Chunks in the scope (primary-key range count, cheap). */
+  async countChunks(scope: SearchScope): Promise<number> {
+    const where = scopeClause(scope);
+    const rows = await this.ch.query(
+      `SELECT count() AS n FROM rag_chunks WHERE ${where.sql}`,
+      where.params,
+      countRow,
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Top-k chunks by cosine distance to `vector`. */
+  async vectorSearch(
+    scope: SearchScope,
+    vector: readonly number[],
+    k: number,
+    strategy: VectorStrategy,
+    tuning: VectorSearchTuning,
+  ): Promise<ChunkHit[]> {
+    const where = scopeClause(scope);
+    const settings =
+      strategy === "exact"
+        ? "vector_search_filter_strategy = 'prefilter'"
+        : `vector_search_filter_strategy = 'postfilter', hnsw_candidate_list_size_for_search = ${Math.trunc(tuning.candidateListSize)}, vector_search_index_fetch_multiplier = ${Number(tuning.fetchMultiplier)}`;
+    return this.ch.query(
+      `SELECT ${hitColumns}, cosineDistance(embedding, {vector:Array(Float32)}) AS distance
+       FROM rag_chunks
+       WHERE ${where.sql}
+       ORDER BY distance ASC
+       LIMIT {k:UInt32}
+       SETTINGS ${settings}`,
+      { ...where.params, vector, k },
+      chunkHitSchema,
+    );
+  }
+
+  /**
+   * Top-k chunks by BM25 (k1 = 1.2, b = 0.75) over the query terms. Candidates come from the text index
+   * (`hasAnyTokens`); document frequencies are counted among them, N and the mean length over the scope.
+   * The cosine distance to `vector` comes along so keyword-only hits get a relevance score too.
+   */
+  async keywordSearch(
+    scope: SearchScope,
+    terms: readonly string[],
+    vector: readonly number[],
+    k: number,
+  ): Promise<ChunkHit[]> {
+    if (terms.length === 0) return [];
+    const where = scopeClause(scope);
+    return this.ch.query(
+      `WITH
+         {terms:Array(String)} AS terms,
+         candidates AS (
+           SELECT ${hitColumns}, embedding, token_count, tokens(lower(text)) AS toks
+           FROM rag_chunks
+           WHERE ${where.sql} AND hasAnyTokens(text, terms)
+         ),
+         scope_stats AS (
+           SELECT count() AS n, greatest(avg(token_count), 1) AS avgdl FROM rag_chunks WHERE ${where.sql}
+         ),
+         term_stats AS (
+           SELECT sumForEach(arrayMap(t -> toUInt64(has(toks, t)), terms)) AS df FROM candidates
+         )
+       SELECT ${hitColumns},
+         cosineDistance(embedding, {vector:Array(Float32)}) AS distance,
+         arraySum(arrayMap((t, d) ->
+             log(1 + (n - d + 0.5) / (d + 0.5))
+             * (countEqual(toks, t) * 2.2)
+             / (countEqual(toks, t) + 1.2 * (0.25 + 0.75 * token_count / avgdl)),
+           terms, df)) AS keyword_score
+       FROM candidates CROSS JOIN scope_stats CROSS JOIN term_stats
+       ORDER BY keyword_score DESC, chunk_id ASC
+       LIMIT {k:UInt32}`,
+      { ...where.params, terms, vector, k },
+      chunkHitSchema,
+    );
+  }
+}
