@@ -79,8 +79,9 @@ export class Router {
   constructor(
     private readonly table: () => RoutingTable,
     readonly config: RouterConfig = defaultRouterConfig,
+    balancer?: Balancer,
   ) {
-    this.balancer = new Balancer(config.balancer);
+    this.balancer = balancer ?? new Balancer(config.balancer);
   }
 
   get routingTable(): RoutingTable {

@@ -1,7 +1,7 @@
 import type { EndpointSpec } from "../../../workers/providers/types.ts";
-import { defaultBalancerOptions } from "../../../workers/router/balancer.ts";
-import { Router, type RouterConfig } from "../../../workers/router/router.ts";
 import { defaultTiers, type RoutingTable, type TierRoute } from "../../../workers/registry/types.ts";
+import { type Balancer, defaultBalancerOptions } from "../../../workers/router/balancer.ts";
+import { Router, type RouterConfig } from "../../../workers/router/router.ts";
 import { localModelServer } from "../../stack/services/model-server.ts";
 
 export const modelServerRoot = localModelServer.baseURL.replace(/\/v1$/, "");
@@ -24,7 +24,14 @@ export function endpoint(id: string, root: string, model: string, weight = 1): E
 export function tier(name: string, endpoints: EndpointSpec[], timeoutMs = 20_000): TierRoute {
   const shape = defaultTiers.find((t) => t.name === name);
   if (!shape) throw new Error(`no tier ${name}`);
-  return { ...shape, budgetMs: 100, timeoutMs, versionId: `${name}-test`, version: `${name}-test@1`, endpoints };
+  return {
+    ...shape,
+    budgetMs: 100,
+    timeoutMs,
+    versionId: `${name}-test`,
+    version: `${name}-test@1`,
+    endpoints,
+  };
 }
 
 /** Every tier straight on the local model server. */
@@ -37,21 +44,36 @@ export function localTable(): RoutingTable {
   };
 }
 
-export function testRouter(table: RoutingTable, overrides: Partial<RouterConfig> = {}): Router {
-  return new Router(() => table, {
-    confidenceThreshold: 0.6,
-    classifier: "model",
-    retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
-    balancer: { ...defaultBalancerOptions, failureThreshold: 2, cooldownMs: 60_000 },
-    ...overrides,
-  });
+export function testRouter(
+  table: RoutingTable,
+  overrides: Partial<RouterConfig> = {},
+  balancer?: Balancer,
+): Router {
+  return new Router(
+    () => table,
+    {
+      confidenceThreshold: 0.6,
+      classifier: "model",
+      retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+      balancer: { ...defaultBalancerOptions, failureThreshold: 2, cooldownMs: 60_000 },
+      ...overrides,
+    },
+    balancer,
+  );
 }
 
 export function context(deadlineMs = 60_000) {
-  return { requestId: `test-${crypto.randomUUID()}`, deadline: Date.now() + deadlineMs, signal: new AbortController().signal };
+  return {
+    requestId: `test-${crypto.randomUUID()}`,
+    deadline: Date.now() + deadlineMs,
+    signal: new AbortController().signal,
+  };
 }
 
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -20,7 +20,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const child: ChildProcess = spawn(
     join(repoRoot, "node_modules", ".bin", "bun"),
     [join(repoRoot, "test", "stack", "fault-proxy", "server.ts"), `--upstream=${upstream}`],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    { stdio: ["ignore", "pipe", "ignore"] },
   );
   const ports = await new Promise<{ port: number; controlPort: number }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });

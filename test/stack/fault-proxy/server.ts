@@ -8,7 +8,7 @@
  *   POST /fault {"mode":"status","status":500|429}    answer that status with an OpenAI error body
  *   POST /fault {"mode":"cut","afterBytes":N}         forward the status and headers, then cut the
  *                                                     body after N bytes (0 = before the first token)
- *   GET  /stats                                       {"requests":n,"mode":…}
+ *   GET  /stats                                       {"requests":n,"mode":…} (n counts /v1/ calls)
  *
  * Usage: bun test/stack/fault-proxy/server.ts --upstream=http://127.0.0.1:8000 --port=P --control-port=C
  */
@@ -60,7 +60,8 @@ function cutAfter(body: ReadableStream<Uint8Array>, limit: number): ReadableStre
 }
 
 async function forward(request: Request): Promise<Response> {
-  requests++;
+  const url = new URL(request.url);
+  if (url.pathname.startsWith("/v1/")) requests++; // model calls only, not /metrics scrapes
   const current = fault;
   if (current.mode === "delay") await Bun.sleep(current.ms);
   if (current.mode === "status") {
@@ -69,7 +70,6 @@ async function forward(request: Request): Promise<Response> {
       { status: current.status, headers: current.status === 429 ? { "retry-after": "1" } : {} },
     );
   }
-  const url = new URL(request.url);
   const headers = new Headers(request.headers);
   headers.delete("host");
   const upstreamResponse = await fetch(`${upstream}${url.pathname}${url.search}`, {
