@@ -24,6 +24,8 @@ export class ApiKeyVerifier {
     private readonly redis: Redis,
     private readonly pool: PoolClient,
     private readonly ttlSeconds: number,
+    /** Redis reads give up after this long (then the pool is asked), like the response cache's. */
+    private readonly redisDeadlineMs = 1_000,
   ) {}
 
   async verify(authorization: string | undefined, requestId: string): Promise<VerifiedKey> {
@@ -44,7 +46,7 @@ export class ApiKeyVerifier {
     if (hit && hit.expires > now) return hit.key;
 
     const redisKey = `tg:key:${hash}`;
-    const fromRedis = await this.redis.get<string>(redisKey).catch(() => null);
+    const fromRedis = await withDeadline(this.redis.get<string>(redisKey), this.redisDeadlineMs);
     if (typeof fromRedis === "string") {
       const key = fromRedis === "null" ? null : verifiedKeySchema.parse(JSON.parse(fromRedis));
       this.remember(hash, key, now);
@@ -75,7 +77,8 @@ export class ApiKeyVerifier {
     }
     const { key } = parsed.data;
     this.remember(hash, key, now);
-    await this.redis.set(redisKey, JSON.stringify(key), { ex: this.ttlSeconds }).catch(() => undefined);
+    // Not awaited: a slow Redis must not slow the request; the next lookup simply asks the pool again.
+    this.redis.set(redisKey, JSON.stringify(key), { ex: this.ttlSeconds }).catch(() => undefined);
     return key;
   }
 
@@ -83,4 +86,13 @@ export class ApiKeyVerifier {
     if (this.local.size >= maxLocalEntries) this.local.clear();
     this.local.set(hash, { key, expires: now + this.ttlSeconds * 1000 });
   }
+}
+
+/** The value, or null when the read fails or takes longer than `ms`. */
+function withDeadline<T>(read: Promise<T | null>, ms: number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  return Promise.race([read.catch(() => null), late]).finally(() => clearTimeout(timer));
 }

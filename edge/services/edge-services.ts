@@ -56,7 +56,7 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
       redis,
       cache: new ResponseCache(redis, config.CACHE_TTL_SECONDS, config.CACHE_DEADLINE_MS),
       pool,
-      keys: new ApiKeyVerifier(redis, pool, config.KEY_CACHE_TTL_SECONDS),
+      keys: new ApiKeyVerifier(redis, pool, config.KEY_CACHE_TTL_SECONDS, config.CACHE_DEADLINE_MS),
       rateLimiter: new RateLimiter(redis, config.RATE_LIMIT_DEADLINE_MS),
       chatSchema: chatCompletionRequestSchema({
         maxContentChars: config.MAX_CONTENT_CHARS,

@@ -34,7 +34,7 @@ export class RateLimiter {
       const enforced = result.reason !== "timeout";
       return {
         allowed: result.success,
-        limit: result.limit,
+        limit: enforced ? result.limit : perMinute,
         remaining: enforced ? result.remaining : perMinute,
         reset: result.reset,
         enforced,

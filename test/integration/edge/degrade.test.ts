@@ -9,7 +9,12 @@ function chat(content: string): Promise<Response> {
   return fetch(`${edgeService.url}/v1/chat/completions`, {
     method: "POST",
     headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: "auto", temperature: 0, messages: [{ role: "user", content }] }),
+    body: JSON.stringify({
+      model: "auto",
+      temperature: 0,
+      max_tokens: 8,
+      messages: [{ role: "user", content }],
+    }),
   });
 }
 
@@ -25,24 +30,33 @@ afterAll(async () => {
   await poolService.start();
 });
 
-describe("edge behaviour when a dependency is down", () => {
-  it("keeps answering without the cache while Redis (its REST bridge) is down", async () => {
+describe("edge behaviour when a dependency is stopped", () => {
+  it("keeps answering without the cache, and the rate limiter fails open, while Redis (its REST bridge) is down", async () => {
     await upstashBridgeService.stop();
-    const response = await chat(`no cache ${crypto.randomUUID()}`);
-    expect(response.status).toBe(200);
-    expect(response.headers.get("x-cache")).toBe("MISS");
-    await upstashBridgeService.start();
+    try {
+      const response = await chat(`no cache ${crypto.randomUUID()}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-cache")).toBe("MISS");
+      // Fail open: nothing was counted, so the whole limit remains.
+      expect(response.headers.get("x-ratelimit-remaining")).toBe(response.headers.get("x-ratelimit-limit"));
+    } finally {
+      await upstashBridgeService.start();
+    }
   });
 
-  it("answers 503 upstream_unavailable with Retry-After when the pool is down, never a hang", async () => {
+  it("answers the deterministic fallback (x-fallback: upstream_unreachable) when the pool is down, never a hang", async () => {
     await poolService.stop();
-    const response = await chat(`pool down ${crypto.randomUUID()}`);
-    expect(response.status).toBe(503);
-    expect(response.headers.get("retry-after")).toBe("1");
-    const body = (await response.json()) as { error: { code: string; type: string; request_id: string } };
-    expect(body.error).toMatchObject({ code: "upstream_unavailable", type: "server_error" });
-    expect(body.error.request_id).toBe(response.headers.get("x-request-id"));
-    await poolService.start();
+    try {
+      const response = await chat(`pool down ${crypto.randomUUID()}`);
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBe("1");
+      expect(response.headers.get("x-fallback")).toBe("upstream_unreachable");
+      const body = (await response.json()) as { object: string; choices: unknown[] };
+      expect(body.object).toBe("chat.completion");
+      expect(body.choices).toHaveLength(1);
+    } finally {
+      await poolService.start();
+    }
     expect((await chat(`pool back ${crypto.randomUUID()}`)).status).toBe(200);
   });
 });

@@ -1,0 +1,145 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApiKey } from "../../stack/dev-key.ts";
+import { poolService } from "../../stack/gateway.ts";
+import { localPoolEnv } from "../../stack/local-env.ts";
+import { repoRoot } from "../../stack/paths.ts";
+import { upstashBridgeService } from "../../stack/services/redis.ts";
+import { FaultProxy } from "./fault-proxy.ts";
+import { type ExtraEdge, startWranglerEdge } from "./wrangler-edge.ts";
+
+// An edge in workerd whose pool and Redis sit behind fault proxies, so each test can block one.
+const poolProxy = new FaultProxy(poolService.url);
+const redisProxy = new FaultProxy(upstashBridgeService.url);
+let edge: ExtraEdge;
+let apiKey = "";
+
+function chat(content: string, extra: Record<string, unknown> = {}, key = apiKey): Promise<Response> {
+  return fetch(`${edge.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "auto",
+      temperature: 0,
+      max_tokens: 8,
+      messages: [{ role: "user", content: `${content} ${crypto.randomUUID()}` }],
+      ...extra,
+    }),
+  });
+}
+
+async function expectFallback(response: Response, reason: string): Promise<void> {
+  expect(response.status).toBe(503);
+  expect(response.headers.get("x-fallback")).toBe(reason);
+  expect(response.headers.get("retry-after")).toBe("1");
+  const body = (await response.json()) as { object: string; choices: { message: { content: string } }[] };
+  expect(body.object).toBe("chat.completion");
+  expect(body.choices[0]?.message.content.length).toBeGreaterThan(0);
+}
+
+beforeAll(async () => {
+  await poolService.start();
+  await upstashBridgeService.start();
+  const poolUrl = await poolProxy.start();
+  const redisUrl = await redisProxy.start();
+  edge = await startWranglerEdge("edge-faults", 8797, {
+    POOL_REGIONS: `proxied=${poolUrl}`,
+    UPSTASH_REDIS_REST_URL: redisUrl,
+    POOL_TIMEOUT_MS: "8000",
+    CACHE_DEADLINE_MS: "10",
+    KEY_CACHE_TTL_SECONDS: "1",
+    BREAKER_FAILURES: "3",
+    BREAKER_OPEN_MS: "600000",
+  });
+  apiKey = (await createTestApiKey(`faults-${Date.now()}`)).key;
+  expect((await chat("warm up")).status).toBe(200);
+});
+
+afterAll(async () => {
+  await edge?.stop();
+  await poolProxy.stop();
+  await redisProxy.stop();
+});
+
+describe("edge failures, with the dependency really blocked (workerd)", () => {
+  it("proceeds uncached, and lets requests through the rate limiter, while Redis hangs", async () => {
+    redisProxy.mode = "hang";
+    try {
+      const response = await chat("redis hangs");
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-cache")).toBe("MISS");
+      expect(response.headers.get("x-ratelimit-remaining")).toBe(response.headers.get("x-ratelimit-limit"));
+      expect(((await response.json()) as { object: string }).object).toBe("chat.completion");
+    } finally {
+      redisProxy.mode = "pass";
+      redisProxy.release();
+    }
+  });
+
+  it("falls back with deadline_exceeded when the pool hangs past the deadline", async () => {
+    poolProxy.mode = "hang";
+    try {
+      await expectFallback(await chat("pool hangs"), "deadline_exceeded");
+    } finally {
+      poolProxy.mode = "pass";
+      poolProxy.release();
+    }
+  });
+
+  it("falls back cleanly (a complete SSE stream) when a streamed call fails before the first token", async () => {
+    poolProxy.mode = "error500";
+    try {
+      const response = await chat("stream 500", { stream: true });
+      expect(response.status).toBe(503);
+      expect(response.headers.get("x-fallback")).toBe("upstream_error");
+      const text = await response.text();
+      expect(text.trim().endsWith("data: [DONE]")).toBe(true);
+    } finally {
+      poolProxy.mode = "pass";
+    }
+  });
+
+  it("falls back with malformed_response when the pool's answer is not a completion", async () => {
+    poolProxy.mode = "malformed";
+    try {
+      await expectFallback(await chat("malformed"), "malformed_response");
+    } finally {
+      poolProxy.mode = "pass";
+    }
+  });
+
+  it("stops accepting a key revoked with the CLI within KEY_CACHE_TTL_SECONDS", async () => {
+    const { key, keyId } = await createTestApiKey(`revoke-${Date.now()}`);
+    expect((await chat("before revoke", {}, key)).status).toBe(200);
+    const env = localPoolEnv();
+    const cli = spawnSync(
+      join(repoRoot, "node_modules", ".bin", "bun"),
+      ["workers/cli/keys.ts", "revoke", keyId],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, DATABASE_URL: env.DATABASE_URL, NEON_WS_PROXY: env.NEON_WS_PROXY },
+        encoding: "utf8",
+      },
+    );
+    expect(cli.stdout).toContain(`revoked ${keyId}`);
+    let status = 200;
+    for (let i = 0; i < 40 && status !== 403; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const response = await chat("after revoke", {}, key);
+      status = response.status;
+      await response.arrayBuffer();
+    }
+    expect(status).toBe(403);
+  });
+
+  it("opens the circuit after consecutive 5xx and then answers circuit_open without calling the pool", async () => {
+    poolProxy.mode = "error500";
+    for (let i = 0; i < 3; i++) await expectFallback(await chat(`failing ${i}`), "upstream_error");
+    const chatCalls = () => poolProxy.seen.filter((p) => p.startsWith("/internal/v1/chat")).length;
+    const before = chatCalls();
+    await expectFallback(await chat("circuit"), "circuit_open");
+    expect(chatCalls()).toBe(before);
+    poolProxy.mode = "pass";
+  });
+});
