@@ -1,0 +1,219 @@
+/**
+ * `npm run bench:edge`: what the edge adds on loopback. Starts an instant OpenAI-compatible upstream,
+ * a separate Bun pool routed to it (REGISTRY_SOURCE=env), an edge in workerd (`wrangler dev`, dev
+ * mode) in front of that pool, and Portkey's gateway in front of the same upstream; then measures
+ * p50/p99/RPS with autocannon at a fixed 1,000 req/s open loop and at saturation.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Redis } from "@upstash/redis";
+import autocannon from "autocannon";
+import { createApiKey, ensureTenant } from "../../workers/db/api-keys.ts";
+import { createDatabase } from "../../workers/db/client.ts";
+import { startWranglerEdge } from "../integration/edge/wrangler-edge.ts";
+import { localPoolEnv } from "../stack/local-env.ts";
+import { repoRoot, stackDir } from "../stack/paths.ts";
+import { localSecrets, ports } from "../stack/ports.ts";
+import { spawnDaemon, stopDaemon, tcpOpen, waitFor } from "../stack/process.ts";
+
+const upstreamPort = 8091;
+const poolPort = 8090;
+const edgePort = 8798;
+const portkeyPort = 8799;
+const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8);
+const connections = 50;
+const fixedRate = 1_000;
+
+interface Row {
+  name: string;
+  concurrency: number;
+  p50_ms: number;
+  p99_ms: number;
+  rps: number;
+  mode: "fixed-1000rps" | "saturation" | "sequential";
+  non2xx: number;
+}
+const rows: Row[] = [];
+
+const bun = join(repoRoot, "node_modules", ".bin", "bun");
+const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+
+async function startBackends(): Promise<void> {
+  spawnDaemon({
+    name: "bench-instant",
+    command: bun,
+    args: ["test/bench/instant-upstream.ts", String(upstreamPort)],
+    cwd: repoRoot,
+  });
+  await waitFor("bench-instant", () => tcpOpen(upstreamPort), 15_000);
+  const v1 = `${upstreamUrl}/v1`;
+  spawnDaemon({
+    name: "bench-pool",
+    command: bun,
+    args: ["workers/main.ts"],
+    cwd: repoRoot,
+    env: {
+      ...localPoolEnv(),
+      POOL_PORT: String(poolPort),
+      POOL_REGION: "bench",
+      SPOOL_DIR: join(stackDir, "spool-bench"),
+      MAX_IN_FLIGHT: "4096",
+      REGISTRY_SOURCE: "env",
+      ROUTER_CLASSIFIER: "heuristic",
+      VLLM_SMALL_BASE_URL: v1,
+      VLLM_MEDIUM_BASE_URL: v1,
+      VLLM_LARGE_BASE_URL: v1,
+      VLLM_SMALL_MODEL: "instant",
+      VLLM_MEDIUM_MODEL: "instant",
+      VLLM_LARGE_MODEL: "instant",
+    },
+  });
+  await waitFor(
+    "bench-pool",
+    async () =>
+      (await fetch(`http://127.0.0.1:${poolPort}/ready`, { signal: AbortSignal.timeout(1_000) })).ok,
+    60_000,
+  );
+  spawnDaemon({
+    name: "bench-portkey",
+    command: "node",
+    args: [
+      join(repoRoot, "node_modules/@portkey-ai/gateway/build/start-server.js"),
+      `--port=${portkeyPort}`,
+      "--headless",
+    ],
+    cwd: repoRoot,
+  });
+  await waitFor("bench-portkey", () => tcpOpen(portkeyPort), 30_000);
+}
+
+async function benchKey(): Promise<string> {
+  const env = localPoolEnv();
+  const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
+  try {
+    await ensureTenant(database.db, { id: "bench-edge", name: "edge benchmark" });
+    const { key } = await createApiKey(database.db, {
+      tenantId: "bench-edge",
+      name: "bench",
+      rateLimitPerMinute: 100_000_000,
+    });
+    return key;
+  } finally {
+    await database.close();
+  }
+}
+
+async function measure(
+  name: string,
+  options: { url: string; headers: Record<string, string>; body: string; idReplacement?: boolean },
+): Promise<void> {
+  for (const mode of ["fixed-1000rps", "saturation"] as const) {
+    const result = await autocannon({
+      url: options.url,
+      method: "POST",
+      headers: options.headers,
+      body: options.body,
+      idReplacement: options.idReplacement ?? false,
+      connections,
+      duration: durationSeconds,
+      ...(mode === "fixed-1000rps" ? { overallRate: fixedRate } : {}),
+    });
+    rows.push({
+      name: mode === "fixed-1000rps" ? name : `${name}-saturation`,
+      concurrency: connections,
+      p50_ms: result.latency.p50,
+      p99_ms: result.latency.p99,
+      rps: Math.round(result.requests.average),
+      mode,
+      non2xx: result.non2xx + result.errors,
+    });
+    console.log(`  ${name} ${mode}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
+  }
+}
+
+async function redisRoundTrip(): Promise<void> {
+  const redis = new Redis({
+    url: `http://127.0.0.1:${ports.upstashBridge}`,
+    token: localSecrets.upstashToken,
+    automaticDeserialization: false,
+    enableTelemetry: false,
+  });
+  await redis.set("tg:bench:rtt", "x");
+  const samples: number[] = [];
+  for (let i = 0; i < 2_000; i++) {
+    const started = performance.now();
+    await redis.get("tg:bench:rtt");
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => Number((samples[Math.floor(q * (samples.length - 1))] ?? 0).toFixed(2));
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  rows.push({
+    name: "redis-rtt",
+    concurrency: 1,
+    p50_ms: at(0.5),
+    p99_ms: at(0.99),
+    rps: Math.round(1000 / mean),
+    mode: "sequential",
+    non2xx: 0,
+  });
+}
+
+async function main(): Promise<void> {
+  console.log("starting the instant upstream, a bench pool, an edge (wrangler dev) and Portkey …");
+  await startBackends();
+  const edge = await startWranglerEdge("bench-edge", edgePort, {
+    POOL_REGIONS: `bench=http://127.0.0.1:${poolPort}`,
+  });
+  try {
+    const key = await benchKey();
+    const auth = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+    const chat = (content: string) =>
+      JSON.stringify({ model: "small", temperature: 0, messages: [{ role: "user", content }] });
+    const edgeChat = `${edge.url}/v1/chat/completions`;
+
+    await redisRoundTrip();
+    await measure("upstream-direct", {
+      url: `${upstreamUrl}/v1/chat/completions`,
+      headers: { "content-type": "application/json" },
+      body: chat("direct"),
+    });
+
+    const hitBody = chat("the cached question");
+    for (let i = 0; i < 50; i++) {
+      const response = await fetch(edgeChat, { method: "POST", headers: auth, body: hitBody });
+      const status = response.headers.get("x-cache");
+      await response.arrayBuffer();
+      if (status === "HIT") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await measure("hit", { url: edgeChat, headers: auth, body: hitBody });
+    // Every request unique ([<id>] is replaced per request): a real miss, lookup + pool + cache write.
+    await measure("miss", { url: edgeChat, headers: auth, body: chat("miss [<id>]"), idReplacement: true });
+
+    const portkeyHeaders = {
+      "content-type": "application/json",
+      authorization: "Bearer bench",
+      "x-portkey-provider": "openai",
+      "x-portkey-custom-host": `${upstreamUrl}/v1`,
+    };
+    const portkeyUrl = `http://127.0.0.1:${portkeyPort}/v1/chat/completions`;
+    await measure("portkey-nocache", { url: portkeyUrl, headers: portkeyHeaders, body: chat("portkey") });
+    await measure("portkey-cache", {
+      url: portkeyUrl,
+      headers: { ...portkeyHeaders, "x-portkey-config": JSON.stringify({ cache: { mode: "simple" } }) },
+      body: chat("portkey"),
+    });
+  } finally {
+    await edge.stop();
+    for (const name of ["bench-portkey", "bench-pool", "bench-instant"]) await stopDaemon(name, 10_000);
+  }
+
+  console.table(rows);
+  const dir = join(stackDir, "results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "bench-edge.json"), `${JSON.stringify({ rows }, null, 2)}\n`);
+  console.log(`wrote ${join(dir, "bench-edge.json")}`);
+}
+
+await main();
