@@ -111,7 +111,8 @@ export class RetrievalStore {
 
   /**
    * Top-k chunks by BM25 (k1 = 1.2, b = 0.75) over the query terms. Candidates come from the text index
-   * (`hasAnyTokens`); document frequencies are counted among them, N and the mean length over the scope.
+   * (`hasAnyTokens`); document frequencies are counted among them, N and the mean length over the scope
+   * (scalar subqueries). Only the top k rows read their embedding (lazy materialization after LIMIT).
    * The cosine distance to `vector` comes along so keyword-only hits get a relevance score too.
    */
   async keywordSearch(
@@ -125,17 +126,12 @@ export class RetrievalStore {
     return this.ch.query(
       `WITH
          {terms:Array(String)} AS terms,
-         candidates AS (
-           SELECT ${hitColumns}, embedding, token_count, tokens(lower(text)) AS toks
-           FROM rag_chunks
-           WHERE ${where.sql} AND hasAnyTokens(text, terms)
-         ),
-         scope_stats AS (
-           SELECT count() AS n, greatest(avg(token_count), 1) AS avgdl FROM rag_chunks WHERE ${where.sql}
-         ),
-         term_stats AS (
-           SELECT sumForEach(arrayMap(t -> toUInt64(has(toks, t)), terms)) AS df FROM candidates
-         )
+         (SELECT (toFloat64(count()), greatest(avg(token_count), 1)) FROM rag_chunks WHERE ${where.sql}) AS scope_stats,
+         ifNull(scope_stats.1, 0) AS n,
+         ifNull(scope_stats.2, 1) AS avgdl,
+         (SELECT sumForEach(arrayMap(t -> toFloat64(has(tokens(lower(text)), t)), terms))
+          FROM rag_chunks WHERE ${where.sql} AND hasAnyTokens(text, terms)) AS df,
+         tokens(lower(text)) AS toks
        SELECT ${hitColumns},
          cosineDistance(embedding, {vector:Array(Float32)}) AS distance,
          arraySum(arrayMap((t, d) ->
@@ -143,7 +139,8 @@ export class RetrievalStore {
              * (countEqual(toks, t) * 2.2)
              / (countEqual(toks, t) + 1.2 * (0.25 + 0.75 * token_count / avgdl)),
            terms, df)) AS keyword_score
-       FROM candidates CROSS JOIN scope_stats CROSS JOIN term_stats
+       FROM rag_chunks
+       WHERE ${where.sql} AND hasAnyTokens(text, terms)
        ORDER BY keyword_score DESC, chunk_id ASC
        LIMIT {k:UInt32}`,
       { ...where.params, terms, vector, k },
