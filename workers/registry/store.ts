@@ -35,15 +35,13 @@ export async function seedRegistryIfEmpty(db: Database, config: WorkerEnv, actor
         await tx
           .insert(modelVersions)
           .values({ id: versionId, tier: seed.name, name: seed.version, status: "active" });
-        await tx
-          .insert(modelEndpoints)
-          .values({
-            id: `${versionId}#0`,
-            versionId,
-            ...seed.endpoint,
-            baseUrl: seed.endpoint.baseURL,
-            metricsUrl: seed.endpoint.metricsURL,
-          });
+        await tx.insert(modelEndpoints).values({
+          id: `${versionId}#0`,
+          versionId,
+          ...seed.endpoint,
+          baseUrl: seed.endpoint.baseURL,
+          metricsUrl: seed.endpoint.metricsURL,
+        });
         await tx.insert(registryAudit).values({
           tier: seed.name,
           action: "seed",
@@ -168,16 +166,14 @@ export async function addVersion(db: Database, input: NewVersion, actor: string)
           completions: e.completions ?? true,
         });
       }
-      await tx
-        .insert(registryAudit)
-        .values({
-          tier: input.tier,
-          action: "add",
-          fromVersion: null,
-          toVersion: input.version,
-          actor,
-          reason: "candidate added",
-        });
+      await tx.insert(registryAudit).values({
+        tier: input.tier,
+        action: "add",
+        fromVersion: null,
+        toVersion: input.version,
+        actor,
+        reason: "candidate added",
+      });
     }),
   );
 }
@@ -225,16 +221,14 @@ export async function promote(
         await setStatus(tx, old.id, "retired");
       if (current) await setStatus(tx, current.id, "previous");
       await setStatus(tx, target.id, "active");
-      await tx
-        .insert(registryAudit)
-        .values({
-          tier,
-          action: "promote",
-          fromVersion: current?.name ?? null,
-          toVersion: version,
-          actor,
-          reason,
-        });
+      await tx.insert(registryAudit).values({
+        tier,
+        action: "promote",
+        fromVersion: current?.name ?? null,
+        toVersion: version,
+        actor,
+        reason,
+      });
       return { tier, from: current?.name ?? null, to: version };
     }),
   );
@@ -261,16 +255,14 @@ export async function rollbackTier(
       const current = versions.find((v) => v.status === "active");
       if (current) await setStatus(tx, current.id, "retired");
       await setStatus(tx, previous.id, "active");
-      await tx
-        .insert(registryAudit)
-        .values({
-          tier,
-          action: "rollback",
-          fromVersion: current?.name ?? null,
-          toVersion: previous.name,
-          actor,
-          reason,
-        });
+      await tx.insert(registryAudit).values({
+        tier,
+        action: "rollback",
+        fromVersion: current?.name ?? null,
+        toVersion: previous.name,
+        actor,
+        reason,
+      });
       return { tier, from: current?.name ?? null, to: previous.name };
     }),
   );

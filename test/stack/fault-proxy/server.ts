@@ -66,7 +66,14 @@ async function forward(request: Request): Promise<Response> {
   if (current.mode === "delay") await Bun.sleep(current.ms);
   if (current.mode === "status") {
     return Response.json(
-      { error: { message: `fault proxy: injected ${current.status}`, type: "server_error", code: null, param: null } },
+      {
+        error: {
+          message: `fault proxy: injected ${current.status}`,
+          type: "server_error",
+          code: null,
+          param: null,
+        },
+      },
       { status: current.status, headers: current.status === 429 ? { "retry-after": "1" } : {} },
     );
   }
@@ -103,7 +110,8 @@ const control = Bun.serve({
   port: Number(values["control-port"]),
   async fetch(request) {
     const path = new URL(request.url).pathname;
-    if (request.method === "GET" && path === "/stats") return Response.json({ requests, mode: fault.mode, port: dataPort });
+    if (request.method === "GET" && path === "/stats")
+      return Response.json({ requests, mode: fault.mode, port: dataPort });
     if (request.method === "POST" && path === "/fault") {
       const next = (await request.json()) as Fault;
       if (next.mode === "refuse" && data) {
