@@ -30,7 +30,8 @@ export interface IngestOptions {
   /** Chunks per embeddings call and per insert. */
   batchSize: number;
   chunking?: ChunkingOptions;
-  onProgress?: (progress: IngestProgress) => void;
+  /** Awaited, so a slow callback slows the backfill down (and a test can look at the state in between). */
+  onProgress?: (progress: IngestProgress) => void | Promise<void>;
 }
 
 export interface IngestReport {
@@ -107,7 +108,7 @@ async function reembed(options: IngestOptions, from: string, threshold: number, 
     report.chunksEmbedded += embedded;
     report.chunksAlreadyStored += stored;
     done += page.length;
-    options.onProgress?.({ phase: "reembed", done, total, chunksWritten: report.chunksEmbedded });
+    await options.onProgress?.({ phase: "reembed", done, total, chunksWritten: report.chunksEmbedded });
     const last = page[page.length - 1];
     if (last) after = { documentId: last.document_id, chunkIndex: last.chunk_index };
   }
@@ -174,7 +175,7 @@ export async function ingestDocuments(
     handled++;
     if (done.get(doc.documentId) === hash) {
       report.documentsSkipped++;
-      options.onProgress?.({
+      await options.onProgress?.({
         phase: "ingest",
         done: handled,
         total: documents.length,
@@ -217,7 +218,7 @@ export async function ingestDocuments(
       }
       if (batch.length >= options.batchSize) await flush();
     }
-    options.onProgress?.({
+    await options.onProgress?.({
       phase: "ingest",
       done: handled,
       total: documents.length,

@@ -1,0 +1,175 @@
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { abstentions, answerResponseSchema } from "../../../shared/schemas/answer.ts";
+import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
+import { DocumentStore } from "../../../workers/backfill/document-store.ts";
+import { ingestDocuments } from "../../../workers/backfill/ingest.ts";
+import { readDocuments } from "../../../workers/backfill/read-documents.ts";
+import { createOpenAIEmbedder } from "../../../workers/retrieval/model-clients.ts";
+import { poolService } from "../../stack/gateway.ts";
+import { repoRoot } from "../../stack/paths.ts";
+import { localSecrets } from "../../stack/ports.ts";
+import { clickhouseService, localClickHouse } from "../../stack/services/clickhouse.ts";
+import { localModelServer, modelServerService } from "../../stack/services/model-server.ts";
+import { localClient } from "../clickhouse/local-clickhouse.ts";
+
+const tenant = `rag-route-${randomUUID().slice(0, 8)}`;
+const ch = localClient(localClickHouse.database, 60_000);
+const path = "/internal/v1/answer";
+
+async function ask(
+  body: Record<string, unknown>,
+): Promise<{ status: number; json: unknown; requestId: string }> {
+  const raw = JSON.stringify(body);
+  const timestamp = Date.now();
+  const nonce = randomNonce();
+  const requestId = `req-${randomUUID()}`;
+  const signature = await sign(localSecrets.poolSigningSecret, {
+    method: "POST",
+    path,
+    timestamp,
+    nonce,
+    bodySha256: await sha256Hex(raw),
+  });
+  const response = await fetch(`${poolService.url}${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-request-id": requestId,
+      "x-tiergate-tenant": tenant,
+      "x-tiergate-deadline": String(Date.now() + 50_000),
+      "x-tiergate-signature": signature,
+      "x-tiergate-timestamp": String(timestamp),
+      "x-tiergate-nonce": nonce,
+    },
+    body: raw,
+  });
+  return { status: response.status, json: await response.json(), requestId };
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+beforeAll(async () => {
+  // The pool must run this checkout's code.
+  await poolService.stop();
+  await poolService.start();
+  const embedder = createOpenAIEmbedder({
+    baseURL: localModelServer.baseURL,
+    apiKey: localModelServer.apiKey,
+    model: localModelServer.embeddingModel,
+    modelVersion: `${localModelServer.embeddingModel}@1`,
+    dimensions: 384,
+    timeoutMs: 30_000,
+  });
+  await ingestDocuments(
+    {
+      store: new DocumentStore(ch),
+      embedder,
+      key: { tenant, collection: "docs" },
+      defaultThreshold: 0.45,
+      batchSize: 16,
+    },
+    readDocuments(join(repoRoot, "test/fixtures/rag/corpus")),
+  );
+});
+
+afterAll(async () => {
+  await Promise.all([clickhouseService.start(), modelServerService.start()]);
+  for (const table of ["rag_chunks", "rag_documents", "rag_collections"]) {
+    await ch.command(`DELETE FROM ${table} WHERE tenant = {tenant:String}`, { tenant }).catch(() => {});
+  }
+  await ch.close();
+});
+
+describe("POST /internal/v1/answer on the pool", () => {
+  it("answers from the collection through the generation model, citing the chunks", async () => {
+    const { status, json } = await ask({
+      question: "Which requests does the edge cache?",
+      collection: "docs",
+      max_tokens: 8,
+    });
+    expect(status).toBe(200);
+    const answer = answerResponseSchema.parse(json);
+    expect(answer.rule).toBe("generated");
+    expect(answer.model).not.toBeNull();
+    expect(answer.answer.length).toBeGreaterThan(0);
+    expect(answer.citations[0]?.document_id).toBe("response-cache.md");
+    expect(answer.scores.best).toBeGreaterThanOrEqual(0.45);
+  });
+
+  it("abstains below the threshold with the scores, and the request event records the rule", async () => {
+    const { status, json, requestId } = await ask({
+      question: "How do I bake sourdough bread at home?",
+      collection: "docs",
+    });
+    expect(status).toBe(200);
+    const answer = answerResponseSchema.parse(json);
+    expect(answer).toMatchObject({
+      rule: "below_threshold",
+      answer: abstentions.below_threshold,
+      model: null,
+      usage: null,
+    });
+    expect(answer.scores.best).toBeLessThan(0.45);
+    expect(answer.scores.threshold).toBeCloseTo(0.45);
+    const event = await eventually(async () => {
+      const rows = await ch.query(
+        "SELECT route, fallback_reason, tenant FROM events FINAL WHERE request_id = {id:String}",
+        { id: requestId },
+        z.object({ route: z.string(), fallback_reason: z.string(), tenant: z.string() }),
+      );
+      return rows[0];
+    });
+    expect(event).toEqual({ route: "answer", fallback_reason: "below_threshold", tenant });
+  });
+
+  it("answers 400 in the OpenAI error shape for bad input", async () => {
+    const { status, json } = await ask({ collection: "docs" });
+    expect(status).toBe(400);
+    expect(json).toMatchObject({ error: { type: "invalid_request_error", param: "question" } });
+  });
+
+  it("abstains with no_context for an empty collection while the model server is down (no model call)", async () => {
+    await modelServerService.stop();
+    try {
+      const { status, json } = await ask({ question: "What is tiergate?", collection: "nothing-here" });
+      expect(status).toBe(200);
+      expect(answerResponseSchema.parse(json)).toMatchObject({
+        rule: "no_context",
+        answer: abstentions.no_context,
+        scores: { best: null, retrieved: 0 },
+      });
+    } finally {
+      await modelServerService.start();
+    }
+  });
+
+  it("abstains with retrieval_unavailable while ClickHouse is down", async () => {
+    await clickhouseService.stop();
+    try {
+      const { status, json } = await ask({
+        question: "Which requests does the edge cache?",
+        collection: "docs",
+      });
+      expect(status).toBe(200);
+      expect(answerResponseSchema.parse(json)).toMatchObject({
+        rule: "retrieval_unavailable",
+        answer: abstentions.no_context,
+        citations: [],
+        model: null,
+      });
+    } finally {
+      await clickhouseService.start();
+    }
+  });
+});

@@ -1,0 +1,192 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { DocumentStore } from "../../../workers/backfill/document-store.ts";
+import { type IngestOptions, ingestDocuments } from "../../../workers/backfill/ingest.ts";
+import { readDocuments } from "../../../workers/backfill/read-documents.ts";
+import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
+import { createOpenAIEmbedder, type Embedder } from "../../../workers/retrieval/model-clients.ts";
+import { Retriever } from "../../../workers/retrieval/retriever.ts";
+import { RetrievalStore } from "../../../workers/retrieval/store.ts";
+import { repoRoot } from "../../stack/paths.ts";
+import { localModelServer } from "../../stack/services/model-server.ts";
+import {
+  dropDatabase,
+  ensureClickHouse,
+  localClient,
+  scratchDatabase,
+} from "../clickhouse/local-clickhouse.ts";
+
+const database = scratchDatabase("rag_backfill");
+const ch = localClient(database, 60_000);
+const store = new DocumentStore(ch);
+const corpus = join(repoRoot, "test/fixtures/rag/corpus");
+const embedderOf = (revision: string): Embedder =>
+  createOpenAIEmbedder({
+    baseURL: localModelServer.baseURL,
+    apiKey: localModelServer.apiKey,
+    model: localModelServer.embeddingModel,
+    modelVersion: `${localModelServer.embeddingModel}@${revision}`,
+    dimensions: 384,
+    timeoutMs: 30_000,
+  });
+const embedder = embedderOf("1");
+const embeddersByVersion = new Map<string, Embedder>();
+const retriever = new Retriever(
+  new RetrievalStore(ch),
+  (version) => {
+    const known = embeddersByVersion.get(version) ?? embedderOf(version.split("@")[1] ?? "1");
+    embeddersByVersion.set(version, known);
+    return known;
+  },
+  {
+    defaultThreshold: 0.45,
+    exactSearchMaxChunks: 20_000,
+    candidatesPerSide: 10,
+    tuning: { candidateListSize: 64, fetchMultiplier: 4 },
+    retry: { attempts: 2, baseDelayMs: 10 },
+  },
+);
+const options = (overrides: Partial<IngestOptions>): IngestOptions => ({
+  store,
+  embedder,
+  key: { tenant: "acme", collection: "docs" },
+  defaultThreshold: 0.45,
+  batchSize: 4,
+  ...overrides,
+});
+const countRow = z.object({ rows: z.number(), ids: z.number() });
+const chunkCounts = async (tenant: string, version: string) =>
+  (
+    await ch.query(
+      "SELECT count() AS rows, uniqExact(chunk_id) AS ids FROM rag_chunks WHERE tenant = {t:String} AND model_version = {v:String}",
+      { t: tenant, v: version },
+      countRow,
+    )
+  )[0];
+
+beforeAll(async () => {
+  await ensureClickHouse();
+  const admin = localClient("default");
+  await migrateClickHouse(admin, database);
+  await admin.close();
+});
+
+afterAll(async () => {
+  await ch.close();
+  await dropDatabase(database);
+});
+
+describe("backfill and retrieval on the real ClickHouse and MiniLM", () => {
+  const documents = readDocuments(corpus);
+
+  it("resumes after a crash mid-way without duplicates, then skips everything on a re-run", async () => {
+    let batches = 0;
+    const crashing: Embedder = {
+      ...embedder,
+      embed: async (texts) => {
+        if (++batches > 2) throw new Error("killed");
+        return embedder.embed(texts);
+      },
+    };
+    await expect(ingestDocuments(options({ embedder: crashing }), documents)).rejects.toThrow("killed");
+    const partial = await chunkCounts("acme", embedder.modelVersion);
+    expect(partial?.rows).toBe(8);
+
+    const resumed = await ingestDocuments(options({}), documents);
+    expect(resumed.chunksEmbedded).toBeLessThan(documents.length);
+    const full = await chunkCounts("acme", embedder.modelVersion);
+    expect(full?.rows).toBe(full?.ids);
+    expect(full?.rows).toBe(resumed.chunksEmbedded + 8);
+
+    const again = await ingestDocuments(options({}), documents);
+    expect(again).toMatchObject({ documentsSkipped: documents.length, chunksEmbedded: 0 });
+    expect((await chunkCounts("acme", embedder.modelVersion))?.rows).toBe(full?.rows);
+  });
+
+  it("retrieves the right document, honours metadata filters, and never crosses tenants", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rag-other-"));
+    writeFileSync(
+      join(dir, "secret.md"),
+      "# Launch codes\n\nThe response cache of the other tenant stores secrets.",
+    );
+    await ingestDocuments(options({ key: { tenant: "other", collection: "docs" } }), readDocuments(dir));
+    rmSync(dir, { recursive: true, force: true });
+
+    const acme = await retriever.retrieve({
+      tenant: "acme",
+      collection: "docs",
+      question: "Which requests does the edge cache?",
+      topK: 5,
+    });
+    expect(acme.kind).toBe("ranked");
+    const acmeChunks = acme.kind === "ranked" ? acme.chunks : [];
+    expect(acmeChunks[0]?.document_id).toBe("response-cache.md");
+    expect(acmeChunks.some((c) => c.document_id === "secret.md")).toBe(false);
+
+    const other = await retriever.retrieve({
+      tenant: "other",
+      collection: "docs",
+      question: "response cache",
+      topK: 5,
+    });
+    const otherChunks = other.kind === "ranked" ? other.chunks : [];
+    expect(otherChunks.map((c) => c.document_id)).toEqual(["secret.md"]);
+
+    const nobody = await retriever.retrieve({
+      tenant: "nobody",
+      collection: "docs",
+      question: "response cache",
+      topK: 5,
+    });
+    expect(nobody.kind).toBe("empty");
+
+    const html = await retriever.retrieve({
+      tenant: "acme",
+      collection: "docs",
+      question: "response cache",
+      topK: 5,
+      filter: { format: "html" },
+    });
+    const htmlChunks = html.kind === "ranked" ? html.chunks : [];
+    expect(htmlChunks.length).toBeGreaterThan(0);
+    expect(new Set(htmlChunks.map((c) => c.document_id))).toEqual(new Set(["model-server.html"]));
+  });
+
+  it("re-embeds into a new version beside the old one, switches, then deletes the old version", async () => {
+    const before = await chunkCounts("acme", embedder.modelVersion);
+    const seen: string[] = [];
+    const next = embedderOf("2");
+    const report = await ingestDocuments(
+      options({
+        embedder: next,
+        onProgress: async (p) => {
+          if (p.phase === "reembed" && seen.length === 0) {
+            // Mid re-embed, queries still read the old version.
+            seen.push(
+              (await store.collection({ tenant: "acme", collection: "docs" }))?.activeModelVersion ?? "",
+            );
+          }
+        },
+      }),
+      documents,
+    );
+    expect(report.reembedded).toEqual({ from: embedder.modelVersion, chunks: before?.rows });
+    expect(report.documentsSkipped).toBe(documents.length);
+    expect((await store.collection({ tenant: "acme", collection: "docs" }))?.activeModelVersion).toBe(
+      next.modelVersion,
+    );
+    expect((await chunkCounts("acme", next.modelVersion))?.rows).toBe(before?.rows);
+    expect((await chunkCounts("acme", embedder.modelVersion))?.rows).toBe(0);
+    const after = await retriever.retrieve({
+      tenant: "acme",
+      collection: "docs",
+      question: "What is tiergate?",
+      topK: 3,
+    });
+    expect(after.kind === "ranked" ? after.chunks[0]?.document_id : null).toBe("overview.md");
+    expect(seen[0]).toBe(embedder.modelVersion);
+  });
+});
