@@ -20,6 +20,8 @@ export const headers = {
   route: "x-tiergate-route",
   provider: "x-tiergate-provider",
   modelVersion: "x-tiergate-model-version",
+  /** Pool: the failed attempts and tier hops before the answer, e.g. `m-0:timeout>large`. */
+  fallbackReason: "x-tiergate-fallback-reason",
   signature: "x-tiergate-signature",
   timestamp: "x-tiergate-timestamp",
   nonce: "x-tiergate-nonce",

@@ -40,7 +40,7 @@ export function setRoutingHeaders(c: Context<PoolHonoEnv>, served: Served, decis
   c.header(headers.modelVersion, served.version);
   c.header(headers.route, decision ? formatDecision(decision, served.tier) : served.tier);
   c.header(headers.region, c.var.services.config.POOL_REGION);
-  if (served.fallbackReason) c.header("x-tiergate-fallback-reason", served.fallbackReason.slice(0, 512));
+  if (served.fallbackReason) c.header(headers.fallbackReason, served.fallbackReason.slice(0, 512));
 }
 
 export function requestIdentity(c: Context<PoolHonoEnv>, userId: string | undefined) {
