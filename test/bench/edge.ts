@@ -1,17 +1,19 @@
 /**
  * `npm run bench:edge`: what the edge adds on loopback. Starts an instant OpenAI-compatible upstream,
- * a separate Bun pool routed to it (REGISTRY_SOURCE=env), an edge in workerd (`wrangler dev`, dev
+ * a separate Bun pool routed to it (REGISTRY_SOURCE=env), an edge in workerd (Miniflare, local
  * mode) in front of that pool, and Portkey's gateway in front of the same upstream; then measures
  * p50/p99/RPS with autocannon at a fixed 1,000 req/s open loop and at saturation.
  */
+
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "@upstash/redis";
 import autocannon from "autocannon";
+import { Miniflare } from "miniflare";
 import { createApiKey, ensureTenant } from "../../workers/db/api-keys.ts";
 import { createDatabase } from "../../workers/db/client.ts";
-import { startWranglerEdge } from "../integration/edge/wrangler-edge.ts";
-import { localPoolEnv } from "../stack/local-env.ts";
+import { localEdgeEnv, localPoolEnv } from "../stack/local-env.ts";
 import { repoRoot, stackDir } from "../stack/paths.ts";
 import { localSecrets, ports } from "../stack/ports.ts";
 import { spawnDaemon, stopDaemon, tcpOpen, waitFor } from "../stack/process.ts";
@@ -30,7 +32,7 @@ interface Row {
   p50_ms: number;
   p99_ms: number;
   rps: number;
-  mode: "fixed-1000rps" | "saturation" | "sequential";
+  mode: "one-connection" | "fixed-1000rps" | "saturation" | "sequential";
   non2xx: number;
 }
 const rows: Row[] = [];
@@ -87,6 +89,30 @@ async function startBackends(): Promise<void> {
   await waitFor("bench-portkey", () => tcpOpen(portkeyPort), 30_000);
 }
 
+/**
+ * The edge in workerd, without `wrangler dev`'s proxy and watcher: wrangler bundles the worker
+ * (`deploy --dry-run`), Miniflare serves it from workerd on `edgePort`. Still workerd's local (dev) mode.
+ */
+async function startEdge(vars: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+  const outdir = join(stackDir, "bench-edge-bundle");
+  const build = spawnSync(
+    join(repoRoot, "node_modules", ".bin", "wrangler"),
+    ["deploy", "--dry-run", "--outdir", outdir],
+    { cwd: repoRoot, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" }, encoding: "utf8" },
+  );
+  if (build.status !== 0) throw new Error(`wrangler build failed: ${build.stderr}`);
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(outdir, "worker.js"),
+    compatibilityDate: "2026-03-01",
+    host: "127.0.0.1",
+    port: edgePort,
+    bindings: { ...localEdgeEnv(), ...vars },
+  });
+  const url = (await mf.ready).origin;
+  return { url, stop: () => mf.dispose() };
+}
+
 async function benchKey(): Promise<string> {
   const env = localPoolEnv();
   const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
@@ -107,20 +133,20 @@ async function measure(
   name: string,
   options: { url: string; headers: Record<string, string>; body: string; idReplacement?: boolean },
 ): Promise<void> {
-  for (const mode of ["fixed-1000rps", "saturation"] as const) {
+  for (const mode of ["one-connection", "fixed-1000rps", "saturation"] as const) {
     const result = await autocannon({
       url: options.url,
       method: "POST",
       headers: options.headers,
       body: options.body,
       idReplacement: options.idReplacement ?? false,
-      connections,
+      connections: mode === "one-connection" ? 1 : connections,
       duration: durationSeconds,
       ...(mode === "fixed-1000rps" ? { overallRate: fixedRate } : {}),
     });
     rows.push({
-      name: mode === "fixed-1000rps" ? name : `${name}-saturation`,
-      concurrency: connections,
+      name: mode === "fixed-1000rps" ? name : `${name}-${mode === "saturation" ? "saturation" : "c1"}`,
+      concurrency: mode === "one-connection" ? 1 : connections,
       p50_ms: result.latency.p50,
       p99_ms: result.latency.p99,
       rps: Math.round(result.requests.average),
@@ -162,8 +188,9 @@ async function redisRoundTrip(): Promise<void> {
 async function main(): Promise<void> {
   console.log("starting the instant upstream, a bench pool, an edge (wrangler dev) and Portkey …");
   await startBackends();
-  const edge = await startWranglerEdge("bench-edge", edgePort, {
+  const edge = await startEdge({
     POOL_REGIONS: `bench=http://127.0.0.1:${poolPort}`,
+    CACHE_DEADLINE_MS: process.env.BENCH_CACHE_DEADLINE_MS ?? "10",
   });
   try {
     const key = await benchKey();
