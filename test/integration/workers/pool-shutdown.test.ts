@@ -11,6 +11,8 @@ import { repoRoot, stackDir } from "../../stack/paths.ts";
 
 const env = localPoolEnv();
 const port = 18_080;
+const upstreamPort = 18_091;
+const upstreamUrl = `http://127.0.0.1:${upstreamPort}/v1`;
 const clickhouse = createClickHouse({
   url: env.CLICKHOUSE_URL,
   username: "default",
@@ -18,9 +20,11 @@ const clickhouse = createClickHouse({
   database: env.CLICKHOUSE_DATABASE,
 });
 let pool: ChildProcess | undefined;
+let upstream: ChildProcess | undefined;
 
 afterAll(async () => {
   if (pool?.exitCode === null) pool.kill("SIGKILL");
+  if (upstream?.exitCode === null) upstream.kill("SIGKILL");
   await clickhouse.close();
 });
 
