@@ -60,6 +60,7 @@ export class ApiKeyVerifier {
       requestId,
       deadline: now + 5_000,
       idempotent: true,
+      recordHealth: false,
     });
     if (!result.ok || !result.response.ok) {
       if (result.ok) await result.response.body?.cancel().catch(() => undefined);

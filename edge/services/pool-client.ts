@@ -19,6 +19,11 @@ export interface PoolCall {
    * next region. Otherwise only failures where the pool did no work are retried elsewhere.
    */
   idempotent?: boolean;
+  /**
+   * False for auxiliary calls (key lookups): they neither feed passive health nor reset a breaker, which
+   * judge whether a region can answer model calls. Open circuits are still skipped.
+   */
+  recordHealth?: boolean;
 }
 
 /** Why the pools could not answer; becomes the `x-fallback` header. */
@@ -77,6 +82,9 @@ export class PoolClient {
   }
 
   async forward(call: PoolCall): Promise<ForwardResult> {
+    const record = (name: string, ms: number, failed: boolean) => {
+      if (call.recordHealth !== false) this.health.record(name, ms, failed);
+    };
     const candidates = this.health.available();
     if (candidates.length === 0) {
       return { ok: false, reason: "circuit_open", detail: "every region's circuit is open" };
@@ -104,17 +112,17 @@ export class PoolClient {
             settle: (failed) => {
               if (settled) return;
               settled = true;
-              this.health.record(region.name, Date.now() - started, failed);
+              record(region.name, Date.now() - started, failed);
             },
           };
         }
-        this.health.record(region.name, elapsed, true);
+        record(region.name, elapsed, true);
         await attempt.response.body?.cancel().catch(() => undefined);
         last = { reason: "upstream_error", detail: `${region.name}: HTTP ${status}` };
         if (status !== 503 && !call.idempotent) return { ok: false, ...last };
         continue;
       }
-      this.health.record(region.name, elapsed, true);
+      record(region.name, elapsed, true);
       if (attempt.kind === "deadline")
         return { ok: false, reason: "deadline_exceeded", detail: attempt.detail };
       if (attempt.kind === "timeout") {

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { abstentions, answerResponseSchema } from "../../../shared/schemas/answer.ts";
 import { createTestApiKey } from "../../stack/dev-key.ts";
 import { poolService } from "../../stack/gateway.ts";
 import { localPoolEnv } from "../../stack/local-env.ts";
@@ -49,7 +50,7 @@ beforeAll(async () => {
     POOL_TIMEOUT_MS: "8000",
     CACHE_DEADLINE_MS: "10",
     KEY_CACHE_TTL_SECONDS: "1",
-    BREAKER_FAILURES: "3",
+    BREAKER_FAILURES: "6",
     BREAKER_OPEN_MS: "600000",
   });
   apiKey = (await createTestApiKey(`faults-${Date.now()}`)).key;
@@ -133,9 +134,41 @@ describe("edge failures, with the dependency really blocked (workerd)", () => {
     expect(status).toBe(403);
   });
 
-  it("opens the circuit after consecutive 5xx and then answers circuit_open without calling the pool", async () => {
+  it("forwards /v1/answer, and answers the abstention (retrieval_unavailable) when the pool fails", async () => {
+    const ask = () =>
+      fetch(`${edge.url}/v1/answer`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          question: "What is in the empty collection?",
+          collection: "edge-tests-empty",
+        }),
+      });
+    const answered = await ask();
+    expect(answered.status).toBe(200);
+    expect(answerResponseSchema.parse(await answered.json()).object).toBe("answer");
+
     poolProxy.mode = "error500";
-    for (let i = 0; i < 3; i++) await expectFallback(await chat(`failing ${i}`), "upstream_error");
+    try {
+      const response = await ask();
+      expect(response.status).toBe(503);
+      expect(response.headers.get("x-fallback")).toBe("upstream_error");
+      const body = answerResponseSchema.parse(await response.json());
+      expect(body).toMatchObject({
+        rule: "retrieval_unavailable",
+        answer: abstentions.no_context,
+        citations: [],
+      });
+    } finally {
+      poolProxy.mode = "pass";
+    }
+  });
+
+  it("opens the circuit after consecutive 5xx and then answers circuit_open without calling the pool", async () => {
+    // A success first resets the consecutive-failure count left by the tests above.
+    expect((await chat("healthy again")).status).toBe(200);
+    poolProxy.mode = "error500";
+    for (let i = 0; i < 6; i++) await expectFallback(await chat(`failing ${i}`), "upstream_error");
     const chatCalls = () => poolProxy.seen.filter((p) => p.startsWith("/internal/v1/chat")).length;
     const before = chatCalls();
     await expectFallback(await chat("circuit"), "circuit_open");
