@@ -4,7 +4,7 @@
  *
  *   npm run bench:retrieval -- [--sizes 100000,1000000] [--queries 200]
  *
- * Rows are generated server-side (INSERT … SELECT from numbers(), 250k rows per insert, so each insert is
+ * Rows are generated server-side (INSERT … SELECT from numbers(), 100k rows per insert, so each insert is
  * one part and builds one HNSW graph, two inserts at a time; merges are stopped so the graphs are not
  * rebuilt). Words: 24 per chunk from w0…w4999, P(index < x) = (x/5000)^(1/3); queries use the two rarest
  * words of a sampled chunk. Vectors:
@@ -35,7 +35,8 @@ const { values } = parseArgs({
 const sizes = values.sizes.split(",").map((s) => Number.parseInt(s, 10));
 const queryCount = Math.min(1000, Number.parseInt(values.queries, 10));
 const database = "tiergate_rag_bench";
-const insertRows = 250_000;
+/** Rows per insert (one part, one HNSW graph); small enough that one insert stays well under a request timeout. */
+const insertRows = 100_000;
 const scope: SearchScope = { tenant: "bench", collection: "synthetic", modelVersion: "synthetic@1" };
 const tuning = { candidateListSize: 128, fetchMultiplier: 1 };
 
@@ -83,7 +84,7 @@ async function setup(): Promise<void> {
   await admin.command("SYSTEM STOP MERGES {db:Identifier}.rag_chunks", { db: database });
 }
 
-/** Inserts [from, to) in parts of 250k rows, two inserts at a time (one per core). */
+/** Inserts [from, to) in parts of 100k rows, two inserts at a time (one per core). */
 async function fill(from: number, to: number): Promise<number> {
   const started = performance.now();
   const starts: number[] = [];
@@ -142,6 +143,14 @@ async function measure(size: number) {
 }
 
 const results: Record<string, unknown>[] = [];
+/** Written after every size, so a run stopped at 1M keeps the smaller sizes' numbers. */
+function writeResults(): void {
+  mkdirSync(join(repoRoot, ".stack/results"), { recursive: true });
+  writeFileSync(
+    join(repoRoot, ".stack/results/bench-retrieval.json"),
+    `${JSON.stringify({ database, insert_method: "server-side INSERT … SELECT, 100k rows per part, merges stopped", hnsw_ef_search: tuning.candidateListSize, results }, null, 2)}\n`,
+  );
+}
 try {
   await setup();
   let have = 0;
@@ -159,6 +168,7 @@ try {
     };
     results.push(row);
     process.stderr.write(`${JSON.stringify(row)}\n`);
+    writeResults();
   }
 } finally {
   await admin.command("DROP DATABASE IF EXISTS {db:Identifier} SYNC", { db: database });
@@ -175,9 +185,4 @@ for (const r of results) {
     `| ${r.size} | ${fmt(r.insert_rows_per_s, 0)} | ${fmt(r.hybrid_p50_ms)} | ${fmt(r.hybrid_p95_ms)} | ${fmt(r.vector_p50_ms)} | ${fmt(r.vector_p95_ms)} | ${fmt(r.recall_at_10, 3)} |`,
   );
 }
-mkdirSync(join(repoRoot, ".stack/results"), { recursive: true });
-writeFileSync(
-  join(repoRoot, ".stack/results/bench-retrieval.json"),
-  `${JSON.stringify({ database, insert_method: "server-side INSERT … SELECT, 250k rows per part, merges stopped", hnsw_ef_search: tuning.candidateListSize, results }, null, 2)}\n`,
-);
 console.log("wrote .stack/results/bench-retrieval.json");
