@@ -9,12 +9,15 @@ import { repoRoot, stackDir } from "../../stack/paths.ts";
 
 /**
  * A pool of its own (`bun workers/main.ts`: one worker + the ingest process) on a private port and spool,
- * so a test can watch its events without other tests' traffic on the shared pool.
+ * so a test can watch its events without other tests' traffic on the shared pool. Its model tiers point
+ * at an instant OpenAI-compatible upstream on `port + 1000` (test/bench/instant-upstream.ts), so the
+ * request rate is set by the event pipeline, not by the CPU model server; routing comes from the env.
  */
 export class PoolUnderTest {
   readonly url: string;
-  readonly env: ReturnType<typeof localPoolEnv>;
+  readonly env: ReturnType<typeof localPoolEnv> & Record<string, string>;
   #child: ChildProcess | undefined;
+  #upstream: ChildProcess | undefined;
 
   constructor(
     readonly port: number,
@@ -22,7 +25,13 @@ export class PoolUnderTest {
     extraEnv: Record<string, string> = {},
   ) {
     this.url = `http://127.0.0.1:${port}`;
-    this.env = { ...localPoolEnv(), ...extraEnv };
+    this.env = {
+      ...localPoolEnv(),
+      REGISTRY_SOURCE: "env",
+      ROUTER_CLASSIFIER: "heuristic",
+      LOCAL_MODEL_BASE_URL: `http://127.0.0.1:${port + 1000}/v1`,
+      ...extraEnv,
+    };
   }
 
   get spoolDir(): string {
@@ -31,6 +40,11 @@ export class PoolUnderTest {
 
   async start(): Promise<void> {
     rmSync(this.spoolDir, { recursive: true, force: true });
+    this.#upstream = spawn(
+      join(repoRoot, "node_modules/.bin/bun"),
+      ["test/bench/instant-upstream.ts", String(this.port + 1000)],
+      { cwd: repoRoot, stdio: "ignore" },
+    );
     this.#child = spawn(join(repoRoot, "node_modules/.bin/bun"), ["workers/main.ts"], {
       cwd: repoRoot,
       env: {
@@ -55,6 +69,7 @@ export class PoolUnderTest {
 
   /** SIGTERM (drain, flush events) and wait; SIGKILL after 30 s. */
   async stop(): Promise<void> {
+    if (this.#upstream?.exitCode === null) this.#upstream.kill("SIGKILL");
     const child = this.#child;
     if (!child || child.exitCode !== null) return;
     const exited = once(child, "exit");
