@@ -72,13 +72,20 @@ describe("the thin path: edge (workerd) → cache → Bun pool → Kafka → Cli
 
     const events = await eventually(async () => {
       const rows = await clickhouse.query(
-        "SELECT request_id, user_id, route FROM events FINAL WHERE request_id = {id:String}",
+        "SELECT request_id, user_id, route, route_decision FROM events FINAL WHERE request_id = {id:String}",
         { id: requestId },
-        z.object({ request_id: z.string(), user_id: z.string(), route: z.string() }),
+        z.object({
+          request_id: z.string(),
+          user_id: z.string(),
+          route: z.string(),
+          route_decision: z.string(),
+        }),
       );
       return rows.length > 0 ? rows : undefined;
     });
-    expect(events).toEqual([{ request_id: requestId, user_id: "user-thin-path", route: "chat" }]);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ request_id: requestId, user_id: "user-thin-path", route: "chat" });
+    expect(events[0]?.route_decision).not.toBe("");
 
     const hit = await eventually(async () => {
       const response = await send();
