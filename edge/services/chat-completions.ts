@@ -23,7 +23,14 @@ export interface ChatContext {
   background(label: string, work: Promise<unknown>): void;
 }
 
-const passedThrough = [headers.tier, headers.route, headers.provider, headers.region];
+const passedThrough = [
+  headers.tier,
+  headers.route,
+  headers.provider,
+  headers.region,
+  headers.modelVersion,
+  headers.fallbackReason,
+];
 
 function parseCompletion(body: string): ChatCompletionResponse | null {
   try {
