@@ -11,9 +11,9 @@ import { registerDashboardRoutes } from "./routes/dashboard.ts";
 import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
+import { registerMetricsRoutes } from "./routes/metrics.ts";
 import { registerModelRoutes } from "./routes/models.ts";
 import { registerRegistryRoutes } from "./routes/registry.ts";
-import { registerMetricsRoutes } from "./routes/metrics.ts";
 import type { PoolServices } from "./services.ts";
 import type { PoolHonoEnv } from "./types.ts";
 

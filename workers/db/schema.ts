@@ -68,7 +68,12 @@ export const requests = pgTable(
 
 // The model registry (issue 5).
 
-export const modelVersionStatus = pgEnum("model_version_status", ["active", "previous", "candidate", "retired"]);
+export const modelVersionStatus = pgEnum("model_version_status", [
+  "active",
+  "previous",
+  "candidate",
+  "retired",
+]);
 
 /** Model tiers (registry): cost rank, kind, the tasks they handle, latency budget and per-attempt timeout. */
 export const registryTiers = pgTable("registry_tiers", {

@@ -43,6 +43,15 @@ async function waitReady(url: string): Promise<void> {
 describe("pool graceful shutdown", () => {
   it("on SIGTERM finishes what it accepted, refuses the rest cleanly, and flushes every event", async () => {
     await poolService.start(); // its ingest process moves events into ClickHouse
+    // Every tier answers from an instant upstream, so the test exercises the pool, not the CPU model.
+    upstream = spawn(
+      join(repoRoot, "node_modules/.bin/bun"),
+      ["test/bench/instant-upstream.ts", String(upstreamPort)],
+      {
+        cwd: repoRoot,
+        stdio: "ignore",
+      },
+    );
     pool = spawn(join(repoRoot, "node_modules/.bin/bun"), ["workers/main.ts"], {
       cwd: repoRoot,
       env: {
@@ -51,6 +60,12 @@ describe("pool graceful shutdown", () => {
         POOL_PORT: String(port),
         POOL_PROCESSES: "1",
         SPOOL_DIR: join(stackDir, "spool-shutdown-test"),
+        REGISTRY_SOURCE: "env",
+        ROUTER_CLASSIFIER: "heuristic",
+        VLLM_SMALL_BASE_URL: upstreamUrl,
+        VLLM_MEDIUM_BASE_URL: upstreamUrl,
+        VLLM_LARGE_BASE_URL: upstreamUrl,
+        VLLM_EMBED_BASE_URL: upstreamUrl,
       },
       stdio: "ignore",
     });
