@@ -11,6 +11,7 @@ import { KeyStore } from "./key-store.ts";
 import { PoolMetrics } from "./metrics/pool-metrics.ts";
 import { InFlight } from "./middleware/backpressure.ts";
 import { createRoutingService, type RoutingService } from "./registry/routing.ts";
+import { routerGenerator } from "./retrieval/router-generator.ts";
 import { createRetrievalService, type RetrievalService } from "./retrieval/service.ts";
 
 /** The clients one worker process shares across requests, built once at boot. */
@@ -64,7 +65,9 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     inFlight: new InFlight(),
     chatSchema: chatCompletionRequestSchema(),
     routing,
-    retrieval: createRetrievalService(config, clickhouse),
+    retrieval: createRetrievalService(config, clickhouse, {
+      generator: routerGenerator(routing.router, config.MODEL_TIMEOUT_MS),
+    }),
     pingPostgres: () =>
       withPostgres(() => database.db.execute(sql`select 1`)).then(
         () => true,
