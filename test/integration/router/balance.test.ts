@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RoutingTable } from "../../../workers/registry/types.ts";
+import { Balancer, defaultBalancerOptions } from "../../../workers/router/balancer.ts";
 import { type FaultProxy, startFaultProxy } from "../../stack/fault-proxy/client.ts";
 import { context, endpoint, modelServerRoot, testRouter, tier } from "./harness.ts";
 
@@ -23,8 +24,10 @@ describe("weighted balance within a tier", () => {
         ]),
       ],
     };
-    const router = testRouter(table);
-    const total = 160;
+    // Latency noise between two proxies of one busy CPU server would otherwise steer traffic (by design):
+    // here the second choice wins only when it is 5× cheaper, so the split shows the weights.
+    const router = testRouter(table, {}, new Balancer({ ...defaultBalancerOptions, preferFirstBelow: 0.2 }));
+    const total = 200;
     let next = 0;
     const worker = async () => {
       while (next < total) {
