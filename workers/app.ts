@@ -9,6 +9,7 @@ import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
 import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
+import { registerEventRoutes } from "./routes/events.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMetricsRoutes } from "./routes/metrics.ts";
@@ -37,6 +38,7 @@ export function createPoolApp(services: PoolServices): Hono<PoolHonoEnv> {
   registerModelRoutes(app);
   registerRegistryRoutes(app);
   registerAnswerRoutes(app);
+  registerEventRoutes(app);
   app.notFound((c) => {
     throw new GatewayError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });

@@ -57,11 +57,12 @@ function cachePolicy(c: Context<HonoEnv>, request: ChatCompletionRequest): Cache
 /** POST /v1/chat/completions, streamed or not. */
 export function registerChatRoutes(app: Hono<HonoEnv>): void {
   app.post("/v1/chat/completions", limitBody, requireApiKey, enforceRateLimit, async (c) => {
+    const arrivedAt = Date.now();
     const { services, apiKey, requestId } = c.var;
     const request = parseOrThrow(services.chatSchema, await readJson(c));
     assertModelAllowed(c, request.model);
     return answerChat(
-      { services, apiKey, requestId, background: (label, work) => inBackground(c, label, work) },
+      { services, apiKey, requestId, arrivedAt, background: (label, work) => inBackground(c, label, work) },
       request,
       cachePolicy(c, request),
     );

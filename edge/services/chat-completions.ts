@@ -5,6 +5,7 @@ import {
   chatCompletionResponseSchema,
 } from "../../shared/schemas/chat.ts";
 import type { VerifiedKey } from "./api-keys.ts";
+import { edgeEvent } from "./edge-events.ts";
 import type { EdgeServices } from "./edge-services.ts";
 import { chatFallbackResponse, fallbackConfig } from "./fallback.ts";
 import type { FailureReason } from "./pool-client.ts";
@@ -19,8 +20,27 @@ export interface ChatContext {
   services: EdgeServices;
   apiKey: VerifiedKey;
   requestId: string;
+  /** When the request reached the edge (epoch ms), for the latency of answers given here. */
+  arrivedAt: number;
   /** Runs work after the response (waitUntil on Workers). */
   background(label: string, work: Promise<unknown>): void;
+}
+
+/** Records a request the edge answered itself, so it is counted with the pool's requests. */
+function recordAtEdge(
+  ctx: ChatContext,
+  request: ChatCompletionRequest,
+  outcome: { cache: "HIT" | "MISS" | "BYPASS"; status: number; fallbackReason: string },
+): void {
+  const event = edgeEvent({
+    requestId: ctx.requestId,
+    tenant: ctx.apiKey.tenantId,
+    userId: request.user,
+    model: request.model,
+    arrivedAt: ctx.arrivedAt,
+    ...outcome,
+  });
+  ctx.background("edge event", ctx.services.events.record(event));
 }
 
 const passedThrough = [
@@ -78,7 +98,10 @@ export async function answerChat(
     const lookup = await ctx.services.cache.lookup(key);
     if (lookup.status === "hit") {
       const hit = fromStored(lookup.body, request, { ...base, [headers.cache]: "HIT" });
-      if (hit) return hit;
+      if (hit) {
+        recordAtEdge(ctx, request, { cache: "HIT", status: 200, fallbackReason: "" });
+        return hit;
+      }
     }
     const shared = ctx.services.cache.follow(key);
     if (shared) {
@@ -121,6 +144,11 @@ async function forwardChat(
   const { services, requestId } = ctx;
   const fallback = (reason: FailureReason) => {
     write?.lead.share(null);
+    recordAtEdge(ctx, request, {
+      cache: out[headers.cache] === "MISS" ? "MISS" : "BYPASS",
+      status: services.config.FALLBACK_STATUS,
+      fallbackReason: reason,
+    });
     return chatFallbackResponse({
       reason,
       model: request.model,

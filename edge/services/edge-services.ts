@@ -3,6 +3,7 @@ import { chatCompletionRequestSchema } from "../../shared/schemas/chat.ts";
 import { embeddingsRequestSchema } from "../../shared/schemas/embeddings.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
 import { ApiKeyVerifier } from "./api-keys.ts";
+import { EdgeEvents } from "./edge-events.ts";
 import { PoolClient } from "./pool-client.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { ResponseCache } from "./response-cache.ts";
@@ -13,6 +14,8 @@ export interface EdgeServices {
   redis: Redis;
   cache: ResponseCache;
   pool: PoolClient;
+  /** Events of requests answered at the edge (cache hits, fallbacks), sent on to a pool. */
+  events: EdgeEvents;
   keys: ApiKeyVerifier;
   rateLimiter: RateLimiter;
   chatSchema: ReturnType<typeof chatCompletionRequestSchema>;
@@ -56,6 +59,7 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
       redis,
       cache: new ResponseCache(redis, config.CACHE_TTL_SECONDS, config.CACHE_DEADLINE_MS),
       pool,
+      events: new EdgeEvents(pool),
       keys: new ApiKeyVerifier(redis, pool, config.KEY_CACHE_TTL_SECONDS, config.CACHE_DEADLINE_MS),
       rateLimiter: new RateLimiter(redis, config.RATE_LIMIT_DEADLINE_MS),
       chatSchema: chatCompletionRequestSchema({

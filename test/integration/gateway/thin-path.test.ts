@@ -92,5 +92,17 @@ describe("the thin path: edge (workerd) → cache → Bun pool → Kafka → Cli
       return response.headers.get("x-cache") === "HIT" ? response : undefined;
     }, 5_000);
     expect(await hit.json()).toEqual(completion);
+
+    // The edge answered the hit itself; its event still reaches ClickHouse through the pool.
+    const hitId = hit.headers.get("x-request-id") ?? "";
+    const hitEvents = await eventually(async () => {
+      const rows = await clickhouse.query(
+        "SELECT tier, cache, status FROM events FINAL WHERE request_id = {id:String}",
+        { id: hitId },
+        z.object({ tier: z.string(), cache: z.string(), status: z.number() }),
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(hitEvents).toEqual([{ tier: "edge", cache: "HIT", status: 200 }]);
   });
 });

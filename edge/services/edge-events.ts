@@ -1,0 +1,94 @@
+import type { RequestEvent } from "../../shared/events.ts";
+import type { PoolClient } from "./pool-client.ts";
+
+const maxBatch = 500;
+const lingerMs = 50;
+const maxBuffered = 5_000;
+
+/**
+ * Requests the edge answers itself (cache hits, deterministic fallbacks) never reach a pool, so the edge
+ * sends their events to one: a signed `POST /internal/v1/events` with a batch, a short linger after the
+ * first event. A batch that cannot be delivered is dropped and counted: these events feed metrics, and
+ * the edge must never slow an answer down for them.
+ */
+export class EdgeEvents {
+  private buffer: RequestEvent[] = [];
+  private flushing: Promise<void> | null = null;
+  dropped = 0;
+  sent = 0;
+
+  constructor(private readonly pool: PoolClient) {}
+
+  /** Queues an event; returns the flush to hand to `waitUntil`. */
+  record(event: RequestEvent): Promise<void> {
+    if (this.buffer.length >= maxBuffered) {
+      this.dropped++;
+      return this.flushing ?? Promise.resolve();
+    }
+    this.buffer.push(event);
+    this.flushing ??= this.flushSoon();
+    return this.flushing;
+  }
+
+  private async flushSoon(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, lingerMs));
+    try {
+      while (this.buffer.length > 0) {
+        const batch = this.buffer.splice(0, maxBatch);
+        const result = await this.pool.forward({
+          method: "POST",
+          path: "/internal/v1/events",
+          body: JSON.stringify({ events: batch }),
+          requestId: `edge-events-${crypto.randomUUID()}`,
+          deadline: Date.now() + 5_000,
+          idempotent: true,
+          recordHealth: false,
+        });
+        if (result.ok) {
+          result.settle(!result.response.ok);
+          await result.response.body?.cancel().catch(() => undefined);
+          if (result.response.ok) this.sent += batch.length;
+          else this.dropped += batch.length;
+        } else {
+          this.dropped += batch.length;
+        }
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+}
+
+/** The event of a request answered at the edge. */
+export function edgeEvent(fields: {
+  requestId: string;
+  tenant: string;
+  userId: string | undefined;
+  model: string;
+  cache: RequestEvent["cache"];
+  status: number;
+  fallbackReason: string;
+  arrivedAt: number;
+}): RequestEvent {
+  const latency = Math.max(0, Date.now() - fields.arrivedAt);
+  return {
+    event_id: crypto.randomUUID(),
+    ts: Date.now(),
+    request_id: fields.requestId,
+    tenant: fields.tenant,
+    user_id: fields.userId ?? "",
+    route: "chat",
+    tier: "edge",
+    model: fields.model,
+    model_version: "",
+    provider: fields.fallbackReason ? "edge-fallback" : "edge-cache",
+    status: fields.status,
+    cache: fields.cache,
+    fallback_reason: fields.fallbackReason,
+    queue_ms: 0,
+    ttft_ms: latency,
+    latency_ms: latency,
+    prompt_tokens: 0,
+    completion_tokens: 0,
+  };
+}
