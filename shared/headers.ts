@@ -22,6 +22,9 @@ export const headers = {
   modelVersion: "x-tiergate-model-version",
   /** Pool: the failed attempts and tier hops before the answer, e.g. `m-0:timeout>large`. */
   fallbackReason: "x-tiergate-fallback-reason",
+  ragRule: "x-tiergate-rag-rule",
+  ragScore: "x-tiergate-rag-score",
+  ragCitations: "x-tiergate-rag-citations",
   signature: "x-tiergate-signature",
   timestamp: "x-tiergate-timestamp",
   nonce: "x-tiergate-nonce",

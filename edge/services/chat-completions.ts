@@ -50,6 +50,9 @@ const passedThrough = [
   headers.region,
   headers.modelVersion,
   headers.fallbackReason,
+  headers.ragRule,
+  headers.ragScore,
+  headers.ragCitations,
 ];
 
 function parseCompletion(body: string): ChatCompletionResponse | null {

@@ -23,6 +23,7 @@ const keyFields = [
   "top_k",
   "min_p",
   "repetition_penalty",
+  "rag",
 ] as const satisfies readonly (keyof ChatCompletionRequest)[];
 
 export type CacheLookup = { status: "hit"; body: string } | { status: "miss" } | { status: "unavailable" };

@@ -110,6 +110,18 @@ export function chatCompletionRequestSchema(limits: RequestLimits = defaultLimit
       top_k: z.number().int().min(-1).max(1000).optional(),
       min_p: z.number().min(0).max(1).optional(),
       repetition_penalty: z.number().gt(0).max(2).optional(),
+      /**
+       * tiergate's RAG on chat: ground the answer in one of the tenant's collections. Below the relevance
+       * threshold (or with nothing retrieved) the answer is the deterministic abstention, without a model.
+       */
+      rag: z
+        .strictObject({
+          collection: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
+          top_k: z.number().int().min(1).max(50).optional(),
+          threshold: z.number().min(0).max(1).optional(),
+          filter: z.record(z.string().max(64), z.string().max(512)).optional(),
+        })
+        .optional(),
     })
     .superRefine((request, ctx) => {
       let total = 0;

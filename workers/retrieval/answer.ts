@@ -56,53 +56,106 @@ function respond(
   };
 }
 
+/** What retrieval decided before any model runs: abstain by a rule, or answer from this context. */
+export type Grounding =
+  | {
+      kind: "abstain";
+      rule: Exclude<AnswerRule, "generated">;
+      text: string;
+      scores: AnswerResponse["scores"];
+      ranked: ScoredChunk[];
+      retrievalError?: DependencyError;
+    }
+  | { kind: "context"; context: ScoredChunk[]; scores: AnswerResponse["scores"]; ranked: ScoredChunk[] };
+
+export interface GroundingQuery {
+  collection: string;
+  question: string;
+  top_k?: number;
+  threshold?: number;
+  filter?: Record<string, string>;
+}
+
 /**
- * Answers a question from a tenant's collection, or abstains deterministically without calling a model:
+ * The article's deterministic rules, before any model call:
  * - retrieval fails (ClickHouse or the embeddings tier down) → `retrieval_unavailable`, no-context text;
  * - nothing retrieved → `no_context`;
  * - best relevance < threshold → `below_threshold`;
- * - otherwise the generation tier answers from the chunks at or above the threshold (top_k of them),
- *   which come back as citations. A generation failure is thrown (the route answers 503).
+ * - otherwise the chunks at or above the threshold (top_k of them) are the context.
+ */
+export async function groundQuestion(
+  deps: Pick<AnswerDependencies, "retriever" | "defaultTopK" | "defaultThreshold">,
+  query: GroundingQuery,
+  ctx: AnswerContext,
+): Promise<Grounding> {
+  const topK = query.top_k ?? deps.defaultTopK;
+  let result: Awaited<ReturnType<Retriever["retrieve"]>>;
+  try {
+    result = await deps.retriever.retrieve({
+      tenant: ctx.tenant,
+      collection: query.collection,
+      question: query.question,
+      topK,
+      filter: query.filter,
+      threshold: query.threshold,
+      signal: ctx.signal,
+    });
+  } catch (error: unknown) {
+    if (!(error instanceof DependencyError)) throw error;
+    const scores = { best: null, threshold: query.threshold ?? deps.defaultThreshold, retrieved: 0 };
+    return {
+      kind: "abstain",
+      rule: "retrieval_unavailable",
+      text: abstentions.no_context,
+      scores,
+      ranked: [],
+      retrievalError: error,
+    };
+  }
+  const ranked = result.kind === "ranked" ? result.chunks : [];
+  if (ranked.length === 0) {
+    const scores = { best: null, threshold: result.threshold, retrieved: 0 };
+    return { kind: "abstain", rule: "no_context", text: abstentions.no_context, scores, ranked };
+  }
+  const best = Math.max(...ranked.map((c) => c.relevance));
+  const scores = { best, threshold: result.threshold, retrieved: ranked.length };
+  if (best < result.threshold) {
+    return { kind: "abstain", rule: "below_threshold", text: abstentions.below_threshold, scores, ranked };
+  }
+  const context = ranked.filter((c) => c.relevance >= result.threshold).slice(0, topK);
+  return { kind: "context", context, scores, ranked };
+}
+
+/** Citations of the chunks given to the model. */
+export function citationsOf(context: readonly ScoredChunk[]): AnswerResponse["citations"] {
+  return context.map((c) => ({
+    chunk_id: c.chunk_id,
+    document_id: c.document_id,
+    source: c.source,
+    score: c.relevance,
+  }));
+}
+
+/**
+ * Answers a question from a tenant's collection, or abstains deterministically without calling a model
+ * (see `groundQuestion`). Otherwise the generation tier answers from the context, which comes back as
+ * citations. A generation failure is thrown (the route answers 503).
  */
 export async function answerQuestion(
   deps: AnswerDependencies,
   request: AnswerRequest,
   ctx: AnswerContext,
 ): Promise<AnswerOutcome> {
-  const topK = request.top_k ?? deps.defaultTopK;
-  let result: Awaited<ReturnType<Retriever["retrieve"]>>;
-  try {
-    result = await deps.retriever.retrieve({
-      tenant: ctx.tenant,
-      collection: request.collection,
-      question: request.question,
-      topK,
-      filter: request.filter,
-      threshold: request.threshold,
-      signal: ctx.signal,
-    });
-  } catch (error: unknown) {
-    if (!(error instanceof DependencyError)) throw error;
-    const scores = { best: null, threshold: request.threshold ?? deps.defaultThreshold, retrieved: 0 };
-    return {
-      response: respond(ctx, "retrieval_unavailable", abstentions.no_context, scores),
-      ranked: [],
-      retrievalError: error,
+  const grounding = await groundQuestion(deps, request, ctx);
+  if (grounding.kind === "abstain") {
+    const outcome: AnswerOutcome = {
+      response: respond(ctx, grounding.rule, grounding.text, grounding.scores),
+      ranked: grounding.ranked,
     };
+    if (grounding.retrievalError) outcome.retrievalError = grounding.retrievalError;
+    return outcome;
   }
-
-  const ranked = result.kind === "ranked" ? result.chunks : [];
-  if (ranked.length === 0) {
-    const scores = { best: null, threshold: result.threshold, retrieved: 0 };
-    return { response: respond(ctx, "no_context", abstentions.no_context, scores), ranked };
-  }
-  const best = Math.max(...ranked.map((c) => c.relevance));
-  const scores = { best, threshold: result.threshold, retrieved: ranked.length };
-  if (best < result.threshold) {
-    return { response: respond(ctx, "below_threshold", abstentions.below_threshold, scores), ranked };
-  }
-
-  const context = ranked.filter((c) => c.relevance >= result.threshold).slice(0, topK);
+  const { context, scores, ranked } = grounding;
   const generation = await withRetry(
     () =>
       deps.generator.generate(buildAnswerMessages(request.question, context), {
@@ -121,14 +174,8 @@ export async function answerQuestion(
     }
     throw error;
   });
-  const citations = context.map((c) => ({
-    chunk_id: c.chunk_id,
-    document_id: c.document_id,
-    source: c.source,
-    score: c.relevance,
-  }));
   const response = respond(ctx, "generated", generation.text.trim(), scores, {
-    citations,
+    citations: citationsOf(context),
     model: generation.model,
     usage: generation.usage,
   });

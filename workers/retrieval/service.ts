@@ -1,7 +1,13 @@
 import type { AnswerRequest } from "../../shared/schemas/answer.ts";
 import type { ClickHouse } from "../clickhouse/client.ts";
 import type { WorkerEnv } from "../env.ts";
-import { type AnswerOutcome, answerQuestion } from "./answer.ts";
+import {
+  type AnswerOutcome,
+  answerQuestion,
+  type Grounding,
+  type GroundingQuery,
+  groundQuestion,
+} from "./answer.ts";
 import {
   createEmbedderRegistry,
   createOpenAIGenerator,
@@ -18,6 +24,11 @@ export interface RetrievalService {
     request: AnswerRequest,
     ctx: { tenant: string; requestId: string; signal?: AbortSignal },
   ): Promise<AnswerOutcome>;
+  /** Retrieval and the abstention rules alone, for RAG on chat completions. */
+  ground(
+    query: GroundingQuery,
+    ctx: { tenant: string; requestId: string; signal?: AbortSignal },
+  ): Promise<Grounding>;
 }
 
 export type RetrievalConfig = Pick<
@@ -72,8 +83,14 @@ export function createRetrievalService(
       timeoutMs: config.MODEL_TIMEOUT_MS,
     });
   const retriever = new Retriever(new RetrievalStore(clickhouse), embedderFor, retrieverOptions(config));
+  const groundingDeps = {
+    retriever,
+    defaultTopK: config.RAG_TOP_K,
+    defaultThreshold: config.RAG_DEFAULT_THRESHOLD,
+  };
   return {
     retriever,
+    ground: (query, ctx) => groundQuestion(groundingDeps, query, ctx),
     answer: (request, ctx) =>
       answerQuestion(
         {

@@ -3,14 +3,24 @@ import { createMiddleware } from "hono/factory";
 import { streamSSE } from "hono/streaming";
 import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
-import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
+import type { ChatCompletionRequest, ChatCompletionResponse } from "../../shared/schemas/chat.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
+import { rulesChatChunks } from "../providers/rules/chat.ts";
 import { routedEvent } from "../router/events.ts";
 import type { RouteDecision } from "../router/policy.ts";
 import { formatDecision } from "../router/policy.ts";
 import type { RoutingContext, Served } from "../router/router.ts";
 import { pipeChatStream } from "../router/sse.ts";
 import type { PoolHonoEnv } from "../types.ts";
+import { groundChat, ragHeaders, ragModel } from "./chat-rag.ts";
+
+/** A complete answer written as SSE chunks and `[DONE]`. */
+function sseOf(c: Context<PoolHonoEnv>, completion: ChatCompletionResponse): Response {
+  return streamSSE(c, async (sse) => {
+    for (const chunk of rulesChatChunks(completion)) await sse.writeSSE({ data: JSON.stringify(chunk) });
+    await sse.writeSSE({ data: "[DONE]" });
+  });
+}
 
 /** Without an edge deadline a request gets this long overall. */
 const defaultBudgetMs = 60_000;
@@ -72,11 +82,31 @@ export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
   app.post("/internal/v1/chat/completions", async (c) => {
     const arrivedAt = Date.now();
     const { services } = c.var;
-    const request: ChatCompletionRequest = parseOrThrow(services.chatSchema, parseJsonBody(c));
+    const parsed: ChatCompletionRequest = parseOrThrow(services.chatSchema, parseJsonBody(c));
     const ctx = routingContext(c, arrivedAt);
-    const identity = { ...requestIdentity(c, request.user), route: "chat", arrivedAt };
+    const grounding = await groundChat(c, parsed);
+    const identity = {
+      ...requestIdentity(c, parsed.user),
+      route: grounding.kind === "none" ? "chat" : "chat+rag",
+      arrivedAt,
+    };
     const keyId = c.req.header(headers.keyId) ?? null;
     const { router } = services.routing;
+    for (const [name, value] of Object.entries(ragHeaders(grounding))) c.header(name, value);
+    if (grounding.kind === "abstain") {
+      const event = {
+        ...routedEvent({ ...identity, status: 200 }),
+        tier: "rag",
+        provider: "rules",
+        model: ragModel,
+        fallback_reason: grounding.rule,
+      };
+      services.events.publish(event);
+      services.recordRequest(event, keyId);
+      return parsed.stream ? sseOf(c, grounding.completion) : c.json(grounding.completion);
+    }
+    const request = grounding.request;
+    const citations = grounding.kind === "context" ? grounding.citations : undefined;
 
     if (!request.stream) {
       const { decision, served, completion } = await router.complete(request, ctx);
@@ -91,7 +121,7 @@ export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
       services.events.publish(event);
       services.recordRequest(event, keyId);
       setRoutingHeaders(c, served, decision);
-      return c.json(completion);
+      return c.json(citations ? { ...completion, citations } : completion);
     }
 
     const { decision, served, stream } = await router.stream(request, ctx);

@@ -5,7 +5,7 @@ import { toProviderError } from "./errors.ts";
 
 /** The upstream body: the client's request (vLLM extras included) with the endpoint's model name. */
 function upstreamBody(request: ChatCompletionRequest, model: string, stream: boolean) {
-  const { stream: _stream, stream_options: _options, ...rest } = request;
+  const { stream: _stream, stream_options: _options, rag: _rag, ...rest } = request;
   return stream
     ? { ...rest, model, stream: true as const, stream_options: { include_usage: true } }
     : { ...rest, model, stream: false as const };
