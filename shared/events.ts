@@ -29,6 +29,15 @@ export const requestEventSchema = z.object({
   latency_ms: z.number().nonnegative(),
   prompt_tokens: z.number().int().nonnegative(),
   completion_tokens: z.number().int().nonnegative(),
+  // Drift inputs (issue 8), optional: the classifier's task and confidence for `auto` requests, prompt
+  // and answer sizes in characters, the best retrieval relevance of a RAG answer, and an 8-d projection
+  // of the prompt embedding for a sample of requests.
+  task: z.string().max(64).optional(),
+  confidence: z.number().min(0).max(1).optional(),
+  prompt_chars: z.number().int().nonnegative().optional(),
+  answer_chars: z.number().int().nonnegative().optional(),
+  relevance: z.number().min(0).max(1).optional(),
+  prompt_projection: z.array(z.number()).max(64).optional(),
 });
 export type RequestEvent = z.infer<typeof requestEventSchema>;
 

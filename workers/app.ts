@@ -8,6 +8,7 @@ import { verifySignature } from "./middleware/verify-signature.ts";
 import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
+import { registerDriftRoutes } from "./routes/drift.ts";
 import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
 import { registerEventRoutes } from "./routes/events.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
@@ -39,6 +40,7 @@ export function createPoolApp(services: PoolServices): Hono<PoolHonoEnv> {
   registerRegistryRoutes(app);
   registerAnswerRoutes(app);
   registerEventRoutes(app);
+  registerDriftRoutes(app);
   app.notFound((c) => {
     throw new GatewayError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });

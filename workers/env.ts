@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { driftEnvShape } from "./drift/env.ts";
 import { routerEnvShape } from "./router/env.ts";
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -55,6 +56,8 @@ export const workerEnvSchema = z.object({
   RAG_MAX_TOKENS: int(256),
   /** Collections up to this many chunks are searched exactly; larger ones through the HNSW index. */
   RAG_EXACT_SEARCH_MAX_CHUNKS: int(20_000),
+  /** Drift detection and automatic rollback (issue 8): see workers/drift/env.ts. */
+  ...driftEnvShape,
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

@@ -84,6 +84,8 @@ export const registryTiers = pgTable("registry_tiers", {
   tasks: text("tasks").array().notNull(),
   budgetMs: integer("budget_ms").notNull(),
   timeoutMs: integer("timeout_ms").notNull(),
+  /** A manual pin: the drift job never rolls a pinned tier back (`npm run registry -- pin <tier>`). */
+  pinned: boolean("pinned").notNull().default(false),
 });
 
 /** Versions of a tier's model. At most one per tier is `active` (partial unique index). */
@@ -142,6 +144,35 @@ export const registryAudit = pgTable(
   },
   (table) => [index("registry_audit_tier_at_idx").on(table.tier, table.at)],
 );
+
+// Drift detection (issue 8).
+
+/**
+ * The drift job's memory per tier: which version it watches, that version's reference window (the first
+ * full window with enough traffic after promotion; its events stay in ClickHouse) and the rollback state
+ * machine (windows seen, consecutive breaches, cooldown end).
+ */
+export const driftState = pgTable("drift_state", {
+  tier: text("tier").primaryKey(),
+  modelVersion: text("model_version").notNull(),
+  referenceFrom: timestamp("reference_from", { withTimezone: true, mode: "date" }),
+  referenceTo: timestamp("reference_to", { withTimezone: true, mode: "date" }),
+  window: integer("window").notNull().default(0),
+  breaches: integer("breaches").notNull().default(0),
+  cooldownUntil: integer("cooldown_until").notNull().default(0),
+  /** End of the last evaluated window: a second run for the same window does nothing. */
+  lastWindowEnd: timestamp("last_window_end", { withTimezone: true, mode: "date" }),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Named leases (one row each): a job runs only while its holder owns the unexpired row. */
+export const jobLeases = pgTable("job_leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+});
+
+export type DriftStateRow = typeof driftState.$inferSelect;
 
 export type ModelVersionRow = typeof modelVersions.$inferSelect;
 export type ModelEndpointRow = typeof modelEndpoints.$inferSelect;

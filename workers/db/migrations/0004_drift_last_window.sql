@@ -1,0 +1,1 @@
+ALTER TABLE "drift_state" ADD COLUMN "last_window_end" timestamp with time zone;
