@@ -1,19 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { abstentions, answerResponseSchema } from "../../../shared/schemas/answer.ts";
 import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
-import { DocumentStore } from "../../../workers/backfill/document-store.ts";
-import { ingestDocuments } from "../../../workers/backfill/ingest.ts";
-import { readDocuments } from "../../../workers/backfill/read-documents.ts";
-import { createOpenAIEmbedder } from "../../../workers/retrieval/model-clients.ts";
 import { poolService } from "../../stack/gateway.ts";
-import { repoRoot } from "../../stack/paths.ts";
 import { localSecrets } from "../../stack/ports.ts";
 import { clickhouseService, localClickHouse } from "../../stack/services/clickhouse.ts";
-import { localModelServer, modelServerService } from "../../stack/services/model-server.ts";
+import { modelServerService } from "../../stack/services/model-server.ts";
 import { localClient } from "../clickhouse/local-clickhouse.ts";
+import { dropTenantRag, ingestDemoCorpus } from "./demo-corpus.ts";
 
 const tenant = `rag-route-${randomUUID().slice(0, 8)}`;
 const ch = localClient(localClickHouse.database, 60_000);
@@ -63,31 +58,12 @@ beforeAll(async () => {
   // The pool must run this checkout's code.
   await poolService.stop();
   await poolService.start();
-  const embedder = createOpenAIEmbedder({
-    baseURL: localModelServer.baseURL,
-    apiKey: localModelServer.apiKey,
-    model: localModelServer.embeddingModel,
-    modelVersion: `${localModelServer.embeddingModel}@1`,
-    dimensions: 384,
-    timeoutMs: 30_000,
-  });
-  await ingestDocuments(
-    {
-      store: new DocumentStore(ch),
-      embedder,
-      key: { tenant, collection: "docs" },
-      defaultThreshold: 0.45,
-      batchSize: 16,
-    },
-    readDocuments(join(repoRoot, "test/fixtures/rag/corpus")),
-  );
+  await ingestDemoCorpus(ch, tenant);
 });
 
 afterAll(async () => {
   await Promise.all([clickhouseService.start(), modelServerService.start()]);
-  for (const table of ["rag_chunks", "rag_documents", "rag_collections"]) {
-    await ch.command(`DELETE FROM ${table} WHERE tenant = {tenant:String}`, { tenant }).catch(() => {});
-  }
+  await dropTenantRag(ch, tenant);
   await ch.close();
 });
 

@@ -1,16 +1,11 @@
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { abstentions } from "../../../shared/schemas/answer.ts";
-import { DocumentStore } from "../../../workers/backfill/document-store.ts";
-import { ingestDocuments } from "../../../workers/backfill/ingest.ts";
-import { readDocuments } from "../../../workers/backfill/read-documents.ts";
-import { createOpenAIEmbedder } from "../../../workers/retrieval/model-clients.ts";
 import { createTestApiKey } from "../../stack/dev-key.ts";
 import { edgeService, poolService } from "../../stack/gateway.ts";
-import { repoRoot } from "../../stack/paths.ts";
 import { localClickHouse } from "../../stack/services/clickhouse.ts";
 import { localModelServer, modelServerService } from "../../stack/services/model-server.ts";
 import { localClient } from "../clickhouse/local-clickhouse.ts";
+import { dropTenantRag, ingestDemoCorpus } from "./demo-corpus.ts";
 
 const tenant = `chat-rag-${Date.now()}`;
 const ch = localClient(localClickHouse.database, 60_000);
@@ -43,31 +38,12 @@ beforeAll(async () => {
   await Promise.all([poolService.stop(), edgeService.stop()]);
   await Promise.all([poolService.start(), edgeService.start()]);
   apiKey = (await createTestApiKey(tenant)).key;
-  const embedder = createOpenAIEmbedder({
-    baseURL: localModelServer.baseURL,
-    apiKey: localModelServer.apiKey,
-    model: localModelServer.embeddingModel,
-    modelVersion: `${localModelServer.embeddingModel}@1`,
-    dimensions: 384,
-    timeoutMs: 30_000,
-  });
-  await ingestDocuments(
-    {
-      store: new DocumentStore(ch),
-      embedder,
-      key: { tenant, collection: "docs" },
-      defaultThreshold: 0.45,
-      batchSize: 16,
-    },
-    readDocuments(join(repoRoot, "test/fixtures/rag/corpus")),
-  );
+  await ingestDemoCorpus(ch, tenant);
 });
 
 afterAll(async () => {
   await modelServerService.start();
-  for (const table of ["rag_chunks", "rag_documents", "rag_collections"]) {
-    await ch.command(`DELETE FROM ${table} WHERE tenant = {tenant:String}`, { tenant }).catch(() => {});
-  }
+  await dropTenantRag(ch, tenant);
   await ch.close();
 });
 

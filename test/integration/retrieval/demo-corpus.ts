@@ -1,0 +1,37 @@
+import { join } from "node:path";
+import { DocumentStore } from "../../../workers/backfill/document-store.ts";
+import { ingestDocuments } from "../../../workers/backfill/ingest.ts";
+import { readDocuments } from "../../../workers/backfill/read-documents.ts";
+import type { ClickHouse } from "../../../workers/clickhouse/client.ts";
+import { createOpenAIEmbedder } from "../../../workers/retrieval/model-clients.ts";
+import { repoRoot } from "../../stack/paths.ts";
+import { localModelServer } from "../../stack/services/model-server.ts";
+
+/** Backfills the demo corpus (test/fixtures/rag) into `collection` of `tenant`, with real MiniLM vectors. */
+export async function ingestDemoCorpus(ch: ClickHouse, tenant: string, collection = "docs"): Promise<void> {
+  const embedder = createOpenAIEmbedder({
+    baseURL: localModelServer.baseURL,
+    apiKey: localModelServer.apiKey,
+    model: localModelServer.embeddingModel,
+    modelVersion: `${localModelServer.embeddingModel}@1`,
+    dimensions: 384,
+    timeoutMs: 30_000,
+  });
+  await ingestDocuments(
+    {
+      store: new DocumentStore(ch),
+      embedder,
+      key: { tenant, collection },
+      defaultThreshold: 0.45,
+      batchSize: 16,
+    },
+    readDocuments(join(repoRoot, "test/fixtures/rag/corpus")),
+  );
+}
+
+/** Removes everything RAG stored for `tenant`. */
+export async function dropTenantRag(ch: ClickHouse, tenant: string): Promise<void> {
+  for (const table of ["rag_chunks", "rag_documents", "rag_collections"]) {
+    await ch.command(`DELETE FROM ${table} WHERE tenant = {tenant:String}`, { tenant }).catch(() => {});
+  }
+}
