@@ -52,7 +52,8 @@ export interface TierReport {
 
 export type DriftRunReport = { ran: true; tiers: TierReport[] } | { ran: false; skipped: "lease held" };
 
-const defaultLeaseName = "drift-job";
+/** The Postgres lease every drift trigger competes for. */
+export const driftLeaseName = "drift-job";
 const actor = "drift-job";
 
 /**
@@ -65,7 +66,7 @@ export async function runDriftJobWithLease(
   holder: string = crypto.randomUUID(),
 ): Promise<DriftRunReport> {
   // The lease outlives a slow run (up to one window) but not a crashed holder's next period.
-  const lease = deps.leaseName ?? defaultLeaseName;
+  const lease = deps.leaseName ?? driftLeaseName;
   if (!(await tryAcquireLease(deps.db, lease, holder, deps.windowMs))) {
     return { ran: false, skipped: "lease held" };
   }

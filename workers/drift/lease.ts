@@ -28,9 +28,29 @@ export async function tryAcquireLease(
   return rows[0]?.holder === holder;
 }
 
-/** Gives the lease back early (only if `holder` still holds it). */
+/**
+ * Gives the lease back (only if `holder` still holds it) by expiring it now. The row stays, so it also
+ * tells who ran last and when that run ended.
+ */
 export async function releaseLease(db: Database, name: string, holder: string): Promise<void> {
   await withPostgres(() =>
-    db.delete(jobLeases).where(and(eq(jobLeases.name, name), eq(jobLeases.holder, holder))),
+    db
+      .update(jobLeases)
+      .set({ expiresAt: sql`now()` })
+      .where(and(eq(jobLeases.name, name), eq(jobLeases.holder, holder))),
   );
+}
+
+/** The lease row: the current holder (while unexpired) or the last one and when its run ended. */
+export async function readLease(
+  db: Database,
+  name: string,
+): Promise<{ holder: string; expiresAt: Date } | undefined> {
+  const rows = await withPostgres(() =>
+    db
+      .select({ holder: jobLeases.holder, expiresAt: jobLeases.expiresAt })
+      .from(jobLeases)
+      .where(eq(jobLeases.name, name)),
+  );
+  return rows[0];
 }
