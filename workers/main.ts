@@ -1,4 +1,5 @@
 import type { Subprocess } from "bun";
+import { startDriftScheduler } from "./drift/scheduler.ts";
 import { loadWorkerEnv } from "./env.ts";
 
 /**
@@ -48,6 +49,7 @@ function spawnChild(child: Child): void {
 async function shutdown(reason: string, code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
+  stopDriftScheduler();
   console.log(`pool: ${reason}; draining ${children.length} children`);
   for (const child of children) child.process?.kill("SIGTERM");
   await Promise.all(children.map((c) => c.process?.exited));
@@ -59,5 +61,16 @@ for (const child of children) spawnChild(child);
 console.log(
   `tiergate pool (${config.POOL_REGION}) on http://${config.POOL_HOST}:${config.POOL_PORT} with ${config.POOL_PROCESSES} workers`,
 );
+// Drift job trigger for deployments without Workers cron (DRIFT_SCHEDULE_MS > 0; off by default).
+const stopDriftScheduler =
+  config.DRIFT_SCHEDULE_MS > 0
+    ? startDriftScheduler({
+        poolUrl: `http://${config.POOL_HOST}:${config.POOL_PORT}`,
+        signingSecret: config.POOL_SIGNING_SECRET,
+        periodMs: config.DRIFT_SCHEDULE_MS,
+        onResult: (status, body) => console.log(`drift scheduler: ${status} ${body.slice(0, 200)}`),
+        onError: (error) => console.warn("drift scheduler: pool call failed:", error),
+      })
+    : () => undefined;
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
