@@ -7,6 +7,7 @@ import { initServices } from "./middleware/init.ts";
 import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
 import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
+import { registerFeedbackRoutes } from "./routes/feedback.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerModelRoutes } from "./routes/models.ts";
 import { registerOpenApiRoutes } from "./routes/openapi.ts";
@@ -38,6 +39,7 @@ export function createEdgeApp(): Hono<HonoEnv> {
   registerEmbeddingsRoutes(app);
   registerModelRoutes(app);
   registerAnswerRoutes(app);
+  registerFeedbackRoutes(app);
   app.notFound((c) => {
     throw new GatewayError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });

@@ -11,6 +11,7 @@ import { registerDashboardRoutes } from "./routes/dashboard.ts";
 import { registerDriftRoutes } from "./routes/drift.ts";
 import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
 import { registerEventRoutes } from "./routes/events.ts";
+import { registerFeedbackRoutes } from "./routes/feedback.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMetricsRoutes } from "./routes/metrics.ts";
@@ -41,6 +42,7 @@ export function createPoolApp(services: PoolServices): Hono<PoolHonoEnv> {
   registerAnswerRoutes(app);
   registerEventRoutes(app);
   registerDriftRoutes(app);
+  registerFeedbackRoutes(app);
   app.notFound((c) => {
     throw new GatewayError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });

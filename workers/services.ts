@@ -4,6 +4,7 @@ import { chatCompletionRequestSchema } from "../shared/schemas/chat.ts";
 import { type ClickHouse, createClickHouse } from "./clickhouse/client.ts";
 import { createDatabase, type DatabaseHandle, withPostgres } from "./db/client.ts";
 import { requests } from "./db/schema.ts";
+import { FeedbackPublisher } from "./drift/feedback-publisher.ts";
 import type { WorkerEnv } from "./env.ts";
 import { createEventProducer, type EventProducer } from "./events/producer.ts";
 import { cached, latestDriftScores } from "./events/stats.ts";
@@ -20,6 +21,8 @@ export interface PoolServices {
   database: DatabaseHandle;
   clickhouse: ClickHouse;
   events: EventProducer;
+  /** User feedback to Kafka `tiergate.feedback` (issue 8), acknowledged before the 202. */
+  feedback: FeedbackPublisher;
   metrics: PoolMetrics;
   keys: KeyStore;
   inFlight: InFlight;
@@ -55,11 +58,16 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     defaultLabels: { worker: String(process.pid) },
   });
   const routing = createRoutingService(config, database.db);
+  const feedback = new FeedbackPublisher({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `${config.KAFKA_CLIENT_ID}-feedback`,
+  });
   return {
     config,
     database,
     clickhouse,
     events,
+    feedback,
     metrics,
     keys: new KeyStore(database.db),
     inFlight: new InFlight(),
@@ -89,7 +97,7 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     },
     async close() {
       routing.close();
-      await events.close();
+      await Promise.allSettled([events.close(), feedback.close()]);
       await Promise.allSettled([database.close(), clickhouse.close()]);
     },
   };

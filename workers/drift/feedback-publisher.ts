@@ -1,4 +1,5 @@
 import { Producer, stringSerializers } from "@platformatic/kafka";
+import { DependencyError } from "../../shared/dependency-error.ts";
 import { type FeedbackEvent, topics } from "../../shared/events.ts";
 import { withRetry } from "../../shared/retry.ts";
 import { toKafkaError } from "../events/kafka-client.ts";
@@ -54,10 +55,23 @@ export class FeedbackPublisher {
     }));
     await withRetry(
       async () => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        // The client may keep reconnecting to a dead broker: each attempt is bounded here.
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new DependencyError("kafka", true, `publishing feedback: no ack in ${this.#timeoutMs} ms`),
+              ),
+            this.#timeoutMs,
+          );
+        });
         try {
-          await this.#producer.send({ messages });
+          await Promise.race([this.#producer.send({ messages }), timeout]);
         } catch (error: unknown) {
           throw toKafkaError("publishing feedback", error);
+        } finally {
+          clearTimeout(timer);
         }
       },
       { attempts: this.#attempts, baseDelayMs: 100, maxDelayMs: 1_000, onRetry: this.#onRetry },
