@@ -6,12 +6,15 @@
  *   npm run registry -- promote <tier> <version> [--reason "…"] [--actor you]
  *   npm run registry -- rollback <tier> [--reason "…"] [--actor you]
  *   npm run registry -- audit [tier]
+ *   npm run registry -- pin <tier> [--reason "…"]     (the drift job never rolls a pinned tier back)
+ *   npm run registry -- unpin <tier> [--reason "…"]
  *
  * Workers pick a change up on their next registry poll (REGISTRY_POLL_MS, 2 s by default).
  */
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { createDatabase } from "../db/client.ts";
+import { setPinned } from "../drift/state.ts";
 import { loadWorkerEnv } from "../env.ts";
 import { metricsURLOf } from "../registry/seed.ts";
 import {
@@ -48,7 +51,7 @@ const database = createDatabase({
 
 function usage(): never {
   console.error(
-    "usage: registry list | add <tier> <version> <baseURL> <model> | promote <tier> <version> | rollback <tier> | audit [tier]",
+    "usage: registry list | add <tier> <version> <baseURL> <model> | promote <tier> <version> | rollback <tier> | audit [tier] | pin <tier> | unpin <tier>",
   );
   process.exit(64);
 }
@@ -106,6 +109,16 @@ try {
           `${row.at.toISOString()} ${row.tier} ${row.action} ${row.fromVersion ?? "-"} → ${row.toVersion ?? "-"} by ${row.actor}: ${row.reason}`,
         );
       }
+      break;
+    }
+    case "pin":
+    case "unpin": {
+      const [tier] = args;
+      if (!tier) usage();
+      if (!(await setPinned(database.db, tier, command === "pin", actor, reason))) {
+        throw new Error(`no tier '${tier}'`);
+      }
+      console.log(`${tier}: ${command === "pin" ? "pinned (no automatic rollback)" : "unpinned"}`);
       break;
     }
     default:

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { withPostgres } from "../db/client.ts";
-import { type DriftStateRow, driftState, modelVersions, registryTiers } from "../db/schema.ts";
+import { type DriftStateRow, driftState, modelVersions, registryAudit, registryTiers } from "../db/schema.ts";
 
 /** A tier the job watches: its active version, whether it can roll back and whether it is pinned. */
 export interface WatchedTier {
@@ -54,14 +54,36 @@ export async function saveDriftState(db: Database, state: DriftStateUpdate): Pro
   );
 }
 
-/** Sets or clears the manual pin of a tier (the CLI's `pin` / `unpin`). Returns false for an unknown tier. */
-export async function setPinned(db: Database, tier: string, pinned: boolean): Promise<boolean> {
-  const rows = await withPostgres(() =>
-    db
-      .update(registryTiers)
-      .set({ pinned })
-      .where(eq(registryTiers.name, tier))
-      .returning({ name: registryTiers.name }),
+/**
+ * Sets or clears the manual pin of a tier (the CLI's `pin` / `unpin`), with an audit row. While pinned,
+ * the drift job alerts but never rolls the tier back. Returns false for an unknown tier.
+ */
+export async function setPinned(
+  db: Database,
+  tier: string,
+  pinned: boolean,
+  actor: string,
+  reason: string,
+): Promise<boolean> {
+  return withPostgres(() =>
+    db.transaction(async (tx) => {
+      const rows = await tx
+        .update(registryTiers)
+        .set({ pinned })
+        .where(eq(registryTiers.name, tier))
+        .returning({ name: registryTiers.name });
+      if (rows.length === 0) return false;
+      await tx
+        .insert(registryAudit)
+        .values({
+          tier,
+          action: pinned ? "pin" : "unpin",
+          fromVersion: null,
+          toVersion: null,
+          actor,
+          reason,
+        });
+      return true;
+    }),
   );
-  return rows.length > 0;
 }

@@ -361,7 +361,7 @@ describe("drift job on the real pipeline", () => {
 
   it("a pinned tier is never rolled back (one alert), and rolls back once unpinned", async () => {
     const s = scenarios.pinned;
-    expect(await setPinned(database.db, s.tier, true)).toBe(true);
+    expect(await setPinned(database.db, s.tier, true, "drift-test", "hold v2")).toBe(true);
     // A webhook that refuses connections: logged, never blocks the job.
     const broken = { webhookUrl: "http://127.0.0.1:9/refused" };
     const pinned = await runWindows(s, 0, s.windows - 1, broken);
@@ -370,7 +370,7 @@ describe("drift job on the real pipeline", () => {
     expect(await activeVersion(s.tier)).toBe("v2");
     expect((await alertsOf(s.tier)).map((a) => a.action)).toEqual(["blocked_pinned"]);
 
-    await setPinned(database.db, s.tier, false);
+    await setPinned(database.db, s.tier, false, "drift-test", "release");
     const [last] = await runWindows(s, s.windows - 1, s.windows, broken);
     expect(last).toMatchObject({ action: "rollback", rolledBackTo: "v1" });
     expect(await activeVersion(s.tier)).toBe("v1");
