@@ -73,16 +73,14 @@ export async function setPinned(
         .where(eq(registryTiers.name, tier))
         .returning({ name: registryTiers.name });
       if (rows.length === 0) return false;
-      await tx
-        .insert(registryAudit)
-        .values({
-          tier,
-          action: pinned ? "pin" : "unpin",
-          fromVersion: null,
-          toVersion: null,
-          actor,
-          reason,
-        });
+      await tx.insert(registryAudit).values({
+        tier,
+        action: pinned ? "pin" : "unpin",
+        fromVersion: null,
+        toVersion: null,
+        actor,
+        reason,
+      });
       return true;
     }),
   );
