@@ -17,6 +17,22 @@ export interface RequestOutcome {
   firstTokenAt?: number;
   promptTokens?: number;
   completionTokens?: number;
+  /** Drift inputs (issue 8): prompt and answer sizes in characters, when the route knows them. */
+  promptChars?: number;
+  answerChars?: number;
+}
+
+/** The optional drift fields of the event: the classifier's task and confidence, sizes when known. */
+function driftFields(outcome: RequestOutcome): Partial<RequestEvent> {
+  const fields: Partial<RequestEvent> = {};
+  const classification = outcome.decision?.classification;
+  if (classification) {
+    fields.task = classification.task;
+    fields.confidence = Math.min(1, Math.max(0, classification.confidence));
+  }
+  if (outcome.promptChars !== undefined) fields.prompt_chars = outcome.promptChars;
+  if (outcome.answerChars !== undefined) fields.answer_chars = outcome.answerChars;
+  return fields;
 }
 
 /**
@@ -50,5 +66,6 @@ export function routedEvent(outcome: RequestOutcome): RequestEvent {
     latency_ms: Math.max(0, now - outcome.arrivedAt),
     prompt_tokens: outcome.promptTokens ?? 0,
     completion_tokens: outcome.completionTokens ?? 0,
+    ...driftFields(outcome),
   };
 }
