@@ -21,6 +21,7 @@ import { setPinned } from "../../../workers/drift/state.ts";
 import { workerEnvSchema } from "../../../workers/env.ts";
 import { startIngest } from "../../../workers/events/consumer.ts";
 import { createEventProducer } from "../../../workers/events/producer.ts";
+import { latestDriftScores } from "../../../workers/events/stats.ts";
 import { createRoutingService } from "../../../workers/registry/routing.ts";
 import { addVersion, promote, rollbackTier } from "../../../workers/registry/store.ts";
 import { findTier } from "../../../workers/registry/types.ts";
@@ -264,6 +265,8 @@ describe("drift job on the real pipeline", () => {
     expect(scores[0]).toEqual({ n: s.windows - 1, requests: 200 });
     expect(await alertsOf(s.tier)).toEqual([]);
     expect(await activeVersion(s.tier)).toBe("v2");
+    // What the drift_score{tier} gauge and the dashboard read: the latest score of the tier.
+    expect((await latestDriftScores(ch)).get(s.tier)).toBeCloseTo(reports.at(-1)?.score ?? -1, 6);
     // The same window again is not counted twice.
     const [again] = await runDriftJob(deps(), { now: s.base + s.windows * windowMs, tiers: [s.tier] });
     expect(again?.outcome).toBe("already_evaluated");
