@@ -8,13 +8,7 @@ import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { driftState, modelVersions, registryAudit, registryTiers } from "../../../workers/db/schema.ts";
 import { FeedbackPublisher } from "../../../workers/drift/feedback-publisher.ts";
-import {
-  type DriftJobDeps,
-  runDriftJob,
-  runDriftJobWithLease,
-  type TierReport,
-} from "../../../workers/drift/job.ts";
-import { releaseLease, tryAcquireLease } from "../../../workers/drift/lease.ts";
+import { type DriftJobDeps, runDriftJob, type TierReport } from "../../../workers/drift/job.ts";
 import { defaultRollbackPolicy } from "../../../workers/drift/policy.ts";
 import { defaultDriftThresholds, type WindowSample } from "../../../workers/drift/score.ts";
 import { setPinned } from "../../../workers/drift/state.ts";
@@ -387,29 +381,5 @@ describe("drift job on the real pipeline", () => {
     expect((await alertsOf(s.tier)).map((a) => a.action)).toEqual(["blocked_no_previous"]);
     expect(await rollbacksOf(s.tier)).toEqual([]);
     expect(await activeVersion(s.tier)).toBe("v1");
-  });
-
-  it("two triggers at once run the job once: the other reports the lease held", async () => {
-    const lease = `drift-test-${run}`;
-    const holders = Array.from({ length: 8 }, (_, i) => `holder-${i}`);
-    const won = await Promise.all(holders.map((h) => tryAcquireLease(database.db, lease, h, 60_000)));
-    expect(won.filter(Boolean)).toHaveLength(1);
-    const winner = holders[won.indexOf(true)] ?? "";
-    // While one run holds it, concurrent runs skip; once released, the next one runs.
-    const both = await Promise.all([
-      runDriftJobWithLease(deps({ leaseName: lease }), { now: Date.now(), tiers: ["no-such-tier"] }),
-      runDriftJobWithLease(deps({ leaseName: lease }), { now: Date.now(), tiers: ["no-such-tier"] }),
-    ]);
-    expect(both).toEqual([
-      { ran: false, skipped: "lease held" },
-      { ran: false, skipped: "lease held" },
-    ]);
-    await releaseLease(database.db, lease, winner);
-    expect(
-      await runDriftJobWithLease(deps({ leaseName: lease }), { now: Date.now(), tiers: ["no-such-tier"] }),
-    ).toEqual({
-      ran: true,
-      tiers: [],
-    });
   });
 });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClickHouse } from "../../../workers/clickhouse/client.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
-import { driftLeaseName } from "../../../workers/drift/job.ts";
+import { driftJobDeps } from "../../../workers/drift/deps.ts";
+import { driftLeaseName, runDriftJobWithLease } from "../../../workers/drift/job.ts";
 import { readLease, releaseLease, tryAcquireLease } from "../../../workers/drift/lease.ts";
 import {
   type DriftSchedulerOptions,
@@ -14,6 +16,12 @@ import { eventually } from "../router/harness.ts";
 
 const config = workerEnvSchema.parse(localPoolEnv());
 const database = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
+const clickhouse = createClickHouse({
+  url: config.CLICKHOUSE_URL,
+  username: config.CLICKHOUSE_USER,
+  password: config.CLICKHOUSE_PASSWORD,
+  database: config.CLICKHOUSE_DATABASE,
+});
 const options: DriftSchedulerOptions = {
   poolUrl: `http://${config.POOL_HOST}:${config.POOL_PORT}`,
   signingSecret: config.POOL_SIGNING_SECRET,
@@ -25,6 +33,38 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await database.close();
+  await clickhouse.close();
+});
+
+describe("drift lease", () => {
+  const lease = `drift-test-${Date.now().toString(36)}`;
+  const deps = () => ({
+    ...driftJobDeps(config, database.db, clickhouse, {
+      rollback: () => Promise.reject(new Error("no rollback expected")),
+    }),
+    leaseName: lease,
+  });
+
+  it("two triggers at once run the job once: the other reports the lease held", async () => {
+    const holders = Array.from({ length: 8 }, (_, i) => `holder-${i}`);
+    const won = await Promise.all(holders.map((h) => tryAcquireLease(database.db, lease, h, 60_000)));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    const winner = holders[won.indexOf(true)] ?? "";
+    // While one run holds it, concurrent runs skip; once released, the next one runs.
+    const both = await Promise.all([
+      runDriftJobWithLease(deps(), { now: Date.now(), tiers: ["no-such-tier"] }),
+      runDriftJobWithLease(deps(), { now: Date.now(), tiers: ["no-such-tier"] }),
+    ]);
+    expect(both).toEqual([
+      { ran: false, skipped: "lease held" },
+      { ran: false, skipped: "lease held" },
+    ]);
+    await releaseLease(database.db, lease, winner);
+    expect(await runDriftJobWithLease(deps(), { now: Date.now(), tiers: ["no-such-tier"] })).toEqual({
+      ran: true,
+      tiers: [],
+    });
+  });
 });
 
 describe("Bun-side drift scheduler", () => {
