@@ -1,3 +1,4 @@
+import { withRetry } from "../../shared/retry.ts";
 import type { ClickHouse } from "../clickhouse/client.ts";
 import type { Database } from "../db/client.ts";
 import type { DriftStateRow } from "../db/schema.ts";
@@ -7,7 +8,7 @@ import { releaseLease, tryAcquireLease } from "./lease.ts";
 import { type DriftAction, decide, type RollbackPolicy } from "./policy.ts";
 import { type DriftResult, type DriftThresholds, driftScore } from "./score.ts";
 import { loadDriftState, saveDriftState, type WatchedTier, watchedTiers } from "./state.ts";
-import { readWindowSample } from "./windows.ts";
+import { readWindowSample, type WindowRange } from "./windows.ts";
 
 export interface DriftJobDeps {
   db: Database;
@@ -21,6 +22,8 @@ export interface DriftJobDeps {
   webhookTimeoutMs: number;
   /** Name of the Postgres lease (default "drift-job"); tests use their own. */
   leaseName?: string;
+  /** Told about every retried ClickHouse read (logs; tests count them). */
+  onRetry?: (error: unknown, attempt: number) => void;
 }
 
 export interface DriftRunOptions {
@@ -79,7 +82,10 @@ export async function runDriftJobWithLease(
   }
 }
 
-/** Evaluates every watched tier; one tier's failure is reported and does not stop the others. */
+/**
+ * Evaluates every watched tier; one tier's failure is reported and does not stop the others. A failed
+ * tier keeps its state, so the next run evaluates it again (ClickHouse reads are retried first).
+ */
 export async function runDriftJob(deps: DriftJobDeps, options: DriftRunOptions): Promise<TierReport[]> {
   const reports: TierReport[] = [];
   for (const tier of await watchedTiers(deps.db, options.tiers)) {
@@ -127,7 +133,13 @@ async function evaluateTier(deps: DriftJobDeps, tier: WatchedTier, now: number):
     return { ...base, outcome: "already_evaluated", requests: 0 };
   }
   const range = { tier: tier.tier, modelVersion: tier.activeVersion, fromMs: now - deps.windowMs, toMs: now };
-  const current = await readWindowSample(deps.clickhouse, range);
+  const read = (window: WindowRange) =>
+    withRetry(() => readWindowSample(deps.clickhouse, window), {
+      attempts: 3,
+      baseDelayMs: 200,
+      onRetry: deps.onRetry,
+    });
+  const current = await read(range);
 
   // The reference rule: the first full window after promotion with at least minRequests requests.
   if (!state.referenceFrom || !state.referenceTo) {
@@ -145,7 +157,7 @@ async function evaluateTier(deps: DriftJobDeps, tier: WatchedTier, now: number):
     };
   }
 
-  const reference = await readWindowSample(deps.clickhouse, {
+  const reference = await read({
     ...range,
     fromMs: state.referenceFrom.getTime(),
     toMs: state.referenceTo.getTime(),
