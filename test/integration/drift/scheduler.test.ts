@@ -1,6 +1,8 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
+import { jobLeases } from "../../../workers/db/schema.ts";
 import { driftJobDeps } from "../../../workers/drift/deps.ts";
 import { driftLeaseName, runDriftJobWithLease } from "../../../workers/drift/job.ts";
 import { readLease, releaseLease, tryAcquireLease } from "../../../workers/drift/lease.ts";
@@ -38,6 +40,9 @@ afterAll(async () => {
 
 describe("drift lease", () => {
   const lease = `drift-test-${Date.now().toString(36)}`;
+  afterAll(async () => {
+    await database.db.delete(jobLeases).where(eq(jobLeases.name, lease));
+  });
   const deps = () => ({
     ...driftJobDeps(config, database.db, clickhouse, {
       rollback: () => Promise.reject(new Error("no rollback expected")),
