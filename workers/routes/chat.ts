@@ -3,7 +3,11 @@ import { createMiddleware } from "hono/factory";
 import { streamSSE } from "hono/streaming";
 import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
-import type { ChatCompletionRequest, ChatCompletionResponse } from "../../shared/schemas/chat.ts";
+import {
+  type ChatCompletionRequest,
+  type ChatCompletionResponse,
+  messageText,
+} from "../../shared/schemas/chat.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
 import { rulesChatChunks } from "../providers/rules/chat.ts";
 import { routedEvent } from "../router/events.ts";
@@ -106,6 +110,7 @@ export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
       return parsed.stream ? sseOf(c, grounding.completion) : c.json(grounding.completion);
     }
     const request = grounding.request;
+    const promptChars = request.messages.reduce((sum, m) => sum + messageText(m).length, 0);
     const citations = grounding.kind === "context" ? grounding.citations : undefined;
 
     if (!request.stream) {
@@ -117,6 +122,8 @@ export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
         served,
         promptTokens: completion.usage?.prompt_tokens ?? 0,
         completionTokens: completion.usage?.completion_tokens ?? 0,
+        promptChars,
+        answerChars: completion.choices[0]?.message.content?.length ?? 0,
       });
       services.events.publish(event);
       services.recordRequest(event, keyId);
@@ -139,6 +146,7 @@ export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
         firstTokenAt: stream.firstTokenAt,
         promptTokens: piped.promptTokens,
         completionTokens: piped.completionTokens,
+        promptChars,
       });
       services.events.publish(event);
       services.recordRequest(event, keyId);

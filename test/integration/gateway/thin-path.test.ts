@@ -72,13 +72,15 @@ describe("the thin path: edge (workerd) → cache → Bun pool → Kafka → Cli
 
     const events = await eventually(async () => {
       const rows = await clickhouse.query(
-        "SELECT request_id, user_id, route, route_decision FROM events FINAL WHERE request_id = {id:String}",
+        "SELECT request_id, user_id, route, route_decision, prompt_chars, answer_chars FROM events FINAL WHERE request_id = {id:String}",
         { id: requestId },
         z.object({
           request_id: z.string(),
           user_id: z.string(),
           route: z.string(),
           route_decision: z.string(),
+          prompt_chars: z.number(),
+          answer_chars: z.number(),
         }),
       );
       return rows.length > 0 ? rows : undefined;
@@ -86,6 +88,8 @@ describe("the thin path: edge (workerd) → cache → Bun pool → Kafka → Cli
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ request_id: requestId, user_id: "user-thin-path", route: "chat" });
     expect(events[0]?.route_decision).not.toBe("");
+    expect(events[0]?.prompt_chars).toBeGreaterThan(0); // drift inputs ride on every event
+    expect(events[0]?.answer_chars).toBe(completion.choices[0]?.message.content.length);
 
     const hit = await eventually(async () => {
       const response = await send();
