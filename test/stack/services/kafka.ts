@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { kafkaBrokerIds } from "../kafka/metadata-probe.ts";
 import { dataDir, repoRoot, serviceDataDir, stackDir } from "../paths.ts";
@@ -58,7 +59,15 @@ function libsPresent(): boolean {
 async function gatherJars(): Promise<void> {
   rmSync(libsDir, { recursive: true, force: true });
   mkdirSync(libsDir, { recursive: true });
-  await run("mvn", ["-q", "-B", "-f", pom, "dependency:copy-dependencies", `-DoutputDirectory=${libsDir}`]);
+  await run("mvn", [
+    "-q",
+    "-B",
+    `-Dmaven.repo.local=${join(homedir(), ".m2", "repository")}`,
+    "-f",
+    pom,
+    "dependency:copy-dependencies",
+    `-DoutputDirectory=${libsDir}`,
+  ]);
   writeFileSync(libsMarker, pomHash());
 }
 
