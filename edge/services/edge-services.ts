@@ -46,6 +46,8 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
     automaticDeserialization: false,
     enableTelemetry: false,
     retry: false,
+    // Commands issued in the same tick (across concurrent requests) share one /pipeline call.
+    enableAutoPipelining: true,
     signal: () => AbortSignal.timeout(redisTimeoutMs),
   });
   const pool = new PoolClient(config.POOL_REGIONS, config.POOL_SIGNING_SECRET, {
