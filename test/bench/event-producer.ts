@@ -13,6 +13,7 @@ import { Admin } from "@platformatic/kafka";
 import type { RequestEvent } from "../../shared/events.ts";
 import type { EventCompression } from "../../workers/events/kafka-client.ts";
 import { EventProducer } from "../../workers/events/producer.ts";
+import { sampleEvent } from "../integration/clickhouse/local-clickhouse.ts";
 import { localKafkaBrokers } from "../stack/services/kafka.ts";
 
 const total = Number.parseInt(process.argv[2] ?? "200000", 10);
@@ -21,26 +22,9 @@ const topic = `bench.events.${randomUUID().slice(0, 8)}`;
 const admin = new Admin({ clientId: "bench", bootstrapBrokers: localKafkaBrokers });
 await admin.createTopics({ topics: [topic], partitions: 6, replicas: 1 });
 
-const events: RequestEvent[] = Array.from({ length: total }, (_, i) => ({
-  event_id: randomUUID(),
-  ts: Date.now(),
-  request_id: `req-${i}`,
-  tenant: `tenant-${i % 50}`,
-  user_id: `user-${i % 1000}`,
-  route: "/v1/chat/completions",
-  tier: "small",
-  model: "smollm2-135m",
-  model_version: "q4_1",
-  provider: "local",
-  status: 200,
-  cache: "MISS",
-  fallback_reason: "",
-  queue_ms: 1,
-  ttft_ms: 20,
-  latency_ms: 100,
-  prompt_tokens: 12,
-  completion_tokens: 34,
-}));
+const events: RequestEvent[] = Array.from({ length: total }, (_, i) =>
+  sampleEvent({ request_id: `req-${i}`, tenant: `tenant-${i % 50}`, user_id: `user-${i % 1000}` }),
+);
 
 /**
  * "paced": publish in slices of 1,000 with a macrotask between them (requests arrive over time), so
