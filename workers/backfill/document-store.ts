@@ -132,18 +132,25 @@ export class DocumentStore {
     await this.ch.insert("rag_documents", rows as unknown as Record<string, unknown>[]);
   }
 
-  /** Removes a changed document's chunks of other content hashes (lightweight delete). */
+  /**
+   * Removes a changed document's chunks of other content hashes and their postings (lightweight deletes;
+   * the postings first, since they are found through the chunks).
+   */
   async deleteStaleChunks(key: CollectionKey, version: string, documentId: string, keepHash: string) {
+    const stale = `${scopeSql} AND document_id = {document_id:String} AND content_hash != {hash:String}`;
+    const params = { ...scopeParams(key, version), document_id: documentId, hash: keepHash };
     await this.ch.command(
-      `DELETE FROM rag_chunks WHERE ${scopeSql} AND document_id = {document_id:String} AND content_hash != {hash:String}`,
-      { ...scopeParams(key, version), document_id: documentId, hash: keepHash },
+      `DELETE FROM rag_postings WHERE ${scopeSql} AND chunk_id IN (SELECT chunk_id FROM rag_chunks WHERE ${stale})`,
+      params,
     );
+    await this.ch.command(`DELETE FROM rag_chunks WHERE ${stale}`, params);
   }
 
-  /** Removes every chunk and document row of one embedding version (after a switch away from it). */
+  /** Removes every chunk, posting and document row of one embedding version (after a switch away from it). */
   async deleteVersion(key: CollectionKey, version: string): Promise<void> {
-    await this.ch.command(`DELETE FROM rag_chunks WHERE ${scopeSql}`, scopeParams(key, version));
-    await this.ch.command(`DELETE FROM rag_documents WHERE ${scopeSql}`, scopeParams(key, version));
+    for (const table of ["rag_chunks", "rag_postings", "rag_documents"]) {
+      await this.ch.command(`DELETE FROM ${table} WHERE ${scopeSql}`, scopeParams(key, version));
+    }
   }
 
   /** Document rows of a version (for copying them to a re-embedded version). */

@@ -46,19 +46,22 @@ export class Retriever {
 
   /** Throws DependencyError("clickhouse" | "model") when a dependency fails after its retries. */
   async retrieve(query: RetrievalQuery): Promise<RetrievalResult> {
-    const settings = await this.retried(
-      () => this.store.collection(query.tenant, query.collection),
+    const found = await this.retried(
+      () => this.store.collectionStats(query.tenant, query.collection),
       query.signal,
     );
-    const threshold = query.threshold ?? settings?.threshold ?? this.options.defaultThreshold;
-    if (!settings || settings.activeModelVersion === "") return { kind: "empty", threshold };
+    const threshold = query.threshold ?? found?.settings.threshold ?? this.options.defaultThreshold;
+    if (!found || found.settings.activeModelVersion === "") return { kind: "empty", threshold };
     const scope: SearchScope = {
       tenant: query.tenant,
       collection: query.collection,
-      modelVersion: settings.activeModelVersion,
+      modelVersion: found.settings.activeModelVersion,
       filter: query.filter,
     };
-    const size = await this.retried(() => this.store.countChunks(scope), query.signal);
+    const filtered = Object.keys(query.filter ?? {}).length > 0;
+    const size = filtered
+      ? await this.retried(() => this.store.countChunks(scope), query.signal)
+      : found.stats.chunks;
     if (size === 0) return { kind: "empty", threshold };
 
     const [vector] = await this.retried(
@@ -74,7 +77,7 @@ export class Retriever {
         () => this.store.vectorSearch(scope, vector, k, strategy, this.options.tuning),
         query.signal,
       ),
-      this.retried(() => this.store.keywordSearch(scope, terms, vector, k), query.signal),
+      this.retried(() => this.store.keywordSearch(scope, terms, vector, k, found.stats), query.signal),
     ]);
     return { kind: "ranked", threshold, strategy, chunks: fuseRankings(vectorHits, keywordHits) };
   }

@@ -33,7 +33,19 @@ export type ChunkHit = z.infer<typeof chunkHitSchema>;
 const collectionRow = z.object({ threshold: z.number(), active_model_version: z.string() });
 export type CollectionSettings = { threshold: number; activeModelVersion: string };
 
+/** Size of a scope for BM25 and the exact/HNSW choice: chunks (N) and their mean token count (avgdl). */
+export interface ScopeStats {
+  chunks: number;
+  meanTokens: number;
+}
+
 const countRow = z.object({ n: z.number() });
+const collectionStatsRow = collectionRow.extend({ chunks: z.number(), tokens: z.number() });
+const postingHitRow = z.object({
+  chunk_id: z.string(),
+  document_id: z.string(),
+  keyword_score: z.number(),
+});
 
 /** Builds the WHERE clause of a scope; values only as {name:Type} parameters, names come from code. */
 function scopeClause(scope: SearchScope): { sql: string; params: Record<string, unknown> } {
@@ -61,16 +73,32 @@ const hitColumns = "chunk_id, document_id, source, text, metadata";
 export class RetrievalStore {
   constructor(private readonly ch: ClickHouse) {}
 
-  /** The collection's threshold and active embedding version; null when the tenant has no such collection. */
-  async collection(tenant: string, collection: string): Promise<CollectionSettings | null> {
+  /**
+   * The collection's settings and the size of its active version in one round trip (the hot path's
+   * first read); null when the tenant has no such collection. Metadata filters are not applied here.
+   */
+  async collectionStats(
+    tenant: string,
+    collection: string,
+  ): Promise<{ settings: CollectionSettings; stats: ScopeStats } | null> {
     const rows = await this.ch.query(
-      `SELECT threshold, active_model_version FROM rag_collections FINAL
-       WHERE tenant = {tenant:String} AND collection = {collection:String}`,
+      `SELECT c.threshold AS threshold, c.active_model_version AS active_model_version,
+              toFloat64(s.chunks) AS chunks, toFloat64(s.tokens) AS tokens
+       FROM (SELECT threshold, active_model_version FROM rag_collections FINAL
+             WHERE tenant = {tenant:String} AND collection = {collection:String}) AS c
+       LEFT JOIN (SELECT model_version, count() AS chunks, sum(token_count) AS tokens FROM rag_chunks
+                  WHERE tenant = {tenant:String} AND collection = {collection:String}
+                  GROUP BY model_version) AS s
+       ON s.model_version = c.active_model_version`,
       { tenant, collection },
-      collectionRow,
+      collectionStatsRow,
     );
     const row = rows[0];
-    return row ? { threshold: row.threshold, activeModelVersion: row.active_model_version } : null;
+    if (!row) return null;
+    return {
+      settings: { threshold: row.threshold, activeModelVersion: row.active_model_version },
+      stats: { chunks: row.chunks, meanTokens: row.chunks > 0 ? Math.max(1, row.tokens / row.chunks) : 1 },
+    };
   }
 
   /** Chunks in the scope (primary-key range count, cheap). */
@@ -110,12 +138,76 @@ export class RetrievalStore {
   }
 
   /**
-   * Top-k chunks by BM25 (k1 = 1.2, b = 0.75) over the query terms. Candidates come from the text index
-   * (`hasAnyTokens`); document frequencies are counted among them, N and the mean length over the scope
-   * (scalar subqueries). Only the top k rows read their embedding (lazy materialization after LIMIT).
-   * The cosine distance to `vector` comes along so keyword-only hits get a relevance score too.
+   * Top-k chunks by BM25 (k1 = 1.2, b = 0.75) over the query terms, with the cosine distance to `vector`
+   * so keyword-only hits get a relevance score too. Without metadata filters it reads the terms'
+   * postings (`rag_postings`) and `stats` of the scope; with filters it scans the text-index candidates.
    */
   async keywordSearch(
+    scope: SearchScope,
+    terms: readonly string[],
+    vector: readonly number[],
+    k: number,
+    stats: ScopeStats,
+  ): Promise<ChunkHit[]> {
+    if (terms.length === 0) return [];
+    if (Object.keys(scope.filter ?? {}).length > 0) return this.keywordSearchByScan(scope, terms, vector, k);
+    return this.keywordSearchByPostings(scope, terms, vector, k, stats);
+  }
+
+  /**
+   * BM25 from the postings: df per term is the length of its postings list (window count), N and avgdl
+   * come from `stats`. Only the top k chunks are then read from rag_chunks, by their sorting key.
+   */
+  async keywordSearchByPostings(
+    scope: SearchScope,
+    terms: readonly string[],
+    vector: readonly number[],
+    k: number,
+    stats: ScopeStats,
+  ): Promise<ChunkHit[]> {
+    if (terms.length === 0 || stats.chunks === 0) return [];
+    const where = scopeClause({ ...scope, filter: undefined });
+    const ranked = await this.ch.query(
+      `SELECT chunk_id, any(document_id) AS document_id,
+         sum(log(1 + ({n:Float64} - df + 0.5) / (df + 0.5))
+             * (tf * 2.2) / (tf + 1.2 * (0.25 + 0.75 * doc_len / {avgdl:Float64}))) AS keyword_score
+       FROM (SELECT chunk_id, document_id, tf, doc_len, count() OVER (PARTITION BY term) AS df
+             FROM rag_postings
+             WHERE ${where.sql} AND term IN {terms:Array(String)})
+       GROUP BY chunk_id
+       ORDER BY keyword_score DESC, chunk_id ASC
+       LIMIT {k:UInt32}`,
+      { ...where.params, terms, k, n: stats.chunks, avgdl: stats.meanTokens },
+      postingHitRow,
+    );
+    if (ranked.length === 0) return [];
+    const rows = await this.ch.query(
+      `SELECT ${hitColumns}, cosineDistance(embedding, {vector:Array(Float32)}) AS distance
+       FROM rag_chunks
+       WHERE ${where.sql}
+         AND document_id IN {documents:Array(String)}
+         AND chunk_id IN {ids:Array(String)}`,
+      {
+        ...where.params,
+        vector,
+        documents: [...new Set(ranked.map((r) => r.document_id))],
+        ids: ranked.map((r) => r.chunk_id),
+      },
+      chunkHitSchema,
+    );
+    const byId = new Map(rows.map((row) => [row.chunk_id, row]));
+    return ranked.flatMap((r) => {
+      const row = byId.get(r.chunk_id);
+      return row ? [{ ...row, keyword_score: r.keyword_score }] : [];
+    });
+  }
+
+  /**
+   * BM25 by scanning: candidates come from the text index (`hasAnyTokens`) and are tokenized at query
+   * time; document frequencies are counted among them, N and the mean length over the (filtered) scope.
+   * Only the top k rows read their embedding (lazy materialization after LIMIT).
+   */
+  async keywordSearchByScan(
     scope: SearchScope,
     terms: readonly string[],
     vector: readonly number[],

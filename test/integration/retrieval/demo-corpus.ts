@@ -31,7 +31,7 @@ export async function ingestDemoCorpus(ch: ClickHouse, tenant: string, collectio
 
 /** Removes everything RAG stored for `tenant`. */
 export async function dropTenantRag(ch: ClickHouse, tenant: string): Promise<void> {
-  for (const table of ["rag_chunks", "rag_documents", "rag_collections"]) {
+  for (const table of ["rag_chunks", "rag_postings", "rag_documents", "rag_collections"]) {
     await ch.command(`DELETE FROM ${table} WHERE tenant = {tenant:String}`, { tenant }).catch(() => {});
   }
 }

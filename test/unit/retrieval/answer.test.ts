@@ -16,9 +16,14 @@ function fakeStore(options: { chunks: number; vector: ChunkHit[]; keyword?: Chun
     }
   };
   return {
-    collection: async () => {
+    collectionStats: async () => {
       fail();
-      return options.chunks > 0 ? { threshold: 0.45, activeModelVersion: "m@1" } : null;
+      return options.chunks > 0
+        ? {
+            settings: { threshold: 0.45, activeModelVersion: "m@1" },
+            stats: { chunks: options.chunks, meanTokens: 10 },
+          }
+        : null;
     },
     countChunks: async () => options.chunks,
     vectorSearch: async () => options.vector,
