@@ -1,6 +1,7 @@
 /**
  * Edge-to-pool request signing: HMAC-SHA256 over method, path, timestamp, nonce and the body's sha256.
- * Uses only Web Crypto, so it runs in workerd, Deno, Bun and Node alike.
+ * Uses only Web Crypto, so it runs in workerd, Deno, Bun and Node alike. The pool verifies with
+ * node:crypto instead (synchronous and much cheaper in Bun), over the same `signatureMessage`.
  */
 const encoder = new TextEncoder();
 
@@ -36,15 +37,19 @@ export interface SignatureInput {
   bodySha256: string;
 }
 
+/**
+ * The signed message: method, path, timestamp, nonce and the body's sha256, one per line. The only
+ * definition of the format; the edge signs it with Web Crypto (`sign`), the pool verifies it with
+ * node:crypto (workers/middleware/node-signing.ts).
+ */
+export function signatureMessage(input: SignatureInput): string {
+  return [input.method.toUpperCase(), input.path, input.timestamp, input.nonce, input.bodySha256].join("\n");
+}
+
+/** HMAC-SHA256 (hex) of `signatureMessage(input)` with Web Crypto. */
 export async function sign(secret: string, input: SignatureInput): Promise<string> {
-  const message = [
-    input.method.toUpperCase(),
-    input.path,
-    input.timestamp,
-    input.nonce,
-    input.bodySha256,
-  ].join("\n");
-  return toHex(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message)));
+  const message = encoder.encode(signatureMessage(input));
+  return toHex(await crypto.subtle.sign("HMAC", await hmacKey(secret), message));
 }
 
 /** Constant-time comparison of two hex strings. */

@@ -1,8 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
-import { safeEqual, sha256Hex, sign } from "../../shared/signing.ts";
 import type { PoolHonoEnv } from "../types.ts";
+import { sha256HexSync, signatureMatches } from "./node-signing.ts";
 
 const maxSkewMs = 30_000;
 
@@ -22,7 +22,7 @@ class NonceWindow {
 
 /**
  * Only the edge may call the pool: every call carries an HMAC over method, path, timestamp, nonce and
- * body hash. Unsigned, stale (±30 s) or replayed calls get 401.
+ * body hash. Unsigned, stale (±30 s) or replayed calls get 401. Verified with node:crypto (node-signing.ts).
  */
 export function verifySignature(secret: string) {
   const nonces = new NonceWindow();
@@ -37,14 +37,15 @@ export function verifySignature(secret: string) {
     if (Math.abs(now - timestamp) > maxSkewMs)
       throw new GatewayError("INVALID_SIGNATURE", "Stale signature.");
     const body = await c.req.text();
-    const expected = await sign(secret, {
+    const input = {
       method: c.req.method,
       path: c.req.path,
       timestamp,
       nonce,
-      bodySha256: await sha256Hex(body),
-    });
-    if (!safeEqual(signature, expected)) throw new GatewayError("INVALID_SIGNATURE", "Bad signature.");
+      bodySha256: sha256HexSync(body),
+    };
+    if (!signatureMatches(secret, input, signature))
+      throw new GatewayError("INVALID_SIGNATURE", "Bad signature.");
     if (!nonces.claim(nonce, now)) throw new GatewayError("INVALID_SIGNATURE", "Replayed request.");
     c.set("rawBody", body);
     await next();
