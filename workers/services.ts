@@ -3,7 +3,7 @@ import type { RequestEvent } from "../shared/events.ts";
 import { chatCompletionRequestSchema } from "../shared/schemas/chat.ts";
 import { type ClickHouse, createClickHouse } from "./clickhouse/client.ts";
 import { createDatabase, type DatabaseHandle, withPostgres } from "./db/client.ts";
-import { requests } from "./db/schema.ts";
+import { RequestRowWriter } from "./db/request-rows.ts";
 import { FeedbackPublisher } from "./drift/feedback-publisher.ts";
 import type { WorkerEnv } from "./env.ts";
 import { createEventProducer, type EventProducer } from "./events/producer.ts";
@@ -32,7 +32,10 @@ export interface PoolServices {
   /** RAG: hybrid retrieval, abstention rules and generation (issue 6). */
   retrieval: RetrievalService;
   pingPostgres(): Promise<boolean>;
-  /** Writes the request row to Postgres in the background; a failure is logged, never surfaced. */
+  /**
+   * Queues the request row; rows are written to Postgres in batches (RequestRowWriter). A failed write
+   * is logged and counted (`tiergate_request_rows_dropped`), never surfaced.
+   */
   recordRequest(event: RequestEvent, keyId: string | null): void;
   close(): Promise<void>;
 }
@@ -45,6 +48,9 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     password: config.CLICKHOUSE_PASSWORD,
     database: config.CLICKHOUSE_DATABASE,
   });
+  const requestRows = new RequestRowWriter(database.db, {
+    onDrop: (rows, reason) => console.warn(`${rows} request rows not written:`, reason.message),
+  });
   let metrics: PoolMetrics | undefined;
   const events = createEventProducer({
     brokers: config.KAFKA_BROKERS,
@@ -54,6 +60,7 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
   });
   metrics = new PoolMetrics({
     eventStats: () => events.stats(),
+    requestRowStats: () => requestRows.stats(),
     driftScores: cached(() => latestDriftScores(clickhouse), 30_000, new Map<string, number>()),
     defaultLabels: { worker: String(process.pid) },
   });
@@ -82,22 +89,21 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
         () => false,
       ),
     recordRequest(event, keyId) {
-      withPostgres(() =>
-        database.db.insert(requests).values({
-          requestId: event.request_id,
-          tenantId: event.tenant,
-          keyId,
-          model: event.model,
-          tier: event.tier,
-          status: event.status,
-          cache: event.cache,
-          latencyMs: event.latency_ms,
-        }),
-      ).catch((error: unknown) => console.warn(`request row ${event.request_id} not written:`, error));
+      requestRows.add({
+        requestId: event.request_id,
+        tenantId: event.tenant,
+        keyId,
+        model: event.model,
+        tier: event.tier,
+        status: event.status,
+        cache: event.cache,
+        latencyMs: event.latency_ms,
+      });
     },
     async close() {
       routing.close();
-      await Promise.allSettled([events.close(), feedback.close()]);
+      // Buffered request rows are written before the database closes.
+      await Promise.allSettled([events.close(), feedback.close(), requestRows.close()]);
       await Promise.allSettled([database.close(), clickhouse.close()]);
     },
   };

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RequestEvent } from "../../shared/events.ts";
+import type { RequestRowStats } from "../db/request-rows.ts";
 import type { EventProducerStats } from "../events/producer.ts";
 
 /** The article's latency buckets, in seconds. */
@@ -8,6 +9,8 @@ export const latencyBucketsSeconds = [0.05, 0.1, 0.2, 0.5, 1, 2, 5] as const;
 export interface PoolMetricsOptions {
   /** The event producer's counters, read at scrape time (spool depth, drops, Kafka state). */
   eventStats: () => EventProducerStats;
+  /** The request-row writer's counters, read at scrape time. */
+  requestRowStats?: () => RequestRowStats;
   /** Latest drift score per tier, read at scrape time (cached by the caller); failures keep the last values. */
   driftScores?: () => Promise<ReadonlyMap<string, number>>;
   /** Labels on every series; a worker sets `worker` (its pid) since N workers share one port. */
@@ -122,6 +125,33 @@ export class PoolMetrics {
     spoolGauge("tiergate_kafka_up", "0 while the last produce attempt failed, else 1.", (s) =>
       s.kafkaDown ? 0 : 1,
     );
+    const rowStats = options.requestRowStats;
+    if (rowStats) {
+      const rowGauge = (name: string, help: string, read: (s: RequestRowStats) => number) =>
+        new Gauge({
+          name,
+          help,
+          registers,
+          collect() {
+            this.set(read(rowStats()));
+          },
+        });
+      rowGauge(
+        "tiergate_request_rows_buffered",
+        "Request rows in memory, not yet written to Postgres.",
+        (s) => s.buffered + s.inFlight,
+      );
+      rowGauge(
+        "tiergate_request_rows_written",
+        "Request rows written to Postgres since start.",
+        (s) => s.written,
+      );
+      rowGauge(
+        "tiergate_request_rows_dropped",
+        "Request rows lost since start (Postgres unreachable, full buffer).",
+        (s) => s.dropped,
+      );
+    }
   }
 
   /** Records one finished HTTP request (the metrics middleware calls it). */

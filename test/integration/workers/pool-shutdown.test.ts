@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
+import { and, count, eq } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { PoolClient } from "../../../edge/services/pool-client.ts";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
+import { createDatabase } from "../../../workers/db/client.ts";
+import { requests } from "../../../workers/db/schema.ts";
 import { poolService } from "../../stack/gateway.ts";
 import { localPoolEnv } from "../../stack/local-env.ts";
 import { repoRoot, stackDir } from "../../stack/paths.ts";
@@ -19,6 +22,7 @@ const clickhouse = createClickHouse({
   password: "",
   database: env.CLICKHOUSE_DATABASE,
 });
+const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
 let pool: ChildProcess | undefined;
 let upstream: ChildProcess | undefined;
 
@@ -26,6 +30,7 @@ afterAll(async () => {
   if (pool?.exitCode === null) pool.kill("SIGKILL");
   if (upstream?.exitCode === null) upstream.kill("SIGKILL");
   await clickhouse.close();
+  await database.close();
 });
 
 async function waitReady(url: string): Promise<void> {
@@ -41,7 +46,7 @@ async function waitReady(url: string): Promise<void> {
 }
 
 describe("pool graceful shutdown", () => {
-  it("on SIGTERM finishes what it accepted, refuses the rest cleanly, and flushes every event", async () => {
+  it("on SIGTERM finishes what it accepted, refuses the rest cleanly, and flushes every event and request row", async () => {
     await poolService.start(); // its ingest process moves events into ClickHouse
     // Every tier answers from an instant upstream, so the test exercises the pool, not the CPU model.
     upstream = spawn(
@@ -100,6 +105,13 @@ describe("pool graceful shutdown", () => {
     const ok = statuses.filter((s) => s === 200).length;
     expect(ok).toBeGreaterThanOrEqual(100);
     expect(statuses.every((s) => s === 200 || s === 503 || s === 0)).toBe(true);
+
+    // Request rows are written in batches; the worker flushes the last one before it exits.
+    const [rows] = await database.db
+      .select({ n: count() })
+      .from(requests)
+      .where(and(eq(requests.tenantId, tenant), eq(requests.status, 200)));
+    expect(rows?.n).toBe(ok);
 
     const row = z.object({ events: z.number(), ids: z.number() });
     let counts = { events: 0, ids: 0 };

@@ -120,4 +120,16 @@ describe("PoolMetrics", () => {
     failing.setDriftScore("small", 0.2);
     expect(sample(await failing.render(), 'drift_score{tier="small"}')).toBe(0.2);
   });
+
+  it("reports the request-row writer's buffer, written and dropped rows", async () => {
+    const metrics = new PoolMetrics({
+      eventStats: () => producerStats,
+      requestRowStats: () => ({ buffered: 4, inFlight: 5, written: 120, dropped: 6 }),
+      processMetrics: false,
+    });
+    const text = await metrics.render();
+    expect(sample(text, "tiergate_request_rows_buffered")).toBe(9);
+    expect(sample(text, "tiergate_request_rows_written")).toBe(120);
+    expect(sample(text, "tiergate_request_rows_dropped")).toBe(6);
+  });
 });
