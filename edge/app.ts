@@ -1,9 +1,8 @@
 import { Hono } from "hono";
-import { requestId } from "hono/request-id";
 import { GatewayError } from "../shared/errors.ts";
 import { createErrorHandler } from "../shared/on-error.ts";
-import { cacheStatusHeader } from "./middleware/cache-status.ts";
 import { initServices } from "./middleware/init.ts";
+import { requestIdAndCacheStatus } from "./middleware/request-id.ts";
 import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
 import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
@@ -13,25 +12,10 @@ import { registerModelRoutes } from "./routes/models.ts";
 import { registerOpenApiRoutes } from "./routes/openapi.ts";
 import type { HonoEnv } from "./types.ts";
 
-const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /** The edge app, the same for Workers and Deno. Entries only wire it to their runtime. */
 export function createEdgeApp(): Hono<HonoEnv> {
   const app = new Hono<HonoEnv>();
-  app.use(
-    requestId({
-      headerName: "x-request-id",
-      generator: () => `req_${crypto.randomUUID().replaceAll("-", "")}`,
-      limitLength: 128,
-    }),
-  );
-  app.use(async (c, next) => {
-    const incoming = c.req.header("x-request-id");
-    if (incoming && !requestIdPattern.test(incoming))
-      c.set("requestId", `req_${crypto.randomUUID().replaceAll("-", "")}`);
-    await next();
-  });
-  app.use(cacheStatusHeader);
+  app.use(requestIdAndCacheStatus);
   registerHealthRoutes(app);
   registerOpenApiRoutes(app);
   app.use(initServices);

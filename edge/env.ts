@@ -37,8 +37,18 @@ export const edgeEnvSchema = z.object({
   KEY_CACHE_TTL_SECONDS: int(30),
   /** Redis reads and writes of the response cache give up after this long; the request proceeds uncached. */
   CACHE_DEADLINE_MS: int(10),
+  /**
+   * Redis `/pipeline` calls on the wire at once per isolate; commands issued while all are busy queue
+   * and leave together in the next one (batching across concurrent requests, no added wait when idle).
+   */
+  REDIS_PIPELINES_IN_FLIGHT: int(2),
   /** The rate-limit check gives up after this long and lets the request through (fails open). */
   RATE_LIMIT_DEADLINE_MS: int(25),
+  /**
+   * Far from its limit, a key's requests are decided in the isolate and added to the shared counter in
+   * Redis within this long (see edge/services/rate-limiter.ts); near the limit every request asks Redis.
+   */
+  RATE_LIMIT_SYNC_MS: int(50),
   /** Requests per minute for keys without their own limit. */
   RATE_LIMIT_PER_MINUTE: int(600),
   /** One region attempt waits this long for response headers before it counts as a timeout. */

@@ -1,20 +1,28 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { GatewayError } from "../../shared/errors.ts";
 import type { HonoEnv } from "../types.ts";
 
+const limiters = new Map<number, MiddlewareHandler>();
+
+function limiterFor(maxSize: number): MiddlewareHandler {
+  let limiter = limiters.get(maxSize);
+  if (!limiter) {
+    limiter = bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new GatewayError("PAYLOAD_TOO_LARGE", `Request body exceeds ${maxSize} bytes.`);
+      },
+    });
+    limiters.set(maxSize, limiter);
+  }
+  return limiter;
+}
+
 /** Rejects a body over MAX_BODY_BYTES before it is read into memory or parsed. */
 export const limitBody = createMiddleware<HonoEnv>((c, next) =>
-  bodyLimit({
-    maxSize: c.var.services.config.MAX_BODY_BYTES,
-    onError: () => {
-      throw new GatewayError(
-        "PAYLOAD_TOO_LARGE",
-        `Request body exceeds ${c.var.services.config.MAX_BODY_BYTES} bytes.`,
-      );
-    },
-  })(c, next),
+  limiterFor(c.var.services.config.MAX_BODY_BYTES)(c, next),
 );
 
 /** Reads a JSON body: 415 for another content type, 400 for bad JSON. */

@@ -12,7 +12,7 @@ export const enforceRateLimit = createMiddleware<HonoEnv>(async (c, next) => {
   const { services, apiKey } = c.var;
   const perMinute = apiKey.rateLimitPerMinute ?? services.config.RATE_LIMIT_PER_MINUTE;
   const decision = await services.rateLimiter.check(apiKey.keyId, perMinute);
-  inBackground(c, "rate limit sync", decision.pending);
+  if (decision.pending) inBackground(c, "rate limit sync", decision.pending);
   const resetSeconds = Math.max(0, Math.ceil((decision.reset - Date.now()) / 1000));
   const limitHeaders = {
     [headers.rateLimitLimit]: String(decision.limit),

@@ -19,6 +19,8 @@ const maxLocalEntries = 10_000;
  */
 export class ApiKeyVerifier {
   private readonly local = new Map<string, Cached>();
+  /** sha256 of bearer tokens seen lately, so a repeat caller costs no digest. */
+  private readonly hashes = new Map<string, string>();
 
   constructor(
     private readonly redis: Redis,
@@ -33,7 +35,7 @@ export class ApiKeyVerifier {
     if (!token) {
       throw new GatewayError("UNAUTHORIZED", "Missing API key: send it as 'Authorization: Bearer <key>'.");
     }
-    const hash = await sha256Hex(token);
+    const hash = await this.hashOf(token);
     const key = await this.lookup(hash, requestId);
     if (!key) throw new GatewayError("INVALID_API_KEY", "Incorrect API key provided.");
     if (key.status !== "active") throw new GatewayError("KEY_REVOKED", "This API key has been revoked.");
@@ -81,6 +83,15 @@ export class ApiKeyVerifier {
     // Not awaited: a slow Redis must not slow the request; the next lookup simply asks the pool again.
     this.redis.set(redisKey, JSON.stringify(key), { ex: this.ttlSeconds }).catch(() => undefined);
     return key;
+  }
+
+  private async hashOf(token: string): Promise<string> {
+    const known = this.hashes.get(token);
+    if (known) return known;
+    const hash = await sha256Hex(token);
+    if (this.hashes.size >= maxLocalEntries) this.hashes.clear();
+    this.hashes.set(token, hash);
+    return hash;
   }
 
   private remember(hash: string, key: VerifiedKey | null, now: number): void {

@@ -40,7 +40,8 @@ function recordAtEdge(
     arrivedAt: ctx.arrivedAt,
     ...outcome,
   });
-  ctx.background("edge event", ctx.services.events.record(event));
+  const flush = ctx.services.events.record(event);
+  if (flush) ctx.background("edge event", flush);
 }
 
 const passedThrough = [
@@ -64,14 +65,16 @@ function parseCompletion(body: string): ChatCompletionResponse | null {
   }
 }
 
-/** A stored completion as the client asked for it: JSON, or replayed as SSE. Null if the entry is bad. */
+/**
+ * A stored or shared completion (validated when it was stored) as the client asked for it: JSON, or
+ * replayed as SSE. Null if it cannot be replayed.
+ */
 function fromStored(
   body: string,
   request: ChatCompletionRequest,
   extra: Record<string, string>,
 ): Response | null {
   if (!request.stream) {
-    if (!parseCompletion(body)) return null;
     return new Response(body, { status: 200, headers: { ...extra, "content-type": "application/json" } });
   }
   const completion = parseCompletion(body);

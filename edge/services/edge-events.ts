@@ -19,14 +19,18 @@ export class EdgeEvents {
 
   constructor(private readonly pool: PoolClient) {}
 
-  /** Queues an event; returns the flush to hand to `waitUntil`. */
-  record(event: RequestEvent): Promise<void> {
+  /**
+   * Queues an event. Returns the flush when this event started it (hand it to `waitUntil`: the flush
+   * runs in this request's context), else null.
+   */
+  record(event: RequestEvent): Promise<void> | null {
     if (this.buffer.length >= maxBuffered) {
       this.dropped++;
-      return this.flushing ?? Promise.resolve();
+      return null;
     }
     this.buffer.push(event);
-    this.flushing ??= this.flushSoon();
+    if (this.flushing) return null;
+    this.flushing = this.flushSoon();
     return this.flushing;
   }
 

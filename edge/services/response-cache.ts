@@ -26,6 +26,7 @@ const keyFields = [
   "rag",
 ] as const satisfies readonly (keyof ChatCompletionRequest)[];
 
+/** A hit's body is a completion JSON validated before it was stored. */
 export type CacheLookup = { status: "hit"; body: string } | { status: "miss" } | { status: "unavailable" };
 
 /** A leader's promise to share its upstream answer (the completion JSON, or null when it had none). */
@@ -34,6 +35,12 @@ export interface InFlight {
 }
 
 const maxTtlSeconds = 7 * 24 * 3600;
+
+/**
+ * Every entry starts with this: the edge stores only completions it has validated, so a hit is served
+ * without parsing again; anything else under a key (an older format, a foreign writer) is a miss.
+ */
+const entryFormat = "tg1:";
 
 /**
  * The response cache: sha256 of tenant + canonical request, namespaced per tenant so one tenant can
@@ -64,7 +71,9 @@ export class ResponseCache {
     });
     const read = this.redis.get<string>(key).then(
       (value): CacheLookup =>
-        typeof value === "string" ? { status: "hit", body: value } : { status: "miss" },
+        typeof value === "string" && value.startsWith(entryFormat)
+          ? { status: "hit", body: value.slice(entryFormat.length) }
+          : { status: "miss" },
       (): CacheLookup => ({ status: "unavailable" }),
     );
     try {
@@ -74,9 +83,10 @@ export class ResponseCache {
     }
   }
 
+  /** Stores a completion JSON the caller has validated. */
   async set(key: string, body: string, ttlSeconds = this.defaultTtlSeconds): Promise<void> {
     try {
-      await this.redis.set(key, body, { ex: Math.min(maxTtlSeconds, ttlSeconds) });
+      await this.redis.set(key, `${entryFormat}${body}`, { ex: Math.min(maxTtlSeconds, ttlSeconds) });
     } catch (error: unknown) {
       throw new DependencyError("redis", true, "cache write failed", { cause: error });
     }
