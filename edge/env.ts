@@ -37,11 +37,6 @@ export const edgeEnvSchema = z.object({
   KEY_CACHE_TTL_SECONDS: int(30),
   /** Redis reads and writes of the response cache give up after this long; the request proceeds uncached. */
   CACHE_DEADLINE_MS: int(10),
-  /**
-   * Redis `/pipeline` calls on the wire at once per isolate; commands issued while all are busy queue
-   * and leave together in the next one (batching across concurrent requests, no added wait when idle).
-   */
-  REDIS_PIPELINES_IN_FLIGHT: int(2),
   /** The rate-limit check gives up after this long and lets the request through (fails open). */
   RATE_LIMIT_DEADLINE_MS: int(25),
   /**

@@ -109,9 +109,9 @@ export async function answerChat(
         return hit;
       }
     }
-    const shared = ctx.services.cache.follow(key);
+    const shared = ctx.services.cache.follow(key, Date.now() + ctx.services.config.POOL_TIMEOUT_MS);
     if (shared) {
-      const body = await withinDeadline(shared, ctx.services.config.POOL_TIMEOUT_MS);
+      const body = await shared;
       const coalesced = body ? fromStored(body, request, { ...miss, [headers.coalesced]: "true" }) : null;
       if (coalesced) return coalesced;
       return forwardChat(ctx, request, null, miss);
@@ -125,14 +125,6 @@ export async function answerChat(
     lead.share(null);
     throw error;
   }
-}
-
-function withinDeadline<T>(promise: Promise<T | null>, ms: number): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 interface CacheWrite {

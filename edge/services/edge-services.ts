@@ -1,9 +1,8 @@
-import type { Redis } from "@upstash/redis/cloudflare";
+import { Redis } from "@upstash/redis/cloudflare";
 import { chatCompletionRequestSchema } from "../../shared/schemas/chat.ts";
 import { embeddingsRequestSchema } from "../../shared/schemas/embeddings.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
 import { ApiKeyVerifier } from "./api-keys.ts";
-import { BatchedRedis } from "./batched-redis.ts";
 import { EdgeEvents } from "./edge-events.ts";
 import { PoolClient } from "./pool-client.ts";
 import { RateLimiter } from "./rate-limiter.ts";
@@ -41,18 +40,17 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
   const parsed = parseEdgeEnv(bindings);
   if (!parsed.ok) return parsed;
   const config = parsed.env;
-  const redis = new BatchedRedis(
-    {
-      url: config.UPSTASH_REDIS_REST_URL,
-      token: config.UPSTASH_REDIS_REST_TOKEN,
-      automaticDeserialization: false,
-      enableTelemetry: false,
-      readYourWrites: false,
-      retry: false,
-      signal: () => AbortSignal.timeout(redisTimeoutMs),
-    },
-    { maxInFlight: config.REDIS_PIPELINES_IN_FLIGHT, maxBatch: 256, staleMs: 2 * redisTimeoutMs },
-  );
+  const redis = new Redis({
+    url: config.UPSTASH_REDIS_REST_URL,
+    token: config.UPSTASH_REDIS_REST_TOKEN,
+    automaticDeserialization: false,
+    enableTelemetry: false,
+    readYourWrites: false,
+    retry: false,
+    // Commands issued in the same tick share one /pipeline call.
+    enableAutoPipelining: true,
+    signal: () => AbortSignal.timeout(redisTimeoutMs),
+  });
   const pool = new PoolClient(config.POOL_REGIONS, config.POOL_SIGNING_SECRET, {
     attemptTimeoutMs: config.POOL_ATTEMPT_TIMEOUT_MS,
     breaker: { failures: config.BREAKER_FAILURES, openMs: config.BREAKER_OPEN_MS },

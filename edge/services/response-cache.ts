@@ -48,7 +48,8 @@ const entryFormat = "tg1:";
  * proceeds uncached). Identical concurrent misses in one isolate share one upstream call.
  */
 export class ResponseCache {
-  private readonly inFlight = new Map<string, Promise<string | null>>();
+  /** Upstream calls on their way, by cache key; `result` is set once the leader has its answer. */
+  private readonly inFlight = new Map<string, { result: string | null | undefined }>();
 
   constructor(
     private readonly redis: Redis,
@@ -92,25 +93,33 @@ export class ResponseCache {
     }
   }
 
-  /** The answer of an identical request already on its way upstream in this isolate, if any. */
-  follow(key: string): Promise<string | null> | undefined {
-    return this.inFlight.get(key);
+  /**
+   * The answer of an identical request already on its way upstream in this isolate, if any: a promise
+   * of the leader's completion JSON (null when it had none), settled by `deadline` (epoch ms) at the
+   * latest. The follower polls from its own request instead of awaiting a promise the leader's request
+   * resolves, because Workers cancel a request that only waits on another request as hung.
+   */
+  follow(key: string, deadline: number): Promise<string | null> | undefined {
+    const flight = this.inFlight.get(key);
+    if (!flight) return undefined;
+    return (async () => {
+      for (let waitMs = 1; flight.result === undefined && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        waitMs = Math.min(waitMs * 2, 50);
+      }
+      return flight.result ?? null;
+    })();
   }
 
   /** Registers this request as the one that goes upstream for `key`; it must call `share` once. */
   lead(key: string): InFlight {
-    let resolve: (body: string | null) => void = () => {};
-    const promise = new Promise<string | null>((r) => {
-      resolve = r;
-    });
-    this.inFlight.set(key, promise);
-    let done = false;
+    const flight: { result: string | null | undefined } = { result: undefined };
+    this.inFlight.set(key, flight);
     return {
       share: (body) => {
-        if (done) return;
-        done = true;
-        if (this.inFlight.get(key) === promise) this.inFlight.delete(key);
-        resolve(body);
+        if (flight.result !== undefined) return;
+        flight.result = body;
+        if (this.inFlight.get(key) === flight) this.inFlight.delete(key);
       },
     };
   }

@@ -1,21 +1,20 @@
+import { Redis } from "@upstash/redis/cloudflare";
 import { beforeEach, describe, expect, it } from "vitest";
-import { BatchedRedis } from "../../../edge/services/batched-redis.ts";
 import { RateLimiter } from "../../../edge/services/rate-limiter.ts";
 import { host, localSecrets, ports } from "../../stack/ports.ts";
 
-function redisAt(url: string): BatchedRedis {
-  return new BatchedRedis(
-    {
-      url,
-      token: localSecrets.upstashToken,
-      automaticDeserialization: false,
-      enableTelemetry: false,
-      readYourWrites: false,
-      retry: false,
-      signal: () => AbortSignal.timeout(1_000),
-    },
-    { maxInFlight: 2, maxBatch: 64, staleMs: 2_000 },
-  );
+/** Configured as the edge configures it (edge/services/edge-services.ts). */
+function redisAt(url: string): Redis {
+  return new Redis({
+    url,
+    token: localSecrets.upstashToken,
+    automaticDeserialization: false,
+    enableTelemetry: false,
+    readYourWrites: false,
+    retry: false,
+    enableAutoPipelining: true,
+    signal: () => AbortSignal.timeout(1_000),
+  });
 }
 
 const redis = redisAt(`http://${host}:${ports.upstashBridge}`);
