@@ -206,6 +206,9 @@ describe("postings stay in sync with the chunks", () => {
     expect(changed.postings).toEqual(changed.expected);
     expect(changed.postings.some((line) => line.includes(" vectors "))).toBe(false);
     expect(changed.postings.some((line) => line.includes(" graphs "))).toBe(true);
+    // The scope stats (a projection, rebuilt by the lightweight delete) count the live chunks only.
+    const statsAfterChange = await retrievalStore.collectionStats(key.tenant, key.collection);
+    expect(statsAfterChange?.stats.chunks).toBe(changed.chunks);
 
     const v2 = embedderOf("2");
     await ingestDocuments(options(v2), readDocuments(dir));
@@ -214,6 +217,9 @@ describe("postings stay in sync with the chunks", () => {
     const reembedded = await postingsAndExpected(key.tenant, v2.modelVersion);
     expect(reembedded.chunks).toBe(changed.chunks);
     expect(reembedded.postings).toEqual(reembedded.expected);
+    const statsAfterReembed = await retrievalStore.collectionStats(key.tenant, key.collection);
+    expect(statsAfterReembed?.settings.activeModelVersion).toBe(v2.modelVersion);
+    expect(statsAfterReembed?.stats.chunks).toBe(reembedded.chunks);
   });
 
   it("adds no postings when a batch is retried with its dedup token", async () => {
@@ -241,7 +247,7 @@ describe("postings stay in sync with the chunks", () => {
   });
 });
 
-describe("migration 0011 on a database that already has chunks", () => {
+describe("migrations 0011 and 0012 on a database that already has chunks", () => {
   const olderDatabase = scratchDatabase("rag_postings_upgrade");
   const older = localClient(olderDatabase, 60_000);
   afterAll(async () => {
@@ -249,7 +255,7 @@ describe("migration 0011 on a database that already has chunks", () => {
     await dropDatabase(olderDatabase);
   });
 
-  it("gives the chunks stored before it their postings, once, however often it runs", async () => {
+  it("keep the chunks, give them their postings once, and keep the view firing, however often they run", async () => {
     const admin = localClient("default");
     const migrations = loadMigrations();
     const run = async (version: number) => {
@@ -259,28 +265,33 @@ describe("migration 0011 on a database that already has chunks", () => {
     try {
       await admin.command("CREATE DATABASE {db:Identifier}", { db: olderDatabase });
       await run(10);
+      const chunk = (id: string, text: string) => ({
+        tenant: "old",
+        collection: "docs",
+        model_version: "m@1",
+        document_id: `${id}.md`,
+        chunk_id: id,
+        chunk_index: 0,
+        source: `${id}.md`,
+        content_hash: sha256(text),
+        text,
+        token_count: tokenCount(text),
+        metadata: {},
+        embedding: axisVector(0),
+      });
       const text = "Stored before the postings existed: postings, postings.";
-      await older.insert("rag_chunks", [
-        {
-          tenant: "old",
-          collection: "docs",
-          model_version: "m@1",
-          document_id: "old.md",
-          chunk_id: "old-0",
-          chunk_index: 0,
-          source: "old.md",
-          content_hash: sha256(text),
-          text,
-          token_count: tokenCount(text),
-          metadata: {},
-          embedding: axisVector(0),
-        },
-      ]);
-      await run(11);
-      await run(11);
+      await older.insert("rag_chunks", [chunk("old-0", text)]);
+      for (const version of [11, 11, 12, 12]) await run(version);
       const upgraded = await postingsAndExpected("old", "m@1", older);
+      expect(upgraded.chunks).toBe(1);
       expect(upgraded.postings).toEqual(upgraded.expected);
       expect(upgraded.postings).toContain(`old-0 postings 3 ${tokenCount(text)}`);
+
+      await older.insert("rag_chunks", [chunk("new-0", "Stored after the upgrade.")]);
+      const later = await postingsAndExpected("old", "m@1", older);
+      expect(later.chunks).toBe(2);
+      expect(later.postings).toEqual(later.expected);
+      expect(later.postings).toContain("new-0 upgrade 1 4");
     } finally {
       await admin.close();
     }

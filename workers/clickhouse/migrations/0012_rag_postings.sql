@@ -4,8 +4,9 @@
 -- tokens dropped. `tf` is the term's count in the chunk, `doc_len` the chunk's token_count.
 -- document_id (leading rag_chunks' sorting key after the scope) lets the top hits be read back by key range.
 -- Filled by the materialized view on every insert into rag_chunks; deletes of chunks delete their
--- postings too (workers/backfill/document-store.ts). The deduplication window lets a batch retried with its
--- token (dropped by rag_chunks) be dropped here as well; ReplacingMergeTree collapses any other repeat.
+-- postings too (workers/backfill/document-store.ts). Small granules, so a query reads little more than
+-- its terms' ranges. The deduplication window lets a batch retried with its token (dropped by
+-- rag_chunks) be dropped here as well; ReplacingMergeTree collapses any other repeat.
 CREATE TABLE IF NOT EXISTS {db:Identifier}.rag_postings
 (
     tenant        LowCardinality(String),
@@ -19,7 +20,7 @@ CREATE TABLE IF NOT EXISTS {db:Identifier}.rag_postings
 )
 ENGINE = ReplacingMergeTree
 ORDER BY (tenant, collection, model_version, term, chunk_id)
-SETTINGS non_replicated_deduplication_window = 1000;
+SETTINGS index_granularity = 256, non_replicated_deduplication_window = 1000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db:Identifier}.rag_postings_mv
 TO {db:Identifier}.rag_postings
