@@ -2,8 +2,9 @@
  * `npm run bench:edge`: what the edge adds on loopback. Starts an instant OpenAI-compatible upstream,
  * a separate Bun pool routed to it (REGISTRY_SOURCE=env), an edge in workerd (Miniflare, local
  * mode) in front of that pool, and Portkey's gateway in front of the same upstream; then measures
- * p50/p99/RPS for each at one connection (autocannon), at a fixed 1,000 req/s open loop (evenly spaced
- * arrivals, open-loop.ts) and at saturation (autocannon, 50 connections), and prints the comparisons
+ * p50/p99/RPS for each at one connection, at a fixed 1,000 req/s open loop (evenly spaced arrivals,
+ * open-loop.ts) and at saturation (50 connections, closed-loop.ts; the same Bun fetch client for every
+ * target, counting `x-cache` so a hit row shows it hit), and prints the comparisons
  * the targets name: what a hit adds to a Redis round trip, what a miss adds to calling the upstream
  * directly (both p99 at 1,000 req/s), and hit throughput at saturation against Portkey's.
  */
@@ -12,7 +13,6 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "@upstash/redis";
-import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import { createApiKey, ensureTenant } from "../../workers/db/api-keys.ts";
 import { createDatabase } from "../../workers/db/client.ts";
@@ -20,6 +20,7 @@ import { localEdgeEnv, localPoolEnv } from "../stack/local-env.ts";
 import { repoRoot, stackDir } from "../stack/paths.ts";
 import { localSecrets, ports } from "../stack/ports.ts";
 import { spawnDaemon, stopDaemon, tcpOpen, waitFor } from "../stack/process.ts";
+import { closedLoop } from "./closed-loop.ts";
 import { openLoop } from "./open-loop.ts";
 
 const upstreamPort = 8091;
@@ -29,6 +30,7 @@ const portkeyPort = 8799;
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = 50;
 const fixedRate = 1_000;
+const runId = Date.now();
 
 interface Row {
   name: string;
@@ -38,6 +40,8 @@ interface Row {
   rps: number;
   mode: "one-connection" | "fixed-1000rps" | "saturation" | "sequential";
   non2xx: number;
+  /** Share of answers with `x-cache: HIT` (the edge's rows; Portkey sends no such header). */
+  hit_share?: number;
 }
 const rows: Row[] = [];
 
@@ -139,49 +143,30 @@ async function measure(
   name: string,
   options: { url: string; headers: Record<string, string>; body: string; idReplacement?: boolean },
 ): Promise<void> {
+  const body = (i: number) =>
+    options.idReplacement ? options.body.replace("[<id>]", `${i}-${runId}`) : options.body;
   for (const mode of ["one-connection", "fixed-1000rps", "saturation"] as const) {
-    const row = (p50: number, p99: number, rps: number, non2xx: number) =>
-      rows.push({
-        name: mode === "fixed-1000rps" ? name : `${name}-${mode === "saturation" ? "saturation" : "c1"}`,
-        concurrency: mode === "one-connection" ? 1 : connections,
-        p50_ms: p50,
-        p99_ms: p99,
-        rps,
-        mode,
-        non2xx,
-      });
-    if (mode === "fixed-1000rps") {
-      // Evenly spaced arrivals, latency from each request's due time (see open-loop.ts).
-      const result = await openLoop({
-        url: options.url,
-        headers: options.headers,
-        body: (i) =>
-          options.idReplacement ? options.body.replace("[<id>]", `${i}-${Date.now()}`) : options.body,
-        rate: fixedRate,
-        seconds: durationSeconds,
-      });
-      row(result.p50_ms, result.p99_ms, result.rps, result.non2xx);
-      console.log(
-        `  ${name} ${mode}: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms (client lag ${result.send_lag_ms} ms)`,
-      );
-      continue;
-    }
-    const result = await autocannon({
-      url: options.url,
-      method: "POST",
-      headers: options.headers,
-      body: options.body,
-      idReplacement: options.idReplacement ?? false,
-      connections: mode === "one-connection" ? 1 : connections,
-      duration: durationSeconds,
+    const load = { url: options.url, headers: options.headers, body, countHeader: "x-cache" };
+    const result =
+      mode === "fixed-1000rps"
+        ? await openLoop({ ...load, rate: fixedRate, seconds: durationSeconds })
+        : await closedLoop({
+            ...load,
+            connections: mode === "one-connection" ? 1 : connections,
+            seconds: durationSeconds,
+          });
+    const answered = Object.values(result.header_counts).reduce((a, b) => a + b, 0);
+    rows.push({
+      name: mode === "fixed-1000rps" ? name : `${name}-${mode === "saturation" ? "saturation" : "c1"}`,
+      concurrency: mode === "one-connection" ? 1 : connections,
+      p50_ms: result.p50_ms,
+      p99_ms: result.p99_ms,
+      rps: result.rps,
+      mode,
+      non2xx: result.non2xx,
+      hit_share: Math.round(((result.header_counts.HIT ?? 0) / Math.max(1, answered)) * 1000) / 1000,
     });
-    row(
-      result.latency.p50,
-      result.latency.p99,
-      Math.round(result.requests.average),
-      result.non2xx + result.errors,
-    );
-    console.log(`  ${name} ${mode}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
+    console.log(`  ${name} ${mode}: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, ${result.rps} req/s`);
   }
 }
 

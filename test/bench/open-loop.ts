@@ -1,3 +1,5 @@
+import { quantileMs } from "./closed-loop.ts";
+
 /**
  * Open-loop load at a fixed rate: request i is due at start + i / rate, whatever happened to earlier
  * ones (arrivals evenly spaced, not in bursts per connection as autocannon's `overallRate` sends them),
@@ -15,6 +17,8 @@ export interface OpenLoopOptions {
   seconds: number;
   /** Requests whose answer takes longer than this count as errors. */
   timeoutMs?: number;
+  /** Response header whose values are counted. */
+  countHeader?: string;
 }
 
 export interface OpenLoopResult {
@@ -25,12 +29,8 @@ export interface OpenLoopResult {
   non2xx: number;
   /** Mean lateness of sends against their due time (the client's own lag), ms. */
   send_lag_ms: number;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  const value = sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-  return Math.round(value * 1000) / 1000;
+  /** Values of `countHeader` and how often each came back. */
+  header_counts: Record<string, number>;
 }
 
 /** Runs the load and resolves when every request has answered or timed out. */
@@ -40,6 +40,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   const latencies: number[] = [];
   let non2xx = 0;
   let lagSum = 0;
+  const headerCounts: Record<string, number> = {};
   const inFlight: Promise<void>[] = [];
   const started = performance.now();
 
@@ -55,6 +56,10 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
         .then(async (response) => {
           await response.arrayBuffer();
           if (response.status < 200 || response.status > 299) non2xx++;
+          if (options.countHeader) {
+            const value = response.headers.get(options.countHeader) ?? "(none)";
+            headerCounts[value] = (headerCounts[value] ?? 0) + 1;
+          }
           latencies.push(performance.now() - due);
         })
         .catch(() => {
@@ -77,10 +82,11 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   const elapsedSeconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {
-    p50_ms: quantile(latencies, 0.5),
-    p99_ms: quantile(latencies, 0.99),
+    p50_ms: quantileMs(latencies, 0.5),
+    p99_ms: quantileMs(latencies, 0.99),
     rps: Math.round(latencies.length / elapsedSeconds),
     non2xx,
     send_lag_ms: Math.round((lagSum / Math.max(1, total)) * 1000) / 1000,
+    header_counts: headerCounts,
   };
 }
