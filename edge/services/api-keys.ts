@@ -2,6 +2,7 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import { GatewayError } from "../../shared/errors.ts";
 import { keyVerifyResponseSchema, type VerifiedKey, verifiedKeySchema } from "../../shared/schemas/keys.ts";
 import { sha256Hex } from "../../shared/signing.ts";
+import { withDeadline } from "./deadline.ts";
 import type { PoolClient } from "./pool-client.ts";
 
 export type { VerifiedKey };
@@ -48,7 +49,11 @@ export class ApiKeyVerifier {
     if (hit && hit.expires > now) return hit.key;
 
     const redisKey = `tg:key:${hash}`;
-    const fromRedis = await withDeadline(this.redis.get<string>(redisKey), this.redisDeadlineMs);
+    const fromRedis = await withDeadline(
+      this.redis.get<string>(redisKey).catch(() => null),
+      this.redisDeadlineMs,
+      null,
+    );
     if (typeof fromRedis === "string") {
       const key = fromRedis === "null" ? null : verifiedKeySchema.parse(JSON.parse(fromRedis));
       this.remember(hash, key, now);
@@ -98,13 +103,4 @@ export class ApiKeyVerifier {
     if (this.local.size >= maxLocalEntries) this.local.clear();
     this.local.set(hash, { key, expires: now + this.ttlSeconds * 1000 });
   }
-}
-
-/** The value, or null when the read fails or takes longer than `ms`. */
-function withDeadline<T>(read: Promise<T | null>, ms: number): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), ms);
-  });
-  return Promise.race([read.catch(() => null), late]).finally(() => clearTimeout(timer));
 }

@@ -1,4 +1,5 @@
 import type { Redis } from "@upstash/redis/cloudflare";
+import { withDeadline } from "./deadline.ts";
 
 export interface RateDecision {
   allowed: boolean;
@@ -183,14 +184,6 @@ export class RateLimiter {
           (Array.isArray(reply) && reply.length === 3 ? reply.map(Number) : null) as ScriptReply | null,
         () => null,
       );
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), deadlineMs);
-    });
-    try {
-      return await Promise.race([call, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withDeadline(call, deadlineMs, null);
   }
 }

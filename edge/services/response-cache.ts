@@ -3,6 +3,7 @@ import { canonicalJson } from "../../shared/canonical-json.ts";
 import { DependencyError } from "../../shared/dependency-error.ts";
 import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import { sha256Hex } from "../../shared/signing.ts";
+import { withDeadline } from "./deadline.ts";
 
 /** Request fields that change the answer; everything else (stream, user, metadata) is left out of the key. */
 const keyFields = [
@@ -66,10 +67,6 @@ export class ResponseCache {
 
   /** The cached completion JSON. Never throws: a failed or late read is `unavailable`. */
   async lookup(key: string): Promise<CacheLookup> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<CacheLookup>((resolve) => {
-      timer = setTimeout(() => resolve({ status: "unavailable" }), this.deadlineMs);
-    });
     const read = this.redis.get<string>(key).then(
       (value): CacheLookup =>
         typeof value === "string" && value.startsWith(entryFormat)
@@ -77,11 +74,7 @@ export class ResponseCache {
           : { status: "miss" },
       (): CacheLookup => ({ status: "unavailable" }),
     );
-    try {
-      return await Promise.race([read, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withDeadline(read, this.deadlineMs, { status: "unavailable" });
   }
 
   /** Stores a completion JSON the caller has validated. */
