@@ -47,7 +47,9 @@ export type RetrievalConfig = Pick<
 >;
 
 /** Retriever defaults shared by the pool, the eval and the bench. */
-export function retrieverOptions(config: RetrievalConfig): RetrieverOptions {
+export function retrieverOptions(
+  config: Pick<RetrievalConfig, "RAG_DEFAULT_THRESHOLD" | "RAG_EXACT_SEARCH_MAX_CHUNKS">,
+): RetrieverOptions {
   return {
     defaultThreshold: config.RAG_DEFAULT_THRESHOLD,
     exactSearchMaxChunks: config.RAG_EXACT_SEARCH_MAX_CHUNKS,
