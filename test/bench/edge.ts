@@ -143,10 +143,13 @@ async function measure(
   name: string,
   options: { url: string; headers: Record<string, string>; body: string; idReplacement?: boolean },
 ): Promise<void> {
-  const body = (i: number) =>
-    options.idReplacement ? options.body.replace("[<id>]", `${i}-${runId}`) : options.body;
   for (const mode of ["one-connection", "fixed-1000rps", "saturation"] as const) {
-    const load = { url: options.url, headers: options.headers, body, countHeader: "x-cache" };
+    const body = (i: number) =>
+      options.idReplacement ? options.body.replace("[<id>]", `${mode}-${i}-${runId}`) : options.body;
+    // Uncompressed answers from every target: Miniflare gzips for clients that accept it, emulating
+    // Cloudflare's edge (where compression is not the Worker's CPU); Portkey and the upstream never do.
+    const headers = { ...options.headers, "accept-encoding": "identity" };
+    const load = { url: options.url, headers, body, countHeader: "x-cache" };
     const result =
       mode === "fixed-1000rps"
         ? await openLoop({ ...load, rate: fixedRate, seconds: durationSeconds })
