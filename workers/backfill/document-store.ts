@@ -79,6 +79,11 @@ const scopeSql =
   "tenant = {tenant:String} AND collection = {collection:String} AND model_version = {model_version:String}";
 
 /** Writes and bookkeeping of the backfill (tables in the client's database). */
+/** The deduplication token of one batch insert: its chunk ids and a nonce, made once, reused by retries. */
+export function batchToken(rows: readonly ChunkRow[]): string {
+  return `${sha256(rows.map((r) => r.chunk_id).join(","))}-${crypto.randomUUID()}`;
+}
+
 export class DocumentStore {
   constructor(private readonly ch: ClickHouse) {}
 
@@ -121,11 +126,14 @@ export class DocumentStore {
     return new Set(rows.map((r) => r.chunk_id));
   }
 
-  /** One synchronous insert; the token makes a retried identical batch a no-op. */
-  async insertChunks(rows: readonly ChunkRow[]): Promise<void> {
+  /**
+   * One synchronous insert. `dedupToken` (from {@link batchToken}, made once per batch) makes a retry
+   * of the same batch a no-op; a later batch with the same chunks (a document changed back to an
+   * earlier text) gets a new token, so ClickHouse does not drop it as a repeat of the deleted one.
+   */
+  async insertChunks(rows: readonly ChunkRow[], dedupToken: string): Promise<void> {
     if (rows.length === 0) return;
-    const token = sha256(rows.map((r) => r.chunk_id).join(","));
-    await this.ch.insert("rag_chunks", rows as unknown as Record<string, unknown>[], { dedupToken: token });
+    await this.ch.insert("rag_chunks", rows as unknown as Record<string, unknown>[], { dedupToken });
   }
 
   async markDone(rows: readonly DocumentRow[]): Promise<void> {

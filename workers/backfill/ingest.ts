@@ -3,6 +3,7 @@ import type { Embedder } from "../retrieval/model-clients.ts";
 import { sha256, tokenCount } from "../retrieval/text.ts";
 import { type ChunkingOptions, chunkDocument, chunkText, defaultChunking } from "./chunking.ts";
 import {
+  batchToken,
   type ChunkRow,
   type CollectionKey,
   chunkId,
@@ -70,7 +71,8 @@ async function writeBatch(
   if (missing.length > 0) {
     const vectors = await withRetry(() => options.embedder.embed(missing.map((p) => p.row.text)), retry);
     const rows = missing.map((p, i) => ({ ...p.row, embedding: vectors[i] ?? [] }));
-    await withRetry(() => store.insertChunks(rows), retry);
+    const token = batchToken(rows);
+    await withRetry(() => store.insertChunks(rows, token), retry);
   }
   return [missing.length, batch.length - missing.length];
 }

@@ -106,6 +106,29 @@ describe("backfill and retrieval on the real ClickHouse and MiniLM", () => {
     expect((await chunkCounts("acme", embedder.modelVersion))?.rows).toBe(full?.rows);
   });
 
+  it("keeps a document that changed and then changed back to its earlier text", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rag-flip-"));
+    try {
+      const write = (text: string) => writeFileSync(join(dir, "flip.md"), text);
+      const ingest = () =>
+        ingestDocuments(options({ key: { tenant: "flip", collection: "docs" } }), readDocuments(dir));
+      const textA = "# Refunds\n\nRefunds are paid within fourteen days of a written request.";
+      const textB = "# Refunds\n\nRefunds are no longer offered; credit notes replace them.";
+      write(textA);
+      await ingest();
+      const first = (await chunkCounts("flip", embedder.modelVersion))?.rows ?? 0;
+      expect(first).toBeGreaterThan(0);
+      write(textB);
+      await ingest();
+      write(textA);
+      await ingest();
+      // The same chunks as the first time: a new insert, not a repeat ClickHouse may drop.
+      expect((await chunkCounts("flip", embedder.modelVersion))?.rows).toBe(first);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("retrieves the right document, honours metadata filters, and never crosses tenants", async () => {
     const dir = mkdtempSync(join(tmpdir(), "rag-other-"));
     writeFileSync(

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type ChunkRow, DocumentStore } from "../../../workers/backfill/document-store.ts";
+import { batchToken, type ChunkRow, DocumentStore } from "../../../workers/backfill/document-store.ts";
 import { type IngestOptions, ingestDocuments } from "../../../workers/backfill/ingest.ts";
 import { readDocuments } from "../../../workers/backfill/read-documents.ts";
 import { loadMigrations, migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
@@ -107,7 +107,7 @@ describe("BM25 from the postings table", () => {
       metadata: { kind: id === "e" ? "special" : "plain" },
       embedding: axisVector(i),
     }));
-    await documentStore.insertChunks(rows);
+    await documentStore.insertChunks(rows, batchToken(rows));
     await documentStore.setCollection(
       { tenant: scope.tenant, collection: scope.collection },
       0.45,
@@ -238,8 +238,9 @@ describe("postings stay in sync with the chunks", () => {
       metadata: {},
       embedding: axisVector(2),
     };
-    await documentStore.insertChunks([row]);
-    await documentStore.insertChunks([row]);
+    const token = batchToken([row]);
+    await documentStore.insertChunks([row], token);
+    await documentStore.insertChunks([row], token);
     const retried = await postingsAndExpected("retry", "m@1");
     expect(retried.chunks).toBe(1);
     expect(retried.postings).toEqual(retried.expected);
