@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { withDeadline } from "../../../edge/services/deadline.ts";
 
-function after<T>(ms: number, value: T): Promise<T> {
+function resolveAfter<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => setTimeout(() => resolve(value), ms));
 }
 
@@ -15,7 +15,7 @@ function busy(ms: number): void {
 
 describe("withDeadline", () => {
   it("gives the work's value when it comes in time", async () => {
-    expect(await withDeadline(after(1, "value"), 50, "late")).toBe("value");
+    expect(await withDeadline(resolveAfter(1, "value"), 50, "late")).toBe("value");
   });
 
   it("gives the late value when the work never settles", async () => {
@@ -23,7 +23,7 @@ describe("withDeadline", () => {
   });
 
   it("does not count time the event loop was too busy to look: a reply queued behind the busy spell wins", async () => {
-    const result = withDeadline(after(8, "value"), 5, "late");
+    const result = withDeadline(resolveAfter(8, "value"), 5, "late");
     busy(40); // both timers are overdue when the loop is free again; the deadline's fires first
     expect(await result).toBe("value");
   });
