@@ -37,6 +37,12 @@ export interface InFlight {
 
 const maxTtlSeconds = 7 * 24 * 3600;
 
+/** An upstream call on its way: `result` is set, and `shared` resolves, once the leader has its answer. */
+interface Flight {
+  result: string | null | undefined;
+  shared: Promise<string | null>;
+}
+
 /**
  * Every entry starts with this: the edge stores only completions it has validated, so a hit is served
  * without parsing again; anything else under a key (an older format, a foreign writer) is a miss.
@@ -49,8 +55,8 @@ const entryFormat = "tg1:";
  * proceeds uncached). Identical concurrent misses in one isolate share one upstream call.
  */
 export class ResponseCache {
-  /** Upstream calls on their way, by cache key; `result` is set once the leader has its answer. */
-  private readonly inFlight = new Map<string, { result: string | null | undefined }>();
+  /** Upstream calls on their way, by cache key. */
+  private readonly inFlight = new Map<string, Flight>();
 
   constructor(
     private readonly redis: Redis,
@@ -89,30 +95,38 @@ export class ResponseCache {
   /**
    * The answer of an identical request already on its way upstream in this isolate, if any: a promise
    * of the leader's completion JSON (null when it had none), settled by `deadline` (epoch ms) at the
-   * latest. The follower polls from its own request instead of awaiting a promise the leader's request
-   * resolves, because Workers cancel a request that only waits on another request as hung.
+   * latest. The leader's `share` wakes followers at once; each follower also checks from its own
+   * request every few ms, because Workers may cancel a request that only waits on another request.
    */
   follow(key: string, deadline: number): Promise<string | null> | undefined {
     const flight = this.inFlight.get(key);
     if (!flight) return undefined;
-    return (async () => {
+    const polled = (async () => {
       for (let waitMs = 1; flight.result === undefined && Date.now() < deadline; ) {
         await new Promise((resolve) => setTimeout(resolve, waitMs));
-        waitMs = Math.min(waitMs * 2, 50);
+        waitMs = Math.min(waitMs * 2, 20);
       }
       return flight.result ?? null;
     })();
+    return Promise.race([flight.shared, polled]);
   }
 
   /** Registers this request as the one that goes upstream for `key`; it must call `share` once. */
   lead(key: string): InFlight {
-    const flight: { result: string | null | undefined } = { result: undefined };
+    let wake: (body: string | null) => void = () => {};
+    const flight: Flight = {
+      result: undefined,
+      shared: new Promise((resolve) => {
+        wake = resolve;
+      }),
+    };
     this.inFlight.set(key, flight);
     return {
       share: (body) => {
         if (flight.result !== undefined) return;
         flight.result = body;
         if (this.inFlight.get(key) === flight) this.inFlight.delete(key);
+        wake(body);
       },
     };
   }
