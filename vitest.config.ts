@@ -16,6 +16,7 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -35,6 +36,8 @@ export default defineConfig({
         test: {
           name: "edge",
           include: ["test/edge/**/*.test.ts"],
+          // Before the integration files, which stop and restart the services these tests use.
+          sequence: { groupOrder: 0 },
           globalSetup: ["test/edge/global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 120_000,
@@ -46,8 +49,9 @@ export default defineConfig({
           include: ["test/integration/**/*.test.ts"],
           environment: "node",
           globalSetup: ["test/integration/global-setup.ts"],
-          // Some tests stop and restart services; files must not overlap.
+          // Some tests stop and restart services; files must not overlap, nor run beside other projects.
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
