@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ClickHouse } from "../clickhouse/client.ts";
-import { sha256 } from "../retrieval/text.ts";
+import { sha256HexSync } from "../sha256.ts";
 
 /** A chunk row as stored in `rag_chunks`. */
 export interface ChunkRow {
@@ -43,10 +43,9 @@ export function chunkId(
   hash: string,
   index: number,
 ) {
-  return sha256([key.tenant, key.collection, version, documentId, hash, String(index)].join("\u0000")).slice(
-    0,
-    32,
-  );
+  return sha256HexSync(
+    [key.tenant, key.collection, version, documentId, hash, String(index)].join("\u0000"),
+  ).slice(0, 32);
 }
 
 const doneRow = z.object({ document_id: z.string(), content_hash: z.string() });
@@ -81,7 +80,7 @@ const scopeSql =
 /** Writes and bookkeeping of the backfill (tables in the client's database). */
 /** The deduplication token of one batch insert: its chunk ids and a nonce, made once, reused by retries. */
 export function batchToken(rows: readonly ChunkRow[]): string {
-  return `${sha256(rows.map((r) => r.chunk_id).join(","))}-${crypto.randomUUID()}`;
+  return `${sha256HexSync(rows.map((r) => r.chunk_id).join(","))}-${crypto.randomUUID()}`;
 }
 
 export class DocumentStore {

@@ -13,7 +13,7 @@
  * Environment as the pool's: CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE,
  * KAFKA_BROKERS.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Consumer, stringDeserializers } from "@platformatic/kafka";
@@ -21,6 +21,7 @@ import { type RequestEvent, requestEventSchema, topics } from "../../shared/even
 import { type ClickHouse, createClickHouse } from "../clickhouse/client.ts";
 import { insertEvents } from "../clickhouse/events.ts";
 import { toKafkaError } from "../events/kafka-client.ts";
+import { sha256HexSync } from "../sha256.ts";
 
 export interface BackfillRange {
   fromMs: number;
@@ -88,7 +89,7 @@ class Batcher {
   /** Inserts what is held; the token is the content hash unless given. */
   async flush(token?: string): Promise<void> {
     if (this.#events.length === 0) return;
-    const dedup = token ?? `backfill/${createHash("sha256").update(this.#lines.join("\n")).digest("hex")}`;
+    const dedup = token ?? `backfill/${sha256HexSync(this.#lines.join("\n"))}`;
     await insertEvents(this.ch, this.#events, dedup);
     this.stats.inserted += this.#events.length;
     this.#events = [];

@@ -1,6 +1,7 @@
 import { withRetry } from "../../shared/retry.ts";
 import type { Embedder } from "../retrieval/model-clients.ts";
-import { sha256, tokenCount } from "../retrieval/text.ts";
+import { tokenCount } from "../retrieval/text.ts";
+import { sha256HexSync } from "../sha256.ts";
 import { type ChunkingOptions, chunkDocument, chunkText, defaultChunking } from "./chunking.ts";
 import {
   batchToken,
@@ -173,7 +174,7 @@ export async function ingestDocuments(
   };
 
   for (const doc of documents) {
-    const hash = sha256(`${doc.title}\n${doc.text}`);
+    const hash = sha256HexSync(`${doc.title}\n${doc.text}`);
     handled++;
     if (done.get(doc.documentId) === hash) {
       report.documentsSkipped++;

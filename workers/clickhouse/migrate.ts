@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { z } from "zod";
+import { sha256HexSync } from "../sha256.ts";
 import { type ClickHouse, createClickHouse } from "./client.ts";
 import { assertIdentifier } from "./identifier.ts";
 
@@ -38,7 +38,7 @@ export function loadMigrations(): ClickHouseMigration[] {
       return {
         version: Number.parseInt(match[1], 10),
         name: match[2],
-        checksum: createHash("sha256").update(sql).digest("hex"),
+        checksum: sha256HexSync(sql),
         statements: splitStatements(sql),
       };
     })

@@ -2,13 +2,8 @@
  * The pool's side of edge-to-pool signing with node:crypto: synchronous, and far cheaper in Bun than
  * Web Crypto's async `crypto.subtle`. The message format comes from shared/signing.ts.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { type SignatureInput, signatureMessage } from "../../shared/signing.ts";
-
-/** Hex sha256 of a string (as UTF-8) or bytes; equals shared/signing.ts `sha256Hex`. */
-export function sha256HexSync(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
 
 /** Hex HMAC-SHA256 of the signed message; equals shared/signing.ts `sign`. */
 export function signSync(secret: string, input: SignatureInput): string {

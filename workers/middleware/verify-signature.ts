@@ -1,8 +1,9 @@
 import { createMiddleware } from "hono/factory";
 import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
+import { sha256HexSync } from "../sha256.ts";
 import type { PoolHonoEnv } from "../types.ts";
-import { sha256HexSync, signatureMatches } from "./node-signing.ts";
+import { signatureMatches } from "./node-signing.ts";
 
 const maxSkewMs = 30_000;
 

@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 /** Words too common to say anything about relevance; dropped from keyword queries. */
 const stopWords = new Set(
   (
@@ -24,9 +22,4 @@ export function keywordTerms(text: string): string[] {
 /** Number of index tokens in a text (stored per chunk for BM25's length normalisation). */
 export function tokenCount(text: string): number {
   return text.split(/[^\p{L}\p{N}]+/u).filter((t) => t.length > 0).length;
-}
-
-/** Hex SHA-256 of a string. */
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
 }

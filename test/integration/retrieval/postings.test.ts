@@ -9,7 +9,8 @@ import { readDocuments } from "../../../workers/backfill/read-documents.ts";
 import { loadMigrations, migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { createOpenAIEmbedder, type Embedder } from "../../../workers/retrieval/model-clients.ts";
 import { RetrievalStore, type SearchScope } from "../../../workers/retrieval/store.ts";
-import { sha256, tokenCount } from "../../../workers/retrieval/text.ts";
+import { tokenCount } from "../../../workers/retrieval/text.ts";
+import { sha256HexSync } from "../../../workers/sha256.ts";
 import { localModelServer } from "../../stack/services/model-server.ts";
 import {
   dropDatabase,
@@ -101,7 +102,7 @@ describe("BM25 from the postings table", () => {
       chunk_id: id,
       chunk_index: 0,
       source: `${id}.md`,
-      content_hash: sha256(text),
+      content_hash: sha256HexSync(text),
       text,
       token_count: tokenCount(text),
       metadata: { kind: id === "e" ? "special" : "plain" },
@@ -232,7 +233,7 @@ describe("postings stay in sync with the chunks", () => {
       chunk_id: "retry-0",
       chunk_index: 0,
       source: "retry.md",
-      content_hash: sha256(text),
+      content_hash: sha256HexSync(text),
       text,
       token_count: tokenCount(text),
       metadata: {},
@@ -274,7 +275,7 @@ describe("migrations 0011 and 0012 on a database that already has chunks", () =>
         chunk_id: id,
         chunk_index: 0,
         source: `${id}.md`,
-        content_hash: sha256(text),
+        content_hash: sha256HexSync(text),
         text,
         token_count: tokenCount(text),
         metadata: {},

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
-import { sha256HexSync, signatureMatches, signSync } from "../../../workers/middleware/node-signing.ts";
+import { signatureMatches, signSync } from "../../../workers/middleware/node-signing.ts";
+import { sha256HexSync } from "../../../workers/sha256.ts";
 
 const secret = "s".repeat(40);
 
