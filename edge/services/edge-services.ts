@@ -27,6 +27,21 @@ export type ServicesResult = { ok: true; services: EdgeServices } | { ok: false;
 const redisTimeoutMs = 1_000;
 const built = new WeakMap<object, ServicesResult>();
 
+/** The edge's Redis client: raw strings, no retries (deadlines decide), same-tick auto-pipelining. */
+export function createEdgeRedis(url: string, token: string): Redis {
+  return new Redis({
+    url,
+    token,
+    automaticDeserialization: false,
+    enableTelemetry: false,
+    readYourWrites: false,
+    retry: false,
+    // Commands issued in the same tick share one /pipeline call.
+    enableAutoPipelining: true,
+    signal: () => AbortSignal.timeout(redisTimeoutMs),
+  });
+}
+
 /** Builds the services once per bindings object (i.e. once per isolate), validating the config. */
 export function servicesFor(bindings: EdgeBindings): ServicesResult {
   const cached = built.get(bindings);
@@ -40,17 +55,7 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
   const parsed = parseEdgeEnv(bindings);
   if (!parsed.ok) return parsed;
   const config = parsed.env;
-  const redis = new Redis({
-    url: config.UPSTASH_REDIS_REST_URL,
-    token: config.UPSTASH_REDIS_REST_TOKEN,
-    automaticDeserialization: false,
-    enableTelemetry: false,
-    readYourWrites: false,
-    retry: false,
-    // Commands issued in the same tick share one /pipeline call.
-    enableAutoPipelining: true,
-    signal: () => AbortSignal.timeout(redisTimeoutMs),
-  });
+  const redis = createEdgeRedis(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN);
   const pool = new PoolClient(config.POOL_REGIONS, config.POOL_SIGNING_SECRET, {
     attemptTimeoutMs: config.POOL_ATTEMPT_TIMEOUT_MS,
     breaker: { failures: config.BREAKER_FAILURES, openMs: config.BREAKER_OPEN_MS },

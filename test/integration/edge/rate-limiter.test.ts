@@ -1,22 +1,9 @@
-import { Redis } from "@upstash/redis/cloudflare";
 import { beforeEach, describe, expect, it } from "vitest";
+import { createEdgeRedis } from "../../../edge/services/edge-services.ts";
 import { RateLimiter } from "../../../edge/services/rate-limiter.ts";
 import { host, localSecrets, ports } from "../../stack/ports.ts";
 
-/** Configured as the edge configures it (edge/services/edge-services.ts). */
-function redisAt(url: string): Redis {
-  return new Redis({
-    url,
-    token: localSecrets.upstashToken,
-    automaticDeserialization: false,
-    enableTelemetry: false,
-    readYourWrites: false,
-    retry: false,
-    enableAutoPipelining: true,
-    signal: () => AbortSignal.timeout(1_000),
-  });
-}
-
+const redisAt = (url: string) => createEdgeRedis(url, localSecrets.upstashToken);
 const redis = redisAt(`http://${host}:${ports.upstashBridge}`);
 const limiterOptions = { deadlineMs: 500, syncMs: 20 };
 

@@ -1,0 +1,69 @@
+/** What the load generators (closed-loop.ts, open-loop.ts) share: the request, the tally, the result. */
+
+export interface LoadRequest {
+  url: string;
+  method?: string;
+  headers: Record<string, string>;
+  /** The body of request number `i`. */
+  body: (i: number) => string;
+  /** Requests whose answer takes longer than this count as errors. */
+  timeoutMs?: number;
+  /** Response header whose values are counted. */
+  countHeader?: string;
+}
+
+export interface LoadResult {
+  p50_ms: number;
+  p99_ms: number;
+  /** Answers per second over the run. */
+  rps: number;
+  non2xx: number;
+  /** Values of `countHeader` and how often each came back. */
+  header_counts: Record<string, number>;
+}
+
+function quantileMs(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const value = sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  return Math.round(value * 1000) / 1000;
+}
+
+/** Sends request `i` and tallies its answer; latency counts from `since` (performance.now()). */
+export class LoadTally {
+  private readonly latencies: number[] = [];
+  private readonly headerCounts: Record<string, number> = {};
+  private non2xx = 0;
+
+  constructor(private readonly request: LoadRequest) {}
+
+  async send(i: number, since: number): Promise<void> {
+    try {
+      const response = await fetch(this.request.url, {
+        method: this.request.method ?? "POST",
+        headers: this.request.headers,
+        body: this.request.body(i),
+        signal: AbortSignal.timeout(this.request.timeoutMs ?? 10_000),
+      });
+      await response.arrayBuffer();
+      if (response.status < 200 || response.status > 299) this.non2xx++;
+      if (this.request.countHeader) {
+        const value = response.headers.get(this.request.countHeader) ?? "(none)";
+        this.headerCounts[value] = (this.headerCounts[value] ?? 0) + 1;
+      }
+      this.latencies.push(performance.now() - since);
+    } catch {
+      this.non2xx++;
+    }
+  }
+
+  result(elapsedSeconds: number): LoadResult {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    return {
+      p50_ms: quantileMs(sorted, 0.5),
+      p99_ms: quantileMs(sorted, 0.99),
+      rps: Math.round(sorted.length / elapsedSeconds),
+      non2xx: this.non2xx,
+      header_counts: this.headerCounts,
+    };
+  }
+}
