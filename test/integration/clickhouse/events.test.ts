@@ -2,11 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { ClickHouse } from "../../../workers/clickhouse/client.ts";
 import { eventsPerMinute, insertEvents } from "../../../workers/clickhouse/events.ts";
-import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import {
   dropDatabase,
-  ensureClickHouse,
   localClient,
+  migrateScratchDatabase,
   sampleEvent,
   scratchDatabase,
 } from "./local-clickhouse.ts";
@@ -18,10 +17,7 @@ describe("events in ClickHouse", () => {
   let ch: ClickHouse;
 
   beforeAll(async () => {
-    await ensureClickHouse();
-    const admin = localClient("default");
-    await migrateClickHouse(admin, database);
-    await admin.close();
+    await migrateScratchDatabase(database);
     ch = localClient(database);
   });
   afterAll(async () => {

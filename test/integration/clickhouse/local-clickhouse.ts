@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RequestEvent } from "../../../shared/events.ts";
 import { type ClickHouse, createClickHouse } from "../../../workers/clickhouse/client.ts";
+import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { clickhouseService, localClickHouse } from "../../stack/services/clickhouse.ts";
 
 /** A client on the local server, connected to `database` (which must exist before it is used). */
@@ -17,6 +18,17 @@ export function scratchDatabase(prefix: string): string {
 export async function ensureClickHouse(): Promise<void> {
   await clickhouseService.install();
   await clickhouseService.start();
+}
+
+/** Starts the local server if needed and applies every migration to `database`, creating it. */
+export async function migrateScratchDatabase(database: string): Promise<void> {
+  await ensureClickHouse();
+  const admin = localClient("default");
+  try {
+    await migrateClickHouse(admin, database);
+  } finally {
+    await admin.close();
+  }
 }
 
 export async function dropDatabase(database: string): Promise<void> {

@@ -4,12 +4,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { backfillFromJsonl, backfillFromKafka } from "../../../workers/backfill/events.ts";
-import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { EventProducer } from "../../../workers/events/producer.ts";
 import {
   dropDatabase,
-  ensureClickHouse,
   localClient,
+  migrateScratchDatabase,
   sampleEvent,
   scratchDatabase,
 } from "../clickhouse/local-clickhouse.ts";
@@ -38,9 +37,7 @@ async function countsOf(tenant: string): Promise<{ events: number; viewed: numbe
 
 describe("backfill:events", () => {
   beforeAll(async () => {
-    await Promise.all([ensureKafka(), ensureClickHouse()]);
-    const admin = localClient("default");
-    await migrateClickHouse(admin, database).finally(() => admin.close());
+    await Promise.all([ensureKafka(), migrateScratchDatabase(database)]);
   });
   afterAll(async () => {
     for (const t of topicsMade) await deleteTopic(t).catch(() => undefined);

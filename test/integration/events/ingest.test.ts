@@ -5,15 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { RequestEvent } from "../../../shared/events.ts";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
-import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { startIngest } from "../../../workers/events/consumer.ts";
 import { EventProducer } from "../../../workers/events/producer.ts";
 import { sleep, waitFor } from "../../stack/process.ts";
 import { localClickHouse } from "../../stack/services/clickhouse.ts";
 import {
   dropDatabase,
-  ensureClickHouse,
   localClient,
+  migrateScratchDatabase,
   sampleEvent,
   scratchDatabase,
 } from "../clickhouse/local-clickhouse.ts";
@@ -59,13 +58,7 @@ const sample = (n: number) =>
 
 describe("Kafka → ClickHouse ingest", () => {
   beforeAll(async () => {
-    await Promise.all([ensureKafka(), ensureClickHouse()]);
-    const admin = localClient("default");
-    try {
-      await migrateClickHouse(admin, database);
-    } finally {
-      await admin.close();
-    }
+    await Promise.all([ensureKafka(), migrateScratchDatabase(database)]);
   });
   afterAll(async () => {
     for (const t of topicsMade) await deleteTopic(t).catch(() => undefined);

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
-import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { sleep, waitFor } from "../../stack/process.ts";
 import { clickhouseService, localClickHouse } from "../../stack/services/clickhouse.ts";
 import { kafkaService } from "../../stack/services/kafka.ts";
-import { ensureClickHouse } from "../clickhouse/local-clickhouse.ts";
+import { ensureClickHouse, migrateScratchDatabase } from "../clickhouse/local-clickhouse.ts";
 import { ensureKafka } from "./local-kafka.ts";
 import { PoolUnderTest, requestFlow } from "./pool-under-test.ts";
 
@@ -49,9 +48,7 @@ async function awaitEvents(tenant: string, expected: number): Promise<void> {
 
 describe("events through the pool survive dependency outages", () => {
   beforeAll(async () => {
-    await Promise.all([ensureKafka(), ensureClickHouse()]);
-    const admin = createClickHouse({ ...localClickHouse, database: "default" });
-    await migrateClickHouse(admin, database).finally(() => admin.close());
+    await Promise.all([ensureKafka(), migrateScratchDatabase(database)]);
     await pool.start();
   });
   afterAll(async () => {

@@ -4,15 +4,14 @@ import { z } from "zod";
 import type { FeedbackEvent } from "../../../shared/events.ts";
 import { feedbackEventSchema, requestEventSchema } from "../../../shared/events.ts";
 import { insertEvents } from "../../../workers/clickhouse/events.ts";
-import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { startIngest } from "../../../workers/events/consumer.ts";
 import { userFeatures } from "../../../workers/events/features.ts";
 import { latestDriftScores, windowStats } from "../../../workers/events/stats.ts";
 import { waitFor } from "../../stack/process.ts";
 import {
   dropDatabase,
-  ensureClickHouse,
   localClient,
+  migrateScratchDatabase,
   sampleEvent,
   scratchDatabase,
 } from "../clickhouse/local-clickhouse.ts";
@@ -23,9 +22,7 @@ const topicsMade: string[] = [];
 
 describe("stats views, features and feedback", () => {
   beforeAll(async () => {
-    await Promise.all([ensureKafka(), ensureClickHouse()]);
-    const admin = localClient("default");
-    await migrateClickHouse(admin, database).finally(() => admin.close());
+    await Promise.all([ensureKafka(), migrateScratchDatabase(database)]);
   });
   afterAll(async () => {
     for (const t of topicsMade) await deleteTopic(t).catch(() => undefined);

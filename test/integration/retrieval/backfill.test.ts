@@ -6,7 +6,6 @@ import { z } from "zod";
 import { DocumentStore } from "../../../workers/backfill/document-store.ts";
 import { type IngestOptions, ingestDocuments } from "../../../workers/backfill/ingest.ts";
 import { readDocuments } from "../../../workers/backfill/read-documents.ts";
-import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { createOpenAIEmbedder, type Embedder } from "../../../workers/retrieval/model-clients.ts";
 import { Retriever } from "../../../workers/retrieval/retriever.ts";
 import { RetrievalStore } from "../../../workers/retrieval/store.ts";
@@ -14,8 +13,8 @@ import { repoRoot } from "../../stack/paths.ts";
 import { localModelServer } from "../../stack/services/model-server.ts";
 import {
   dropDatabase,
-  ensureClickHouse,
   localClient,
+  migrateScratchDatabase,
   scratchDatabase,
 } from "../clickhouse/local-clickhouse.ts";
 
@@ -68,10 +67,7 @@ const chunkCounts = async (tenant: string, version: string) =>
   )[0];
 
 beforeAll(async () => {
-  await ensureClickHouse();
-  const admin = localClient("default");
-  await migrateClickHouse(admin, database);
-  await admin.close();
+  await migrateScratchDatabase(database);
 });
 
 afterAll(async () => {

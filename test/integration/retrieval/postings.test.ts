@@ -6,7 +6,7 @@ import { z } from "zod";
 import { batchToken, type ChunkRow, DocumentStore } from "../../../workers/backfill/document-store.ts";
 import { type IngestOptions, ingestDocuments } from "../../../workers/backfill/ingest.ts";
 import { readDocuments } from "../../../workers/backfill/read-documents.ts";
-import { loadMigrations, migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
+import { loadMigrations } from "../../../workers/clickhouse/migrate.ts";
 import { createOpenAIEmbedder, type Embedder } from "../../../workers/retrieval/model-clients.ts";
 import { RetrievalStore, type SearchScope } from "../../../workers/retrieval/store.ts";
 import { tokenCount } from "../../../workers/retrieval/text.ts";
@@ -14,8 +14,8 @@ import { sha256HexSync } from "../../../workers/sha256.ts";
 import { localModelServer } from "../../stack/services/model-server.ts";
 import {
   dropDatabase,
-  ensureClickHouse,
   localClient,
+  migrateScratchDatabase,
   scratchDatabase,
 } from "../clickhouse/local-clickhouse.ts";
 
@@ -72,10 +72,7 @@ async function postingsAndExpected(tenant: string, version: string, db = ch) {
 }
 
 beforeAll(async () => {
-  await ensureClickHouse();
-  const admin = localClient("default");
-  await migrateClickHouse(admin, database);
-  await admin.close();
+  await migrateScratchDatabase(database);
 });
 
 afterAll(async () => {
