@@ -71,6 +71,32 @@ async function postingsAndExpected(tenant: string, version: string, db = ch) {
   };
 }
 
+/** Collection "docs", version "m@1" of `tenant`. */
+const docsScope = (tenant: string) => ({ tenant, collection: "docs", version: "m@1" });
+
+/** Chunk `id` (the only chunk of document `<id>.md`) with `text`; its vector is a unit axis. */
+function fixtureChunk(
+  where: { tenant: string; collection: string; version: string },
+  id: string,
+  text: string,
+  extra: { metadata?: Record<string, string>; axis?: number } = {},
+): ChunkRow {
+  return {
+    tenant: where.tenant,
+    collection: where.collection,
+    model_version: where.version,
+    document_id: `${id}.md`,
+    chunk_id: id,
+    chunk_index: 0,
+    source: `${id}.md`,
+    content_hash: sha256HexSync(text),
+    text,
+    token_count: tokenCount(text),
+    metadata: extra.metadata ?? {},
+    embedding: axisVector(extra.axis ?? 0),
+  };
+}
+
 beforeAll(async () => {
   await migrateScratchDatabase(database);
 });
@@ -91,20 +117,14 @@ describe("BM25 from the postings table", () => {
   };
 
   beforeAll(async () => {
-    const rows: ChunkRow[] = Object.entries(texts).map(([id, text], i) => ({
-      tenant: scope.tenant,
-      collection: scope.collection,
-      model_version: scope.modelVersion,
-      document_id: `${id}.md`,
-      chunk_id: id,
-      chunk_index: 0,
-      source: `${id}.md`,
-      content_hash: sha256HexSync(text),
-      text,
-      token_count: tokenCount(text),
-      metadata: { kind: id === "e" ? "special" : "plain" },
-      embedding: axisVector(i),
-    }));
+    const rows = Object.entries(texts).map(([id, text], i) =>
+      fixtureChunk(
+        { tenant: scope.tenant, collection: scope.collection, version: scope.modelVersion },
+        id,
+        text,
+        { metadata: { kind: id === "e" ? "special" : "plain" }, axis: i },
+      ),
+    );
     await documentStore.insertChunks(rows, batchToken(rows));
     await documentStore.setCollection(
       { tenant: scope.tenant, collection: scope.collection },
@@ -222,19 +242,10 @@ describe("postings stay in sync with the chunks", () => {
 
   it("adds no postings when a batch is retried with its dedup token", async () => {
     const text = "A retried batch: retried once, stored once.";
-    const row: ChunkRow = {
-      tenant: "retry",
-      collection: "docs",
-      model_version: "m@1",
+    const row = {
+      ...fixtureChunk(docsScope("retry"), "retry-0", text, { axis: 2 }),
       document_id: "retry.md",
-      chunk_id: "retry-0",
-      chunk_index: 0,
       source: "retry.md",
-      content_hash: sha256HexSync(text),
-      text,
-      token_count: tokenCount(text),
-      metadata: {},
-      embedding: axisVector(2),
     };
     const token = batchToken([row]);
     await documentStore.insertChunks([row], token);
@@ -264,20 +275,7 @@ describe("migrations 0011 and 0012 on a database that already has chunks", () =>
     try {
       await admin.command("CREATE DATABASE {db:Identifier}", { db: olderDatabase });
       await run(10);
-      const chunk = (id: string, text: string) => ({
-        tenant: "old",
-        collection: "docs",
-        model_version: "m@1",
-        document_id: `${id}.md`,
-        chunk_id: id,
-        chunk_index: 0,
-        source: `${id}.md`,
-        content_hash: sha256HexSync(text),
-        text,
-        token_count: tokenCount(text),
-        metadata: {},
-        embedding: axisVector(0),
-      });
+      const chunk = (id: string, text: string) => ({ ...fixtureChunk(docsScope("old"), id, text) });
       const text = "Stored before the postings existed: postings, postings.";
       await older.insert("rag_chunks", [chunk("old-0", text)]);
       for (const version of [11, 11, 12, 12]) await run(version);
