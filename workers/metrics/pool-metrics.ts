@@ -92,15 +92,19 @@ export class PoolMetrics {
         for (const [tier, score] of metrics.#drift) this.set({ tier }, score);
       },
     });
-    const spoolGauge = (name: string, help: string, read: (s: EventProducerStats) => number) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(read(options.eventStats()));
-        },
-      });
+    /** A gauge set, on each scrape, from one field of a stats snapshot. */
+    const statGauge =
+      <S>(stats: () => S) =>
+      (name: string, help: string, read: (s: S) => number) =>
+        new Gauge({
+          name,
+          help,
+          registers,
+          collect() {
+            this.set(read(stats()));
+          },
+        });
+    const spoolGauge = statGauge<EventProducerStats>(options.eventStats);
     spoolGauge(
       "tiergate_event_spool_events",
       "Events waiting in the on-disk spool for Kafka.",
@@ -127,15 +131,7 @@ export class PoolMetrics {
     );
     const rowStats = options.requestRowStats;
     if (rowStats) {
-      const rowGauge = (name: string, help: string, read: (s: RequestRowStats) => number) =>
-        new Gauge({
-          name,
-          help,
-          registers,
-          collect() {
-            this.set(read(rowStats()));
-          },
-        });
+      const rowGauge = statGauge<RequestRowStats>(rowStats);
       rowGauge(
         "tiergate_request_rows_buffered",
         "Request rows in memory, not yet written to Postgres.",
