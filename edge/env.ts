@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 
 /** `name=url` pairs, comma-separated: the regional pools the edge may forward to. */
 const regions = z
@@ -35,6 +36,15 @@ export const edgeEnvSchema = z.object({
   MAX_TOKENS: int(4_096),
   CACHE_TTL_SECONDS: int(3_600),
   KEY_CACHE_TTL_SECONDS: int(30),
+  /**
+   * The response cache's memory tier (edge/services/recent-entries.ts): entries this isolate read or
+   * wrote are served from memory this long, so an entry can outlive its Redis copy (expiry, another
+   * isolate's refresh) by at most this. 0 turns the tier off.
+   */
+  CACHE_MEMORY_TTL_MS: nonNegativeInt(1_000),
+  CACHE_MEMORY_MAX_ENTRIES: int(1_024),
+  /** Total characters the memory tier may hold (a UTF-16 character is 2 bytes of isolate memory). */
+  CACHE_MEMORY_MAX_CHARS: int(4 * 1024 * 1024),
   /** Redis reads and writes of the response cache give up after this long; the request proceeds uncached. */
   CACHE_DEADLINE_MS: int(10),
   /** The rate-limit check gives up after this long and lets the request through (fails open). */

@@ -2,6 +2,8 @@
 export const headers = {
   requestId: "x-request-id",
   cache: "x-cache",
+  /** On a cache hit: `memory` (the edge isolate's memory tier) or `redis`. */
+  cacheTier: "x-tiergate-cache-tier",
   cacheControl: "x-tiergate-cache",
   /** Per-request response-cache TTL in seconds. */
   cacheTtl: "x-tiergate-cache-ttl",

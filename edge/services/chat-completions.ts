@@ -103,7 +103,11 @@ export async function answerChat(
   if (policy.mode === "use") {
     const lookup = await ctx.services.cache.lookup(key);
     if (lookup.status === "hit") {
-      const hit = fromStored(lookup.body, request, { ...base, [headers.cache]: "HIT" });
+      const hit = fromStored(lookup.body, request, {
+        ...base,
+        [headers.cache]: "HIT",
+        [headers.cacheTier]: lookup.tier,
+      });
       if (hit) {
         recordAtEdge(ctx, request, { cache: "HIT", status: 200, fallbackReason: "" });
         return hit;

@@ -4,6 +4,7 @@ import { DependencyError } from "../../shared/dependency-error.ts";
 import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import { sha256Hex } from "../../shared/signing.ts";
 import { withDeadline } from "./deadline.ts";
+import type { RecentEntries } from "./recent-entries.ts";
 
 /** Request fields that change the answer; everything else (stream, user, metadata) is left out of the key. */
 const keyFields = [
@@ -27,8 +28,14 @@ const keyFields = [
   "rag",
 ] as const satisfies readonly (keyof ChatCompletionRequest)[];
 
-/** A hit's body is a completion JSON validated before it was stored. */
-export type CacheLookup = { status: "hit"; body: string } | { status: "miss" } | { status: "unavailable" };
+/**
+ * A hit's body is a completion JSON validated before it was stored; `tier` says where it came from
+ * (this isolate's memory tier, or Redis).
+ */
+export type CacheLookup =
+  | { status: "hit"; body: string; tier: "memory" | "redis" }
+  | { status: "miss" }
+  | { status: "unavailable" };
 
 /** A leader's promise to share its upstream answer (the completion JSON, or null when it had none). */
 export interface InFlight {
@@ -52,7 +59,9 @@ const entryFormat = "tg1:";
 /**
  * The response cache: sha256 of tenant + canonical request, namespaced per tenant so one tenant can
  * never read another's entries. Reads give up after `deadlineMs` (Redis slow or down: the request
- * proceeds uncached). Identical concurrent misses in one isolate share one upstream call.
+ * proceeds uncached). Entries read or written in the last moments are served from `recent`, the
+ * isolate's memory tier, without a Redis round trip. Identical concurrent misses in one isolate share
+ * one upstream call.
  */
 export class ResponseCache {
   /** Upstream calls on their way, by cache key. */
@@ -62,6 +71,7 @@ export class ResponseCache {
     private readonly redis: Redis,
     private readonly defaultTtlSeconds: number,
     private readonly deadlineMs: number,
+    private readonly recent: RecentEntries,
   ) {}
 
   async keyFor(tenant: string, request: ChatCompletionRequest): Promise<string> {
@@ -73,11 +83,15 @@ export class ResponseCache {
 
   /** The cached completion JSON. Never throws: a failed or late read is `unavailable`. */
   async lookup(key: string): Promise<CacheLookup> {
+    const recent = this.recent.get(key);
+    if (recent !== undefined) return { status: "hit", body: recent, tier: "memory" };
     const read = this.redis.get<string>(key).then(
-      (value): CacheLookup =>
-        typeof value === "string" && value.startsWith(entryFormat)
-          ? { status: "hit", body: value.slice(entryFormat.length) }
-          : { status: "miss" },
+      (value): CacheLookup => {
+        if (typeof value !== "string" || !value.startsWith(entryFormat)) return { status: "miss" };
+        const body = value.slice(entryFormat.length);
+        this.recent.put(key, body);
+        return { status: "hit", body, tier: "redis" };
+      },
       (): CacheLookup => ({ status: "unavailable" }),
     );
     return withDeadline(read, this.deadlineMs, { status: "unavailable" });
@@ -85,6 +99,7 @@ export class ResponseCache {
 
   /** Stores a completion JSON the caller has validated. */
   async set(key: string, body: string, ttlSeconds = this.defaultTtlSeconds): Promise<void> {
+    this.recent.put(key, body);
     try {
       await this.redis.set(key, `${entryFormat}${body}`, { ex: Math.min(maxTtlSeconds, ttlSeconds) });
     } catch (error: unknown) {

@@ -69,6 +69,24 @@ describe("response cache rules", () => {
     expect((await untilHit(() => chat(body, force))).headers.get("x-cache")).toBe("HIT");
   });
 
+  it("serves a recent entry from the isolate's memory, then from Redis once the memory TTL passed", async () => {
+    // Non-ASCII on purpose: Redis answers as plain JSON strings (no base64), and they must round-trip.
+    const body = question("memory tier, größer als 👋 — 東京");
+    const first = await chat(body);
+    expect(first.headers.get("x-cache")).toBe("MISS");
+    const answer = await first.text();
+
+    const fromMemory = await chat(body);
+    expect(fromMemory.headers.get("x-cache")).toBe("HIT");
+    expect(fromMemory.headers.get("x-tiergate-cache-tier")).toBe("memory");
+    expect(await fromMemory.text()).toBe(answer);
+
+    await new Promise((r) => setTimeout(r, 1_100)); // CACHE_MEMORY_TTL_MS is 1,000 by default
+    const fromRedis = await untilHit(() => chat(body));
+    expect(fromRedis.headers.get("x-tiergate-cache-tier")).toBe("redis");
+    expect(await fromRedis.text()).toBe(answer);
+  });
+
   it("rejects a bad cache header with 400 naming it", async () => {
     const response = await chat(question("bad header"), { "x-tiergate-cache-ttl": "-5" });
     expect(response.status).toBe(400);
