@@ -1,19 +1,20 @@
 /**
  * `npm run bench:edge`: what the edge adds on loopback. Starts an instant OpenAI-compatible upstream,
- * a separate Bun pool routed to it (REGISTRY_SOURCE=env), an edge in workerd (Miniflare, local
- * mode) in front of that pool, and Portkey's gateway in front of the same upstream; then measures
- * p50/p99/RPS for each at one connection, at a fixed 1,000 req/s open loop (evenly spaced arrivals,
- * open-loop.ts) and at saturation (50 connections, closed-loop.ts; the same Bun fetch client for every
- * target, counting `x-cache` so a hit row shows it hit), and prints the comparisons
- * the targets name: what a hit adds to a Redis round trip, what a miss adds to calling the upstream
- * directly (both p99 at 1,000 req/s), and hit throughput at saturation against Portkey's.
+ * a separate Bun pool routed to it (REGISTRY_SOURCE=env), the edge bundled by wrangler and served by
+ * `workerd serve` (workerd-serve.ts) in front of that pool, and Portkey's gateway in front of the same
+ * upstream; then measures p50/p99/RPS for each at one connection, at a fixed 1,000 req/s open loop
+ * (evenly spaced arrivals, open-loop.ts) and at saturation (50 connections, closed-loop.ts; the same
+ * Bun fetch client for every target, counting `x-cache` so a hit row shows it hit).
+ *
+ * Two hit rows: `hit` with the default config (a hot entry comes from the isolate's memory tier) and
+ * `hit-redis` from a second edge with the memory tier off, so every hit reads Redis. It prints the
+ * comparisons the targets name: what a Redis hit adds to one Redis round trip, what a miss adds to
+ * calling the upstream directly (both p99 at 1,000 req/s), and throughput at saturation against Portkey.
  */
 
-import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "@upstash/redis";
-import { Miniflare } from "miniflare";
 import { createApiKey, ensureTenant } from "../../workers/db/api-keys.ts";
 import { createDatabase } from "../../workers/db/client.ts";
 import { localEdgeEnv, localPoolEnv } from "../stack/local-env.ts";
@@ -22,10 +23,12 @@ import { localSecrets, ports } from "../stack/ports.ts";
 import { spawnDaemon, stopDaemon, tcpOpen, waitFor } from "../stack/process.ts";
 import { closedLoop } from "./closed-loop.ts";
 import { openLoop } from "./open-loop.ts";
+import { bundleEdge, serveEdgeInWorkerd } from "./workerd-serve.ts";
 
 const upstreamPort = 8091;
 const poolPort = 8090;
 const edgePort = 8798;
+const redisOnlyEdgePort = 8797;
 const portkeyPort = 8799;
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = 50;
@@ -99,30 +102,6 @@ async function startBackends(): Promise<void> {
   await waitFor("bench-portkey", () => tcpOpen(portkeyPort), 30_000);
 }
 
-/**
- * The edge in workerd, without `wrangler dev`'s proxy and watcher: wrangler bundles the worker
- * (`deploy --dry-run`), Miniflare serves it from workerd on `edgePort`. Still workerd's local (dev) mode.
- */
-async function startEdge(vars: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
-  const outdir = join(stackDir, "bench-edge-bundle");
-  const build = spawnSync(
-    join(repoRoot, "node_modules", ".bin", "wrangler"),
-    ["deploy", "--dry-run", "--outdir", outdir],
-    { cwd: repoRoot, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" }, encoding: "utf8" },
-  );
-  if (build.status !== 0) throw new Error(`wrangler build failed: ${build.stderr}`);
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(outdir, "worker.js"),
-    compatibilityDate: "2026-03-01",
-    host: "127.0.0.1",
-    port: edgePort,
-    bindings: { ...localEdgeEnv(), ...vars },
-  });
-  const url = (await mf.ready).origin;
-  return { url, stop: () => mf.dispose() };
-}
-
 async function benchKey(): Promise<string> {
   const env = localPoolEnv();
   const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
@@ -146,8 +125,8 @@ async function measure(
   for (const mode of ["one-connection", "fixed-1000rps", "saturation"] as const) {
     const body = (i: number) =>
       options.idReplacement ? options.body.replace("[<id>]", `${mode}-${i}-${runId}`) : options.body;
-    // Uncompressed answers from every target: Miniflare gzips for clients that accept it, emulating
-    // Cloudflare's edge (where compression is not the Worker's CPU); Portkey and the upstream never do.
+    // Uncompressed answers from every target (on Cloudflare, compression is the edge's work, not the
+    // Worker's; Portkey and the upstream never compress).
     const headers = { ...options.headers, "accept-encoding": "identity" };
     const load = { url: options.url, headers, body, countHeader: "x-cache" };
     const result =
@@ -202,11 +181,19 @@ async function redisRoundTrip(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log("starting the instant upstream, a bench pool, an edge (wrangler dev) and Portkey …");
+  console.log("starting the instant upstream, a bench pool, two edges (workerd serve) and Portkey …");
   await startBackends();
-  const edge = await startEdge({
+  bundleEdge();
+  const bindings = {
+    ...localEdgeEnv(),
     POOL_REGIONS: `bench=http://127.0.0.1:${poolPort}`,
     CACHE_DEADLINE_MS: process.env.BENCH_CACHE_DEADLINE_MS ?? "10",
+  };
+  const edge = await serveEdgeInWorkerd({ name: "bench-edge", port: edgePort, bindings });
+  const redisOnlyEdge = await serveEdgeInWorkerd({
+    name: "bench-edge-redis",
+    port: redisOnlyEdgePort,
+    bindings: { ...bindings, CACHE_MEMORY_TTL_MS: "0" },
   });
   try {
     const key = await benchKey();
@@ -231,6 +218,11 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     await measure("hit", { url: edgeChat, headers: auth, body: hitBody });
+    await measure("hit-redis", {
+      url: `${redisOnlyEdge.url}/v1/chat/completions`,
+      headers: auth,
+      body: hitBody,
+    });
     // Every request unique ([<id>] is replaced per request): a real miss, lookup + pool + cache write.
     await measure("miss", { url: edgeChat, headers: auth, body: chat("miss [<id>]"), idReplacement: true });
 
@@ -249,6 +241,7 @@ async function main(): Promise<void> {
     });
   } finally {
     await edge.stop();
+    await redisOnlyEdge.stop();
     for (const name of ["bench-portkey", "bench-pool", "bench-instant"]) await stopDaemon(name, 10_000);
   }
 
@@ -256,10 +249,16 @@ async function main(): Promise<void> {
   const find = (name: string) => rows.find((row) => row.name === name);
   const round = (n: number) => Math.round(n * 100) / 100;
   const comparisons = {
+    hit_redis_p99_over_redis_rtt_p99_ms: round(
+      (find("hit-redis")?.p99_ms ?? 0) - (find("redis-rtt")?.p99_ms ?? 0),
+    ),
     hit_p99_over_redis_rtt_p99_ms: round((find("hit")?.p99_ms ?? 0) - (find("redis-rtt")?.p99_ms ?? 0)),
     miss_p99_over_direct_p99_ms: round((find("miss")?.p99_ms ?? 0) - (find("upstream-direct")?.p99_ms ?? 0)),
     hit_saturation_vs_portkey_nocache: round(
       (find("hit-saturation")?.rps ?? 0) / Math.max(1, find("portkey-nocache-saturation")?.rps ?? 0),
+    ),
+    hit_redis_saturation_vs_portkey_nocache: round(
+      (find("hit-redis-saturation")?.rps ?? 0) / Math.max(1, find("portkey-nocache-saturation")?.rps ?? 0),
     ),
     hit_saturation_vs_portkey_cache: round(
       (find("hit-saturation")?.rps ?? 0) / Math.max(1, find("portkey-cache-saturation")?.rps ?? 0),
