@@ -163,7 +163,8 @@ async function forwardChat(
   };
   const store = (body: string) => {
     write?.lead.share(body);
-    if (write) ctx.background("cache write", services.cache.set(write.key, body, write.ttlSeconds));
+    const written = write ? services.cache.set(write.key, body, write.ttlSeconds) : null;
+    if (written) ctx.background("cache write", written);
   };
 
   const result = await services.pool.forward({

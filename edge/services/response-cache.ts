@@ -43,6 +43,15 @@ export interface InFlight {
 }
 
 const maxTtlSeconds = 7 * 24 * 3600;
+/** Cache writes wait this long for others to share one Redis pipeline call. */
+const writeLingerMs = 5;
+const maxWritesPerCall = 100;
+
+interface PendingWrite {
+  key: string;
+  value: string;
+  ttlSeconds: number;
+}
 
 /** An upstream call on its way: `result` is set, and `shared` resolves, once the leader has its answer. */
 interface Flight {
@@ -66,6 +75,8 @@ const entryFormat = "tg1:";
 export class ResponseCache {
   /** Upstream calls on their way, by cache key. */
   private readonly inFlight = new Map<string, Flight>();
+  private pendingWrites: PendingWrite[] = [];
+  private writing: Promise<void> | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -97,13 +108,38 @@ export class ResponseCache {
     return withDeadline(read, this.deadlineMs, { status: "unavailable" });
   }
 
-  /** Stores a completion JSON the caller has validated. */
-  async set(key: string, body: string, ttlSeconds = this.defaultTtlSeconds): Promise<void> {
+  /**
+   * Stores a completion JSON the caller has validated: in the memory tier at once, in Redis with the
+   * writes of other requests in one pipeline call a few ms later. Returns the write when this call
+   * started it (hand it to `waitUntil`, so it runs in this request's context), else null. A failed
+   * write rejects with a DependencyError; the entries are then only in the memory tier.
+   */
+  set(key: string, body: string, ttlSeconds = this.defaultTtlSeconds): Promise<void> | null {
     this.recent.put(key, body);
+    this.pendingWrites.push({
+      key,
+      value: `${entryFormat}${body}`,
+      ttlSeconds: Math.min(maxTtlSeconds, ttlSeconds),
+    });
+    if (this.writing) return null;
+    this.writing = this.writeSoon();
+    return this.writing;
+  }
+
+  private async writeSoon(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, writeLingerMs));
     try {
-      await this.redis.set(key, `${entryFormat}${body}`, { ex: Math.min(maxTtlSeconds, ttlSeconds) });
+      while (this.pendingWrites.length > 0) {
+        const batch = this.pendingWrites.splice(0, maxWritesPerCall);
+        const pipeline = this.redis.pipeline();
+        for (const write of batch) pipeline.set(write.key, write.value, { ex: write.ttlSeconds });
+        await pipeline.exec();
+      }
     } catch (error: unknown) {
+      this.pendingWrites = [];
       throw new DependencyError("redis", true, "cache write failed", { cause: error });
+    } finally {
+      this.writing = null;
     }
   }
 
