@@ -55,6 +55,7 @@ export function retrieverOptions(
     exactSearchMaxChunks: config.RAG_EXACT_SEARCH_MAX_CHUNKS,
     candidatesPerSide: 20,
     tuning: { candidateListSize: 128, fetchMultiplier: 4 },
+    scopeStatsTtlMs: 5_000,
     retry: { attempts: 2, baseDelayMs: 50 },
   };
 }

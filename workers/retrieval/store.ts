@@ -101,6 +101,18 @@ export class RetrievalStore {
     };
   }
 
+  /** The collection's settings alone (one small table; the hot path's first read when its stats are cached). */
+  async collectionSettings(tenant: string, collection: string): Promise<CollectionSettings | null> {
+    const rows = await this.ch.query(
+      `SELECT threshold, active_model_version FROM rag_collections FINAL
+       WHERE tenant = {tenant:String} AND collection = {collection:String}`,
+      { tenant, collection },
+      collectionRow,
+    );
+    const row = rows[0];
+    return row ? { threshold: row.threshold, activeModelVersion: row.active_model_version } : null;
+  }
+
   /** Chunks in the scope (primary-key range count, cheap). */
   async countChunks(scope: SearchScope): Promise<number> {
     const where = scopeClause(scope);

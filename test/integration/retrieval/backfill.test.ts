@@ -45,6 +45,8 @@ const retriever = new Retriever(
     exactSearchMaxChunks: 20_000,
     candidatesPerSide: 10,
     tuning: { candidateListSize: 64, fetchMultiplier: 4 },
+    // Long enough to hold across the file: the re-embed below switches versions under a cached entry.
+    scopeStatsTtlMs: 600_000,
     retry: { attempts: 2, baseDelayMs: 10 },
   },
 );

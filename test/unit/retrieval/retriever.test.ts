@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import type { Embedder } from "../../../workers/retrieval/model-clients.ts";
+import { Retriever } from "../../../workers/retrieval/retriever.ts";
+import type { ChunkHit, RetrievalStore, SearchScope } from "../../../workers/retrieval/store.ts";
+
+/** A store whose active version can be switched; every hit names the version it was searched in. */
+function switchableStore() {
+  const state = { active: "m@1", chunks: 50 };
+  const calls = { settings: 0, stats: 0, vectorVersions: [] as string[], keywordChunks: [] as number[] };
+  const settings = () => ({ threshold: 0.45, activeModelVersion: state.active });
+  const hitIn = (scope: SearchScope): ChunkHit => ({
+    chunk_id: `${scope.modelVersion}-a`,
+    document_id: "a.md",
+    source: "a.md",
+    text: "text",
+    metadata: {},
+    distance: 0.1,
+  });
+  const store = {
+    collectionSettings: async () => {
+      calls.settings++;
+      return settings();
+    },
+    collectionStats: async () => {
+      calls.stats++;
+      return { settings: settings(), stats: { chunks: state.chunks, meanTokens: 10 } };
+    },
+    countChunks: async () => state.chunks,
+    vectorSearch: async (scope: SearchScope) => {
+      calls.vectorVersions.push(scope.modelVersion);
+      return [hitIn(scope)];
+    },
+    keywordSearch: async (
+      _scope: SearchScope,
+      _terms: string[],
+      _v: number[],
+      _k: number,
+      stats: { chunks: number },
+    ) => {
+      calls.keywordChunks.push(stats.chunks);
+      return [];
+    },
+  } as unknown as RetrievalStore;
+  return { state, calls, store };
+}
+
+function retrieverOver(store: RetrievalStore, clock: { now: number }) {
+  const embedded: string[] = [];
+  const embedderFor = (modelVersion: string): Embedder => ({
+    modelVersion,
+    dimensions: 3,
+    embed: async (texts) => {
+      embedded.push(modelVersion);
+      return texts.map(() => [1, 0, 0]);
+    },
+  });
+  const retriever = new Retriever(store, embedderFor, {
+    defaultThreshold: 0.45,
+    exactSearchMaxChunks: 10,
+    candidatesPerSide: 5,
+    tuning: { candidateListSize: 16, fetchMultiplier: 1 },
+    scopeStatsTtlMs: 5_000,
+    retry: { attempts: 1, baseDelayMs: 1 },
+    now: () => clock.now,
+  });
+  return { retriever, embedded };
+}
+
+const query = { tenant: "t", collection: "docs", question: "what is a", topK: 3 };
+const chunkIds = (result: Awaited<ReturnType<Retriever["retrieve"]>>) =>
+  result.kind === "ranked" ? result.chunks.map((c) => c.chunk_id) : [];
+
+describe("Retriever with cached scope stats", () => {
+  it("reads settings and stats together once, then only the settings while the stats are fresh", async () => {
+    const { calls, store } = switchableStore();
+    const clock = { now: 0 };
+    const { retriever } = retrieverOver(store, clock);
+    expect(chunkIds(await retriever.retrieve(query))).toEqual(["m@1-a"]);
+    expect(chunkIds(await retriever.retrieve(query))).toEqual(["m@1-a"]);
+    expect(calls).toMatchObject({ stats: 1, settings: 1 });
+    clock.now += 5_000;
+    await retriever.retrieve(query);
+    expect(calls).toMatchObject({ stats: 2, settings: 1 });
+  });
+
+  it("drops a search begun on a version that is no longer active and searches the active one", async () => {
+    const { state, calls, store } = switchableStore();
+    const clock = { now: 0 };
+    const { retriever, embedded } = retrieverOver(store, clock);
+    await retriever.retrieve(query);
+    state.active = "m@2";
+    state.chunks = 70;
+    const result = await retriever.retrieve(query);
+    expect(chunkIds(result)).toEqual(["m@2-a"]);
+    expect(embedded).toEqual(["m@1", "m@1", "m@2"]);
+    expect(calls.vectorVersions).toEqual(["m@1", "m@1", "m@2"]);
+    // BM25 of the new version used its own, freshly read, size.
+    expect(calls.keywordChunks.at(-1)).toBe(70);
+    // The new version is cached from then on.
+    expect(chunkIds(await retriever.retrieve(query))).toEqual(["m@2-a"]);
+    expect(calls.stats).toBe(2);
+  });
+
+  it("a collection whose active version was cleared is empty, whatever the cache holds", async () => {
+    const { state, store } = switchableStore();
+    const { retriever } = retrieverOver(store, { now: 0 });
+    await retriever.retrieve(query);
+    state.active = "";
+    expect((await retriever.retrieve(query)).kind).toBe("empty");
+  });
+});
