@@ -1,8 +1,26 @@
+import { getTableColumns, sql } from "drizzle-orm";
 import type { DependencyError } from "../../shared/dependency-error.ts";
 import { classifyPostgresError, type Database, withPostgres } from "./client.ts";
 import { requests } from "./schema.ts";
 
 export type RequestRow = typeof requests.$inferInsert;
+
+const requestColumns = Object.entries(getTableColumns(requests)) as [keyof RequestRow, { name: string }][];
+const columnList = sql.join(
+  requestColumns.map(([, column]) => sql.identifier(column.name)),
+  sql`, `,
+);
+
+/** The rows as one JSON array keyed by column name, for `json_populate_recordset`. */
+function rowsAsJson(rows: readonly RequestRow[]): string {
+  return JSON.stringify(
+    rows.map((row) => {
+      const record: Record<string, unknown> = {};
+      for (const [key, column] of requestColumns) record[column.name] = row[key] ?? null;
+      return record;
+    }),
+  );
+}
 
 export interface RequestRowWriterOptions {
   /** How long a row waits for more before its batch is written. Default 250 ms. */
@@ -103,7 +121,13 @@ export class RequestRowWriter {
     if (batch.length === 0) return;
     this.#inFlight = batch.length;
     try {
-      await withPostgres(() => this.#db.insert(requests).values(batch).onConflictDoNothing());
+      // One statement whose text never changes and one JSON parameter: building a multi-row VALUES
+      // list with drizzle's query builder cost ~25 µs of CPU per row.
+      await withPostgres(() =>
+        this.#db.execute(
+          sql`insert into ${requests} (${columnList}) select ${columnList} from json_populate_recordset(null::${requests}, ${rowsAsJson(batch)}::json) on conflict do nothing`,
+        ),
+      );
       this.#written += batch.length;
     } catch (error: unknown) {
       this.#dropped += batch.length;

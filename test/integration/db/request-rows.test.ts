@@ -59,6 +59,43 @@ describe("request rows, written in batches", () => {
     expect(writer.stats()).toEqual({ buffered: 0, inFlight: 0, written: 3, dropped: 0 });
   });
 
+  it("stores every field of a row as given", async () => {
+    const writer = new RequestRowWriter(handle.db, { flushIntervalMs: never });
+    const id = uniqueId("req");
+    const createdAt = new Date("2026-01-02T03:04:05.678Z");
+    writer.add({
+      requestId: id,
+      tenantId: "rows-test",
+      keyId: "key_rows",
+      model: "tiergate-small",
+      tier: "small",
+      status: 429,
+      cache: "HIT",
+      latencyMs: 12.25,
+      createdAt,
+    });
+    writer.add({ requestId: `${id}-bare`, status: 401, latencyMs: 0 });
+    await writer.close();
+    const { rows } = await handle.pool.query(
+      "SELECT request_id, tenant_id, key_id, model, tier, status, cache, latency_ms, created_at FROM requests WHERE request_id = ANY($1) ORDER BY request_id",
+      [[id, `${id}-bare`]],
+    );
+    expect(rows[0]).toEqual({
+      request_id: id,
+      tenant_id: "rows-test",
+      key_id: "key_rows",
+      model: "tiergate-small",
+      tier: "small",
+      status: 429,
+      cache: "HIT",
+      latency_ms: 12.25,
+      created_at: createdAt,
+    });
+    expect(rows[1]).toMatchObject({ request_id: `${id}-bare`, tenant_id: null, key_id: null, status: 401 });
+    expect(rows[1]?.created_at).toBeInstanceOf(Date);
+    await handle.pool.query("DELETE FROM requests WHERE request_id = $1", [`${id}-bare`]);
+  });
+
   it("writes a full batch at once without waiting for the interval", async () => {
     const writer = new RequestRowWriter(handle.db, { flushIntervalMs: never, maxBatchRows: 4 });
     const ids = Array.from({ length: 4 }, () => uniqueId("req"));
