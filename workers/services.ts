@@ -56,6 +56,7 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
     spoolDir: config.SPOOL_DIR,
+    lingerMs: config.EVENT_LINGER_MS,
     onPublish: (event) => metrics?.recordEvent(event),
   });
   metrics = new PoolMetrics({
