@@ -1,0 +1,227 @@
+/**
+ * `bun test/bench/pool-cpu.ts [requests]`: the pool's CPU time per proxied chat completion (cache miss:
+ * edge → pool → instant upstream). Starts its own instant upstream, pool and edge (workerd serve) on
+ * ports of their own, sends unique `temperature: 0` requests over a few connections and reads the pool
+ * workers' CPU (utime + stime from /proc) before and after. CPU per request does not depend on what else
+ * the machine runs, so it needs no bench lock.
+ *
+ * `DIRECT=1` leaves the edge out: the load client signs its calls to the pool itself, as the edge does
+ * (less noise on a busy machine, since the edge's own CPU is not competing).
+ *
+ * `PROFILE_DIR=…` runs one worker (`bun --cpu-prof --cpu-prof-md workers/server.ts`) instead of the
+ * supervisor and leaves its profile there when it stops.
+ */
+
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createApiKey, ensureTenant } from "../../workers/db/api-keys.ts";
+import { createDatabase } from "../../workers/db/client.ts";
+import { signSync } from "../../workers/middleware/node-signing.ts";
+import { sha256HexSync } from "../../workers/sha256.ts";
+import { localEdgeEnv, localPoolEnv } from "../stack/local-env.ts";
+import { repoRoot, stackDir } from "../stack/paths.ts";
+import { localSecrets } from "../stack/ports.ts";
+import { readPid, spawnDaemon, stopDaemon, tcpOpen, waitFor } from "../stack/process.ts";
+import { bundleEdge, serveEdgeInWorkerd } from "./workerd-serve.ts";
+
+const upstreamPort = 8093;
+const poolPort = 8094;
+const edgePort = 8796;
+const requests = Number(process.argv[2] ?? 4_000);
+const warmup = 800;
+const connections = Number(process.env.CONNECTIONS ?? 8);
+const profileDir = process.env.PROFILE_DIR;
+const direct = process.env.DIRECT === "1";
+const bun = join(repoRoot, "node_modules", ".bin", "bun");
+const names = { upstream: "prof-instant", pool: "prof-pool", edge: "prof-edge" };
+
+function poolEnv(): Record<string, string> {
+  const v1 = `http://127.0.0.1:${upstreamPort}/v1`;
+  return {
+    ...localPoolEnv(),
+    POOL_PORT: String(poolPort),
+    POOL_REGION: "prof",
+    SPOOL_DIR: join(stackDir, "spool-prof"),
+    MAX_IN_FLIGHT: "4096",
+    REGISTRY_SOURCE: "env",
+    ROUTER_CLASSIFIER: "heuristic",
+    VLLM_SMALL_BASE_URL: v1,
+    VLLM_MEDIUM_BASE_URL: v1,
+    VLLM_LARGE_BASE_URL: v1,
+    VLLM_SMALL_MODEL: "instant",
+    VLLM_MEDIUM_MODEL: "instant",
+    VLLM_LARGE_MODEL: "instant",
+  };
+}
+
+async function startPool(): Promise<void> {
+  const args = profileDir
+    ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`, "workers/server.ts"]
+    : ["workers/main.ts"];
+  spawnDaemon({ name: names.pool, command: bun, args, cwd: repoRoot, env: poolEnv() });
+  await waitFor(
+    names.pool,
+    async () =>
+      (await fetch(`http://127.0.0.1:${poolPort}/ready`, { signal: AbortSignal.timeout(1_000) })).ok,
+    60_000,
+  );
+}
+
+/** The pool's HTTP worker processes: the supervisor's `server.ts` children, or the profiled worker. */
+function workerPids(): number[] {
+  const root = readPid(names.pool);
+  if (root === undefined) throw new Error("the pool is not running");
+  if (profileDir) return [root];
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const command = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (parent === root && command.includes("workers/server.ts")) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+/** utime + stime of the processes, in clock ticks (10 ms). */
+function cpuTicks(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
+}
+
+async function benchKey(): Promise<string> {
+  const env = localPoolEnv();
+  const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
+  try {
+    await ensureTenant(database.db, { id: "bench-pool-cpu", name: "pool CPU benchmark" });
+    const { key } = await createApiKey(database.db, {
+      tenantId: "bench-pool-cpu",
+      name: "pool-cpu",
+      rateLimitPerMinute: 100_000_000,
+    });
+    return key;
+  } finally {
+    await database.close();
+  }
+}
+
+/** A call through the edge with the API key. */
+function edgeCall(url: string, key: string, body: string): Request {
+  return new Request(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${key}`,
+      "content-type": "application/json",
+      "accept-encoding": "identity",
+    },
+    body,
+  });
+}
+
+/** A call straight to the pool, signed and with the headers the edge adds. */
+function poolCall(body: string): Request {
+  const path = "/internal/v1/chat/completions";
+  const timestamp = Date.now();
+  const nonce = crypto.randomUUID();
+  const signature = signSync(localSecrets.poolSigningSecret, {
+    method: "POST",
+    path,
+    timestamp,
+    nonce,
+    bodySha256: sha256HexSync(body),
+  });
+  return new Request(`http://127.0.0.1:${poolPort}${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-request-id": `req_${nonce}`,
+      "x-tiergate-deadline": String(timestamp + 30_000),
+      "x-tiergate-timestamp": String(timestamp),
+      "x-tiergate-nonce": nonce,
+      "x-tiergate-signature": signature,
+      "x-tiergate-tenant": "bench-pool-cpu",
+      "x-tiergate-key-id": "key_bench_pool_cpu",
+    },
+    body,
+  });
+}
+
+/** Sends `count` unique chat completions over `connections` loops; returns the non-200 count. */
+async function send(url: string, key: string, count: number, tag: string): Promise<number> {
+  let next = 0;
+  let failed = 0;
+  const loop = async () => {
+    while (next < count) {
+      const i = next++;
+      const body = JSON.stringify({
+        model: "auto",
+        temperature: 0,
+        messages: [{ role: "user", content: `pool cpu ${tag} ${i} ${Date.now()}` }],
+      });
+      const response = await fetch(direct ? poolCall(body) : edgeCall(url, key, body));
+      await response.arrayBuffer();
+      if (response.status !== 200 || response.headers.get("x-cache") === "HIT") failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, loop));
+  return failed;
+}
+
+function startEdge(): Promise<{ url: string; stop(): Promise<void> }> {
+  bundleEdge();
+  return serveEdgeInWorkerd({
+    name: names.edge,
+    port: edgePort,
+    bindings: { ...localEdgeEnv(), POOL_REGIONS: `prof=http://127.0.0.1:${poolPort}` },
+  });
+}
+
+async function main(): Promise<void> {
+  for (const name of Object.values(names)) await stopDaemon(name, 5_000);
+  spawnDaemon({
+    name: names.upstream,
+    command: bun,
+    args: ["test/bench/instant-upstream.ts", String(upstreamPort)],
+    cwd: repoRoot,
+  });
+  await waitFor(names.upstream, () => tcpOpen(upstreamPort), 15_000);
+  await startPool();
+  const edge = direct ? { url: "", stop: async () => undefined } : await startEdge();
+  try {
+    const key = direct ? "" : await benchKey();
+    const failedWarmup = await send(edge.url, key, warmup, "warmup");
+    if (failedWarmup > 0) throw new Error(`${failedWarmup} warmup requests were not 200 misses`);
+    const pids = workerPids();
+    const before = cpuTicks(pids);
+    const started = performance.now();
+    const failed = await send(edge.url, key, requests, "run");
+    const seconds = (performance.now() - started) / 1000;
+    const ticks = cpuTicks(pids) - before;
+    const perRequestUs = Math.round((ticks * 10_000) / requests);
+    console.log(
+      JSON.stringify({
+        requests,
+        connections,
+        workers: pids.length,
+        failed,
+        seconds,
+        poolCpuUsPerRequest: perRequestUs,
+      }),
+    );
+  } finally {
+    await edge.stop();
+    await stopDaemon(names.pool, 10_000);
+    await stopDaemon(names.upstream, 5_000);
+  }
+}
+
+await main();
