@@ -1,5 +1,5 @@
 /**
- * `bun test/bench/pool-cpu.ts [requests]`: the pool's CPU time per proxied chat completion (cache miss:
+ * `npm run bench:pool-cpu -- [requests]`: the pool's CPU time per proxied chat completion (cache miss:
  * edge → pool → instant upstream). Starts its own instant upstream, pool and edge (workerd serve) on
  * ports of their own, sends unique `temperature: 0` requests over a few connections and reads the pool
  * workers' CPU (utime + stime from /proc) before and after. CPU per request does not depend on what else
@@ -9,10 +9,10 @@
  * (less noise on a busy machine, since the edge's own CPU is not competing).
  *
  * `PROFILE_DIR=…` runs one worker (`bun --cpu-prof --cpu-prof-md workers/server.ts`) instead of the
- * supervisor and leaves its profile there when it stops.
+ * supervisor and leaves its profile there when it stops. Writes `.stack/results/bench-pool-cpu.json`.
  */
 
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createApiKey, ensureTenant } from "../../workers/db/api-keys.ts";
 import { createDatabase } from "../../workers/db/client.ts";
@@ -207,16 +207,19 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     const ticks = cpuTicks(pids) - before;
     const perRequestUs = Math.round((ticks * 10_000) / requests);
-    console.log(
-      JSON.stringify({
-        requests,
-        connections,
-        workers: pids.length,
-        failed,
-        seconds,
-        poolCpuUsPerRequest: perRequestUs,
-      }),
-    );
+    const result = {
+      mode: direct ? "direct" : "through-edge",
+      requests,
+      connections,
+      workers: pids.length,
+      failed,
+      seconds: Math.round(seconds * 100) / 100,
+      pool_cpu_us_per_request: perRequestUs,
+    };
+    console.table([result]);
+    const dir = join(stackDir, "results");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "bench-pool-cpu.json"), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await edge.stop();
     await stopDaemon(names.pool, 10_000);
