@@ -15,12 +15,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "@upstash/redis";
-import { createApiKey, ensureTenant } from "../../workers/db/api-keys.ts";
-import { createDatabase } from "../../workers/db/client.ts";
-import { localEdgeEnv, localPoolEnv } from "../stack/local-env.ts";
+import { localEdgeEnv } from "../stack/local-env.ts";
 import { repoRoot, stackDir } from "../stack/paths.ts";
 import { localSecrets, ports } from "../stack/ports.ts";
 import { spawnDaemon, stopDaemon, tcpOpen, waitFor } from "../stack/process.ts";
+import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
 import { closedLoop } from "./closed-loop.ts";
 import { openLoop } from "./open-loop.ts";
 import { bundleEdge, serveEdgeInWorkerd } from "./workerd-serve.ts";
@@ -48,47 +47,13 @@ interface Row {
 }
 const rows: Row[] = [];
 
-const bun = join(repoRoot, "node_modules", ".bin", "bun");
 const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
 
 async function startBackends(): Promise<void> {
   // A run killed before its cleanup leaves these behind; they would share the ports with the new ones.
-  for (const name of ["bench-portkey", "bench-pool", "bench-instant"]) await stopDaemon(name, 5_000);
-  spawnDaemon({
-    name: "bench-instant",
-    command: bun,
-    args: ["test/bench/instant-upstream.ts", String(upstreamPort)],
-    cwd: repoRoot,
-  });
-  await waitFor("bench-instant", () => tcpOpen(upstreamPort), 15_000);
-  const v1 = `${upstreamUrl}/v1`;
-  spawnDaemon({
-    name: "bench-pool",
-    command: bun,
-    args: ["workers/main.ts"],
-    cwd: repoRoot,
-    env: {
-      ...localPoolEnv(),
-      POOL_PORT: String(poolPort),
-      POOL_REGION: "bench",
-      SPOOL_DIR: join(stackDir, "spool-bench"),
-      MAX_IN_FLIGHT: "4096",
-      REGISTRY_SOURCE: "env",
-      ROUTER_CLASSIFIER: "heuristic",
-      VLLM_SMALL_BASE_URL: v1,
-      VLLM_MEDIUM_BASE_URL: v1,
-      VLLM_LARGE_BASE_URL: v1,
-      VLLM_SMALL_MODEL: "instant",
-      VLLM_MEDIUM_MODEL: "instant",
-      VLLM_LARGE_MODEL: "instant",
-    },
-  });
-  await waitFor(
-    "bench-pool",
-    async () =>
-      (await fetch(`http://127.0.0.1:${poolPort}/ready`, { signal: AbortSignal.timeout(1_000) })).ok,
-    60_000,
-  );
+  await stopDaemon("bench-portkey", 5_000);
+  await startInstantUpstream("bench-instant", upstreamPort);
+  await startBenchPool({ name: "bench-pool", port: poolPort, upstreamPort, region: "bench" });
   spawnDaemon({
     name: "bench-portkey",
     command: "node",
@@ -100,22 +65,6 @@ async function startBackends(): Promise<void> {
     cwd: repoRoot,
   });
   await waitFor("bench-portkey", () => tcpOpen(portkeyPort), 30_000);
-}
-
-async function benchKey(): Promise<string> {
-  const env = localPoolEnv();
-  const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
-  try {
-    await ensureTenant(database.db, { id: "bench-edge", name: "edge benchmark" });
-    const { key } = await createApiKey(database.db, {
-      tenantId: "bench-edge",
-      name: "bench",
-      rateLimitPerMinute: 100_000_000,
-    });
-    return key;
-  } finally {
-    await database.close();
-  }
 }
 
 async function measure(
@@ -196,7 +145,7 @@ async function main(): Promise<void> {
     bindings: { ...bindings, CACHE_MEMORY_TTL_MS: "0" },
   });
   try {
-    const key = await benchKey();
+    const key = await createBenchKey("bench-edge");
     const auth = { authorization: `Bearer ${key}`, "content-type": "application/json" };
     const chat = (content: string) =>
       JSON.stringify({ model: "small", temperature: 0, messages: [{ role: "user", content }] });

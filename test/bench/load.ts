@@ -18,6 +18,8 @@ export interface LoadResult {
   /** Answers per second over the run. */
   rps: number;
   non2xx: number;
+  /** Answers by status class ("2xx", "4xx", "5xx"), and "failed" for requests with no answer in time. */
+  status_classes: Record<string, number>;
   /** Values of `countHeader` and how often each came back. */
   header_counts: Record<string, number>;
 }
@@ -33,6 +35,7 @@ export class LoadTally {
   private readonly latencies: number[] = [];
   private readonly headerCounts: Record<string, number> = {};
   private non2xx = 0;
+  private readonly statusClasses: Record<string, number> = {};
 
   constructor(private readonly request: LoadRequest) {}
 
@@ -46,6 +49,7 @@ export class LoadTally {
       });
       await response.arrayBuffer();
       if (response.status < 200 || response.status > 299) this.non2xx++;
+      this.countClass(`${Math.floor(response.status / 100)}xx`);
       if (this.request.countHeader) {
         const value = response.headers.get(this.request.countHeader) ?? "(none)";
         this.headerCounts[value] = (this.headerCounts[value] ?? 0) + 1;
@@ -53,7 +57,12 @@ export class LoadTally {
       this.latencies.push(performance.now() - since);
     } catch {
       this.non2xx++;
+      this.countClass("failed");
     }
+  }
+
+  private countClass(name: string): void {
+    this.statusClasses[name] = (this.statusClasses[name] ?? 0) + 1;
   }
 
   result(elapsedSeconds: number): LoadResult {
@@ -63,6 +72,7 @@ export class LoadTally {
       p99_ms: quantileMs(sorted, 0.99),
       rps: Math.round(sorted.length / elapsedSeconds),
       non2xx: this.non2xx,
+      status_classes: this.statusClasses,
       header_counts: this.headerCounts,
     };
   }

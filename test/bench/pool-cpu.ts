@@ -14,14 +14,13 @@
 
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createApiKey, ensureTenant } from "../../workers/db/api-keys.ts";
-import { createDatabase } from "../../workers/db/client.ts";
 import { signSync } from "../../workers/middleware/node-signing.ts";
 import { sha256HexSync } from "../../workers/sha256.ts";
-import { localEdgeEnv, localPoolEnv } from "../stack/local-env.ts";
-import { repoRoot, stackDir } from "../stack/paths.ts";
+import { localEdgeEnv } from "../stack/local-env.ts";
+import { stackDir } from "../stack/paths.ts";
 import { localSecrets } from "../stack/ports.ts";
-import { readPid, spawnDaemon, stopDaemon, tcpOpen, waitFor } from "../stack/process.ts";
+import { readPid, stopDaemon } from "../stack/process.ts";
+import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
 import { bundleEdge, serveEdgeInWorkerd } from "./workerd-serve.ts";
 
 const upstreamPort = 8093;
@@ -32,39 +31,18 @@ const warmup = 800;
 const connections = Number(process.env.CONNECTIONS ?? 8);
 const profileDir = process.env.PROFILE_DIR;
 const direct = process.env.DIRECT === "1";
-const bun = join(repoRoot, "node_modules", ".bin", "bun");
 const names = { upstream: "prof-instant", pool: "prof-pool", edge: "prof-edge" };
 
-function poolEnv(): Record<string, string> {
-  const v1 = `http://127.0.0.1:${upstreamPort}/v1`;
-  return {
-    ...localPoolEnv(),
-    POOL_PORT: String(poolPort),
-    POOL_REGION: "prof",
-    SPOOL_DIR: join(stackDir, "spool-prof"),
-    MAX_IN_FLIGHT: "4096",
-    REGISTRY_SOURCE: "env",
-    ROUTER_CLASSIFIER: "heuristic",
-    VLLM_SMALL_BASE_URL: v1,
-    VLLM_MEDIUM_BASE_URL: v1,
-    VLLM_LARGE_BASE_URL: v1,
-    VLLM_SMALL_MODEL: "instant",
-    VLLM_MEDIUM_MODEL: "instant",
-    VLLM_LARGE_MODEL: "instant",
-  };
-}
-
-async function startPool(): Promise<void> {
-  const args = profileDir
-    ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`, "workers/server.ts"]
-    : ["workers/main.ts"];
-  spawnDaemon({ name: names.pool, command: bun, args, cwd: repoRoot, env: poolEnv() });
-  await waitFor(
-    names.pool,
-    async () =>
-      (await fetch(`http://127.0.0.1:${poolPort}/ready`, { signal: AbortSignal.timeout(1_000) })).ok,
-    60_000,
-  );
+function startPool(): Promise<void> {
+  return startBenchPool({
+    name: names.pool,
+    port: poolPort,
+    upstreamPort,
+    region: "prof",
+    args: profileDir
+      ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`, "workers/server.ts"]
+      : undefined,
+  });
 }
 
 /** The pool's HTTP worker processes: the supervisor's `server.ts` children, or the profiled worker. */
@@ -96,22 +74,6 @@ function cpuTicks(pids: number[]): number {
     ticks += Number(fields[11]) + Number(fields[12]);
   }
   return ticks;
-}
-
-async function benchKey(): Promise<string> {
-  const env = localPoolEnv();
-  const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
-  try {
-    await ensureTenant(database.db, { id: "bench-pool-cpu", name: "pool CPU benchmark" });
-    const { key } = await createApiKey(database.db, {
-      tenantId: "bench-pool-cpu",
-      name: "pool-cpu",
-      rateLimitPerMinute: 100_000_000,
-    });
-    return key;
-  } finally {
-    await database.close();
-  }
 }
 
 /** A call through the edge with the API key. */
@@ -187,17 +149,11 @@ function startEdge(): Promise<{ url: string; stop(): Promise<void> }> {
 
 async function main(): Promise<void> {
   for (const name of Object.values(names)) await stopDaemon(name, 5_000);
-  spawnDaemon({
-    name: names.upstream,
-    command: bun,
-    args: ["test/bench/instant-upstream.ts", String(upstreamPort)],
-    cwd: repoRoot,
-  });
-  await waitFor(names.upstream, () => tcpOpen(upstreamPort), 15_000);
+  await startInstantUpstream(names.upstream, upstreamPort);
   await startPool();
   const edge = direct ? { url: "", stop: async () => undefined } : await startEdge();
   try {
-    const key = direct ? "" : await benchKey();
+    const key = direct ? "" : await createBenchKey("bench-pool-cpu");
     const failedWarmup = await send(edge.url, key, warmup, "warmup");
     if (failedWarmup > 0) throw new Error(`${failedWarmup} warmup requests were not 200 misses`);
     const pids = workerPids();

@@ -1,0 +1,150 @@
+/**
+ * `npm run bench:soak`: memory over a long run. Starts an instant upstream, a Bun pool and the edge
+ * (`workerd serve`), then sends a fixed-rate open loop (default 300 req/s for 600 s; SOAK_RATE,
+ * SOAK_SECONDS) that mixes cache hits over 64 prompts (70%), unique misses (20%) and malformed requests
+ * (10%: bad JSON, an out-of-range field), sampling every process's RSS every 10 s. Prints the answers
+ * by status class (malformed ones must be 4xx, nothing 5xx) and each process's mean RSS over the
+ * minute after a one-minute warm-up and over the last minute; writes `.stack/results/bench-soak.json`. Reports only.
+ */
+
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { localEdgeEnv } from "../stack/local-env.ts";
+import { stackDir } from "../stack/paths.ts";
+import { readPid, stopDaemon } from "../stack/process.ts";
+import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
+import { openLoop } from "./open-loop.ts";
+import { bundleEdge, serveEdgeInWorkerd } from "./workerd-serve.ts";
+
+const upstreamPort = 8095;
+const poolPort = 8096;
+const edgePort = 8794;
+const rate = Number(process.env.SOAK_RATE ?? 300);
+const seconds = Number(process.env.SOAK_SECONDS ?? 600);
+const sampleEveryMs = 10_000;
+const names = { upstream: "soak-instant", pool: "soak-pool", edge: "soak-edge" };
+const runId = Date.now();
+
+/** Request `i` of the mix: 14 of 20 repeat one of 64 prompts, 4 are unique, 2 are malformed. */
+function body(i: number): string {
+  const slot = i % 20;
+  if (slot === 18) return '{"model":"small","messages":[{"role":"user","content":"unterminated';
+  if (slot === 19)
+    return JSON.stringify({ model: "small", temperature: 9, messages: [{ role: "user", content: "x" }] });
+  const content = slot < 14 ? `soak question ${i % 64}` : `soak miss ${runId} ${i}`;
+  return JSON.stringify({ model: "small", temperature: 0, messages: [{ role: "user", content }] });
+}
+
+/** The processes to watch: the edge (workerd), the pool's supervisor and its children. */
+function watched(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const edge = readPid(names.edge);
+  const pool = readPid(names.pool);
+  if (edge !== undefined) out.edge = edge;
+  if (pool === undefined) return out;
+  out["pool-supervisor"] = pool;
+  let worker = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== pool) continue;
+      const command = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      out[command.includes("ingest.ts") ? "pool-ingest" : `pool-worker-${++worker}`] = Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+const mean = (values: number[]) =>
+  Math.round((values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)) * 10) / 10;
+
+async function main(): Promise<void> {
+  await startInstantUpstream(names.upstream, upstreamPort);
+  await startBenchPool({ name: names.pool, port: poolPort, upstreamPort, region: "soak" });
+  bundleEdge();
+  const edge = await serveEdgeInWorkerd({
+    name: names.edge,
+    port: edgePort,
+    bindings: { ...localEdgeEnv(), POOL_REGIONS: `soak=http://127.0.0.1:${poolPort}` },
+  });
+  const samples: { at_s: number; rss_mb: Record<string, number> }[] = [];
+  try {
+    const key = await createBenchKey("bench-soak");
+    const processes = watched();
+    const started = Date.now();
+    const sample = () => {
+      const rss: Record<string, number> = {};
+      for (const [name, pid] of Object.entries(processes)) rss[name] = rssMb(pid);
+      samples.push({ at_s: Math.round((Date.now() - started) / 1000), rss_mb: rss });
+    };
+    sample();
+    const sampler = setInterval(sample, sampleEveryMs);
+    console.log(
+      `soak: ${rate} req/s for ${seconds} s against ${edge.url}, watching ${Object.keys(processes).join(", ")}`,
+    );
+    const result = await openLoop({
+      url: `${edge.url}/v1/chat/completions`,
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": "application/json",
+        "accept-encoding": "identity",
+      },
+      body,
+      rate,
+      seconds,
+      countHeader: "x-cache",
+    }).finally(() => clearInterval(sampler));
+    sample();
+
+    // After a warm-up (a minute in a full run), the first window against the last one.
+    const window = Math.max(10, Math.min(60, seconds * 0.2));
+    const warmup = Math.min(60, seconds * 0.2);
+    const early = samples.filter((s) => s.at_s >= warmup && s.at_s < warmup + window);
+    const late = samples.filter((s) => s.at_s >= seconds - window);
+    const memory = Object.keys(processes).map((name) => {
+      const start = mean(early.map((s) => s.rss_mb[name] ?? Number.NaN));
+      const end = mean(late.map((s) => s.rss_mb[name] ?? Number.NaN));
+      return {
+        process: name,
+        rss_after_warmup_mb: start,
+        rss_at_end_mb: end,
+        growth_pct: Math.round(((end - start) / start) * 1000) / 10,
+      };
+    });
+    const summary = {
+      rate,
+      seconds,
+      requests: Object.values(result.status_classes).reduce((a, b) => a + b, 0),
+      status_classes: result.status_classes,
+      expected_4xx_share: 0.1,
+      server_errors: result.status_classes["5xx"] ?? 0,
+      cache: result.header_counts,
+      p50_ms: result.p50_ms,
+      p99_ms: result.p99_ms,
+    };
+    console.table([summary]);
+    console.table(memory);
+    const dir = join(stackDir, "results");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, "bench-soak.json"),
+      `${JSON.stringify({ ...summary, memory, samples }, null, 2)}\n`,
+    );
+    console.log(`wrote ${join(dir, "bench-soak.json")}`);
+  } finally {
+    await edge.stop();
+    await stopDaemon(names.pool, 10_000);
+    await stopDaemon(names.upstream, 5_000);
+  }
+}
+
+await main();
