@@ -18,8 +18,10 @@ export interface LoadResult {
   /** Answers per second over the run. */
   rps: number;
   non2xx: number;
-  /** Answers by status class ("2xx", "4xx", "5xx"), and "failed" for requests with no answer in time. */
+  /** Answers by status class ("2xx", "4xx", "5xx"), and "failed" for requests that got no answer. */
   status_classes: Record<string, number>;
+  /** Why requests got no answer (the error's name and message), and how often. */
+  failures: Record<string, number>;
   /** Values of `countHeader` and how often each came back. */
   header_counts: Record<string, number>;
 }
@@ -36,6 +38,7 @@ export class LoadTally {
   private readonly headerCounts: Record<string, number> = {};
   private non2xx = 0;
   private readonly statusClasses: Record<string, number> = {};
+  private readonly failures: Record<string, number> = {};
 
   constructor(private readonly request: LoadRequest) {}
 
@@ -55,9 +58,11 @@ export class LoadTally {
         this.headerCounts[value] = (this.headerCounts[value] ?? 0) + 1;
       }
       this.latencies.push(performance.now() - since);
-    } catch {
+    } catch (error: unknown) {
       this.non2xx++;
       this.countClass("failed");
+      const reason = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 120) : String(error);
+      this.failures[reason] = (this.failures[reason] ?? 0) + 1;
     }
   }
 
@@ -73,6 +78,7 @@ export class LoadTally {
       rps: Math.round(sorted.length / elapsedSeconds),
       non2xx: this.non2xx,
       status_classes: this.statusClasses,
+      failures: this.failures,
       header_counts: this.headerCounts,
     };
   }

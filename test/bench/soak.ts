@@ -3,8 +3,8 @@
  * (`workerd serve`), then sends a fixed-rate open loop (default 300 req/s for 600 s; SOAK_RATE,
  * SOAK_SECONDS) that mixes cache hits over 64 prompts (70%), unique misses (20%) and malformed requests
  * (10%: bad JSON, an out-of-range field), sampling every process's RSS every 10 s. Prints the answers
- * by status class (malformed ones must be 4xx, nothing 5xx) and each process's mean RSS over the
- * minute after a one-minute warm-up and over the last minute; writes `.stack/results/bench-soak.json`. Reports only.
+ * by status class (malformed ones must be 4xx, nothing 5xx), why any got no answer, and each
+ * process's mean RSS after a one-minute warm-up, at the middle and at the end of the run; writes `.stack/results/bench-soak.json`. Reports only.
  */
 
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -105,19 +105,28 @@ async function main(): Promise<void> {
     }).finally(() => clearInterval(sampler));
     sample();
 
-    // After a warm-up (a minute in a full run), the first window against the last one.
-    const window = Math.max(10, Math.min(60, seconds * 0.2));
-    const warmup = Math.min(60, seconds * 0.2);
-    const early = samples.filter((s) => s.at_s >= warmup && s.at_s < warmup + window);
-    const late = samples.filter((s) => s.at_s >= seconds - window);
+    // Each process's mean RSS over a window after a one-minute warm-up, at the middle and at the end:
+    // V8 heaps grow to a working size first, so "flat" is judged over the second half.
+    const window = Math.max(10, Math.min(60, seconds * 0.1));
+    const meanRss = (name: string, from: number) =>
+      mean(
+        samples
+          .filter((s) => s.at_s >= from && s.at_s < from + window)
+          .map((s) => s.rss_mb[name] ?? Number.NaN),
+      );
+    const warmup = Math.min(60, seconds * 0.1);
     const memory = Object.keys(processes).map((name) => {
-      const start = mean(early.map((s) => s.rss_mb[name] ?? Number.NaN));
-      const end = mean(late.map((s) => s.rss_mb[name] ?? Number.NaN));
+      const afterWarmup = meanRss(name, warmup);
+      const middle = meanRss(name, seconds / 2 - window);
+      const end = meanRss(name, seconds - window);
+      const pct = (from: number) => Math.round(((end - from) / from) * 1000) / 10;
       return {
         process: name,
-        rss_after_warmup_mb: start,
-        rss_at_end_mb: end,
-        growth_pct: Math.round(((end - start) / start) * 1000) / 10,
+        rss_after_warmup_mb: afterWarmup,
+        rss_middle_mb: middle,
+        rss_end_mb: end,
+        growth_after_warmup_pct: pct(afterWarmup),
+        growth_second_half_pct: pct(middle),
       };
     });
     const summary = {
@@ -125,6 +134,7 @@ async function main(): Promise<void> {
       seconds,
       requests: Object.values(result.status_classes).reduce((a, b) => a + b, 0),
       status_classes: result.status_classes,
+      failures: result.failures,
       expected_4xx_share: 0.1,
       server_errors: result.status_classes["5xx"] ?? 0,
       cache: result.header_counts,
