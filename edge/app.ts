@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { GatewayError } from "../shared/errors.ts";
 import { createErrorHandler } from "../shared/on-error.ts";
 import { initServices } from "./middleware/init.ts";
+import { recordRefusal } from "./middleware/refusal-events.ts";
 import { requestIdAndCacheStatus } from "./middleware/request-id.ts";
 import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
@@ -27,6 +28,11 @@ export function createEdgeApp(): Hono<HonoEnv> {
   app.notFound((c) => {
     throw new GatewayError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });
-  app.onError(createErrorHandler<HonoEnv>("edge"));
+  const errorResponse = createErrorHandler<HonoEnv>("edge");
+  app.onError((error, c) => {
+    const response = errorResponse(error, c);
+    recordRefusal(c, response.status);
+    return response;
+  });
   return app;
 }

@@ -7,6 +7,8 @@ export type HonoEnv = {
   Bindings: EdgeBindings;
   Variables: {
     requestId: string;
+    /** When the request reached the edge (epoch ms). */
+    arrivedAt: number;
     services: EdgeServices;
     apiKey: VerifiedKey;
   };

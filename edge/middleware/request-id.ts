@@ -14,6 +14,7 @@ export const requestIdAndCacheStatus = createMiddleware<HonoEnv>(async (c, next)
   const id =
     incoming && requestIdPattern.test(incoming) ? incoming : `req_${crypto.randomUUID().replaceAll("-", "")}`;
   c.set("requestId", id);
+  c.set("arrivedAt", Date.now());
   await next();
   c.res.headers.set(headers.requestId, id);
   if (!c.res.headers.has(headers.cache)) c.res.headers.set(headers.cache, "BYPASS");

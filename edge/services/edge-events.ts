@@ -63,11 +63,16 @@ export class EdgeEvents {
   }
 }
 
-/** The event of a request answered at the edge. */
+/**
+ * The event of a request answered at the edge: a cache hit (`edge-cache`), a deterministic fallback
+ * (`edge-fallback`), or a refusal after the key was verified (`edge-refused`: a 4xx such as bad
+ * input, a forbidden model or the rate limit).
+ */
 export function edgeEvent(fields: {
   requestId: string;
   tenant: string;
   userId: string | undefined;
+  route?: string;
   model: string;
   cache: RequestEvent["cache"];
   status: number;
@@ -81,11 +86,15 @@ export function edgeEvent(fields: {
     request_id: fields.requestId,
     tenant: fields.tenant,
     user_id: fields.userId ?? "",
-    route: "chat",
+    route: fields.route ?? "chat",
     tier: "edge",
     model: fields.model,
     model_version: "",
-    provider: fields.fallbackReason ? "edge-fallback" : "edge-cache",
+    provider: fields.fallbackReason
+      ? "edge-fallback"
+      : fields.status >= 400 && fields.status < 500
+        ? "edge-refused"
+        : "edge-cache",
     status: fields.status,
     cache: fields.cache,
     fallback_reason: fields.fallbackReason,

@@ -109,4 +109,45 @@ describe("the thin path: edge (workerd) → cache → Bun pool → Kafka → Cli
     });
     expect(hitEvents).toEqual([{ tier: "edge", cache: "HIT", status: 200 }]);
   });
+
+  it("records a request the edge refused after verifying its key, and none for an unknown key", async () => {
+    const refuse = (key: string, requestId: string) =>
+      fetch(`${edgeService.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${key}`,
+          "content-type": "application/json",
+          "x-request-id": requestId,
+        },
+        body: JSON.stringify({ model: "auto", temperature: 9, messages: [{ role: "user", content: "hi" }] }),
+      });
+    const anonymousId = `refused-anonymous-${crypto.randomUUID()}`;
+    expect((await refuse("tg_not_a_key", anonymousId)).status).toBe(401);
+    const refusedId = `refused-${crypto.randomUUID()}`;
+    const refused = await refuse(apiKey, refusedId);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { param: string } }).error.param).toBe("temperature");
+
+    const eventsOf = (id: string) =>
+      clickhouse.query(
+        "SELECT route, tier, provider, cache, status FROM events FINAL WHERE request_id = {id:String}",
+        { id },
+        z.object({
+          route: z.string(),
+          tier: z.string(),
+          provider: z.string(),
+          cache: z.string(),
+          status: z.number(),
+        }),
+      );
+    const events = await eventually(async () => {
+      const rows = await eventsOf(refusedId);
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(events).toEqual([
+      { route: "chat", tier: "edge", provider: "edge-refused", cache: "BYPASS", status: 400 },
+    ]);
+    // The 401 went out before the 400, in the same or an earlier batch: it was never queued.
+    expect(await eventsOf(anonymousId)).toEqual([]);
+  });
 });
