@@ -1,4 +1,5 @@
 import type { RequestEvent } from "../../shared/events.ts";
+import { LingerBatch } from "./linger-batch.ts";
 import type { PoolClient } from "./pool-client.ts";
 
 const maxBatch = 500;
@@ -6,14 +7,13 @@ const lingerMs = 50;
 const maxBuffered = 5_000;
 
 /**
- * Requests the edge answers itself (cache hits, deterministic fallbacks) never reach a pool, so the edge
- * sends their events to one: a signed `POST /internal/v1/events` with a batch, a short linger after the
- * first event. A batch that cannot be delivered is dropped and counted: these events feed metrics, and
- * the edge must never slow an answer down for them.
+ * Requests the edge answers itself (cache hits, deterministic fallbacks, refusals) never reach a pool,
+ * so the edge sends their events to one: a signed `POST /internal/v1/events` with a batch, a short
+ * linger after the first event. A batch that cannot be delivered is dropped and counted: these events
+ * feed metrics, and the edge must never slow an answer down for them.
  */
 export class EdgeEvents {
-  private buffer: RequestEvent[] = [];
-  private flushing: Promise<void> | null = null;
+  private readonly batch = new LingerBatch<RequestEvent>((events) => this.send(events), lingerMs, maxBatch);
   dropped = 0;
   sent = 0;
 
@@ -24,42 +24,31 @@ export class EdgeEvents {
    * runs in this request's context), else null.
    */
   record(event: RequestEvent): Promise<void> | null {
-    if (this.buffer.length >= maxBuffered) {
+    if (this.batch.queued >= maxBuffered) {
       this.dropped++;
       return null;
     }
-    this.buffer.push(event);
-    if (this.flushing) return null;
-    this.flushing = this.flushSoon();
-    return this.flushing;
+    return this.batch.add(event);
   }
 
-  private async flushSoon(): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, lingerMs));
-    try {
-      while (this.buffer.length > 0) {
-        const batch = this.buffer.splice(0, maxBatch);
-        const result = await this.pool.forward({
-          method: "POST",
-          path: "/internal/v1/events",
-          body: JSON.stringify({ events: batch }),
-          requestId: `edge-events-${crypto.randomUUID()}`,
-          deadline: Date.now() + 5_000,
-          idempotent: true,
-          recordHealth: false,
-        });
-        if (result.ok) {
-          result.settle(!result.response.ok);
-          await result.response.body?.cancel().catch(() => undefined);
-          if (result.response.ok) this.sent += batch.length;
-          else this.dropped += batch.length;
-        } else {
-          this.dropped += batch.length;
-        }
-      }
-    } finally {
-      this.flushing = null;
+  private async send(events: RequestEvent[]): Promise<void> {
+    const result = await this.pool.forward({
+      method: "POST",
+      path: "/internal/v1/events",
+      body: JSON.stringify({ events }),
+      requestId: `edge-events-${crypto.randomUUID()}`,
+      deadline: Date.now() + 5_000,
+      idempotent: true,
+      recordHealth: false,
+    });
+    if (!result.ok) {
+      this.dropped += events.length;
+      return;
     }
+    result.settle(!result.response.ok);
+    await result.response.body?.cancel().catch(() => undefined);
+    if (result.response.ok) this.sent += events.length;
+    else this.dropped += events.length;
   }
 }
 

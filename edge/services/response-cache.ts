@@ -4,6 +4,7 @@ import { DependencyError } from "../../shared/dependency-error.ts";
 import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import { sha256Hex } from "../../shared/signing.ts";
 import { withDeadline } from "./deadline.ts";
+import { LingerBatch } from "./linger-batch.ts";
 import type { RecentEntries } from "./recent-entries.ts";
 
 /** Request fields that change the answer; everything else (stream, user, metadata) is left out of the key. */
@@ -75,8 +76,11 @@ const entryFormat = "tg1:";
 export class ResponseCache {
   /** Upstream calls on their way, by cache key. */
   private readonly inFlight = new Map<string, Flight>();
-  private pendingWrites: PendingWrite[] = [];
-  private writing: Promise<void> | null = null;
+  private readonly writes = new LingerBatch<PendingWrite>(
+    (batch) => this.write(batch),
+    writeLingerMs,
+    maxWritesPerCall,
+  );
 
   constructor(
     private readonly redis: Redis,
@@ -116,30 +120,20 @@ export class ResponseCache {
    */
   set(key: string, body: string, ttlSeconds = this.defaultTtlSeconds): Promise<void> | null {
     this.recent.put(key, body);
-    this.pendingWrites.push({
+    return this.writes.add({
       key,
       value: `${entryFormat}${body}`,
       ttlSeconds: Math.min(maxTtlSeconds, ttlSeconds),
     });
-    if (this.writing) return null;
-    this.writing = this.writeSoon();
-    return this.writing;
   }
 
-  private async writeSoon(): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, writeLingerMs));
+  private async write(batch: PendingWrite[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const write of batch) pipeline.set(write.key, write.value, { ex: write.ttlSeconds });
     try {
-      while (this.pendingWrites.length > 0) {
-        const batch = this.pendingWrites.splice(0, maxWritesPerCall);
-        const pipeline = this.redis.pipeline();
-        for (const write of batch) pipeline.set(write.key, write.value, { ex: write.ttlSeconds });
-        await pipeline.exec();
-      }
+      await pipeline.exec();
     } catch (error: unknown) {
-      this.pendingWrites = [];
       throw new DependencyError("redis", true, "cache write failed", { cause: error });
-    } finally {
-      this.writing = null;
     }
   }
 
