@@ -6,8 +6,7 @@ import type { HonoEnv } from "../types.ts";
 
 /** The event route of an API path: `/v1/chat/completions` → `chat`, `/v1/embeddings` → `embeddings`. */
 function routeOf(path: string): string {
-  const name = path.replace(/^\/v1\//, "").split("/")[0] ?? "";
-  return name === "chat" ? "chat" : name || "unknown";
+  return path.replace(/^\/v1\//, "").split("/")[0] || "unknown";
 }
 
 /**

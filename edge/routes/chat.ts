@@ -57,8 +57,7 @@ function cachePolicy(c: Context<HonoEnv>, request: ChatCompletionRequest): Cache
 /** POST /v1/chat/completions, streamed or not. */
 export function registerChatRoutes(app: Hono<HonoEnv>): void {
   app.post("/v1/chat/completions", limitBody, requireApiKey, enforceRateLimit, async (c) => {
-    const arrivedAt = Date.now();
-    const { services, apiKey, requestId } = c.var;
+    const { services, apiKey, requestId, arrivedAt } = c.var;
     const request = parseOrThrow(services.chatSchema, await readJson(c));
     assertModelAllowed(c, request.model);
     return answerChat(
