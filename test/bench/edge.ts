@@ -12,11 +12,10 @@
  * calling the upstream directly (both p99 at 1,000 req/s), and throughput at saturation against Portkey.
  */
 
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "@upstash/redis";
 import { localEdgeEnv } from "../stack/local-env.ts";
-import { repoRoot, stackDir } from "../stack/paths.ts";
+import { repoRoot, writeResults } from "../stack/paths.ts";
 import { localSecrets, ports } from "../stack/ports.ts";
 import { spawnDaemon, stopDaemon, tcpOpen, waitFor } from "../stack/process.ts";
 import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
@@ -217,10 +216,7 @@ async function main(): Promise<void> {
     ),
   };
   console.log("comparisons (targets: hit < 2 ms, miss < 3 ms, throughput >= 1.5x):", comparisons);
-  const dir = join(stackDir, "results");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "bench-edge.json"), `${JSON.stringify({ rows, comparisons }, null, 2)}\n`);
-  console.log(`wrote ${join(dir, "bench-edge.json")}`);
+  console.log(`wrote ${writeResults("bench-edge", { rows, comparisons })}`);
 }
 
 await main();

@@ -1,8 +1,6 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { defaultRollbackPolicy } from "../../workers/drift/policy.ts";
 import { defaultDriftThresholds } from "../../workers/drift/score.ts";
-import { resultsDir } from "../stack/paths.ts";
+import { writeResults } from "../stack/paths.ts";
 import { replayScenario } from "./drift-replay.ts";
 import { changeKinds, defaultScenario, quietKinds, type ScenarioKind } from "./drift-scenarios.ts";
 
@@ -89,5 +87,4 @@ for (const r of rows) {
 console.log(
   `\nfalse alarm rate ${summary.false_alarm_rate.toFixed(3)} (quiet scenarios ${summary.false_alarm_rate_quiet_scenarios.toFixed(3)}), detection rate ${summary.detection_rate.toFixed(3)}, mean detection delay ${summary.mean_detection_delay_windows?.toFixed(2) ?? "-"} windows`,
 );
-mkdirSync(resultsDir, { recursive: true });
-writeFileSync(join(resultsDir, "eval-drift.json"), `${JSON.stringify(summary, null, 2)}\n`);
+writeResults("eval-drift", summary);

@@ -7,7 +7,7 @@
  *
  * Writes .stack/results/eval-rag.json. Needs ClickHouse and the model server (`npm run stack -- up`).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DocumentStore } from "../../workers/backfill/document-store.ts";
@@ -28,7 +28,7 @@ import {
 } from "../../workers/retrieval/eval-metrics.ts";
 import { createEmbedderRegistry, embeddingVersion } from "../../workers/retrieval/model-clients.ts";
 import { createRetrievalService } from "../../workers/retrieval/service.ts";
-import { repoRoot } from "../stack/paths.ts";
+import { repoRoot, writeResults } from "../stack/paths.ts";
 import { localClickHouse } from "../stack/services/clickhouse.ts";
 
 const { values } = parseArgs({
@@ -179,9 +179,7 @@ try {
       `| ${s.threshold.toFixed(2)} | ${pct(s.precision)} | ${pct(s.recall)} | ${pct(s.answeredAnswerable)} |`,
     );
   }
-  mkdirSync(join(repoRoot, ".stack/results"), { recursive: true });
-  writeFileSync(join(repoRoot, ".stack/results/eval-rag.json"), `${JSON.stringify(results, null, 2)}\n`);
-  console.log("\nwrote .stack/results/eval-rag.json");
+  console.log(`\nwrote ${writeResults("eval-rag", results)}`);
 } finally {
   if (!values.keep) await admin.command("DROP DATABASE IF EXISTS {db:Identifier} SYNC", { db: database });
   await Promise.all([clickhouse.close(), admin.close()]);

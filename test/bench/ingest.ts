@@ -14,7 +14,7 @@
  * Writes .stack/results/bench-ingest.json.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Admin } from "@platformatic/kafka";
@@ -25,7 +25,7 @@ import { migrateClickHouse } from "../../workers/clickhouse/migrate.ts";
 import { startIngest } from "../../workers/events/consumer.ts";
 import { userFeatures } from "../../workers/events/features.ts";
 import { EventProducer } from "../../workers/events/producer.ts";
-import { stackDir } from "../stack/paths.ts";
+import { writeResults } from "../stack/paths.ts";
 import { localClickHouse } from "../stack/services/clickhouse.ts";
 import { localKafkaBrokers } from "../stack/services/kafka.ts";
 
@@ -291,29 +291,20 @@ async function main(): Promise<void> {
     })),
   );
   const kept = results.find((r) => r.engine === "bun") ?? results[0];
-  const outDir = join(stackDir, "results");
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(
-    join(outDir, "bench-ingest.json"),
-    `${JSON.stringify(
-      {
-        seconds,
-        engine: kept?.engine,
-        events_per_second: kept?.eventsPerSecond,
-        freshness_p50_ms: paced.freshnessP50Ms,
-        freshness_p99_ms: paced.freshnessP99Ms,
-        freshness_at_events_per_second: freshRate,
-        freshness_at_full_speed_p99_ms: kept?.freshnessP99Ms,
-        feature_read_p50_ms: kept?.featureReadP50Ms,
-        feature_read_p99_ms: kept?.featureReadP99Ms,
-        engines: results,
-        producer_batch_sweep: sweep,
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  console.log(`written ${join(outDir, "bench-ingest.json")}`);
+  const file = writeResults("bench-ingest", {
+    seconds,
+    engine: kept?.engine,
+    events_per_second: kept?.eventsPerSecond,
+    freshness_p50_ms: paced.freshnessP50Ms,
+    freshness_p99_ms: paced.freshnessP99Ms,
+    freshness_at_events_per_second: freshRate,
+    freshness_at_full_speed_p99_ms: kept?.freshnessP99Ms,
+    feature_read_p50_ms: kept?.featureReadP50Ms,
+    feature_read_p99_ms: kept?.featureReadP99Ms,
+    engines: results,
+    producer_batch_sweep: sweep,
+  });
+  console.log(`written ${file}`);
   process.exit(0);
 }
 

@@ -12,14 +12,12 @@
  * supervisor and leaves its profile there when it stops. Writes `.stack/results/bench-pool-cpu.json`.
  */
 
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { signSync } from "../../workers/middleware/node-signing.ts";
 import { sha256HexSync } from "../../workers/sha256.ts";
 import { localEdgeEnv } from "../stack/local-env.ts";
-import { stackDir } from "../stack/paths.ts";
+import { writeResults } from "../stack/paths.ts";
 import { localSecrets } from "../stack/ports.ts";
-import { readPid, stopDaemon } from "../stack/process.ts";
+import { childProcesses, procStat, readPid, stopDaemon } from "../stack/process.ts";
 import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
 import { bundleEdge, serveEdgeInWorkerd } from "./workerd-serve.ts";
 
@@ -50,30 +48,17 @@ function workerPids(): number[] {
   const root = readPid(names.pool);
   if (root === undefined) throw new Error("the pool is not running");
   if (profileDir) return [root];
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const command = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (parent === root && command.includes("workers/server.ts")) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
+  return childProcesses(root)
+    .filter((child) => child.command.includes("workers/server.ts"))
+    .map((child) => child.pid);
 }
 
 /** utime + stime of the processes, in clock ticks (10 ms). */
 function cpuTicks(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks;
+  return pids.reduce((ticks, pid) => {
+    const fields = procStat(pid);
+    return ticks + Number(fields[11]) + Number(fields[12]);
+  }, 0);
 }
 
 /** A call through the edge with the API key. */
@@ -173,9 +158,7 @@ async function main(): Promise<void> {
       pool_cpu_us_per_request: perRequestUs,
     };
     console.table([result]);
-    const dir = join(stackDir, "results");
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "bench-pool-cpu.json"), `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`wrote ${writeResults("bench-pool-cpu", result)}`);
   } finally {
     await edge.stop();
     await stopDaemon(names.pool, 10_000);

@@ -26,8 +26,6 @@
  * over the same scope).
  * Writes .stack/results/bench-retrieval.json.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { createClickHouse } from "../../workers/clickhouse/client.ts";
@@ -37,7 +35,7 @@ import { type Embedder, normalise } from "../../workers/retrieval/model-clients.
 import { Retriever } from "../../workers/retrieval/retriever.ts";
 import { retrieverOptions } from "../../workers/retrieval/service.ts";
 import { RetrievalStore, type SearchScope } from "../../workers/retrieval/store.ts";
-import { repoRoot } from "../stack/paths.ts";
+import { writeResults } from "../stack/paths.ts";
 import { localClickHouse } from "../stack/services/clickhouse.ts";
 
 const { values } = parseArgs({
@@ -203,12 +201,16 @@ async function measure(size: number) {
 
 const results: Record<string, unknown>[] = [];
 /** Written after every size, so a run stopped at 1M keeps the smaller sizes' numbers. */
-function writeResults(): void {
-  mkdirSync(join(repoRoot, ".stack/results"), { recursive: true });
-  writeFileSync(
-    join(repoRoot, ".stack/results/bench-retrieval.json"),
-    `${JSON.stringify({ database, insert_method: "server-side INSERT … SELECT, 100k rows per part, merges stopped", candidates_per_side: k, tuning: options.tuning, scope_stats_ttl_ms: options.scopeStatsTtlMs, question_noise: questionNoise, results }, null, 2)}\n`,
-  );
+function writeRetrievalResults(): void {
+  writeResults("bench-retrieval", {
+    database,
+    insert_method: "server-side INSERT … SELECT, 100k rows per part, merges stopped",
+    candidates_per_side: k,
+    tuning: options.tuning,
+    scope_stats_ttl_ms: options.scopeStatsTtlMs,
+    question_noise: questionNoise,
+    results,
+  });
 }
 try {
   await setup();
@@ -227,7 +229,7 @@ try {
     };
     results.push({ ...row, parts: "unmerged (100k rows each)" });
     process.stderr.write(`${JSON.stringify(row)}\n`);
-    writeResults();
+    writeRetrievalResults();
   }
   if (values.merged) {
     // Production merges parts over time; the unmerged rows above search one HNSW graph per part.
@@ -240,7 +242,7 @@ try {
     const row = { ...(await measure(have)), merge_seconds: mergeSeconds, parts: "merged (OPTIMIZE FINAL)" };
     results.push(row);
     process.stderr.write(`${JSON.stringify(row)}\n`);
-    writeResults();
+    writeRetrievalResults();
   }
 } finally {
   await admin.command("DROP DATABASE IF EXISTS {db:Identifier} SYNC", { db: database });

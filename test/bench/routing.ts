@@ -12,7 +12,6 @@
  * Prints a table and writes .stack/results/bench-routing.json. Bounded: a few thousand requests.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import OpenAI from "openai";
 import type { EndpointSpec } from "../../workers/providers/types.ts";
@@ -20,7 +19,7 @@ import { defaultTiers, type RoutingTable } from "../../workers/registry/types.ts
 import { defaultBalancerOptions } from "../../workers/router/balancer.ts";
 import { Router } from "../../workers/router/router.ts";
 import { startFaultProxy } from "../stack/fault-proxy/client.ts";
-import { repoRoot, stackDir } from "../stack/paths.ts";
+import { repoRoot, writeResults } from "../stack/paths.ts";
 
 const upstreamPort = 18_095;
 const upstreamRoot = `http://127.0.0.1:${upstreamPort}`;
@@ -189,9 +188,7 @@ try {
     overhead,
     failover,
   };
-  mkdirSync(join(stackDir, "results"), { recursive: true });
-  writeFileSync(join(stackDir, "results", "bench-routing.json"), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`wrote ${join(stackDir, "results", "bench-routing.json")}`);
+  console.log(`wrote ${writeResults("bench-routing", results)}`);
 } finally {
   await proxy.stop();
   upstream.kill("SIGTERM");

@@ -7,11 +7,10 @@
  * process's mean RSS after a one-minute warm-up, at the middle and at the end of the run; writes `.stack/results/bench-soak.json`. Reports only.
  */
 
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { localEdgeEnv } from "../stack/local-env.ts";
-import { stackDir } from "../stack/paths.ts";
-import { readPid, stopDaemon } from "../stack/process.ts";
+import { writeResults } from "../stack/paths.ts";
+import { childProcesses, readPid, stopDaemon } from "../stack/process.ts";
 import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
 import { openLoop } from "./open-loop.ts";
 import { bundleEdge, serveEdgeInWorkerd } from "./workerd-serve.ts";
@@ -44,16 +43,8 @@ function watched(): Record<string, number> {
   if (pool === undefined) return out;
   out["pool-supervisor"] = pool;
   let worker = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== pool) continue;
-      const command = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      out[command.includes("ingest.ts") ? "pool-ingest" : `pool-worker-${++worker}`] = Number(entry);
-    } catch {
-      // the process ended while we looked
-    }
+  for (const child of childProcesses(pool)) {
+    out[child.command.includes("ingest.ts") ? "pool-ingest" : `pool-worker-${++worker}`] = child.pid;
   }
   return out;
 }
@@ -143,13 +134,7 @@ async function main(): Promise<void> {
     };
     console.table([summary]);
     console.table(memory);
-    const dir = join(stackDir, "results");
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(dir, "bench-soak.json"),
-      `${JSON.stringify({ ...summary, memory, samples }, null, 2)}\n`,
-    );
-    console.log(`wrote ${join(dir, "bench-soak.json")}`);
+    console.log(`wrote ${writeResults("bench-soak", { ...summary, memory, samples })}`);
   } finally {
     await edge.stop();
     await stopDaemon(names.pool, 10_000);

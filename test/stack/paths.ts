@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -20,4 +20,12 @@ export function serviceDataDir(name: string): string {
 
 export function ensureStackDirs(): void {
   for (const dir of [stackDir, logsDir, pidsDir, dataDir, resultsDir]) mkdirSync(dir, { recursive: true });
+}
+
+/** Writes a bench's or an eval's numbers to `.stack/results/<name>.json`; returns the file's path. */
+export function writeResults(name: string, value: unknown): string {
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+  return file;
 }

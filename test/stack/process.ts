@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { ensureStackDirs, logsDir, pidsDir } from "./paths.ts";
@@ -27,6 +27,31 @@ export function readPid(name: string): number | undefined {
   return Number.isFinite(pid) ? pid : undefined;
 }
 
+/**
+ * The fields of `/proc/<pid>/stat` after the command name: [0] state, [1] parent pid, [11] utime,
+ * [12] stime (clock ticks). Throws if the process is gone.
+ */
+export function procStat(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** The running children of `parent`, with their command lines (arguments joined by NULs). */
+export function childProcesses(parent: number): { pid: number; command: string }[] {
+  const children: { pid: number; command: string }[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    try {
+      if (Number(procStat(pid)[1]) !== parent) continue;
+      children.push({ pid, command: readFileSync(`/proc/${pid}/cmdline`, "utf8") });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return children;
+}
+
 /** True while the process runs; a zombie (exited, not yet reaped by its parent) counts as gone. */
 export function isAlive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
@@ -36,8 +61,7 @@ export function isAlive(pid: number | undefined): boolean {
     return false;
   }
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    return procStat(pid)[0] !== "Z";
   } catch {
     return true;
   }

@@ -3,10 +3,8 @@
  * upstash-bridge up. Run: `node_modules/.bin/bun test/stack/upstash-bridge/bench.ts [seconds]`.
  * Prints p50/p90/p99 and writes `.stack/results/upstash-bridge-bench.json`. Reports only, asserts nothing.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { Redis } from "@upstash/redis";
-import { ensureStackDirs, resultsDir } from "../paths.ts";
+import { writeResults } from "../paths.ts";
 import { host, localSecrets, ports } from "../ports.ts";
 import { RedisPool } from "./redis-pool.ts";
 
@@ -97,10 +95,9 @@ results.push(await openLoop("bridge GET (@upstash/redis)", () => client.get(key)
 pool.close();
 
 console.table(results);
-ensureStackDirs();
-const file = join(resultsDir, "upstash-bridge-bench.json");
-writeFileSync(
-  file,
-  JSON.stringify({ at: new Date().toISOString(), runtime: `bun ${Bun.version}`, results }, null, 2),
-);
+const file = writeResults("upstash-bridge-bench", {
+  at: new Date().toISOString(),
+  runtime: `bun ${Bun.version}`,
+  results,
+});
 console.log(`written to ${file}`);
