@@ -2,7 +2,14 @@ import { withRetry } from "../../shared/retry.ts";
 import { fuseRankings, type ScoredChunk } from "./fusion.ts";
 import type { Embedder } from "./model-clients.ts";
 import { ScopeStatsCache } from "./scope-stats-cache.ts";
-import type { RetrievalStore, ScopeStats, SearchScope, VectorSearchTuning } from "./store.ts";
+import type {
+  CollectionSettings,
+  RetrievalStore,
+  ScopeStats,
+  SearchScope,
+  VectorSearchTuning,
+  VectorStrategy,
+} from "./store.ts";
 import { keywordTerms } from "./text.ts";
 
 export interface RetrieverOptions {
@@ -62,35 +69,45 @@ export class Retriever {
    * Throws DependencyError("clickhouse" | "model") when a dependency fails after its retries.
    *
    * With the collection's version and size cached, the search (embedding included) starts at once and
-   * the settings are read beside it; its result is kept only if the settings name the same active
-   * version, otherwise the search runs again from freshly read stats. Without a cache entry the settings
-   * and stats are read first, in one query.
+   * the settings are read in the vector search's statement (or on their own when it found nothing to
+   * carry them); its result is kept only if the settings name the same active version, otherwise the
+   * search runs again from freshly read stats. Without a cache entry the settings and stats are read
+   * first, in one query.
    */
   async retrieve(query: RetrievalQuery): Promise<RetrievalResult> {
     const { tenant, collection, signal } = query;
     const cached = this.statsCache.peek(tenant, collection);
     if (cached) {
-      const speculative = this.search(query, cached.modelVersion, cached.stats);
-      // Settled below, or dropped when the settings disagree; never an unhandled rejection.
-      speculative.catch(() => undefined);
-      const settings = await this.retried(() => this.store.collectionSettings(tenant, collection), signal);
+      const speculative = await this.search(query, cached.modelVersion, cached.stats, true);
+      const settings =
+        speculative.settings !== undefined
+          ? speculative.settings
+          : await this.retried(() => this.store.collectionSettings(tenant, collection), signal);
       const threshold = query.threshold ?? settings?.threshold ?? this.options.defaultThreshold;
       if (!settings || settings.activeModelVersion === "") return { kind: "empty", threshold };
-      if (settings.activeModelVersion === cached.modelVersion) {
-        const searched = await speculative;
-        return searched ? { kind: "ranked", threshold, ...searched } : { kind: "empty", threshold };
-      }
+      if (settings.activeModelVersion === cached.modelVersion) return ranked(speculative.found, threshold);
     }
     const found = await this.retried(() => this.store.collectionStats(tenant, collection), signal);
     const threshold = query.threshold ?? found?.settings.threshold ?? this.options.defaultThreshold;
     if (!found || found.settings.activeModelVersion === "") return { kind: "empty", threshold };
     this.statsCache.set(tenant, collection, found.settings.activeModelVersion, found.stats);
-    const searched = await this.search(query, found.settings.activeModelVersion, found.stats);
-    return searched ? { kind: "ranked", threshold, ...searched } : { kind: "empty", threshold };
+    const searched = await this.search(query, found.settings.activeModelVersion, found.stats, false);
+    return ranked(searched.found, threshold);
   }
 
-  /** Embeds the question and runs both sides over the scope of `modelVersion`; null when the scope is empty. */
-  private async search(query: RetrievalQuery, modelVersion: string, stats: ScopeStats): Promise<Searched> {
+  /**
+   * Runs both sides over the scope of `modelVersion`; `found` is null when the scope is empty. Without
+   * metadata filters the BM25 ranking reads only the postings, so it runs while the question is embedded;
+   * the vector search and the rows of the keyword hits (with their distances) follow the embedding.
+   * With `withSettings` the vector search also reads the collection's settings (see `retrieve`).
+   */
+  private async search(
+    query: RetrievalQuery,
+    modelVersion: string,
+    stats: ScopeStats,
+    withSettings: boolean,
+  ): Promise<{ found: Searched; settings?: CollectionSettings | null }> {
+    const { signal } = query;
     const scope: SearchScope = {
       tenant: query.tenant,
       collection: query.collection,
@@ -98,26 +115,37 @@ export class Retriever {
       filter: query.filter,
     };
     const filtered = Object.keys(query.filter ?? {}).length > 0;
-    const size = filtered
-      ? await this.retried(() => this.store.countChunks(scope), query.signal)
-      : stats.chunks;
-    if (size === 0) return null;
+    const size = filtered ? await this.retried(() => this.store.countChunks(scope), signal) : stats.chunks;
+    if (size === 0) return { found: null };
 
-    const [vector] = await this.retried(
-      () => this.embedderFor(modelVersion).embed([query.question], query.signal),
-      query.signal,
-    );
-    if (!vector) return null;
     const k = Math.max(this.options.candidatesPerSide, query.topK);
-    const strategy = size <= this.options.exactSearchMaxChunks ? "exact" : "hnsw";
     const terms = keywordTerms(query.question);
-    const [vectorHits, keywordHits] = await Promise.all([
-      this.retried(
-        () => this.store.vectorSearch(scope, vector, k, strategy, this.options.tuning),
-        query.signal,
-      ),
-      this.retried(() => this.store.keywordSearch(scope, terms, vector, k, stats), query.signal),
-    ]);
-    return { strategy, chunks: fuseRankings(vectorHits, keywordHits) };
+    const ranking = filtered
+      ? null
+      : this.retried(() => this.store.rankByPostings(scope, terms, k, stats), signal);
+    // Awaited below, or abandoned when the embedding fails; never an unhandled rejection.
+    ranking?.catch(() => undefined);
+    const [vector] = await this.retried(
+      () => this.embedderFor(modelVersion).embed([query.question], signal),
+      signal,
+    );
+    if (!vector) return { found: null };
+    const strategy: VectorStrategy = size <= this.options.exactSearchMaxChunks ? "exact" : "hnsw";
+    const { tuning } = this.options;
+    const vectorSide = withSettings
+      ? this.retried(() => this.store.vectorSearchWithSettings(scope, vector, k, strategy, tuning), signal)
+      : this.retried(() => this.store.vectorSearch(scope, vector, k, strategy, tuning), signal).then(
+          (hits) => ({ hits, settings: undefined }),
+        );
+    const keywordSide = ranking
+      ? ranking.then((ranked) => this.retried(() => this.store.rowsOfRanked(scope, ranked, vector), signal))
+      : this.retried(() => this.store.keywordSearch(scope, terms, vector, k, stats), signal);
+    const [vectorHits, keywordHits] = await Promise.all([vectorSide, keywordSide]);
+    const found = { strategy, chunks: fuseRankings(vectorHits.hits, keywordHits) };
+    return vectorHits.settings === undefined ? { found } : { found, settings: vectorHits.settings };
   }
+}
+
+function ranked(found: Searched, threshold: number): RetrievalResult {
+  return found ? { kind: "ranked", threshold, ...found } : { kind: "empty", threshold };
 }

@@ -41,11 +41,13 @@ export interface ScopeStats {
 
 const countRow = z.object({ n: z.number() });
 const collectionStatsRow = collectionRow.extend({ chunks: z.number(), tokens: z.number() });
-const postingHitRow = z.object({
+const keywordRankRow = z.object({
   chunk_id: z.string(),
   document_id: z.string(),
   keyword_score: z.number(),
 });
+/** A chunk ranked by BM25 from the postings, before its row is read. */
+export type KeywordRank = z.infer<typeof keywordRankRow>;
 
 /** Builds the WHERE clause of a scope; values only as {name:Type} parameters, names come from code. */
 function scopeClause(scope: SearchScope): { sql: string; params: Record<string, unknown> } {
@@ -68,6 +70,34 @@ function scopeClause(scope: SearchScope): { sql: string; params: Record<string, 
 }
 
 const hitColumns = "chunk_id, document_id, source, text, metadata";
+
+/** A vector hit with the collection's (rows, threshold, active version) read beside it. */
+const hitWithSettingsRow = chunkHitSchema.extend({
+  collection_settings: z.tuple([z.number(), z.number(), z.string()]),
+});
+
+/** The top-k vector query over a scope (`{vector}` and `{k}` still to bind); `extraColumns` from code only. */
+function vectorSearchSql(
+  scope: SearchScope,
+  strategy: VectorStrategy,
+  tuning: VectorSearchTuning,
+  extraColumns: string,
+): { sql: string; params: Record<string, unknown> } {
+  const where = scopeClause(scope);
+  const settings =
+    strategy === "exact"
+      ? "vector_search_filter_strategy = 'prefilter'"
+      : `vector_search_filter_strategy = 'postfilter', hnsw_candidate_list_size_for_search = ${Math.trunc(tuning.candidateListSize)}, vector_search_index_fetch_multiplier = ${Number(tuning.fetchMultiplier)}`;
+  return {
+    sql: `SELECT ${hitColumns}, cosineDistance(embedding, {vector:Array(Float32)}) AS distance${extraColumns}
+       FROM rag_chunks
+       WHERE ${where.sql}
+       ORDER BY distance ASC
+       LIMIT {k:UInt32}
+       SETTINGS ${settings}`,
+    params: where.params,
+  };
+}
 
 /** Reads of the RAG tables (`rag_collections`, `rag_chunks` in the client's database). */
 export class RetrievalStore {
@@ -132,21 +162,37 @@ export class RetrievalStore {
     strategy: VectorStrategy,
     tuning: VectorSearchTuning,
   ): Promise<ChunkHit[]> {
-    const where = scopeClause(scope);
-    const settings =
-      strategy === "exact"
-        ? "vector_search_filter_strategy = 'prefilter'"
-        : `vector_search_filter_strategy = 'postfilter', hnsw_candidate_list_size_for_search = ${Math.trunc(tuning.candidateListSize)}, vector_search_index_fetch_multiplier = ${Number(tuning.fetchMultiplier)}`;
-    return this.ch.query(
-      `SELECT ${hitColumns}, cosineDistance(embedding, {vector:Array(Float32)}) AS distance
-       FROM rag_chunks
-       WHERE ${where.sql}
-       ORDER BY distance ASC
-       LIMIT {k:UInt32}
-       SETTINGS ${settings}`,
-      { ...where.params, vector, k },
-      chunkHitSchema,
+    const search = vectorSearchSql(scope, strategy, tuning, "");
+    return this.ch.query(search.sql, { ...search.params, vector, k }, chunkHitSchema);
+  }
+
+  /**
+   * `vectorSearch`, with the collection's settings read in the same statement (one round trip fewer on
+   * the hot path). They ride on the hits, so with no hits they are `undefined`: unknown, not absent.
+   */
+  async vectorSearchWithSettings(
+    scope: SearchScope,
+    vector: readonly number[],
+    k: number,
+    strategy: VectorStrategy,
+    tuning: VectorSearchTuning,
+  ): Promise<{ hits: ChunkHit[]; settings: CollectionSettings | null | undefined }> {
+    const search = vectorSearchSql(
+      scope,
+      strategy,
+      tuning,
+      `, (SELECT (count(), any(toFloat64(threshold)), any(active_model_version)) FROM rag_collections FINAL
+          WHERE tenant = {tenant:String} AND collection = {collection:String}) AS collection_settings`,
     );
+    const rows = await this.ch.query(search.sql, { ...search.params, vector, k }, hitWithSettingsRow);
+    const first = rows[0]?.collection_settings;
+    const settings =
+      first === undefined
+        ? undefined
+        : first[0] > 0
+          ? { threshold: first[1], activeModelVersion: first[2] }
+          : null;
+    return { hits: rows.map(({ collection_settings: _, ...hit }) => hit), settings };
   }
 
   /**
@@ -167,8 +213,8 @@ export class RetrievalStore {
   }
 
   /**
-   * BM25 from the postings: df per term is the length of its postings list (window count), N and avgdl
-   * come from `stats`. Only the top k chunks are then read from rag_chunks, by their sorting key.
+   * BM25 from the postings: `rankByPostings`, then `rowsOfRanked`. The retriever runs the two steps
+   * itself, so the ranking (which needs no vector) overlaps the question's embedding.
    */
   async keywordSearchByPostings(
     scope: SearchScope,
@@ -177,9 +223,23 @@ export class RetrievalStore {
     k: number,
     stats: ScopeStats,
   ): Promise<ChunkHit[]> {
+    const ranked = await this.rankByPostings(scope, terms, k, stats);
+    return this.rowsOfRanked(scope, ranked, vector);
+  }
+
+  /**
+   * Top-k chunk ids by BM25 from the postings alone: df per term is the length of its postings list
+   * (window count), N and avgdl come from `stats`. Metadata filters are not applied here.
+   */
+  async rankByPostings(
+    scope: SearchScope,
+    terms: readonly string[],
+    k: number,
+    stats: ScopeStats,
+  ): Promise<KeywordRank[]> {
     if (terms.length === 0 || stats.chunks === 0) return [];
     const where = scopeClause({ ...scope, filter: undefined });
-    const ranked = await this.ch.query(
+    return this.ch.query(
       `SELECT chunk_id, any(document_id) AS document_id,
          sum(log(1 + ({n:Float64} - df + 0.5) / (df + 0.5))
              * (tf * 2.2) / (tf + 1.2 * (0.25 + 0.75 * doc_len / {avgdl:Float64}))) AS keyword_score
@@ -190,9 +250,21 @@ export class RetrievalStore {
        ORDER BY keyword_score DESC, chunk_id ASC
        LIMIT {k:UInt32}`,
       { ...where.params, terms, k, n: stats.chunks, avgdl: stats.meanTokens },
-      postingHitRow,
+      keywordRankRow,
     );
+  }
+
+  /**
+   * The rows of ranked chunks, read by their sorting key, with the cosine distance to `vector` (so
+   * keyword-only hits get a relevance score too), in ranking order; chunks gone since are left out.
+   */
+  async rowsOfRanked(
+    scope: SearchScope,
+    ranked: readonly KeywordRank[],
+    vector: readonly number[],
+  ): Promise<ChunkHit[]> {
     if (ranked.length === 0) return [];
+    const where = scopeClause({ ...scope, filter: undefined });
     const rows = await this.ch.query(
       `SELECT ${hitColumns}, cosineDistance(embedding, {vector:Array(Float32)}) AS distance
        FROM rag_chunks

@@ -193,6 +193,60 @@ describe("BM25 from the postings table", () => {
     );
     expect(otherTenant).toEqual([]);
   });
+
+  it("the vector search reads the collection's settings in its own statement, for both strategies", async () => {
+    const tuning = { candidateListSize: 64, fetchMultiplier: 1 };
+    await documentStore.setCollection(
+      { tenant: scope.tenant, collection: scope.collection },
+      0.6,
+      "fixture@2",
+    );
+    for (const strategy of ["exact", "hnsw"] as const) {
+      const plain = await retrievalStore.vectorSearch(scope, axisVector(3), 3, strategy, tuning);
+      const carried = await retrievalStore.vectorSearchWithSettings(
+        scope,
+        axisVector(3),
+        3,
+        strategy,
+        tuning,
+      );
+      expect(plain.map((h) => h.chunk_id)[0]).toBe("d");
+      expect(carried.hits).toEqual(plain);
+      expect(carried.settings).toMatchObject({ activeModelVersion: "fixture@2" });
+      expect(carried.settings?.threshold).toBeCloseTo(0.6, 5);
+    }
+    await documentStore.setCollection(
+      { tenant: scope.tenant, collection: scope.collection },
+      0.45,
+      scope.modelVersion,
+    );
+    // Chunks without a collection row: the settings are known to be absent (null), not unknown.
+    const orphan = { tenant: scope.tenant, collection: "no-settings", version: scope.modelVersion };
+    const rows = [fixtureChunk(orphan, "orphan", "A chunk whose collection has no settings row.")];
+    await documentStore.insertChunks(rows, batchToken(rows));
+    const orphanScope = {
+      tenant: orphan.tenant,
+      collection: orphan.collection,
+      modelVersion: orphan.version,
+    };
+    const withoutRow = await retrievalStore.vectorSearchWithSettings(
+      orphanScope,
+      axisVector(0),
+      3,
+      "exact",
+      tuning,
+    );
+    expect(withoutRow.hits.map((h) => h.chunk_id)).toEqual(["orphan"]);
+    expect(withoutRow.settings).toBeNull();
+    // No hits, nothing to carry them: unknown.
+    const elsewhere = { ...orphanScope, tenant: "nobody" };
+    expect(
+      await retrievalStore.vectorSearchWithSettings(elsewhere, axisVector(0), 3, "exact", tuning),
+    ).toEqual({
+      hits: [],
+      settings: undefined,
+    });
+  });
 });
 
 describe("postings stay in sync with the chunks", () => {

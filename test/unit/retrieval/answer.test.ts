@@ -28,6 +28,13 @@ function fakeStore(options: { chunks: number; vector: ChunkHit[]; keyword?: Chun
     countChunks: async () => options.chunks,
     vectorSearch: async () => options.vector,
     keywordSearch: async () => options.keyword ?? [],
+    rankByPostings: async () =>
+      (options.keyword ?? []).map((h) => ({
+        chunk_id: h.chunk_id,
+        document_id: h.document_id,
+        keyword_score: 1,
+      })),
+    rowsOfRanked: async () => options.keyword ?? [],
   } as unknown as RetrievalStore;
 }
 
