@@ -46,6 +46,17 @@ describe("ClickHouse migrations", () => {
     expect(await applied()).toEqual(loadMigrations().map(({ version, name }) => ({ version, name })));
   });
 
+  it("gives rag_chunks small compressed blocks (0013), so a scattered read decompresses little", async () => {
+    const [table] = await ch.query(
+      "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'rag_chunks'",
+      { db: database },
+      z.object({ engine_full: z.string() }),
+    );
+    expect(table?.engine_full).toContain("index_granularity = 128");
+    expect(table?.engine_full).toContain("min_compress_block_size = 4096");
+    expect(table?.engine_full).toContain("max_compress_block_size = 262144");
+  });
+
   it("is idempotent: a second and third run change nothing", async () => {
     await migrateClickHouse(ch, database);
     await migrateClickHouse(ch, database);
