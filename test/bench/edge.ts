@@ -43,6 +43,10 @@ interface Row {
   non2xx: number;
   /** Share of answers with `x-cache: HIT` (the edge's rows; Portkey sends no such header). */
   hit_share?: number;
+  /** Answers by status class (`2xx`, `5xx`, …, `failed` when no answer came), so a non-2xx count says what it was. */
+  status_classes?: Record<string, number>;
+  /** Why requests got no answer, with counts (only when some did not). */
+  failures?: Record<string, number>;
 }
 const rows: Row[] = [];
 
@@ -95,6 +99,8 @@ async function measure(
       mode,
       non2xx: result.non2xx,
       hit_share: Math.round(((result.header_counts.HIT ?? 0) / Math.max(1, answered)) * 1000) / 1000,
+      status_classes: result.status_classes,
+      ...(Object.keys(result.failures).length > 0 ? { failures: result.failures } : {}),
     });
     console.log(`  ${name} ${mode}: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, ${result.rps} req/s`);
   }
@@ -193,7 +199,9 @@ async function main(): Promise<void> {
     for (const name of ["bench-portkey", "bench-pool", "bench-instant"]) await stopDaemon(name, 10_000);
   }
 
-  console.table(rows);
+  console.table(rows.map(({ status_classes: _classes, failures: _failures, ...row }) => row));
+  for (const row of rows.filter((r) => r.non2xx > 0))
+    console.log(`${row.name}: ${JSON.stringify(row.status_classes)} ${JSON.stringify(row.failures ?? {})}`);
   const find = (name: string) => rows.find((row) => row.name === name);
   const round = (n: number) => Math.round(n * 100) / 100;
   const comparisons = {
