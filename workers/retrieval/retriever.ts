@@ -45,9 +45,9 @@ export interface RetrievalQuery {
 /** What retrieval found. `empty` means the collection has no chunks in scope, so nothing was embedded. */
 export type RetrievalResult =
   | { kind: "empty"; threshold: number }
-  | { kind: "ranked"; threshold: number; chunks: ScoredChunk[]; strategy: "exact" | "hnsw" };
+  | { kind: "ranked"; threshold: number; chunks: ScoredChunk[]; strategy: VectorStrategy };
 
-type Searched = { chunks: ScoredChunk[]; strategy: "exact" | "hnsw" } | null;
+type Searched = { chunks: ScoredChunk[]; strategy: VectorStrategy } | null;
 
 /** Hybrid retrieval over ClickHouse: vector top-k and BM25 top-k in parallel, fused with RRF. */
 export class Retriever {
@@ -141,8 +141,10 @@ export class Retriever {
       ? ranking.then((ranked) => this.retried(() => this.store.rowsOfRanked(scope, ranked, vector), signal))
       : this.retried(() => this.store.keywordSearch(scope, terms, vector, k, stats), signal);
     const [vectorHits, keywordHits] = await Promise.all([vectorSide, keywordSide]);
-    const found = { strategy, chunks: fuseRankings(vectorHits.hits, keywordHits) };
-    return vectorHits.settings === undefined ? { found } : { found, settings: vectorHits.settings };
+    return {
+      found: { strategy, chunks: fuseRankings(vectorHits.hits, keywordHits) },
+      settings: vectorHits.settings,
+    };
   }
 }
 

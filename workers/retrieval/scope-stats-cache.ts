@@ -9,9 +9,9 @@ interface Entry {
 /**
  * The size of each collection's active version (BM25's N and avgdl, the exact/HNSW choice), kept in the
  * process for a short time so the hot path skips the projection query. Entries belong to one model
- * version: the caller still reads the collection's settings on every query and only keeps a result computed
- * from an entry whose version is the active one, so a switch of versions is seen at once; chunk counts
- * (and so BM25's N and avgdl) may lag by up to `ttlMs`.
+ * version: the caller still reads the collection's settings on every query (the retriever, inside its
+ * vector search) and only keeps a result computed from an entry whose version is the active one, so a
+ * switch of versions is seen at once; chunk counts (and so BM25's N and avgdl) may lag by up to `ttlMs`.
  */
 export class ScopeStatsCache {
   private readonly entries = new Map<string, Entry>();
