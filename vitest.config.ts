@@ -34,11 +34,11 @@ export default defineConfig({
           })),
         ],
         test: {
-          name: "edge",
-          include: ["test/edge/**/*.test.ts"],
+          name: "workerd",
+          include: ["test/workerd/**/*.test.ts"],
           // Before the integration files, which stop and restart the services these tests use.
           sequence: { groupOrder: 0 },
-          globalSetup: ["test/edge/global-setup.ts"],
+          globalSetup: ["test/workerd/global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },

@@ -37,7 +37,7 @@ export const edgeEnvSchema = z.object({
   CACHE_TTL_SECONDS: int(3_600),
   KEY_CACHE_TTL_SECONDS: int(30),
   /**
-   * The response cache's memory tier (edge/services/recent-entries.ts): entries this isolate read or
+   * The response cache's memory tier (edge/lib/recent-entries.ts): entries this isolate read or
    * wrote are served from memory this long, so an entry can outlive its Redis copy (expiry, another
    * isolate's refresh) by at most this. 0 turns the tier off.
    */

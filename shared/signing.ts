@@ -40,7 +40,7 @@ export interface SignatureInput {
 /**
  * The signed message: method, path, timestamp, nonce and the body's sha256, one per line. The only
  * definition of the format; the edge signs it with Web Crypto (`sign`), the pool verifies it with
- * node:crypto (workers/middleware/node-signing.ts).
+ * node:crypto (workers/pool/middleware/node-signing.ts).
  */
 export function signatureMessage(input: SignatureInput): string {
   return [input.method.toUpperCase(), input.path, input.timestamp, input.nonce, input.bodySha256].join("\n");

@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
-import { inBackground } from "../background.ts";
+import { inBackground } from "../lib/background.ts";
 import type { HonoEnv } from "../types.ts";
 
 /**

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { inBackground } from "../background.ts";
+import { inBackground } from "../lib/background.ts";
 import type { VerifiedKey } from "../services/api-keys.ts";
 import { edgeEvent } from "../services/edge-events.ts";
 import type { HonoEnv } from "../types.ts";

@@ -3,7 +3,7 @@ import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
 import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
-import { inBackground } from "../background.ts";
+import { inBackground } from "../lib/background.ts";
 import { requireApiKey } from "../middleware/auth.ts";
 import { limitBody, readJson } from "../middleware/json-body.ts";
 import { enforceRateLimit } from "../middleware/rate-limit.ts";

@@ -2,7 +2,7 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import { GatewayError } from "../../shared/errors.ts";
 import { keyVerifyResponseSchema, type VerifiedKey, verifiedKeySchema } from "../../shared/schemas/keys.ts";
 import { sha256Hex } from "../../shared/signing.ts";
-import { withDeadline } from "./deadline.ts";
+import { withDeadline } from "../lib/deadline.ts";
 import type { PoolClient } from "./pool-client.ts";
 
 export type { VerifiedKey };

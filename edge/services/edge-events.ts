@@ -1,5 +1,5 @@
 import type { RequestEvent } from "../../shared/events.ts";
-import { LingerBatch } from "./linger-batch.ts";
+import { LingerBatch } from "../lib/linger-batch.ts";
 import type { PoolClient } from "./pool-client.ts";
 
 const maxBatch = 500;

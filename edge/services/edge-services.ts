@@ -2,11 +2,11 @@ import { Redis } from "@upstash/redis/cloudflare";
 import { chatCompletionRequestSchema } from "../../shared/schemas/chat.ts";
 import { embeddingsRequestSchema } from "../../shared/schemas/embeddings.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
+import { RecentEntries } from "../lib/recent-entries.ts";
 import { ApiKeyVerifier } from "./api-keys.ts";
 import { EdgeEvents } from "./edge-events.ts";
 import { PoolClient } from "./pool-client.ts";
 import { RateLimiter } from "./rate-limiter.ts";
-import { RecentEntries } from "./recent-entries.ts";
 import { ResponseCache } from "./response-cache.ts";
 
 /** The clients one isolate shares across requests. Handlers get them from `c.var.services`. */

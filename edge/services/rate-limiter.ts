@@ -1,5 +1,5 @@
 import type { Redis } from "@upstash/redis/cloudflare";
-import { withDeadline } from "./deadline.ts";
+import { withDeadline } from "../lib/deadline.ts";
 
 export interface RateDecision {
   allowed: boolean;

@@ -3,9 +3,9 @@ import { canonicalJson } from "../../shared/canonical-json.ts";
 import { DependencyError } from "../../shared/dependency-error.ts";
 import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import { sha256Hex } from "../../shared/signing.ts";
-import { withDeadline } from "./deadline.ts";
-import { LingerBatch } from "./linger-batch.ts";
-import type { RecentEntries } from "./recent-entries.ts";
+import { withDeadline } from "../lib/deadline.ts";
+import { LingerBatch } from "../lib/linger-batch.ts";
+import type { RecentEntries } from "../lib/recent-entries.ts";
 
 /** Request fields that change the answer; everything else (stream, user, metadata) is left out of the key. */
 const keyFields = [

@@ -48,7 +48,7 @@ export function benchPoolEnv(options: {
   };
 }
 
-/** `bun workers/main.ts` (or `args` instead) with `benchPoolEnv`, as a daemon; resolves once /ready. */
+/** `bun workers/pool/supervisor.ts` (or `args` instead) with `benchPoolEnv`, as a daemon; resolves once /ready. */
 export async function startBenchPool(options: {
   name: string;
   port: number;
@@ -60,7 +60,7 @@ export async function startBenchPool(options: {
   spawnDaemon({
     name: options.name,
     command: bunBinary,
-    args: options.args ?? ["workers/main.ts"],
+    args: options.args ?? ["workers/pool/supervisor.ts"],
     cwd: repoRoot,
     env: benchPoolEnv(options),
   });

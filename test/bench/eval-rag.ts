@@ -16,7 +16,7 @@ import { formatSummary } from "../../workers/backfill/progress.ts";
 import { readDocuments } from "../../workers/backfill/read-documents.ts";
 import { createClickHouse } from "../../workers/clickhouse/client.ts";
 import { migrateClickHouse } from "../../workers/clickhouse/migrate.ts";
-import { workerEnvSchema } from "../../workers/env.ts";
+import { workerEnvSchema } from "../../workers/pool/env.ts";
 import {
   abstainsAt,
   abstentionScores,

@@ -8,12 +8,12 @@
  * `DIRECT=1` leaves the edge out: the load client signs its calls to the pool itself, as the edge does
  * (less noise on a busy machine, since the edge's own CPU is not competing).
  *
- * `PROFILE_DIR=…` runs one worker (`bun --cpu-prof --cpu-prof-md workers/server.ts`) instead of the
+ * `PROFILE_DIR=…` runs one worker (`bun --cpu-prof --cpu-prof-md workers/pool/worker.ts`) instead of the
  * supervisor and leaves its profile there when it stops. Writes `.stack/results/bench-pool-cpu.json`.
  */
 
-import { signSync } from "../../workers/middleware/node-signing.ts";
-import { sha256HexSync } from "../../workers/sha256.ts";
+import { sha256HexSync } from "../../workers/lib/sha256.ts";
+import { signSync } from "../../workers/pool/middleware/node-signing.ts";
 import { localEdgeEnv } from "../stack/local-env.ts";
 import { writeResults } from "../stack/paths.ts";
 import { localSecrets } from "../stack/ports.ts";
@@ -38,7 +38,7 @@ function startPool(): Promise<void> {
     upstreamPort,
     region: "prof",
     args: profileDir
-      ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`, "workers/server.ts"]
+      ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`, "workers/pool/worker.ts"]
       : undefined,
   });
 }
@@ -49,7 +49,7 @@ function workerPids(): number[] {
   if (root === undefined) throw new Error("the pool is not running");
   if (profileDir) return [root];
   return childProcesses(root)
-    .filter((child) => child.command.includes("workers/server.ts"))
+    .filter((child) => child.command.includes("workers/pool/worker.ts"))
     .map((child) => child.pid);
 }
 

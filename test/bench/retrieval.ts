@@ -35,7 +35,7 @@ import { z } from "zod";
 import { withRetry } from "../../shared/retry.ts";
 import { createClickHouse } from "../../workers/clickhouse/client.ts";
 import { loadMigrations } from "../../workers/clickhouse/migrate.ts";
-import { workerEnvSchema } from "../../workers/env.ts";
+import { workerEnvSchema } from "../../workers/pool/env.ts";
 import { type Embedder, normalise } from "../../workers/retrieval/model-clients.ts";
 import { Retriever } from "../../workers/retrieval/retriever.ts";
 import { retrieverOptions } from "../../workers/retrieval/service.ts";

@@ -45,13 +45,13 @@ function appService(options: {
   return service;
 }
 
-/** The regional pool: `bun workers/main.ts` (N workers + ingest). */
+/** The regional pool: `bun workers/pool/supervisor.ts` (N workers + ingest). */
 export const poolService = appService({
   name: "pool",
   port: ports.pool,
   healthPath: "/ready",
   command: bin("bun"),
-  args: ["workers/main.ts"],
+  args: ["workers/pool/supervisor.ts"],
   env: localPoolEnv,
   timeoutMs: 30_000,
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ClickHouse } from "../clickhouse/client.ts";
-import { sha256HexSync } from "../sha256.ts";
+import { sha256HexSync } from "../lib/sha256.ts";
 
 /** A chunk row as stored in `rag_chunks`. */
 export interface ChunkRow {

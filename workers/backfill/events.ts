@@ -21,7 +21,7 @@ import { type RequestEvent, requestEventSchema, topics } from "../../shared/even
 import { type ClickHouse, createClickHouse } from "../clickhouse/client.ts";
 import { insertEvents } from "../clickhouse/events.ts";
 import { toKafkaError } from "../events/kafka-client.ts";
-import { sha256HexSync } from "../sha256.ts";
+import { sha256HexSync } from "../lib/sha256.ts";
 
 export interface BackfillRange {
   fromMs: number;

@@ -1,7 +1,7 @@
 import { withRetry } from "../../shared/retry.ts";
+import { sha256HexSync } from "../lib/sha256.ts";
 import type { Embedder } from "../retrieval/model-clients.ts";
 import { tokenCount } from "../retrieval/text.ts";
-import { sha256HexSync } from "../sha256.ts";
 import { type ChunkingOptions, chunkDocument, chunkText, defaultChunking } from "./chunking.ts";
 import {
   batchToken,

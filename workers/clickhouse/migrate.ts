@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { z } from "zod";
-import { sha256HexSync } from "../sha256.ts";
+import { sha256HexSync } from "../lib/sha256.ts";
 import { type ClickHouse, createClickHouse } from "./client.ts";
 import { assertIdentifier } from "./identifier.ts";
 

@@ -1,6 +1,6 @@
 import type { ClickHouse } from "../clickhouse/client.ts";
 import type { Database } from "../db/client.ts";
-import type { WorkerEnv } from "../env.ts";
+import type { WorkerEnv } from "../pool/env.ts";
 import type { RoutingService } from "../registry/routing.ts";
 import type { DriftJobDeps } from "./job.ts";
 import { defaultRollbackPolicy } from "./policy.ts";

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-/** Drift detection settings of the pool (issue 8), spread into workers/env.ts. */
+/** Drift detection settings of the pool (issue 8), spread into workers/pool/env.ts. */
 export const driftEnvShape = {
   /** Length of one drift window; the cron period should equal it (wrangler.toml: every 10 minutes). */
   DRIFT_WINDOW_MINUTES: positiveInt(10),

@@ -1,5 +1,5 @@
 import type { Database } from "../db/client.ts";
-import type { WorkerEnv } from "../env.ts";
+import type { WorkerEnv } from "../pool/env.ts";
 import { defaultBalancerOptions } from "../router/balancer.ts";
 import { Router, type RouterConfig } from "../router/router.ts";
 import { tableFromEnv } from "./seed.ts";

@@ -1,4 +1,4 @@
-import type { WorkerEnv } from "../env.ts";
+import type { WorkerEnv } from "../pool/env.ts";
 import type { EndpointSpec } from "../providers/types.ts";
 import { defaultTiers, type RoutingTable, type TierKind, type TierRoute } from "./types.ts";
 

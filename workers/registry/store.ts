@@ -9,7 +9,7 @@ import {
   registryAudit,
   registryTiers,
 } from "../db/schema.ts";
-import type { WorkerEnv } from "../env.ts";
+import type { WorkerEnv } from "../pool/env.ts";
 import type { ProviderKind, TaskType } from "../providers/types.ts";
 import { resolveApiKey, tierSeeds } from "./seed.ts";
 import type { RoutingTable, TierKind, VersionStatus } from "./types.ts";

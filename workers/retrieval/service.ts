@@ -1,6 +1,6 @@
 import type { AnswerRequest } from "../../shared/schemas/answer.ts";
 import type { ClickHouse } from "../clickhouse/client.ts";
-import type { WorkerEnv } from "../env.ts";
+import type { WorkerEnv } from "../pool/env.ts";
 import {
   type AnswerOutcome,
   answerQuestion,

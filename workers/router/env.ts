@@ -41,7 +41,7 @@ const msPerTier = (fallback: string) =>
   });
 
 /**
- * The router's part of the pool configuration (spread into workers/env.ts). The `VLLM_<TIER>_*`
+ * The router's part of the pool configuration (spread into workers/pool/env.ts). The `VLLM_<TIER>_*`
  * variables point a tier at a real vLLM (or any OpenAI-compatible server); unset, a tier uses the local
  * model server. They seed the Postgres registry on first boot, or are the whole routing table with
  * `REGISTRY_SOURCE=env`.

@@ -12,10 +12,10 @@ import { type DriftJobDeps, runDriftJob, type TierReport } from "../../../worker
 import { defaultRollbackPolicy } from "../../../workers/drift/policy.ts";
 import { defaultDriftThresholds, type WindowSample } from "../../../workers/drift/score.ts";
 import { setPinned } from "../../../workers/drift/state.ts";
-import { workerEnvSchema } from "../../../workers/env.ts";
 import { startIngest } from "../../../workers/events/consumer.ts";
 import { createEventProducer } from "../../../workers/events/producer.ts";
 import { latestDriftScores } from "../../../workers/events/stats.ts";
+import { workerEnvSchema } from "../../../workers/pool/env.ts";
 import { createRoutingService } from "../../../workers/registry/routing.ts";
 import { addVersion, promote, rollbackTier } from "../../../workers/registry/store.ts";
 import { findTier } from "../../../workers/registry/types.ts";

@@ -5,7 +5,7 @@ import { createDatabase } from "../../../workers/db/client.ts";
 import { driftJobDeps } from "../../../workers/drift/deps.ts";
 import { runDriftJob, runDriftJobWithLease } from "../../../workers/drift/job.ts";
 import { loadDriftState } from "../../../workers/drift/state.ts";
-import { workerEnvSchema } from "../../../workers/env.ts";
+import { workerEnvSchema } from "../../../workers/pool/env.ts";
 import { seedRegistryIfEmpty } from "../../../workers/registry/store.ts";
 import { localPoolEnv } from "../../stack/local-env.ts";
 

@@ -11,7 +11,7 @@ import {
   startDriftScheduler,
   triggerDriftRun,
 } from "../../../workers/drift/scheduler.ts";
-import { workerEnvSchema } from "../../../workers/env.ts";
+import { workerEnvSchema } from "../../../workers/pool/env.ts";
 import { poolService } from "../../stack/gateway.ts";
 import { localPoolEnv } from "../../stack/local-env.ts";
 import { eventually } from "../router/harness.ts";

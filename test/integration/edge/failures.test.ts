@@ -123,7 +123,7 @@ describe("edge failures, with the dependency really blocked (workerd)", () => {
     const env = localPoolEnv();
     const cli = spawnSync(
       join(repoRoot, "node_modules", ".bin", "bun"),
-      ["workers/cli/keys.ts", "revoke", keyId],
+      ["workers/scripts/keys.ts", "revoke", keyId],
       {
         cwd: repoRoot,
         env: { ...process.env, DATABASE_URL: env.DATABASE_URL, NEON_WS_PROXY: env.NEON_WS_PROXY },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { RecentEntries } from "../../../edge/lib/recent-entries.ts";
 import { createEdgeRedis } from "../../../edge/services/edge-services.ts";
-import { RecentEntries } from "../../../edge/services/recent-entries.ts";
 import { ResponseCache } from "../../../edge/services/response-cache.ts";
 import { DependencyError } from "../../../shared/dependency-error.ts";
 import { host, localSecrets, ports } from "../../stack/ports.ts";

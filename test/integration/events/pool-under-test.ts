@@ -8,7 +8,7 @@ import { localPoolEnv } from "../../stack/local-env.ts";
 import { repoRoot, stackDir } from "../../stack/paths.ts";
 
 /**
- * A pool of its own (`bun workers/main.ts`: one worker + the ingest process) on a private port and spool,
+ * A pool of its own (`bun workers/pool/supervisor.ts`: one worker + the ingest process) on a private port and spool,
  * so a test can watch its events without other tests' traffic on the shared pool. Its model tiers point
  * at an instant OpenAI-compatible upstream on `port + 1000` (test/bench/instant-upstream.ts), so the
  * request rate is set by the event pipeline, not by the CPU model server; routing comes from the env.
@@ -45,7 +45,7 @@ export class PoolUnderTest {
       ["test/bench/instant-upstream.ts", String(this.port + 1000)],
       { cwd: repoRoot, stdio: "ignore" },
     );
-    this.#child = spawn(join(repoRoot, "node_modules/.bin/bun"), ["workers/main.ts"], {
+    this.#child = spawn(join(repoRoot, "node_modules/.bin/bun"), ["workers/pool/supervisor.ts"], {
       cwd: repoRoot,
       env: {
         ...process.env,

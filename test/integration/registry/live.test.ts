@@ -2,7 +2,7 @@ import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { modelEndpoints, modelVersions, registryAudit, registryTiers } from "../../../workers/db/schema.ts";
-import { workerEnvSchema } from "../../../workers/env.ts";
+import { workerEnvSchema } from "../../../workers/pool/env.ts";
 import { createRoutingService } from "../../../workers/registry/routing.ts";
 import {
   addVersion,

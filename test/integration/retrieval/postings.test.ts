@@ -7,10 +7,10 @@ import { batchToken, type ChunkRow, DocumentStore } from "../../../workers/backf
 import { type IngestOptions, ingestDocuments } from "../../../workers/backfill/ingest.ts";
 import { readDocuments } from "../../../workers/backfill/read-documents.ts";
 import { loadMigrations } from "../../../workers/clickhouse/migrate.ts";
+import { sha256HexSync } from "../../../workers/lib/sha256.ts";
 import { createOpenAIEmbedder, type Embedder } from "../../../workers/retrieval/model-clients.ts";
 import { RetrievalStore, type SearchScope } from "../../../workers/retrieval/store.ts";
 import { tokenCount } from "../../../workers/retrieval/text.ts";
-import { sha256HexSync } from "../../../workers/sha256.ts";
 import { localModelServer } from "../../stack/services/model-server.ts";
 import {
   dropDatabase,

@@ -5,7 +5,7 @@ import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
 import { localPoolEnv } from "../../stack/local-env.ts";
 import { repoRoot, stackDir } from "../../stack/paths.ts";
 
-/** A real pool (`bun workers/main.ts`, one worker) on its own port with extra environment. */
+/** A real pool (`bun workers/pool/supervisor.ts`, one worker) on its own port with extra environment. */
 export interface TestPool {
   url: string;
   /** A signed call, as the edge makes it. */
@@ -20,7 +20,7 @@ export interface TestPool {
 
 export async function startTestPool(port: number, env: Record<string, string>): Promise<TestPool> {
   const base = localPoolEnv();
-  const child: ChildProcess = spawn(join(repoRoot, "node_modules/.bin/bun"), ["workers/main.ts"], {
+  const child: ChildProcess = spawn(join(repoRoot, "node_modules/.bin/bun"), ["workers/pool/supervisor.ts"], {
     cwd: repoRoot,
     env: {
       ...process.env,

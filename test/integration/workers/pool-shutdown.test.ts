@@ -57,7 +57,7 @@ describe("pool graceful shutdown", () => {
         stdio: "ignore",
       },
     );
-    pool = spawn(join(repoRoot, "node_modules/.bin/bun"), ["workers/main.ts"], {
+    pool = spawn(join(repoRoot, "node_modules/.bin/bun"), ["workers/pool/supervisor.ts"], {
       cwd: repoRoot,
       env: {
         ...process.env,

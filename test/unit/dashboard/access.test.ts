@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { createErrorHandler } from "../../../shared/on-error.ts";
-import { dashboardAccess } from "../../../workers/dashboard/access.ts";
-import { costUsd } from "../../../workers/dashboard/prices.ts";
-import type { PoolHonoEnv } from "../../../workers/types.ts";
+import { dashboardAccess } from "../../../workers/pool/dashboard/access.ts";
+import { costUsd } from "../../../workers/pool/dashboard/prices.ts";
+import type { PoolHonoEnv } from "../../../workers/pool/types.ts";
 
 const token = "dashboard-token-for-tests";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LingerBatch } from "../../../edge/services/linger-batch.ts";
+import { LingerBatch } from "../../../edge/lib/linger-batch.ts";
 
 describe("LingerBatch", () => {
   it("sends items queued during the linger together, in calls of at most maxPerCall", async () => {

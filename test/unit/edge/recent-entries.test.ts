@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RecentEntries } from "../../../edge/services/recent-entries.ts";
+import { RecentEntries } from "../../../edge/lib/recent-entries.ts";
 
 describe("RecentEntries (the response cache's memory tier)", () => {
   it("serves an entry until its TTL has passed, then forgets it", () => {

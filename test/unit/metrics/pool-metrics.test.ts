@@ -2,11 +2,11 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import type { RequestEvent } from "../../../shared/events.ts";
 import type { EventProducerStats } from "../../../workers/events/producer.ts";
-import { PoolMetrics } from "../../../workers/metrics/pool-metrics.ts";
-import { requestMetrics } from "../../../workers/middleware/metrics.ts";
-import { registerMetricsRoutes } from "../../../workers/routes/metrics.ts";
-import type { PoolServices } from "../../../workers/services.ts";
-import type { PoolHonoEnv } from "../../../workers/types.ts";
+import { PoolMetrics } from "../../../workers/pool/metrics/pool-metrics.ts";
+import { requestMetrics } from "../../../workers/pool/middleware/metrics.ts";
+import { registerMetricsRoutes } from "../../../workers/pool/routes/metrics.ts";
+import type { PoolServices } from "../../../workers/pool/services.ts";
+import type { PoolHonoEnv } from "../../../workers/pool/types.ts";
 
 const producerStats: EventProducerStats = {
   buffered: 2,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadWorkerEnv } from "../../../workers/env.ts";
+import { loadWorkerEnv } from "../../../workers/pool/env.ts";
 
 const required = {
   POOL_SIGNING_SECRET: "x".repeat(32),

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
-import { signatureMatches, signSync } from "../../../workers/middleware/node-signing.ts";
-import { sha256HexSync } from "../../../workers/sha256.ts";
+import { sha256HexSync } from "../../../workers/lib/sha256.ts";
+import { signatureMatches, signSync } from "../../../workers/pool/middleware/node-signing.ts";
 
 const secret = "s".repeat(40);
 

@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { createErrorHandler } from "../../../shared/on-error.ts";
 import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
-import { verifySignature } from "../../../workers/middleware/verify-signature.ts";
-import type { PoolHonoEnv } from "../../../workers/types.ts";
+import { verifySignature } from "../../../workers/pool/middleware/verify-signature.ts";
+import type { PoolHonoEnv } from "../../../workers/pool/types.ts";
 
 const secret = "s".repeat(40);
 

@@ -1,0 +1,25 @@
+import { eq } from "drizzle-orm";
+import type { VerifiedKey } from "../../shared/schemas/keys.ts";
+import { type Database, withPostgres } from "./client.ts";
+import { apiKeys } from "./schema.ts";
+
+/** Looks keys up by their sha256, for the edge's verification call. */
+export class KeyStore {
+  constructor(private readonly db: Database) {}
+
+  async findByHash(keyHash: string): Promise<VerifiedKey | null> {
+    const rows = await withPostgres(() =>
+      this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).limit(1),
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      keyId: row.id,
+      tenantId: row.tenantId,
+      status: row.status,
+      allowedModels: row.allowedModels,
+      rateLimitPerMinute: row.rateLimitPerMinute,
+      cacheTtlSeconds: row.cacheTtlSeconds,
+    };
+  }
+}

@@ -1,0 +1,189 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { RequestEvent } from "../../../shared/events.ts";
+import type { RequestRowStats } from "../../db/request-rows.ts";
+import type { EventProducerStats } from "../../events/producer.ts";
+
+/** The article's latency buckets, in seconds. */
+export const latencyBucketsSeconds = [0.05, 0.1, 0.2, 0.5, 1, 2, 5] as const;
+
+export interface PoolMetricsOptions {
+  /** The event producer's counters, read at scrape time (spool depth, drops, Kafka state). */
+  eventStats: () => EventProducerStats;
+  /** The request-row writer's counters, read at scrape time. */
+  requestRowStats?: () => RequestRowStats;
+  /** Latest drift score per tier, read at scrape time (cached by the caller); failures keep the last values. */
+  driftScores?: () => Promise<ReadonlyMap<string, number>>;
+  /** Labels on every series; a worker sets `worker` (its pid) since N workers share one port. */
+  defaultLabels?: Record<string, string>;
+  /** Node/Bun process metrics (CPU, memory, event loop). Default true. */
+  processMetrics?: boolean;
+}
+
+/**
+ * Prometheus metrics of one pool worker (prom-client, one registry per worker, so tests can build
+ * several). Request latency comes from the HTTP middleware; cache, fallback and upstream numbers from the
+ * request events this worker publishes — the same events ClickHouse aggregates, so the two agree.
+ */
+export class PoolMetrics {
+  readonly registry = new Registry();
+  readonly #requestDuration: Histogram<"method" | "route" | "status">;
+  readonly #events: Counter<"tier" | "cache">;
+  readonly #fallbacks: Counter<"reason">;
+  readonly #upstreamRequests: Counter<"provider" | "outcome">;
+  readonly #upstreamUp: Gauge<"endpoint">;
+  readonly #drift = new Map<string, number>();
+  #lookups = 0;
+  #hits = 0;
+
+  constructor(options: PoolMetricsOptions) {
+    const registers = [this.registry];
+    if (options.defaultLabels) this.registry.setDefaultLabels(options.defaultLabels);
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.#requestDuration = new Histogram({
+      name: "http_request_duration_seconds",
+      help: "Pool HTTP request latency, from the first byte in to the response handed back.",
+      labelNames: ["method", "route", "status"],
+      buckets: [...latencyBucketsSeconds],
+      registers,
+    });
+    this.#events = new Counter({
+      name: "tiergate_request_events_total",
+      help: "Request events published by this worker.",
+      labelNames: ["tier", "cache"],
+      registers,
+    });
+    this.#fallbacks = new Counter({
+      name: "fallback_total",
+      help: "Requests answered by a fallback, by reason.",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.#upstreamRequests = new Counter({
+      name: "tiergate_upstream_requests_total",
+      help: "Model calls by provider and outcome (ok: status < 500).",
+      labelNames: ["provider", "outcome"],
+      registers,
+    });
+    this.#upstreamUp = new Gauge({
+      name: "tiergate_upstream_up",
+      help: "1 when the upstream model endpoint is considered healthy, 0 when not.",
+      labelNames: ["endpoint"],
+      registers,
+    });
+    const metrics = this;
+    new Gauge({
+      name: "cache_hit_ratio",
+      help: "Share of this worker's request events answered from the response cache (since start).",
+      registers,
+      collect() {
+        this.set(metrics.#lookups === 0 ? 0 : metrics.#hits / metrics.#lookups);
+      },
+    });
+    new Gauge({
+      name: "drift_score",
+      help: "Latest drift score per tier (0 = none); set by the drift job or read from drift_scores.",
+      labelNames: ["tier"],
+      registers,
+      async collect() {
+        if (options.driftScores) {
+          const scores = await options.driftScores().catch(() => undefined);
+          for (const [tier, score] of scores ?? []) metrics.#drift.set(tier, score);
+        }
+        for (const [tier, score] of metrics.#drift) this.set({ tier }, score);
+      },
+    });
+    /** A gauge set, on each scrape, from one field of a stats snapshot. */
+    const statGauge =
+      <S>(stats: () => S) =>
+      (name: string, help: string, read: (s: S) => number) =>
+        new Gauge({
+          name,
+          help,
+          registers,
+          collect() {
+            this.set(read(stats()));
+          },
+        });
+    const spoolGauge = statGauge<EventProducerStats>(options.eventStats);
+    spoolGauge(
+      "tiergate_event_spool_events",
+      "Events waiting in the on-disk spool for Kafka.",
+      (s) => s.spooledEvents,
+    );
+    spoolGauge(
+      "tiergate_event_spool_bytes",
+      "Bytes of the on-disk event spool not yet delivered.",
+      (s) => s.spooledBytes,
+    );
+    spoolGauge(
+      "tiergate_events_buffered",
+      "Events in memory, not yet sent or spooled.",
+      (s) => s.buffered + s.inFlight,
+    );
+    spoolGauge(
+      "tiergate_events_dropped",
+      "Events lost since start (full spool, unreadable lines).",
+      (s) => s.dropped,
+    );
+    spoolGauge("tiergate_events_sent", "Events acknowledged by Kafka since start.", (s) => s.sent);
+    spoolGauge("tiergate_kafka_up", "0 while the last produce attempt failed, else 1.", (s) =>
+      s.kafkaDown ? 0 : 1,
+    );
+    const rowStats = options.requestRowStats;
+    if (rowStats) {
+      const rowGauge = statGauge<RequestRowStats>(rowStats);
+      rowGauge(
+        "tiergate_request_rows_buffered",
+        "Request rows in memory, not yet written to Postgres.",
+        (s) => s.buffered + s.inFlight,
+      );
+      rowGauge(
+        "tiergate_request_rows_written",
+        "Request rows written to Postgres since start.",
+        (s) => s.written,
+      );
+      rowGauge(
+        "tiergate_request_rows_dropped",
+        "Request rows lost since start (Postgres unreachable, full buffer).",
+        (s) => s.dropped,
+      );
+    }
+  }
+
+  /** Records one finished HTTP request (the metrics middleware calls it). */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.#requestDuration.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  /** Counts a published request event: cache lookups, fallbacks by reason, upstream outcome. */
+  recordEvent(event: RequestEvent): void {
+    this.#events.inc({ tier: event.tier, cache: event.cache });
+    if (event.cache !== "BYPASS") {
+      this.#lookups++;
+      if (event.cache === "HIT") this.#hits++;
+    }
+    if (event.fallback_reason !== "") this.#fallbacks.inc({ reason: event.fallback_reason });
+    if (event.cache !== "HIT" && event.provider !== "") {
+      this.#upstreamRequests.inc({ provider: event.provider, outcome: event.status < 500 ? "ok" : "error" });
+    }
+  }
+
+  /** Sets the drift score of a tier (the drift job, or anything that computed one). */
+  setDriftScore(tier: string, score: number): void {
+    this.#drift.set(tier, score);
+  }
+
+  /** Sets whether an upstream endpoint is healthy (the router's health checks). */
+  setUpstreamHealth(endpoint: string, healthy: boolean): void {
+    this.#upstreamUp.set({ endpoint }, healthy ? 1 : 0);
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

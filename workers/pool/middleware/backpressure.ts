@@ -1,0 +1,85 @@
+import { createMiddleware } from "hono/factory";
+import { GatewayError } from "../../../shared/errors.ts";
+import type { PoolHonoEnv } from "../types.ts";
+
+/** Tracks requests in flight in this process, for the cap and for graceful shutdown. */
+export class InFlight {
+  count = 0;
+  draining = false;
+  private idleWaiters: (() => void)[] = [];
+
+  enter(): void {
+    this.count++;
+  }
+  leave(): void {
+    this.count--;
+    if (this.count === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+  /** Resolves when nothing is in flight. */
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}
+
+/** Past `max` requests in flight the worker answers 503 with Retry-After instead of queueing without bound. */
+export function backpressure(inFlight: InFlight, max: number) {
+  return createMiddleware<PoolHonoEnv>(async (c, next) => {
+    if (inFlight.draining) {
+      throw new GatewayError("OVERLOADED", "This worker is shutting down.", {
+        headers: { "retry-after": "1" },
+      });
+    }
+    if (inFlight.count >= max) {
+      throw new GatewayError("OVERLOADED", "The pool is at capacity; retry shortly.", {
+        headers: { "retry-after": "1" },
+      });
+    }
+    inFlight.enter();
+    let heldByStream = false;
+    try {
+      await next();
+      const body = c.res.body;
+      if (body && c.res.headers.get("content-type")?.startsWith("text/event-stream")) {
+        // A streamed answer stays in flight until its body ends or the client goes away.
+        c.res = new Response(
+          releaseWhenDone(body, () => inFlight.leave()),
+          c.res,
+        );
+        heldByStream = true;
+      }
+    } finally {
+      if (!heldByStream) inFlight.leave();
+    }
+  });
+}
+
+/** Passes a body through and calls `release` once, when it ends, fails or is cancelled. */
+function releaseWhenDone(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let released = false;
+  const releaseOnce = () => {
+    if (released) return;
+    released = true;
+    release();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          releaseOnce();
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error: unknown) {
+        releaseOnce();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      releaseOnce();
+      return reader.cancel(reason);
+    },
+  });
+}

@@ -1,0 +1,45 @@
+import type { Hono } from "hono";
+import type { FeedbackEvent } from "../../../shared/events.ts";
+import { headers } from "../../../shared/headers.ts";
+import { type FeedbackResponse, feedbackRequestSchema } from "../../../shared/schemas/feedback.ts";
+import { parseOrThrow } from "../../../shared/validation.ts";
+import { correctLabels, wrongLabels } from "../../drift/windows.ts";
+import type { PoolHonoEnv } from "../types.ts";
+import { parseJsonBody } from "./chat.ts";
+
+/** A label without a rating still counts: known labels map to ±1, others to 0 (unlabelled for accuracy). */
+function ratingOf(rating: number | undefined, label: string | undefined): number {
+  if (rating !== undefined) return rating;
+  if (label && correctLabels.includes(label)) return 1;
+  if (label && wrongLabels.includes(label)) return -1;
+  return 0;
+}
+
+/**
+ * POST /internal/v1/feedback: the edge forwards `POST /v1/feedback` here; the verdict goes to Kafka
+ * (`tiergate.feedback`, key = tenant) and, through ingest, to ClickHouse `feedback`, where the drift job
+ * joins it to the request's event. Answers 202 once Kafka has it; 503 with Retry-After when it cannot.
+ */
+export function registerFeedbackRoutes(app: Hono<PoolHonoEnv>): void {
+  app.post("/internal/v1/feedback", async (c) => {
+    const body = parseOrThrow(feedbackRequestSchema, parseJsonBody(c));
+    const event: FeedbackEvent = {
+      feedback_id: crypto.randomUUID(),
+      ts: Date.now(),
+      request_id: body.request_id,
+      tenant: c.req.header(headers.tenant) ?? "unknown",
+      user_id: body.user ?? "",
+      rating: ratingOf(body.rating, body.label),
+      label: body.label ?? "",
+      comment: body.comment ?? "",
+    };
+    await c.var.services.feedback.publish([event]);
+    const response: FeedbackResponse = {
+      id: event.feedback_id,
+      object: "feedback",
+      request_id: event.request_id,
+      status: "accepted",
+    };
+    return c.json(response, 202);
+  });
+}

@@ -1,0 +1,111 @@
+import { sql } from "drizzle-orm";
+import type { RequestEvent } from "../../shared/events.ts";
+import { chatCompletionRequestSchema } from "../../shared/schemas/chat.ts";
+import { type ClickHouse, createClickHouse } from "../clickhouse/client.ts";
+import { createDatabase, type DatabaseHandle, withPostgres } from "../db/client.ts";
+import { KeyStore } from "../db/key-store.ts";
+import { RequestRowWriter } from "../db/request-rows.ts";
+import { FeedbackPublisher } from "../drift/feedback-publisher.ts";
+import { createEventProducer, type EventProducer } from "../events/producer.ts";
+import { cached, latestDriftScores } from "../events/stats.ts";
+import { createRoutingService, type RoutingService } from "../registry/routing.ts";
+import { routerGenerator } from "../retrieval/router-generator.ts";
+import { createRetrievalService, type RetrievalService } from "../retrieval/service.ts";
+import type { WorkerEnv } from "./env.ts";
+import { PoolMetrics } from "./metrics/pool-metrics.ts";
+import { InFlight } from "./middleware/backpressure.ts";
+
+/** The clients one worker process shares across requests, built once at boot. */
+export interface PoolServices {
+  config: WorkerEnv;
+  database: DatabaseHandle;
+  clickhouse: ClickHouse;
+  events: EventProducer;
+  /** User feedback to Kafka `tiergate.feedback` (issue 8), acknowledged before the 202. */
+  feedback: FeedbackPublisher;
+  metrics: PoolMetrics;
+  keys: KeyStore;
+  inFlight: InFlight;
+  chatSchema: ReturnType<typeof chatCompletionRequestSchema>;
+  /** The tier router and the registry it follows (issue 5). */
+  routing: RoutingService;
+  /** RAG: hybrid retrieval, abstention rules and generation (issue 6). */
+  retrieval: RetrievalService;
+  pingPostgres(): Promise<boolean>;
+  /**
+   * Queues the request row; rows are written to Postgres in batches (RequestRowWriter). A failed write
+   * is logged and counted (`tiergate_request_rows_dropped`), never surfaced.
+   */
+  recordRequest(event: RequestEvent, keyId: string | null): void;
+  close(): Promise<void>;
+}
+
+export function buildPoolServices(config: WorkerEnv): PoolServices {
+  const database = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
+  const clickhouse = createClickHouse({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: config.CLICKHOUSE_DATABASE,
+  });
+  const requestRows = new RequestRowWriter(database.db, {
+    onDrop: (rows, reason) => console.warn(`${rows} request rows not written:`, reason.message),
+  });
+  let metrics: PoolMetrics | undefined;
+  const events = createEventProducer({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID,
+    spoolDir: config.SPOOL_DIR,
+    lingerMs: config.EVENT_LINGER_MS,
+    onPublish: (event) => metrics?.recordEvent(event),
+  });
+  metrics = new PoolMetrics({
+    eventStats: () => events.stats(),
+    requestRowStats: () => requestRows.stats(),
+    driftScores: cached(() => latestDriftScores(clickhouse), 30_000, new Map<string, number>()),
+    defaultLabels: { worker: String(process.pid) },
+  });
+  const routing = createRoutingService(config, database.db);
+  const feedback = new FeedbackPublisher({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `${config.KAFKA_CLIENT_ID}-feedback`,
+  });
+  return {
+    config,
+    database,
+    clickhouse,
+    events,
+    feedback,
+    metrics,
+    keys: new KeyStore(database.db),
+    inFlight: new InFlight(),
+    chatSchema: chatCompletionRequestSchema(),
+    routing,
+    retrieval: createRetrievalService(config, clickhouse, {
+      generator: routerGenerator(routing.router, config.MODEL_TIMEOUT_MS),
+    }),
+    pingPostgres: () =>
+      withPostgres(() => database.db.execute(sql`select 1`)).then(
+        () => true,
+        () => false,
+      ),
+    recordRequest(event, keyId) {
+      requestRows.add({
+        requestId: event.request_id,
+        tenantId: event.tenant,
+        keyId,
+        model: event.model,
+        tier: event.tier,
+        status: event.status,
+        cache: event.cache,
+        latencyMs: event.latency_ms,
+      });
+    },
+    async close() {
+      routing.close();
+      // Buffered request rows are written before the database closes.
+      await Promise.allSettled([events.close(), feedback.close(), requestRows.close()]);
+      await Promise.allSettled([database.close(), clickhouse.close()]);
+    },
+  };
+}
