@@ -59,8 +59,10 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     lingerMs: config.EVENT_LINGER_MS,
     onPublish: (event) => metrics?.recordEvent(event),
   });
+  const inFlight = new InFlight();
   metrics = new PoolMetrics({
     eventStats: () => events.stats(),
+    inFlight: () => inFlight.count,
     requestRowStats: () => requestRows.stats(),
     driftScores: cached(() => latestDriftScores(clickhouse), 30_000, new Map<string, number>()),
     defaultLabels: { worker: String(process.pid) },
@@ -78,7 +80,7 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     feedback,
     metrics,
     keys: new KeyStore(database.db),
-    inFlight: new InFlight(),
+    inFlight,
     chatSchema: chatCompletionRequestSchema(),
     routing,
     retrieval: createRetrievalService(config, clickhouse, {

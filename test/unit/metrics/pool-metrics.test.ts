@@ -132,4 +132,16 @@ describe("PoolMetrics", () => {
     expect(sample(text, "tiergate_request_rows_written")).toBe(120);
     expect(sample(text, "tiergate_request_rows_dropped")).toBe(6);
   });
+
+  it("reports the requests in flight, the autoscaling signal", async () => {
+    let inFlight = 3;
+    const metrics = new PoolMetrics({
+      eventStats: () => producerStats,
+      inFlight: () => inFlight,
+      processMetrics: false,
+    });
+    expect(sample(await metrics.render(), "tiergate_in_flight_requests")).toBe(3);
+    inFlight = 0;
+    expect(sample(await metrics.render(), "tiergate_in_flight_requests")).toBe(0);
+  });
 });

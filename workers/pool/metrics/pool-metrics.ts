@@ -11,6 +11,8 @@ export interface PoolMetricsOptions {
   eventStats: () => EventProducerStats;
   /** The request-row writer's counters, read at scrape time. */
   requestRowStats?: () => RequestRowStats;
+  /** Requests this worker is serving now, read at scrape time (the autoscaling signal). */
+  inFlight?: () => number;
   /** Latest drift score per tier, read at scrape time (cached by the caller); failures keep the last values. */
   driftScores?: () => Promise<ReadonlyMap<string, number>>;
   /** Labels on every series; a worker sets `worker` (its pid) since N workers share one port. */
@@ -129,6 +131,17 @@ export class PoolMetrics {
     spoolGauge("tiergate_kafka_up", "0 while the last produce attempt failed, else 1.", (s) =>
       s.kafkaDown ? 0 : 1,
     );
+    const inFlight = options.inFlight;
+    if (inFlight) {
+      new Gauge({
+        name: "tiergate_in_flight_requests",
+        help: "Requests this worker is serving now (autoscale on its average per pod).",
+        registers,
+        collect() {
+          this.set(inFlight());
+        },
+      });
+    }
     const rowStats = options.requestRowStats;
     if (rowStats) {
       const rowGauge = statGauge<RequestRowStats>(rowStats);
