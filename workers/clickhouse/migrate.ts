@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { sha256HexSync } from "../lib/sha256.ts";
 import { type ClickHouse, createClickHouse } from "./client.ts";
+import { adaptStatement, type DdlMode, ddlModeFromEnv, migrationsTableStatement } from "./ddl-modes.ts";
 import { assertIdentifier } from "./identifier.ts";
+import { withMigrationLock } from "./migration-lock.ts";
 
 /** One versioned migration file: `NNNN_name.sql`, statements separated by `;` at the end of a line. */
 export interface ClickHouseMigration {
@@ -52,30 +54,48 @@ export function loadMigrations(): ClickHouseMigration[] {
 
 const appliedRow = z.object({ version: z.number().int(), name: z.string(), checksum: z.string() });
 
+/** Options of {@link migrateClickHouse}. */
+export interface MigrateClickHouseOptions {
+  /** The DDL layout (ddl-modes.ts); `single` by default. */
+  mode?: DdlMode;
+}
+
 /**
- * Creates `database`, its `schema_migrations` table, and applies the pending migrations in order.
- * Idempotent: applied versions are skipped (their files must not have changed), and every statement
- * uses IF NOT EXISTS so a migration interrupted half-way can run again. Not safe to run concurrently.
- * Statements name the database as `{db:Identifier}`, so `ch` may be connected to any database.
+ * Creates `database`, its `schema_migrations` table, and applies the pending migrations in order,
+ * rewritten for `options.mode`. Idempotent: applied versions are skipped (their files must not have
+ * changed), and every statement uses IF NOT EXISTS so a migration interrupted half-way can run again.
+ * Concurrent runs serialise on a lock table (migration-lock.ts). Statements name the database as
+ * `{db:Identifier}`, so `ch` may be connected to any database.
  */
-export async function migrateClickHouse(ch: ClickHouse, database: string): Promise<void> {
+export async function migrateClickHouse(
+  ch: ClickHouse,
+  database: string,
+  options: MigrateClickHouseOptions = {},
+): Promise<void> {
+  const mode = options.mode ?? { kind: "single" };
   const params = { db: assertIdentifier(database, "database name") };
-  await ch.command("CREATE DATABASE IF NOT EXISTS {db:Identifier}", params);
-  await ch.command(
-    `CREATE TABLE IF NOT EXISTS {db:Identifier}.schema_migrations
-     (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
-     ENGINE = ReplacingMergeTree ORDER BY version`,
-    params,
+  const onCluster =
+    mode.kind === "cluster" ? ` ON CLUSTER ${assertIdentifier(mode.cluster, "cluster name")}` : "";
+  await ch.command(`CREATE DATABASE IF NOT EXISTS {db:Identifier}${onCluster}`, params);
+  await withMigrationLock(ch, { database, onCluster }, async () => {
+    await ch.command(migrationsTableStatement(mode, database), params);
+    await applyPending(ch, { database, mode });
+  });
+}
+
+async function appliedMigrations(ch: ClickHouse, database: string) {
+  const rows = await ch.query(
+    "SELECT version, name, checksum FROM {db:Identifier}.schema_migrations FINAL ORDER BY version",
+    { db: database },
+    appliedRow,
   );
-  const applied = new Map(
-    (
-      await ch.query(
-        "SELECT version, name, checksum FROM {db:Identifier}.schema_migrations FINAL ORDER BY version",
-        params,
-        appliedRow,
-      )
-    ).map((row) => [row.version, row]),
-  );
+  return new Map(rows.map((row) => [row.version, row]));
+}
+
+async function applyPending(ch: ClickHouse, target: { database: string; mode: DdlMode }): Promise<void> {
+  const { database, mode } = target;
+  const params = { db: database };
+  const applied = await appliedMigrations(ch, database);
   for (const migration of loadMigrations()) {
     const done = applied.get(migration.version);
     if (done) {
@@ -86,7 +106,9 @@ export async function migrateClickHouse(ch: ClickHouse, database: string): Promi
       }
       continue;
     }
-    for (const statement of migration.statements) await ch.command(statement, params);
+    for (const statement of migration.statements) {
+      for (const adapted of adaptStatement(statement, mode, database)) await ch.command(adapted, params);
+    }
     await ch.insert(`${database}.schema_migrations`, [
       { version: migration.version, name: migration.name, checksum: migration.checksum },
     ]);
@@ -103,7 +125,7 @@ async function main(): Promise<void> {
     database: "default",
   });
   try {
-    await migrateClickHouse(ch, database);
+    await migrateClickHouse(ch, database, { mode: ddlModeFromEnv(env) });
     console.log(`clickhouse: migrations applied to ${database}`);
   } finally {
     await ch.close();

@@ -2,7 +2,10 @@
 // started through its command-line entry with a query that opens the HTTP listener and then sleeps
 // forever. Stopping it means cancelling that query (HTTP `KILL QUERY`), which returns the call.
 //
-//   bun test/stack/clickhouse/server.ts --path=<data dir> --http-port=<port>
+//   bun test/stack/clickhouse/server.ts --path=<data dir> --http-port=<port> [--tcp-port=<port>] [--config=<file>]
+//
+// With --tcp-port the native protocol listens too (Distributed tables reach other servers over it); the
+// listener opens in the same launching statement as HTTP, since one opened by a later query closes again.
 //
 // SIGTERM/SIGINT do the same cancel from this (free) main thread, so plain signals stop it cleanly too.
 
@@ -11,15 +14,28 @@ import { resolveLibchdb } from "chdb/libchdb";
 import type { EngineRequest, EngineResult } from "./engine-worker.ts";
 import { keepAliveQuery, stopStatement } from "./protocol.ts";
 
-function engineArgv(dataPath: string, httpPort: number, configPath: string): string[] {
+interface EngineOptions {
+  dataPath: string;
+  httpPort: number;
+  tcpPort?: number;
+  configPath: string;
+}
+
+function engineArgv(options: EngineOptions): string[] {
+  const tcp = options.tcpPort === undefined ? [] : [`--tcp_port=${options.tcpPort}`];
+  const listen =
+    options.tcpPort === undefined
+      ? "SYSTEM START LISTEN HTTP;"
+      : "SYSTEM START LISTEN HTTP; SYSTEM START LISTEN TCP;";
   return [
     "clickhouse",
     "--multiquery",
-    `--config-file=${configPath}`,
-    `--path=${dataPath}`,
-    `--http_port=${httpPort}`,
+    `--config-file=${options.configPath}`,
+    `--path=${options.dataPath}`,
+    `--http_port=${options.httpPort}`,
+    ...tcp,
     "--output-format=TabSeparated",
-    `--query=SYSTEM START LISTEN HTTP; ${keepAliveQuery}`,
+    `--query=${listen} ${keepAliveQuery}`,
   ];
 }
 
@@ -37,16 +53,24 @@ async function requestStop(httpPort: number): Promise<void> {
 
 function main(): void {
   const { values } = parseArgs({
-    options: { path: { type: "string" }, "http-port": { type: "string" } },
+    options: {
+      path: { type: "string" },
+      "http-port": { type: "string" },
+      "tcp-port": { type: "string" },
+      config: { type: "string" },
+    },
   });
   const dataPath = values.path;
   const httpPort = Number.parseInt(values["http-port"] ?? "", 10);
   if (!dataPath || !Number.isInteger(httpPort)) {
-    console.error("usage: bun test/stack/clickhouse/server.ts --path=<data dir> --http-port=<port>");
+    console.error(
+      "usage: bun test/stack/clickhouse/server.ts --path=<data dir> --http-port=<port> [--tcp-port=<port>] [--config=<file>]",
+    );
     process.exit(2);
   }
   const library = resolveLibchdb();
-  const configPath = new URL("./config.xml", import.meta.url).pathname;
+  const configPath = values.config ?? new URL("./config.xml", import.meta.url).pathname;
+  const tcpPort = values["tcp-port"] ? Number.parseInt(values["tcp-port"], 10) : undefined;
   console.log(
     `clickhouse server: engine ${library.path}, data ${dataPath}, port ${httpPort}, pid ${process.pid}`,
   );
@@ -71,7 +95,7 @@ function main(): void {
   };
   const request: EngineRequest = {
     libraryPath: library.path,
-    argv: engineArgv(dataPath, httpPort, configPath),
+    argv: engineArgv({ dataPath, httpPort, configPath, ...(tcpPort === undefined ? {} : { tcpPort }) }),
   };
   worker.postMessage(request);
 }
