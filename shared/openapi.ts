@@ -66,15 +66,6 @@ export function textContent<const M extends string>(mediaType: M) {
   return { [mediaType]: { schema: z.string() } } as Record<M, { schema: z.ZodString }>;
 }
 
-const documentRoute = createRoute({
-  method: "get",
-  path: "/openapi.json",
-  summary: "This document",
-  responses: {
-    200: { description: "OpenAPI 3.1", content: jsonContent(z.record(z.string(), z.unknown())) },
-  },
-});
-
 /** What the document says about the app as a whole. */
 export type DocumentInfo = Parameters<OpenAPIHono["getOpenAPI31Document"]>[0]["info"];
 
@@ -82,7 +73,20 @@ export type DocumentInfo = Parameters<OpenAPIHono["getOpenAPI31Document"]>[0]["i
  * GET /openapi.json: the OpenAPI 3.1 document generated from the app's `createRoute` declarations (their
  * zod schemas). Built once, at the first request, when every route has been registered.
  */
-export function registerDocumentRoute<E extends Env>(app: OpenAPIHono<E>, info: DocumentInfo): void {
+export function registerDocumentRoute<E extends Env>(
+  app: OpenAPIHono<E>,
+  info: DocumentInfo,
+  tags?: string[],
+): void {
+  const documentRoute = createRoute({
+    method: "get",
+    path: "/openapi.json",
+    summary: "This document",
+    tags,
+    responses: {
+      200: { description: "OpenAPI 3.1", content: jsonContent(z.record(z.string(), z.unknown())) },
+    },
+  });
   let document: ReturnType<OpenAPIHono<E>["getOpenAPI31Document"]> | undefined;
   app.openapi(documentRoute, (c) => {
     document ??= app.getOpenAPI31Document({ openapi: "3.1.0", info });

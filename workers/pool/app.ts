@@ -18,6 +18,7 @@ import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMetricsRoutes } from "./routes/metrics.ts";
 import { registerModelRoutes } from "./routes/models.ts";
 import { registerRegistryRoutes } from "./routes/registry.ts";
+import { tags } from "./routes/shared.ts";
 import type { PoolServices } from "./services.ts";
 import type { PoolHonoEnv } from "./types.ts";
 
@@ -34,14 +35,18 @@ export function registerPoolRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       "HMAC-SHA256 (POOL_SIGNING_SECRET) over method, path, x-tiergate-timestamp, x-tiergate-nonce and " +
       "the body's sha256. Stale (±30 s), replayed or unsigned calls get 401.",
   });
-  registerDocumentRoute(app, {
-    title: "tiergate pool",
-    version: "0.1.0",
-    description:
-      "A regional pool's HTTP API. Routes under /internal are for the edge only (signed); the `admin` ones " +
-      "drive the model registry and the drift job. Probes, metrics and the dashboard are meant for the " +
-      "pool's private network.",
-  });
+  registerDocumentRoute(
+    app,
+    {
+      title: "tiergate pool",
+      version: "0.1.0",
+      description:
+        "A regional pool's HTTP API. Routes under /internal are for the edge only (signed); the `admin` ones " +
+        "drive the model registry and the drift job. Probes, metrics and the dashboard are meant for the " +
+        "pool's private network.",
+    },
+    tags.probes,
+  );
   registerHealthRoutes(app);
   registerMetricsRoutes(app);
   registerDashboardRoutes(app);
