@@ -1,6 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Env } from "hono";
-
 import { describe, expect, it } from "vitest";
 import { createEdgeApp } from "../../../edge/app.ts";
 import { createDocumentedApp } from "../../../shared/openapi.ts";
