@@ -39,6 +39,7 @@ const errorDescriptions = {
   503: "A dependency or every pool is unavailable (Retry-After)",
 } as const;
 
+/** The error statuses a route can document. */
 export type ErrorStatusCode = keyof typeof errorDescriptions;
 
 /** The documented error answers of a route, each in the OpenAI error shape. */
