@@ -1,7 +1,8 @@
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { GatewayError } from "../shared/errors.ts";
 import { createErrorHandler } from "../shared/on-error.ts";
-import { initServices } from "./middleware/init.ts";
+import { createDocumentedApp } from "../shared/openapi.ts";
+import { initServices, provideServices } from "./middleware/init.ts";
 import { recordRefusal } from "./middleware/refusal-events.ts";
 import { requestIdAndCacheStatus } from "./middleware/request-id.ts";
 import { registerAnswerRoutes } from "./routes/answer.ts";
@@ -11,15 +12,20 @@ import { registerFeedbackRoutes } from "./routes/feedback.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerModelRoutes } from "./routes/models.ts";
 import { registerOpenApiRoutes } from "./routes/openapi.ts";
+import type { EdgeServices } from "./services/edge-services.ts";
 import type { HonoEnv } from "./types.ts";
 
-/** The edge app, the same for Workers and Deno. Entries only wire it to their runtime. */
-export function createEdgeApp(): Hono<HonoEnv> {
-  const app = new Hono<HonoEnv>();
+/**
+ * The edge app, the same for Workers and Deno. Entries only wire it to their runtime. Without
+ * `services` it builds them once per isolate from the bindings (a bad config answers 500
+ * BAD_ENVIRONMENT); with them, every request uses those.
+ */
+export function createEdgeApp(services?: EdgeServices): OpenAPIHono<HonoEnv> {
+  const app = createDocumentedApp<HonoEnv>();
   app.use(requestIdAndCacheStatus);
   registerHealthRoutes(app);
   registerOpenApiRoutes(app);
-  app.use(initServices);
+  app.use(services ? provideServices(services) : initServices);
   registerChatRoutes(app);
   registerEmbeddingsRoutes(app);
   registerModelRoutes(app);

@@ -4,12 +4,17 @@ import { isRetryable } from "./dependency-error.ts";
 import { type ErrorCode, errorBody, GatewayError } from "./errors.ts";
 import { headers } from "./headers.ts";
 
+/** Hono's own refusals (body limit, a route's media types) keep their meaning. */
+const httpExceptionCodes: Partial<Record<number, ErrorCode>> = {
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+};
+
 /** Maps anything thrown to the one error class. Unknown errors become a 500 that hides their details. */
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   if (error instanceof HTTPException) {
-    const code: ErrorCode =
-      error.status === 413 ? "PAYLOAD_TOO_LARGE" : error.status < 500 ? "BAD_REQUEST" : "INTERNAL";
+    const code = httpExceptionCodes[error.status] ?? (error.status < 500 ? "BAD_REQUEST" : "INTERNAL");
     return new GatewayError(code, error.message || "bad request");
   }
   if (isRetryable(error)) {

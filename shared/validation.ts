@@ -11,19 +11,32 @@ export function paramPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** The 400 for a zod failure: its first issue, with `param` naming the offending field. */
+export function badRequestOf(error: z.ZodError): GatewayError {
+  const issue = error.issues[0];
+  if (!issue) return new GatewayError("BAD_REQUEST", "invalid request");
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    const param = paramPath([...issue.path, key]);
+    return new GatewayError("BAD_REQUEST", `Unrecognized request argument supplied: ${param}`, { param });
+  }
+  const param = paramPath(issue.path);
+  return new GatewayError("BAD_REQUEST", param ? `${param}: ${issue.message}` : issue.message, {
+    param: param || null,
+  });
+}
+
 /** Parses with zod; the first issue becomes a 400 GatewayError whose `param` names the offending field. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  if (!issue) throw new GatewayError("BAD_REQUEST", "invalid request");
-  if (issue.code === "unrecognized_keys") {
-    const key = issue.keys[0] ?? "";
-    const param = paramPath([...issue.path, key]);
-    throw new GatewayError("BAD_REQUEST", `Unrecognized request argument supplied: ${param}`, { param });
-  }
-  const param = paramPath(issue.path);
-  throw new GatewayError("BAD_REQUEST", param ? `${param}: ${issue.message}` : issue.message, {
-    param: param || null,
-  });
+  throw badRequestOf(result.error);
+}
+
+/**
+ * The one `defaultHook` of every OpenAPIHono app: a request that fails its route's zod schemas is
+ * answered by `onError` with the same 400 `parseOrThrow` throws.
+ */
+export function validationHook(result: { success: true } | { success: false; error: z.ZodError }): void {
+  if (!result.success) throw badRequestOf(result.error);
 }

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { GatewayError } from "../../shared/errors.ts";
-import { servicesFor } from "../services/edge-services.ts";
+import { type EdgeServices, servicesFor } from "../services/edge-services.ts";
 import type { HonoEnv } from "../types.ts";
 
 /** Validates the config and puts the isolate's clients on `c.var.services`; a bad config is a 500 BAD_ENVIRONMENT. */
@@ -13,3 +13,11 @@ export const initServices = createMiddleware<HonoEnv>(async (c, next) => {
   c.set("services", result.services);
   await next();
 });
+
+/** Puts services built by the caller (tests, embedders) on `c.var.services`; the bindings are not read. */
+export function provideServices(services: EdgeServices) {
+  return createMiddleware<HonoEnv>(async (c, next) => {
+    c.set("services", services);
+    await next();
+  });
+}

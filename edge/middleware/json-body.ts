@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { GatewayError } from "../../shared/errors.ts";
@@ -25,16 +25,21 @@ export const limitBody = createMiddleware<HonoEnv>((c, next) =>
   limiterFor(c.var.services.config.MAX_BODY_BYTES)(c, next),
 );
 
-/** Reads a JSON body: 415 for another content type, 400 for bad JSON. */
-export async function readJson(c: Context<HonoEnv>): Promise<unknown> {
+/**
+ * Admits a JSON body to the route's schema: 415 for another content type, 400 `invalid_json` for bad
+ * JSON. It reads the body through `limitBody`'s cap, so a chunked body over it is still a 413. The
+ * route's validator then parses the text Hono has kept.
+ */
+export const jsonBody = createMiddleware<HonoEnv>(async (c, next) => {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/json\b/i.test(type)) {
     throw new GatewayError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json.");
   }
   const text = await c.req.text();
   try {
-    return JSON.parse(text);
+    JSON.parse(text);
   } catch {
     throw new GatewayError("INVALID_JSON", "The request body is not valid JSON.");
   }
-}
+  await next();
+});

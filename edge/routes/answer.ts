@@ -1,5 +1,6 @@
-import type { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { headers } from "../../shared/headers.ts";
+import { jsonContent, plainResponses } from "../../shared/openapi.ts";
 import {
   type AnswerRequest,
   type AnswerResponse,
@@ -7,14 +8,10 @@ import {
   answerRequestSchema,
   answerResponseSchema,
 } from "../../shared/schemas/answer.ts";
-import { parseOrThrow } from "../../shared/validation.ts";
-import { requireApiKey } from "../middleware/auth.ts";
-import { limitBody, readJson } from "../middleware/json-body.ts";
-import { enforceRateLimit } from "../middleware/rate-limit.ts";
 import { fallbackConfig, fallbackHeaders } from "../services/fallback.ts";
 import { forwardJson } from "../services/json-forward.ts";
 import type { HonoEnv } from "../types.ts";
-import { assertModelAllowed } from "./chat.ts";
+import { assertModelAllowed, bearerSecurity, bodyRouteErrors, bodyRouteMiddleware } from "./common.ts";
 
 /** When retrieval is unreachable the answer is the deterministic abstention, never a guess. */
 function abstention(request: AnswerRequest, requestId: string): AnswerResponse {
@@ -31,11 +28,30 @@ function abstention(request: AnswerRequest, requestId: string): AnswerResponse {
   };
 }
 
+const answer = answerResponseSchema.openapi("AnswerResponse");
+
+const answerRoute = createRoute({
+  method: "post",
+  path: "/v1/answer",
+  summary: "Answer with citations, or the deterministic abstention",
+  security: bearerSecurity,
+  middleware: bodyRouteMiddleware,
+  request: { body: { required: true, content: jsonContent(answerRequestSchema.openapi("AnswerRequest")) } },
+  responses: plainResponses({
+    200: {
+      description: "The answer; `rule` says whether it was generated or why not",
+      content: jsonContent(answer),
+    },
+    503: { description: "No pool answered: the abstention (x-fallback)", content: jsonContent(answer) },
+    ...bodyRouteErrors,
+  }),
+});
+
 /** POST /v1/answer: forwarded to the pool's RAG endpoint; the abstention when no pool answers. */
-export function registerAnswerRoutes(app: Hono<HonoEnv>): void {
-  app.post("/v1/answer", limitBody, requireApiKey, enforceRateLimit, async (c) => {
+export function registerAnswerRoutes(app: OpenAPIHono<HonoEnv>): void {
+  app.openapi(answerRoute, async (c) => {
     const { services, apiKey, requestId } = c.var;
-    const request = parseOrThrow(answerRequestSchema, await readJson(c));
+    const request = c.req.valid("json");
     if (request.model) assertModelAllowed(c, request.model);
     const result = await forwardJson(
       services.pool,

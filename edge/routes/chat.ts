@@ -1,25 +1,19 @@
-import type { Context, Hono } from "hono";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
-import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
+import { jsonContent } from "../../shared/openapi.ts";
+import {
+  type ChatCompletionRequest,
+  chatCompletionRequestBodySchema,
+  chatCompletionResponseSchema,
+} from "../../shared/schemas/chat.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
 import { inBackground } from "../lib/background.ts";
-import { requireApiKey } from "../middleware/auth.ts";
-import { limitBody, readJson } from "../middleware/json-body.ts";
-import { enforceRateLimit } from "../middleware/rate-limit.ts";
 import { answerChat, type CachePolicy } from "../services/chat-completions.ts";
 import { isDeterministic } from "../services/response-cache.ts";
 import type { HonoEnv } from "../types.ts";
-
-/** Throws 403 when the key is limited to other models. */
-export function assertModelAllowed(c: Context<HonoEnv>, model: string): void {
-  const allowed = c.var.apiKey.allowedModels;
-  if (allowed && !allowed.includes(model)) {
-    throw new GatewayError("MODEL_FORBIDDEN", `This API key may not use model '${model}'.`, {
-      param: "model",
-    });
-  }
-}
+import { assertModelAllowed, bearerSecurity, bodyRouteErrors, bodyRouteMiddleware } from "./common.ts";
 
 const maxTtlSeconds = 7 * 24 * 3600;
 
@@ -54,11 +48,42 @@ function cachePolicy(c: Context<HonoEnv>, request: ChatCompletionRequest): Cache
   return { mode: control === "refresh" ? "refresh" : "use", ttlSeconds };
 }
 
+const completion = chatCompletionResponseSchema.openapi("ChatCompletionResponse");
+
+const chatRoute = createRoute({
+  method: "post",
+  path: "/v1/chat/completions",
+  summary: "Chat completion, streamed (text/event-stream) when stream is true",
+  description:
+    "MAX_MESSAGES, MAX_TOKENS and MAX_CONTENT_CHARS (256, 4096 and 100000 by default) cap messages, " +
+    "max_tokens and the total message text; a request over them is a 400 naming the field.",
+  security: bearerSecurity,
+  middleware: bodyRouteMiddleware,
+  request: {
+    body: {
+      required: true,
+      content: jsonContent(chatCompletionRequestBodySchema.openapi("ChatCompletionRequest")),
+    },
+  },
+  responses: {
+    200: {
+      description: "The completion (x-cache HIT or MISS), or its chunks as server-sent events",
+      content: { ...jsonContent(completion), "text/event-stream": { schema: z.string() } },
+    },
+    503: {
+      description: "Deterministic fallback (x-fallback names the reason)",
+      content: jsonContent(completion),
+    },
+    ...bodyRouteErrors,
+  },
+});
+
 /** POST /v1/chat/completions, streamed or not. */
-export function registerChatRoutes(app: Hono<HonoEnv>): void {
-  app.post("/v1/chat/completions", limitBody, requireApiKey, enforceRateLimit, async (c) => {
+export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
+  app.openapi(chatRoute, async (c) => {
     const { services, apiKey, requestId, arrivedAt } = c.var;
-    const request = parseOrThrow(services.chatSchema, await readJson(c));
+    const request = c.req.valid("json");
+    parseOrThrow(services.chatLimits, request);
     assertModelAllowed(c, request.model);
     return answerChat(
       { services, apiKey, requestId, arrivedAt, background: (label, work) => inBackground(c, label, work) },

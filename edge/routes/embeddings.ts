@@ -1,23 +1,40 @@
-import type { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
-import { embeddingsResponseSchema } from "../../shared/schemas/embeddings.ts";
+import { errorResponses, jsonContent, plainResponses } from "../../shared/openapi.ts";
+import { embeddingsRequestBodySchema, embeddingsResponseSchema } from "../../shared/schemas/embeddings.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
-import { requireApiKey } from "../middleware/auth.ts";
-import { limitBody, readJson } from "../middleware/json-body.ts";
-import { enforceRateLimit } from "../middleware/rate-limit.ts";
 import { forwardJson } from "../services/json-forward.ts";
 import type { HonoEnv } from "../types.ts";
-import { assertModelAllowed } from "./chat.ts";
+import { assertModelAllowed, bearerSecurity, bodyRouteErrors, bodyRouteMiddleware } from "./common.ts";
+
+const embeddingsRoute = createRoute({
+  method: "post",
+  path: "/v1/embeddings",
+  summary: "Embeddings (not cached)",
+  description:
+    "MAX_MESSAGES and MAX_CONTENT_CHARS (256 and 100000 by default) cap the inputs and each input's length.",
+  security: bearerSecurity,
+  middleware: bodyRouteMiddleware,
+  request: {
+    body: { required: true, content: jsonContent(embeddingsRequestBodySchema.openapi("EmbeddingsRequest")) },
+  },
+  responses: plainResponses({
+    200: { description: "OK", content: jsonContent(embeddingsResponseSchema.openapi("EmbeddingsResponse")) },
+    ...bodyRouteErrors,
+    ...errorResponses(503),
+  }),
+});
 
 /**
  * POST /v1/embeddings. Not cached. Embeddings have no meaningful canned answer, so when no pool can
  * answer this is a 503 `upstream_unavailable` carrying the same `x-fallback` reason as chat.
  */
-export function registerEmbeddingsRoutes(app: Hono<HonoEnv>): void {
-  app.post("/v1/embeddings", limitBody, requireApiKey, enforceRateLimit, async (c) => {
+export function registerEmbeddingsRoutes(app: OpenAPIHono<HonoEnv>): void {
+  app.openapi(embeddingsRoute, async (c) => {
     const { services, apiKey, requestId } = c.var;
-    const request = parseOrThrow(services.embeddingsSchema, await readJson(c));
+    const request = c.req.valid("json");
+    parseOrThrow(services.embeddingsLimits, request);
     assertModelAllowed(c, request.model);
     const result = await forwardJson(
       services.pool,

@@ -1,23 +1,40 @@
-import type { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
+import { errorResponses, jsonContent, plainResponses } from "../../shared/openapi.ts";
 import { feedbackRequestSchema, feedbackResponseSchema } from "../../shared/schemas/feedback.ts";
-import { parseOrThrow } from "../../shared/validation.ts";
-import { requireApiKey } from "../middleware/auth.ts";
-import { limitBody, readJson } from "../middleware/json-body.ts";
-import { enforceRateLimit } from "../middleware/rate-limit.ts";
 import { forwardJson } from "../services/json-forward.ts";
 import type { HonoEnv } from "../types.ts";
+import { bearerSecurity, bodyRouteErrors, bodyRouteMiddleware } from "./common.ts";
+
+const feedbackRoute = createRoute({
+  method: "post",
+  path: "/v1/feedback",
+  summary: "A rating or label for an earlier answer, named by its request id (feeds the drift job)",
+  security: bearerSecurity,
+  middleware: bodyRouteMiddleware,
+  request: {
+    body: { required: true, content: jsonContent(feedbackRequestSchema.openapi("FeedbackRequest")) },
+  },
+  responses: plainResponses({
+    202: {
+      description: "Stored (on Kafka)",
+      content: jsonContent(feedbackResponseSchema.openapi("FeedbackResponse")),
+    },
+    ...bodyRouteErrors,
+    ...errorResponses(503),
+  }),
+});
 
 /**
  * POST /v1/feedback: authenticated and validated like chat, then forwarded (signed) to the pool, which
  * puts it on Kafka. Feedback is not cached and has no fallback answer: when no pool takes it the client
  * gets 503 with Retry-After and may send it again.
  */
-export function registerFeedbackRoutes(app: Hono<HonoEnv>): void {
-  app.post("/v1/feedback", limitBody, requireApiKey, enforceRateLimit, async (c) => {
+export function registerFeedbackRoutes(app: OpenAPIHono<HonoEnv>): void {
+  app.openapi(feedbackRoute, async (c) => {
     const { services, apiKey, requestId } = c.var;
-    const request = parseOrThrow(feedbackRequestSchema, await readJson(c));
+    const request = c.req.valid("json");
     const result = await forwardJson(
       services.pool,
       {

@@ -1,18 +1,36 @@
-import type { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { headers } from "../../shared/headers.ts";
+import { errorResponses, jsonContent } from "../../shared/openapi.ts";
 import { type ModelList, modelListSchema } from "../../shared/schemas/embeddings.ts";
-import { requireApiKey } from "../middleware/auth.ts";
-import { enforceRateLimit } from "../middleware/rate-limit.ts";
 import { fallbackConfig, fallbackHeaders } from "../services/fallback.ts";
 import { forwardJson } from "../services/json-forward.ts";
 import type { HonoEnv } from "../types.ts";
+import { bearerSecurity, keyRouteMiddleware } from "./common.ts";
 
 /** What `/v1/models` lists when no pool answers: the routing aliases, which always exist. */
 const fallbackModels = ["auto", "small", "medium", "large"];
 
+const modelList = modelListSchema.openapi("ModelList");
+
+const modelsRoute = createRoute({
+  method: "get",
+  path: "/v1/models",
+  summary: "Models this key may use",
+  security: bearerSecurity,
+  middleware: keyRouteMiddleware,
+  responses: {
+    200: { description: "OK", content: jsonContent(modelList) },
+    503: {
+      description: "No pool answered: the routing aliases (x-fallback)",
+      content: jsonContent(modelList),
+    },
+    ...errorResponses(401, 403, 429),
+  },
+});
+
 /** GET /v1/models: the pool's list (filtered to the key's allowed models), or the aliases as fallback. */
-export function registerModelRoutes(app: Hono<HonoEnv>): void {
-  app.get("/v1/models", requireApiKey, enforceRateLimit, async (c) => {
+export function registerModelRoutes(app: OpenAPIHono<HonoEnv>): void {
+  app.openapi(modelsRoute, async (c) => {
     const { services, apiKey, requestId } = c.var;
     const result = await forwardJson(
       services.pool,

@@ -8,7 +8,7 @@ import type { VerifiedKey } from "./api-keys.ts";
 import { edgeEvent } from "./edge-events.ts";
 import type { EdgeServices } from "./edge-services.ts";
 import { chatFallbackResponse, fallbackConfig } from "./fallback.ts";
-import type { FailureReason } from "./pool-client.ts";
+import type { FailureReason, ForwardResult } from "./pool-client.ts";
 import type { InFlight } from "./response-cache.ts";
 import { completionAsSse } from "./sse.ts";
 import { startRelay } from "./stream-relay.ts";
@@ -137,100 +137,150 @@ interface CacheWrite {
   ttlSeconds: number | undefined;
 }
 
+/** One forward of a chat request: what the steps below share. */
+interface Forward {
+  ctx: ChatContext;
+  request: ChatCompletionRequest;
+  /** Where the answer is stored and shared with coalesced requests (null when not cached). */
+  write: CacheWrite | null;
+  /** Headers every answer of this request carries. */
+  out: Record<string, string>;
+}
+
+type Forwarded = Extract<ForwardResult, { ok: true }>;
+
+/** Sends the request to the best region, then answers with what came back or the fallback. */
 async function forwardChat(
   ctx: ChatContext,
   request: ChatCompletionRequest,
   write: CacheWrite | null,
   out: Record<string, string>,
 ): Promise<Response> {
-  const { services, requestId } = ctx;
-  const fallback = (reason: FailureReason) => {
-    write?.lead.share(null);
-    recordAtEdge(ctx, request, {
-      cache: out[headers.cache] === "MISS" ? "MISS" : "BYPASS",
-      status: services.config.FALLBACK_STATUS,
-      fallbackReason: reason,
-    });
-    return chatFallbackResponse({
-      reason,
-      model: request.model,
-      stream: request.stream === true,
-      includeUsage: request.stream_options?.include_usage === true,
-      requestId,
-      config: fallbackConfig(services.config),
-      extraHeaders: out,
-    });
-  };
-  const store = (body: string) => {
-    write?.lead.share(body);
-    const written = write ? services.cache.set(write.key, body, write.ttlSeconds) : null;
-    if (written) ctx.background("cache write", written);
-  };
+  const forward: Forward = { ctx, request, write, out };
+  const result = await callPool(forward);
+  if (!result.ok) return fallback(forward, result.reason);
+  const responseHeaders = answerHeaders(out, result);
+  if (!result.response.ok) return passOnRefusal(forward, result, responseHeaders);
+  if (request.stream) return relayStream(forward, result, responseHeaders);
+  return relayJson(forward, result, responseHeaders);
+}
 
-  const result = await services.pool.forward({
+/** The signed call to the pool, with the edge's deadline. */
+function callPool({ ctx, request }: Forward): Promise<ForwardResult> {
+  const { services, requestId, apiKey } = ctx;
+  return services.pool.forward({
     method: "POST",
     path: "/internal/v1/chat/completions",
     body: JSON.stringify(request),
     requestId,
-    tenant: ctx.apiKey.tenantId,
-    keyId: ctx.apiKey.keyId,
+    tenant: apiKey.tenantId,
+    keyId: apiKey.keyId,
     deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
   });
-  if (!result.ok) return fallback(result.reason);
+}
 
-  const { response } = result;
+/** The deterministic fallback answer, recorded as answered at the edge; coalesced waiters get nothing. */
+function fallback({ ctx, request, write, out }: Forward, reason: FailureReason): Response {
+  const { services, requestId } = ctx;
+  write?.lead.share(null);
+  recordAtEdge(ctx, request, {
+    cache: out[headers.cache] === "MISS" ? "MISS" : "BYPASS",
+    status: services.config.FALLBACK_STATUS,
+    fallbackReason: reason,
+  });
+  return chatFallbackResponse({
+    reason,
+    model: request.model,
+    stream: request.stream === true,
+    includeUsage: request.stream_options?.include_usage === true,
+    requestId,
+    config: fallbackConfig(services.config),
+    extraHeaders: out,
+  });
+}
+
+/** Shares a complete answer with coalesced waiters and writes it to the cache in the background. */
+function storeAnswer({ ctx, write }: Forward, body: string): void {
+  write?.lead.share(body);
+  const written = write ? ctx.services.cache.set(write.key, body, write.ttlSeconds) : null;
+  if (written) ctx.background("cache write", written);
+}
+
+/** This request's headers, the answering region and the pool's routing headers. */
+function answerHeaders(out: Record<string, string>, result: Forwarded): Record<string, string> {
   const responseHeaders: Record<string, string> = { ...out, [headers.region]: result.region };
   for (const name of passedThrough) {
-    const value = response.headers.get(name);
+    const value = result.response.headers.get(name);
     if (value) responseHeaders[name] = value;
   }
+  return responseHeaders;
+}
 
-  if (!response.ok) {
-    // The pool refused the request itself (4xx): its OpenAI-shaped error goes to the client as is.
-    result.settle(false);
-    write?.lead.share(null);
-    return new Response(await response.text(), {
-      status: response.status,
-      headers: { ...responseHeaders, "content-type": "application/json" },
-    });
+/** The pool refused the request itself (4xx): its OpenAI-shaped error goes to the client as is. */
+async function passOnRefusal(
+  { write }: Forward,
+  result: Forwarded,
+  responseHeaders: Record<string, string>,
+): Promise<Response> {
+  result.settle(false);
+  write?.lead.share(null);
+  return new Response(await result.response.text(), {
+    status: result.response.status,
+    headers: { ...responseHeaders, "content-type": "application/json" },
+  });
+}
+
+/**
+ * Relays the pool's SSE stream once its first token arrived (before that a failure still falls back);
+ * the complete answer is stored when the stream ends well.
+ */
+async function relayStream(
+  forward: Forward,
+  result: Forwarded,
+  responseHeaders: Record<string, string>,
+): Promise<Response> {
+  const { response } = result;
+  const type = response.headers.get("content-type") ?? "";
+  if (!response.body || !type.includes("text/event-stream")) {
+    result.settle(true);
+    await response.body?.cancel().catch(() => undefined);
+    return fallback(forward, "malformed_response");
   }
-
-  if (request.stream) {
-    const type = response.headers.get("content-type") ?? "";
-    if (!response.body || !type.includes("text/event-stream")) {
-      result.settle(true);
-      await response.body?.cancel().catch(() => undefined);
-      return fallback("malformed_response");
-    }
-    const relay = await startRelay(response.body, result.deadlineSignal, requestId);
-    if (!relay.ok) {
-      result.settle(true);
-      return fallback(relay.reason);
-    }
-    result.settle(false);
-    ctx.background(
-      "stream completion",
-      relay.completed.then((body) => (body ? store(body) : write?.lead.share(null))),
-    );
-    return new Response(relay.body, {
-      status: 200,
-      headers: { ...responseHeaders, "content-type": "text/event-stream", "cache-control": "no-cache" },
-    });
+  const relay = await startRelay(response.body, result.deadlineSignal, forward.ctx.requestId);
+  if (!relay.ok) {
+    result.settle(true);
+    return fallback(forward, relay.reason);
   }
+  result.settle(false);
+  forward.ctx.background(
+    "stream completion",
+    relay.completed.then((body) => (body ? storeAnswer(forward, body) : forward.write?.lead.share(null))),
+  );
+  return new Response(relay.body, {
+    status: 200,
+    headers: { ...responseHeaders, "content-type": "text/event-stream", "cache-control": "no-cache" },
+  });
+}
 
+/** Passes on a complete JSON answer after checking its shape, and stores it. */
+async function relayJson(
+  forward: Forward,
+  result: Forwarded,
+  responseHeaders: Record<string, string>,
+): Promise<Response> {
   let body: string;
   try {
-    body = await response.text();
+    body = await result.response.text();
   } catch {
     result.settle(true);
-    return fallback(result.deadlineSignal.aborted ? "deadline_exceeded" : "upstream_error");
+    return fallback(forward, result.deadlineSignal.aborted ? "deadline_exceeded" : "upstream_error");
   }
   if (!parseCompletion(body)) {
     result.settle(true);
-    return fallback("malformed_response");
+    return fallback(forward, "malformed_response");
   }
   result.settle(false);
-  store(body);
+  storeAnswer(forward, body);
   return new Response(body, {
     status: 200,
     headers: { ...responseHeaders, "content-type": "application/json" },

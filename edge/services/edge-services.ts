@@ -1,6 +1,6 @@
 import { Redis } from "@upstash/redis/cloudflare";
-import { chatCompletionRequestSchema } from "../../shared/schemas/chat.ts";
-import { embeddingsRequestSchema } from "../../shared/schemas/embeddings.ts";
+import { chatRequestLimitsSchema } from "../../shared/schemas/chat.ts";
+import { embeddingsLimitsSchema } from "../../shared/schemas/embeddings.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
 import { RecentEntries } from "../lib/recent-entries.ts";
 import { ApiKeyVerifier } from "./api-keys.ts";
@@ -19,8 +19,10 @@ export interface EdgeServices {
   events: EdgeEvents;
   keys: ApiKeyVerifier;
   rateLimiter: RateLimiter;
-  chatSchema: ReturnType<typeof chatCompletionRequestSchema>;
-  embeddingsSchema: ReturnType<typeof embeddingsRequestSchema>;
+  /** MAX_MESSAGES, MAX_TOKENS and MAX_CONTENT_CHARS over a chat request its route has validated. */
+  chatLimits: ReturnType<typeof chatRequestLimitsSchema>;
+  /** MAX_MESSAGES and MAX_CONTENT_CHARS over an embeddings request its route has validated. */
+  embeddingsLimits: ReturnType<typeof embeddingsLimitsSchema>;
 }
 
 export type ServicesResult = { ok: true; services: EdgeServices } | { ok: false; problems: string[] };
@@ -86,12 +88,12 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
         deadlineMs: config.RATE_LIMIT_DEADLINE_MS,
         syncMs: config.RATE_LIMIT_SYNC_MS,
       }),
-      chatSchema: chatCompletionRequestSchema({
+      chatLimits: chatRequestLimitsSchema({
         maxContentChars: config.MAX_CONTENT_CHARS,
         maxMessages: config.MAX_MESSAGES,
         maxTokens: config.MAX_TOKENS,
       }),
-      embeddingsSchema: embeddingsRequestSchema({
+      embeddingsLimits: embeddingsLimitsSchema({
         maxInputs: config.MAX_MESSAGES,
         maxInputChars: config.MAX_CONTENT_CHARS,
       }),

@@ -67,73 +67,102 @@ export function messageText(m: ChatMessage): string {
   return c.map((p) => (p.type === "text" ? p.text : p.image_url.url)).join("");
 }
 
+/** The request's fields; without `limits` the deployment's caps are left to `chatRequestLimitsSchema`. */
+function chatRequestObject(limits?: RequestLimits) {
+  const messages = z.array(message).min(1);
+  const tokens = z.number().int().min(1);
+  return z.strictObject({
+    model: z.string().min(1).max(256),
+    messages: limits ? messages.max(limits.maxMessages) : messages,
+    temperature: z.number().min(0).max(2).optional(),
+    top_p: z.number().gt(0).max(1).optional(),
+    max_tokens: (limits ? tokens.max(limits.maxTokens) : tokens).optional(),
+    max_completion_tokens: (limits ? tokens.max(limits.maxTokens) : tokens).optional(),
+    n: z.literal(1).optional(),
+    stream: z.boolean().optional(),
+    stream_options: z.strictObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+    stop: stop.nullable().optional(),
+    presence_penalty: z.number().min(-2).max(2).optional(),
+    frequency_penalty: z.number().min(-2).max(2).optional(),
+    logit_bias: z.record(z.string(), z.number().min(-100).max(100)).optional(),
+    logprobs: z.boolean().optional(),
+    top_logprobs: z.number().int().min(0).max(20).optional(),
+    seed: z.number().int().optional(),
+    user: z.string().max(256).optional(),
+    response_format: z
+      .discriminatedUnion("type", [
+        z.strictObject({ type: z.literal("text") }),
+        z.strictObject({ type: z.literal("json_object") }),
+        z.strictObject({ type: z.literal("json_schema"), json_schema: z.record(z.string(), z.unknown()) }),
+      ])
+      .optional(),
+    tools: z.array(tool).max(128).optional(),
+    tool_choice: z
+      .union([
+        z.enum(["none", "auto", "required"]),
+        z.strictObject({ type: z.literal("function"), function: z.strictObject({ name: z.string() }) }),
+      ])
+      .optional(),
+    parallel_tool_calls: z.boolean().optional(),
+    metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
+    top_k: z.number().int().min(-1).max(1000).optional(),
+    min_p: z.number().min(0).max(1).optional(),
+    repetition_penalty: z.number().gt(0).max(2).optional(),
+    /**
+     * tiergate's RAG on chat: ground the answer in one of the tenant's collections. Below the relevance
+     * threshold (or with nothing retrieved) the answer is the deterministic abstention, without a model.
+     */
+    rag: z
+      .strictObject({
+        collection: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
+        top_k: z.number().int().min(1).max(50).optional(),
+        threshold: z.number().min(0).max(1).optional(),
+        filter: z.record(z.string().max(64), z.string().max(512)).optional(),
+      })
+      .optional(),
+  });
+}
+
+/** The guardrail on the total message text, an issue on `messages`. */
+function contentCap(maxContentChars: number) {
+  return (request: { messages: readonly ChatMessage[] }, ctx: z.RefinementCtx): void => {
+    let total = 0;
+    for (const m of request.messages) total += messageText(m).length;
+    if (total > maxContentChars) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["messages"],
+        message: `total message content is ${total} characters; the limit is ${maxContentChars}`,
+      });
+    }
+  };
+}
+
 /**
  * OpenAI's chat completion request, strict: an unknown field is a 400 naming it.
  * vLLM's extra sampling parameters (top_k, min_p, repetition_penalty) are accepted and passed through.
  */
 export function chatCompletionRequestSchema(limits: RequestLimits = defaultLimits) {
+  return chatRequestObject(limits).superRefine(contentCap(limits.maxContentChars));
+}
+
+/**
+ * The chat request without the deployment's caps: what the edge's route validates and documents.
+ * The caps (MAX_MESSAGES, MAX_TOKENS, MAX_CONTENT_CHARS) come from config, checked with
+ * `chatRequestLimitsSchema`; together the two accept exactly what `chatCompletionRequestSchema` does.
+ */
+export const chatCompletionRequestBodySchema = chatRequestObject();
+
+/** The caps of a deployment over an already valid request, with the messages the full schema gives. */
+export function chatRequestLimitsSchema(limits: RequestLimits) {
+  const tokens = z.number().max(limits.maxTokens).optional();
   return z
-    .strictObject({
-      model: z.string().min(1).max(256),
-      messages: z.array(message).min(1).max(limits.maxMessages),
-      temperature: z.number().min(0).max(2).optional(),
-      top_p: z.number().gt(0).max(1).optional(),
-      max_tokens: z.number().int().min(1).max(limits.maxTokens).optional(),
-      max_completion_tokens: z.number().int().min(1).max(limits.maxTokens).optional(),
-      n: z.literal(1).optional(),
-      stream: z.boolean().optional(),
-      stream_options: z.strictObject({ include_usage: z.boolean().optional() }).nullable().optional(),
-      stop: stop.nullable().optional(),
-      presence_penalty: z.number().min(-2).max(2).optional(),
-      frequency_penalty: z.number().min(-2).max(2).optional(),
-      logit_bias: z.record(z.string(), z.number().min(-100).max(100)).optional(),
-      logprobs: z.boolean().optional(),
-      top_logprobs: z.number().int().min(0).max(20).optional(),
-      seed: z.number().int().optional(),
-      user: z.string().max(256).optional(),
-      response_format: z
-        .discriminatedUnion("type", [
-          z.strictObject({ type: z.literal("text") }),
-          z.strictObject({ type: z.literal("json_object") }),
-          z.strictObject({ type: z.literal("json_schema"), json_schema: z.record(z.string(), z.unknown()) }),
-        ])
-        .optional(),
-      tools: z.array(tool).max(128).optional(),
-      tool_choice: z
-        .union([
-          z.enum(["none", "auto", "required"]),
-          z.strictObject({ type: z.literal("function"), function: z.strictObject({ name: z.string() }) }),
-        ])
-        .optional(),
-      parallel_tool_calls: z.boolean().optional(),
-      metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
-      top_k: z.number().int().min(-1).max(1000).optional(),
-      min_p: z.number().min(0).max(1).optional(),
-      repetition_penalty: z.number().gt(0).max(2).optional(),
-      /**
-       * tiergate's RAG on chat: ground the answer in one of the tenant's collections. Below the relevance
-       * threshold (or with nothing retrieved) the answer is the deterministic abstention, without a model.
-       */
-      rag: z
-        .strictObject({
-          collection: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
-          top_k: z.number().int().min(1).max(50).optional(),
-          threshold: z.number().min(0).max(1).optional(),
-          filter: z.record(z.string().max(64), z.string().max(512)).optional(),
-        })
-        .optional(),
+    .object({
+      messages: z.array(z.custom<ChatMessage>()).max(limits.maxMessages),
+      max_tokens: tokens,
+      max_completion_tokens: tokens,
     })
-    .superRefine((request, ctx) => {
-      let total = 0;
-      for (const m of request.messages) total += messageText(m).length;
-      if (total > limits.maxContentChars) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["messages"],
-          message: `total message content is ${total} characters; the limit is ${limits.maxContentChars}`,
-        });
-      }
-    });
+    .superRefine(contentCap(limits.maxContentChars));
 }
 
 export type ChatCompletionRequest = z.infer<ReturnType<typeof chatCompletionRequestSchema>>;

@@ -1,6 +1,5 @@
 import { sql } from "drizzle-orm";
 import type { RequestEvent } from "../../shared/events.ts";
-import { chatCompletionRequestSchema } from "../../shared/schemas/chat.ts";
 import { type ClickHouse, createClickHouse } from "../clickhouse/client.ts";
 import { createDatabase, type DatabaseHandle, withPostgres } from "../db/client.ts";
 import { KeyStore } from "../db/key-store.ts";
@@ -26,7 +25,6 @@ export interface PoolServices {
   metrics: PoolMetrics;
   keys: KeyStore;
   inFlight: InFlight;
-  chatSchema: ReturnType<typeof chatCompletionRequestSchema>;
   /** The tier router and the registry it follows (issue 5). */
   routing: RoutingService;
   /** RAG: hybrid retrieval, abstention rules and generation (issue 6). */
@@ -81,7 +79,6 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     metrics,
     keys: new KeyStore(database.db),
     inFlight,
-    chatSchema: chatCompletionRequestSchema(),
     routing,
     retrieval: createRetrievalService(config, clickhouse, {
       generator: routerGenerator(routing.router, config.MODEL_TIMEOUT_MS),

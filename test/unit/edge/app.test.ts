@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createEdgeApp } from "../../../edge/app.ts";
+import { servicesFor } from "../../../edge/services/edge-services.ts";
 
 const goodEnv = {
   UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9",
@@ -60,5 +61,18 @@ describe("edge app (in-process)", () => {
     expect(response.status).toBe(404);
     const body = (await response.json()) as { error: { type: string } };
     expect(body.error.type).toBe("invalid_request_error");
+  });
+
+  it("uses injected services and never reads the bindings then", async () => {
+    const built = servicesFor(goodEnv);
+    if (!built.ok) throw new Error(built.problems.join("; "));
+    const injected = createEdgeApp(built.services);
+    const response = await injected.request(
+      "/v1/chat/completions",
+      { method: "POST", headers: { "content-type": "application/json" }, body: "{}" },
+      { POOL_REGIONS: "nope" },
+    );
+    // The same bad bindings make the self-configuring app answer 500 BAD_ENVIRONMENT (above).
+    expect(response.status).toBe(401);
   });
 });

@@ -1,12 +1,11 @@
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
 import type { RequestEvent } from "../../../shared/events.ts";
+import { createDocumentedApp } from "../../../shared/openapi.ts";
 import type { EventProducerStats } from "../../../workers/events/producer.ts";
 import { PoolMetrics } from "../../../workers/pool/metrics/pool-metrics.ts";
-import { requestMetrics } from "../../../workers/pool/middleware/metrics.ts";
+import { type MetricsEnv, requestMetrics } from "../../../workers/pool/middleware/metrics.ts";
 import { registerMetricsRoutes } from "../../../workers/pool/routes/metrics.ts";
-import type { PoolServices } from "../../../workers/pool/services.ts";
-import type { PoolHonoEnv } from "../../../workers/pool/types.ts";
 
 const producerStats: EventProducerStats = {
   buffered: 2,
@@ -42,10 +41,10 @@ function event(overrides: Partial<RequestEvent>): RequestEvent {
   };
 }
 
-function metricsApp(metrics: PoolMetrics): Hono<PoolHonoEnv> {
-  const app = new Hono<PoolHonoEnv>();
+function metricsApp(metrics: PoolMetrics): OpenAPIHono<MetricsEnv> {
+  const app = createDocumentedApp<MetricsEnv>();
   app.use(async (c, next) => {
-    c.set("services", { metrics } as unknown as PoolServices);
+    c.set("services", { metrics });
     await next();
   });
   app.use(requestMetrics());

@@ -1,12 +1,15 @@
 import type { MiddlewareHandler } from "hono";
-import type { PoolHonoEnv } from "../types.ts";
+import type { PoolServices } from "../services.ts";
+
+/** What metrics need of an app: its services' `metrics`. */
+export type MetricsEnv = { Variables: { services: Pick<PoolServices, "metrics"> } };
 
 /**
  * Times every request into the latency histogram, labelled by the matched route pattern (not the raw
  * path, so the label set stays bounded). Errors count too: the onError answer is already set when
  * `next` returns.
  */
-export function requestMetrics(): MiddlewareHandler<PoolHonoEnv> {
+export function requestMetrics<E extends MetricsEnv>(): MiddlewareHandler<E> {
   return async (c, next) => {
     const started = performance.now();
     try {

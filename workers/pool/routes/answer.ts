@@ -1,21 +1,34 @@
-import type { Context, Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { GatewayError } from "../../../shared/errors.ts";
 import type { RequestEvent } from "../../../shared/events.ts";
 import { headers } from "../../../shared/headers.ts";
-import { type AnswerRequest, answerRequestSchema } from "../../../shared/schemas/answer.ts";
-import { parseOrThrow } from "../../../shared/validation.ts";
+import { jsonContent } from "../../../shared/openapi.ts";
+import {
+  type AnswerRequest,
+  answerRequestSchema,
+  answerResponseSchema,
+} from "../../../shared/schemas/answer.ts";
 import type { AnswerOutcome } from "../../retrieval/answer.ts";
 import type { PoolHonoEnv } from "../types.ts";
+import { jsonBody, signedBodyErrors, signedSecurity, tags } from "./shared.ts";
 
-function parseBody(c: Context<PoolHonoEnv>): AnswerRequest {
-  let json: unknown;
-  try {
-    json = JSON.parse(c.var.rawBody);
-  } catch {
-    throw new GatewayError("INVALID_JSON", "The request body is not valid JSON.");
-  }
-  return parseOrThrow(answerRequestSchema, json);
-}
+const answerRoute = createRoute({
+  method: "post",
+  path: "/internal/v1/answer",
+  summary: "RAG answer with citations, or the abstention (the edge forwards POST /v1/answer)",
+  tags: tags.internal,
+  security: signedSecurity,
+  middleware: jsonBody,
+  request: { body: { required: true, content: jsonContent(answerRequestSchema) } },
+  responses: {
+    200: {
+      description: "The answer; `rule` says whether it was generated or why not",
+      content: jsonContent(answerResponseSchema),
+    },
+    ...signedBodyErrors,
+  },
+});
 
 /** Aborts model and ClickHouse calls when the edge's deadline (epoch ms) passes. */
 function deadlineSignal(c: Context<PoolHonoEnv>): AbortSignal | undefined {
@@ -60,10 +73,10 @@ function buildEvent(
  * retrieval_unavailable) are answered with 200 without calling a generation model; the rule goes into
  * the request event as `fallback_reason`.
  */
-export function registerAnswerRoutes(app: Hono<PoolHonoEnv>): void {
-  app.post("/internal/v1/answer", async (c) => {
+export function registerAnswerRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
+  app.openapi(answerRoute, async (c) => {
     const started = Date.now();
-    const request = parseBody(c);
+    const request = c.req.valid("json");
     const tenant = c.req.header(headers.tenant);
     if (!tenant) throw new GatewayError("BAD_REQUEST", `Missing ${headers.tenant}.`);
     const { services } = c.var;
@@ -80,6 +93,6 @@ export function registerAnswerRoutes(app: Hono<PoolHonoEnv>): void {
     services.recordRequest(event, c.req.header(headers.keyId) ?? null);
     c.header(headers.route, "answer");
     c.header(headers.region, services.config.POOL_REGION);
-    return c.json(outcome.response);
+    return c.json(outcome.response, 200);
   });
 }

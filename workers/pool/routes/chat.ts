@@ -1,22 +1,29 @@
-import type { Context, Hono } from "hono";
-import { createMiddleware } from "hono/factory";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import { GatewayError } from "../../../shared/errors.ts";
 import { headers } from "../../../shared/headers.ts";
+import { jsonContent, plainResponses } from "../../../shared/openapi.ts";
 import {
-  type ChatCompletionRequest,
   type ChatCompletionResponse,
+  chatCompletionRequestSchema,
+  chatCompletionResponseSchema,
   messageText,
 } from "../../../shared/schemas/chat.ts";
-import { parseOrThrow } from "../../../shared/validation.ts";
 import { rulesChatChunks } from "../../providers/rules/chat.ts";
 import { routedEvent } from "../../router/events.ts";
-import type { RouteDecision } from "../../router/policy.ts";
-import { formatDecision } from "../../router/policy.ts";
-import type { RoutingContext, Served } from "../../router/router.ts";
 import { pipeChatStream } from "../../router/sse.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { groundChat, ragHeaders, ragModel } from "./chat-rag.ts";
+import {
+  jsonBody,
+  recordFailures,
+  requestIdentity,
+  routingContext,
+  setRoutingHeaders,
+  signedBodyErrors,
+  signedSecurity,
+  tags,
+} from "./shared.ts";
 
 /** A complete answer written as SSE chunks and `[DONE]`. */
 function sseOf(c: Context<PoolHonoEnv>, completion: ChatCompletionResponse): Response {
@@ -26,67 +33,32 @@ function sseOf(c: Context<PoolHonoEnv>, completion: ChatCompletionResponse): Res
   });
 }
 
-/** Without an edge deadline a request gets this long overall. */
-const defaultBudgetMs = 60_000;
-
-export function parseJsonBody(c: Context<PoolHonoEnv>): unknown {
-  try {
-    return JSON.parse(c.var.rawBody);
-  } catch {
-    throw new GatewayError("INVALID_JSON", "The request body is not valid JSON.");
-  }
-}
-
-/** The request's routing context: its id, the edge's deadline (capped) and the client's abort signal. */
-export function routingContext(c: Context<PoolHonoEnv>, arrivedAt: number): RoutingContext {
-  const header = Number(c.req.header(headers.deadline));
-  const deadline =
-    Number.isFinite(header) && header > 0
-      ? Math.min(header, arrivedAt + defaultBudgetMs)
-      : arrivedAt + defaultBudgetMs;
-  return { requestId: c.var.requestId, deadline, signal: c.req.raw.signal };
-}
-
-/** The routing headers every answer carries. */
-export function setRoutingHeaders(c: Context<PoolHonoEnv>, served: Served, decision?: RouteDecision): void {
-  c.header(headers.tier, served.tier);
-  c.header(headers.provider, served.provider);
-  c.header(headers.modelVersion, served.version);
-  c.header(headers.route, decision ? formatDecision(decision, served.tier) : served.tier);
-  c.header(headers.region, c.var.services.config.POOL_REGION);
-  if (served.fallbackReason) c.header(headers.fallbackReason, served.fallbackReason.slice(0, 512));
-}
-
-export function requestIdentity(c: Context<PoolHonoEnv>, userId: string | undefined) {
-  return {
-    requestId: c.var.requestId,
-    tenant: c.req.header(headers.tenant) ?? "unknown",
-    userId: userId ?? "",
-  };
-}
-
-/** A request that ends in an error still produces its one event (status and request ids, no tier). */
-export function recordFailures(route: string) {
-  return createMiddleware<PoolHonoEnv>(async (c, next) => {
-    const arrivedAt = Date.now();
-    await next();
-    if (!c.error) return;
-    const event = routedEvent({ ...requestIdentity(c, undefined), route, arrivedAt, status: c.res.status });
-    c.var.services.events.publish(event);
-    c.var.services.recordRequest(event, c.req.header(headers.keyId) ?? null);
-  });
-}
+const chatRoute = createRoute({
+  method: "post",
+  path: "/internal/v1/chat/completions",
+  summary: "Chat completion routed by the tier router (the edge forwards POST /v1/chat/completions)",
+  tags: tags.internal,
+  security: signedSecurity,
+  middleware: [recordFailures("chat"), jsonBody],
+  request: { body: { required: true, content: jsonContent(chatCompletionRequestSchema()) } },
+  responses: plainResponses({
+    200: {
+      description: "The completion, or its chunks as server-sent events; x-tiergate-route says why this tier",
+      content: { ...jsonContent(chatCompletionResponseSchema), "text/event-stream": { schema: z.string() } },
+    },
+    ...signedBodyErrors,
+  }),
+});
 
 /**
  * POST /internal/v1/chat/completions: routed by the tier router. Streams are opened up to the first
  * token before anything is sent, so earlier failures fall over invisibly; one event per request.
  */
-export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
-  app.use("/internal/v1/chat/completions", recordFailures("chat"));
-  app.post("/internal/v1/chat/completions", async (c) => {
+export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
+  app.openapi(chatRoute, async (c) => {
     const arrivedAt = Date.now();
     const { services } = c.var;
-    const parsed: ChatCompletionRequest = parseOrThrow(services.chatSchema, parseJsonBody(c));
+    const parsed = c.req.valid("json");
     const ctx = routingContext(c, arrivedAt);
     const grounding = await groundChat(c, parsed);
     const identity = {

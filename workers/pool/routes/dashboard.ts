@@ -1,15 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Hono } from "hono";
-import { z } from "zod";
-import { parseOrThrow } from "../../../shared/validation.ts";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { errorResponses, jsonContent, plainResponses, textContent } from "../../../shared/openapi.ts";
 import { type StatsWindow, statsWindows, windowStats } from "../../events/stats.ts";
 import { dashboardAccess } from "../dashboard/access.ts";
 import type { DashboardStats } from "../dashboard/api-types.ts";
 import { dashboardPage } from "../dashboard/page.ts";
 import { costUsd } from "../dashboard/prices.ts";
 import type { PoolHonoEnv } from "../types.ts";
+import { tags } from "./shared.ts";
 
 const statsQuerySchema = z.object({
   window: z.enum(Object.keys(statsWindows) as [StatsWindow, ...StatsWindow[]]).default("1h"),
@@ -37,18 +37,53 @@ function appJsSource(): Promise<string> {
 
 const javascript = { "content-type": "text/javascript; charset=utf-8", "cache-control": "max-age=300" };
 
+/** A dashboard route: its page, assets and data are open to DASHBOARD_TOKEN holders or loopback clients. */
+function dashboardRoute(path: string, summary: string, content: Record<string, { schema: z.ZodType }>) {
+  return createRoute({
+    method: "get",
+    path,
+    summary,
+    tags: tags.dashboard,
+    responses: plainResponses({ 200: { description: "OK", content }, ...errorResponses(401) }),
+  });
+}
+
+const statsRoute = createRoute({
+  method: "get",
+  path: "/dashboard/api/stats",
+  summary: "Requests, latency, tiers and cost of a window, from the ClickHouse views",
+  tags: tags.dashboard,
+  request: { query: statsQuerySchema },
+  responses: plainResponses({
+    200: { description: "OK", content: jsonContent(z.record(z.string(), z.unknown())) },
+    ...errorResponses(400, 401),
+  }),
+});
+
 /**
  * GET /dashboard (page), /dashboard/chart.js, /dashboard/app.js and /dashboard/api/stats (JSON from the
  * ClickHouse views). Read-only; who may see it is decided by `dashboardAccess` (DASHBOARD_TOKEN).
  */
-export function registerDashboardRoutes(app: Hono<PoolHonoEnv>): void {
+export function registerDashboardRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   app.use("/dashboard", async (c, next) => dashboardAccess(c.var.services.config.DASHBOARD_TOKEN)(c, next));
   app.use("/dashboard/*", async (c, next) => dashboardAccess(c.var.services.config.DASHBOARD_TOKEN)(c, next));
-  app.get("/dashboard", (c) => c.html(dashboardPage));
-  app.get("/dashboard/chart.js", async (c) => c.body(await chartJsSource(), 200, javascript));
-  app.get("/dashboard/app.js", async (c) => c.body(await appJsSource(), 200, javascript));
-  app.get("/dashboard/api/stats", async (c) => {
-    const query = parseOrThrow(statsQuerySchema, c.req.query());
+  app.openapi(dashboardRoute("/dashboard", "The dashboard page", textContent("text/html")), (c) =>
+    c.html(dashboardPage),
+  );
+  app.openapi(
+    dashboardRoute(
+      "/dashboard/chart.js",
+      "Chart.js, served from node_modules",
+      textContent("text/javascript"),
+    ),
+    async (c) => c.body(await chartJsSource(), 200, javascript),
+  );
+  app.openapi(
+    dashboardRoute("/dashboard/app.js", "The page's script", textContent("text/javascript")),
+    async (c) => c.body(await appJsSource(), 200, javascript),
+  );
+  app.openapi(statsRoute, async (c) => {
+    const query = c.req.valid("query");
     const stats = await windowStats(c.var.services.clickhouse, query);
     const body: DashboardStats = {
       ...stats,

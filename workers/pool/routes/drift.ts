@@ -1,13 +1,12 @@
-import type { Hono } from "hono";
-import { z } from "zod";
-import { parseOrThrow } from "../../../shared/validation.ts";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { jsonContent, plainResponses } from "../../../shared/openapi.ts";
 import { withPostgres } from "../../db/client.ts";
 import { driftState } from "../../db/schema.ts";
 import { driftJobDeps } from "../../drift/deps.ts";
 import { driftLeaseName, runDriftJobWithLease } from "../../drift/job.ts";
 import { readLease } from "../../drift/lease.ts";
 import type { PoolHonoEnv } from "../types.ts";
-import { parseJsonBody } from "./chat.ts";
+import { jsonBody, signedBodyErrors, signedErrors, signedSecurity, tags } from "./shared.ts";
 
 const runBody = z.strictObject({
   /** End of the window (epoch ms); default now. Tests and backfills pass explicit windows. */
@@ -17,14 +16,43 @@ const runBody = z.strictObject({
   trigger: z.string().min(1).max(128).optional(),
 });
 
+const runRoute = createRoute({
+  method: "post",
+  path: "/internal/v1/drift/run",
+  summary: "Run the drift job under its lease (`{}` for now and every tier)",
+  tags: tags.admin,
+  security: signedSecurity,
+  middleware: jsonBody,
+  request: { body: { required: true, content: jsonContent(runBody) } },
+  responses: plainResponses({
+    200: {
+      description: "The run's report, or `{ran:false, skipped}`",
+      content: jsonContent(z.record(z.string(), z.unknown())),
+    },
+    ...signedBodyErrors,
+  }),
+});
+
+const statusRoute = createRoute({
+  method: "get",
+  path: "/internal/v1/drift/status",
+  summary: "The drift lease's holder and every tier's drift state",
+  tags: tags.admin,
+  security: signedSecurity,
+  responses: plainResponses({
+    200: { description: "OK", content: jsonContent(z.record(z.string(), z.unknown())) },
+    ...signedErrors,
+  }),
+});
+
 /**
  * The signed drift endpoints. The edge's cron trigger and the Bun scheduler both POST `run`; under the
  * Postgres lease only one run happens at a time, and a concurrent call answers `{ran:false, skipped}`.
  * `status` shows the last (or current) lease holder and every tier's drift state.
  */
-export function registerDriftRoutes(app: Hono<PoolHonoEnv>): void {
-  app.post("/internal/v1/drift/run", async (c) => {
-    const body = parseOrThrow(runBody, c.var.rawBody.trim() === "" ? {} : parseJsonBody(c));
+export function registerDriftRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
+  app.openapi(runRoute, async (c) => {
+    const body = c.req.valid("json");
     const { config, database, clickhouse, routing } = c.var.services;
     const trigger = body.trigger ?? "manual";
     const report = await runDriftJobWithLease(
@@ -35,7 +63,7 @@ export function registerDriftRoutes(app: Hono<PoolHonoEnv>): void {
     console.log(`drift run (${trigger}): ${report.ran ? `${report.tiers.length} tiers` : report.skipped}`);
     return c.json(report);
   });
-  app.get("/internal/v1/drift/status", async (c) => {
+  app.openapi(statusRoute, async (c) => {
     const { db } = c.var.services.database;
     const [lease, tiers] = await Promise.all([
       readLease(db, driftLeaseName),

@@ -1,20 +1,40 @@
-import type { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { headers } from "../../../shared/headers.ts";
-import { embeddingsRequestSchema } from "../../../shared/schemas/embeddings.ts";
-import { parseOrThrow } from "../../../shared/validation.ts";
+import { jsonContent } from "../../../shared/openapi.ts";
+import { embeddingsRequestSchema, embeddingsResponseSchema } from "../../../shared/schemas/embeddings.ts";
 import { routedEvent } from "../../router/events.ts";
 import type { PoolHonoEnv } from "../types.ts";
-import { parseJsonBody, recordFailures, requestIdentity, routingContext, setRoutingHeaders } from "./chat.ts";
+import {
+  jsonBody,
+  recordFailures,
+  requestIdentity,
+  routingContext,
+  setRoutingHeaders,
+  signedBodyErrors,
+  signedSecurity,
+  tags,
+} from "./shared.ts";
 
-const schema = embeddingsRequestSchema();
+const embeddingsRoute = createRoute({
+  method: "post",
+  path: "/internal/v1/embeddings",
+  summary: "Embeddings from the embeddings tier (the edge forwards POST /v1/embeddings)",
+  tags: tags.internal,
+  security: signedSecurity,
+  middleware: [recordFailures("embeddings"), jsonBody],
+  request: { body: { required: true, content: jsonContent(embeddingsRequestSchema()) } },
+  responses: {
+    200: { description: "OK", content: jsonContent(embeddingsResponseSchema) },
+    ...signedBodyErrors,
+  },
+});
 
 /** POST /internal/v1/embeddings: the embeddings tier (`tiergate-embed` locally), balanced and retried. */
-export function registerEmbeddingsRoutes(app: Hono<PoolHonoEnv>): void {
-  app.use("/internal/v1/embeddings", recordFailures("embeddings"));
-  app.post("/internal/v1/embeddings", async (c) => {
+export function registerEmbeddingsRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
+  app.openapi(embeddingsRoute, async (c) => {
     const arrivedAt = Date.now();
     const { services } = c.var;
-    const request = parseOrThrow(schema, parseJsonBody(c));
+    const request = c.req.valid("json");
     const { served, response } = await services.routing.router.embed(request, routingContext(c, arrivedAt));
     const event = routedEvent({
       ...requestIdentity(c, request.user),
@@ -27,6 +47,6 @@ export function registerEmbeddingsRoutes(app: Hono<PoolHonoEnv>): void {
     services.events.publish(event);
     services.recordRequest(event, c.req.header(headers.keyId) ?? null);
     setRoutingHeaders(c, served);
-    return c.json(response);
+    return c.json(response, 200);
   });
 }

@@ -1,11 +1,29 @@
-import type { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { FeedbackEvent } from "../../../shared/events.ts";
 import { headers } from "../../../shared/headers.ts";
-import { type FeedbackResponse, feedbackRequestSchema } from "../../../shared/schemas/feedback.ts";
-import { parseOrThrow } from "../../../shared/validation.ts";
+import { jsonContent } from "../../../shared/openapi.ts";
+import {
+  type FeedbackResponse,
+  feedbackRequestSchema,
+  feedbackResponseSchema,
+} from "../../../shared/schemas/feedback.ts";
 import { correctLabels, wrongLabels } from "../../drift/windows.ts";
 import type { PoolHonoEnv } from "../types.ts";
-import { parseJsonBody } from "./chat.ts";
+import { jsonBody, signedBodyErrors, signedSecurity, tags } from "./shared.ts";
+
+const feedbackRoute = createRoute({
+  method: "post",
+  path: "/internal/v1/feedback",
+  summary: "A verdict on an earlier answer, to Kafka (the edge forwards POST /v1/feedback)",
+  tags: tags.internal,
+  security: signedSecurity,
+  middleware: jsonBody,
+  request: { body: { required: true, content: jsonContent(feedbackRequestSchema) } },
+  responses: {
+    202: { description: "Kafka has it", content: jsonContent(feedbackResponseSchema) },
+    ...signedBodyErrors,
+  },
+});
 
 /** A label without a rating still counts: known labels map to ±1, others to 0 (unlabelled for accuracy). */
 function ratingOf(rating: number | undefined, label: string | undefined): number {
@@ -20,9 +38,9 @@ function ratingOf(rating: number | undefined, label: string | undefined): number
  * (`tiergate.feedback`, key = tenant) and, through ingest, to ClickHouse `feedback`, where the drift job
  * joins it to the request's event. Answers 202 once Kafka has it; 503 with Retry-After when it cannot.
  */
-export function registerFeedbackRoutes(app: Hono<PoolHonoEnv>): void {
-  app.post("/internal/v1/feedback", async (c) => {
-    const body = parseOrThrow(feedbackRequestSchema, parseJsonBody(c));
+export function registerFeedbackRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
+  app.openapi(feedbackRoute, async (c) => {
+    const body = c.req.valid("json");
     const event: FeedbackEvent = {
       feedback_id: crypto.randomUUID(),
       ts: Date.now(),

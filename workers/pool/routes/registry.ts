@@ -1,9 +1,8 @@
-import type { Hono } from "hono";
-import { z } from "zod";
-import { parseOrThrow } from "../../../shared/validation.ts";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { jsonContent, plainResponses } from "../../../shared/openapi.ts";
 import { auditLog, listVersions } from "../../registry/store.ts";
 import type { PoolHonoEnv } from "../types.ts";
-import { parseJsonBody } from "./chat.ts";
+import { jsonBody, signedBodyErrors, signedErrors, signedSecurity, tags } from "./shared.ts";
 
 const promoteBody = z.strictObject({
   tier: z.string().min(1).max(64),
@@ -13,25 +12,60 @@ const promoteBody = z.strictObject({
 });
 const rollbackBody = promoteBody.omit({ version: true });
 
+/** The registry's answers are its store's rows, documented as JSON objects. */
+const registryAnswer = { description: "OK", content: jsonContent(z.record(z.string(), z.unknown())) };
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/internal/v1/registry",
+  summary: "Model versions, the routing table's source and the audit log (optionally of one tier)",
+  tags: tags.admin,
+  security: signedSecurity,
+  request: { query: z.object({ tier: z.string().max(64).optional() }) },
+  responses: plainResponses({ 200: registryAnswer, ...signedErrors }),
+});
+
+const promoteRoute = createRoute({
+  method: "post",
+  path: "/internal/v1/registry/promote",
+  summary: "Make a version the tier's active one (audited)",
+  tags: tags.admin,
+  security: signedSecurity,
+  middleware: jsonBody,
+  request: { body: { required: true, content: jsonContent(promoteBody) } },
+  responses: plainResponses({ 200: registryAnswer, ...signedBodyErrors }),
+});
+
+const rollbackRoute = createRoute({
+  method: "post",
+  path: "/internal/v1/registry/rollback",
+  summary: "Return a tier to its previous version (audited)",
+  tags: tags.admin,
+  security: signedSecurity,
+  middleware: jsonBody,
+  request: { body: { required: true, content: jsonContent(rollbackBody) } },
+  responses: plainResponses({ 200: registryAnswer, ...signedBodyErrors }),
+});
+
 /**
  * The registry's signed admin API (under /internal, so only the edge's signing key can call it):
  * list versions and the audit log, promote a version, roll a tier back.
  */
-export function registerRegistryRoutes(app: Hono<PoolHonoEnv>): void {
-  app.get("/internal/v1/registry", async (c) => {
+export function registerRegistryRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
+  app.openapi(listRoute, async (c) => {
     const { services } = c.var;
     return c.json({
       source: services.routing.router.routingTable.source,
       versions: await listVersions(services.database.db),
-      audit: await auditLog(services.database.db, c.req.query("tier"), 20),
+      audit: await auditLog(services.database.db, c.req.valid("query").tier, 20),
     });
   });
-  app.post("/internal/v1/registry/promote", async (c) => {
-    const body = parseOrThrow(promoteBody, parseJsonBody(c));
+  app.openapi(promoteRoute, async (c) => {
+    const body = c.req.valid("json");
     return c.json(await c.var.services.routing.promote(body.tier, body.version, body.actor, body.reason));
   });
-  app.post("/internal/v1/registry/rollback", async (c) => {
-    const body = parseOrThrow(rollbackBody, parseJsonBody(c));
+  app.openapi(rollbackRoute, async (c) => {
+    const body = c.req.valid("json");
     return c.json(await c.var.services.routing.rollback(body.tier, body.reason, body.actor));
   });
 }
