@@ -8,6 +8,7 @@ import {
   answerResponseSchema,
 } from "../../shared/schemas/answer.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
+import { traceparentOf } from "../lib/traceparent.ts";
 import { requireApiKey } from "../middleware/auth.ts";
 import { limitBody, readJson } from "../middleware/json-body.ts";
 import { enforceRateLimit } from "../middleware/rate-limit.ts";
@@ -46,6 +47,8 @@ export function registerAnswerRoutes(app: Hono<HonoEnv>): void {
         requestId,
         tenant: apiKey.tenantId,
         keyId: apiKey.keyId,
+        allowedModels: apiKey.allowedModels,
+        traceparent: traceparentOf(c),
         deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
       },
       answerResponseSchema,

@@ -4,6 +4,7 @@ import { headers } from "../../shared/headers.ts";
 import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
 import { inBackground } from "../lib/background.ts";
+import { traceparentOf } from "../lib/traceparent.ts";
 import { requireApiKey } from "../middleware/auth.ts";
 import { limitBody, readJson } from "../middleware/json-body.ts";
 import { enforceRateLimit } from "../middleware/rate-limit.ts";
@@ -61,7 +62,14 @@ export function registerChatRoutes(app: Hono<HonoEnv>): void {
     const request = parseOrThrow(services.chatSchema, await readJson(c));
     assertModelAllowed(c, request.model);
     return answerChat(
-      { services, apiKey, requestId, arrivedAt, background: (label, work) => inBackground(c, label, work) },
+      {
+        services,
+        apiKey,
+        requestId,
+        arrivedAt,
+        traceparent: traceparentOf(c),
+        background: (label, work) => inBackground(c, label, work),
+      },
       request,
       cachePolicy(c, request),
     );

@@ -3,6 +3,7 @@ import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
 import { embeddingsResponseSchema } from "../../shared/schemas/embeddings.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
+import { traceparentOf } from "../lib/traceparent.ts";
 import { requireApiKey } from "../middleware/auth.ts";
 import { limitBody, readJson } from "../middleware/json-body.ts";
 import { enforceRateLimit } from "../middleware/rate-limit.ts";
@@ -28,6 +29,8 @@ export function registerEmbeddingsRoutes(app: Hono<HonoEnv>): void {
         requestId,
         tenant: apiKey.tenantId,
         keyId: apiKey.keyId,
+        allowedModels: apiKey.allowedModels,
+        traceparent: traceparentOf(c),
         deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
       },
       embeddingsResponseSchema,

@@ -3,6 +3,7 @@ import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
 import { feedbackRequestSchema, feedbackResponseSchema } from "../../shared/schemas/feedback.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
+import { traceparentOf } from "../lib/traceparent.ts";
 import { requireApiKey } from "../middleware/auth.ts";
 import { limitBody, readJson } from "../middleware/json-body.ts";
 import { enforceRateLimit } from "../middleware/rate-limit.ts";
@@ -27,6 +28,8 @@ export function registerFeedbackRoutes(app: Hono<HonoEnv>): void {
         requestId,
         tenant: apiKey.tenantId,
         keyId: apiKey.keyId,
+        allowedModels: apiKey.allowedModels,
+        traceparent: traceparentOf(c),
         deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
       },
       feedbackResponseSchema,

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import { headers } from "../../shared/headers.ts";
 import { type ModelList, modelListSchema } from "../../shared/schemas/embeddings.ts";
+import { traceparentOf } from "../lib/traceparent.ts";
 import { requireApiKey } from "../middleware/auth.ts";
 import { enforceRateLimit } from "../middleware/rate-limit.ts";
 import { fallbackConfig, fallbackHeaders } from "../services/fallback.ts";
@@ -22,6 +23,8 @@ export function registerModelRoutes(app: Hono<HonoEnv>): void {
         requestId,
         tenant: apiKey.tenantId,
         keyId: apiKey.keyId,
+        allowedModels: apiKey.allowedModels,
+        traceparent: traceparentOf(c),
         deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
         idempotent: true,
       },

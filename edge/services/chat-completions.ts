@@ -20,6 +20,8 @@ export interface ChatContext {
   services: EdgeServices;
   apiKey: VerifiedKey;
   requestId: string;
+  /** The client's trace context, forwarded signed. */
+  traceparent?: string;
   /** When the request reached the edge (epoch ms), for the latency of answers given here. */
   arrivedAt: number;
   /** Runs work after the response (waitUntil on Workers). */
@@ -174,6 +176,8 @@ async function forwardChat(
     requestId,
     tenant: ctx.apiKey.tenantId,
     keyId: ctx.apiKey.keyId,
+    allowedModels: ctx.apiKey.allowedModels,
+    traceparent: ctx.traceparent,
     deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
   });
   if (!result.ok) return fallback(result.reason);

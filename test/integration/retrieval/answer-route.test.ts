@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { abstentions, answerResponseSchema } from "../../../shared/schemas/answer.ts";
-import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
+import { signedHeaders } from "../../../shared/signing.ts";
 import { poolService } from "../../stack/gateway.ts";
 import { localSecrets } from "../../stack/ports.ts";
 import { clickhouseService, localClickHouse } from "../../stack/services/clickhouse.ts";
@@ -16,28 +16,25 @@ const path = "/internal/v1/answer";
 
 async function ask(
   body: Record<string, unknown>,
+  extra: Record<string, string> = {},
 ): Promise<{ status: number; json: unknown; requestId: string }> {
   const raw = JSON.stringify(body);
-  const timestamp = Date.now();
-  const nonce = randomNonce();
   const requestId = `req-${randomUUID()}`;
-  const signature = await sign(localSecrets.poolSigningSecret, {
-    method: "POST",
-    path,
-    timestamp,
-    nonce,
-    bodySha256: await sha256Hex(raw),
-  });
   const response = await fetch(`${poolService.url}${path}`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      "x-request-id": requestId,
-      "x-tiergate-tenant": tenant,
-      "x-tiergate-deadline": String(Date.now() + 50_000),
-      "x-tiergate-signature": signature,
-      "x-tiergate-timestamp": String(timestamp),
-      "x-tiergate-nonce": nonce,
+      ...(await signedHeaders(localSecrets.poolSigningSecret, {
+        method: "POST",
+        pathAndQuery: path,
+        body: raw,
+        headers: {
+          "x-request-id": requestId,
+          "x-tiergate-tenant": tenant,
+          "x-tiergate-deadline": String(Date.now() + 50_000),
+          ...extra,
+        },
+      })),
     },
     body: raw,
   });

@@ -37,14 +37,22 @@ export function parseJsonBody(c: Context<PoolHonoEnv>): unknown {
   }
 }
 
-/** The request's routing context: its id, the edge's deadline (capped) and the client's abort signal. */
+/**
+ * The request's routing context: its id, the edge's deadline (capped), the client's abort signal and the
+ * key's allowed models (signed by the edge).
+ */
 export function routingContext(c: Context<PoolHonoEnv>, arrivedAt: number): RoutingContext {
   const header = Number(c.req.header(headers.deadline));
   const deadline =
     Number.isFinite(header) && header > 0
       ? Math.min(header, arrivedAt + defaultBudgetMs)
       : arrivedAt + defaultBudgetMs;
-  return { requestId: c.var.requestId, deadline, signal: c.req.raw.signal };
+  return {
+    requestId: c.var.requestId,
+    deadline,
+    signal: c.req.raw.signal,
+    allowedModels: c.var.caller.allowedModels,
+  };
 }
 
 /** The routing headers every answer carries. */

@@ -5,17 +5,17 @@ import { auditLog, listVersions } from "../../registry/store.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { parseJsonBody } from "./chat.ts";
 
+/** No `actor`: the audit actor is the admin credential that signed the call. */
 const promoteBody = z.strictObject({
   tier: z.string().min(1).max(64),
   version: z.string().min(1).max(256),
-  actor: z.string().min(1).max(128),
   reason: z.string().min(1).max(1000),
 });
 const rollbackBody = promoteBody.omit({ version: true });
 
 /**
- * The registry's signed admin API (under /internal, so only the edge's signing key can call it):
- * list versions and the audit log, promote a version, roll a tier back.
+ * The registry's admin API (signed with an admin credential, see app.ts): list versions and the audit
+ * log, promote a version, roll a tier back. The audit actor is the credential's name.
  */
 export function registerRegistryRoutes(app: Hono<PoolHonoEnv>): void {
   app.get("/internal/v1/registry", async (c) => {
@@ -28,10 +28,12 @@ export function registerRegistryRoutes(app: Hono<PoolHonoEnv>): void {
   });
   app.post("/internal/v1/registry/promote", async (c) => {
     const body = parseOrThrow(promoteBody, parseJsonBody(c));
-    return c.json(await c.var.services.routing.promote(body.tier, body.version, body.actor, body.reason));
+    const actor = `admin:${c.var.caller.credential}`;
+    return c.json(await c.var.services.routing.promote(body.tier, body.version, actor, body.reason));
   });
   app.post("/internal/v1/registry/rollback", async (c) => {
     const body = parseOrThrow(rollbackBody, parseJsonBody(c));
-    return c.json(await c.var.services.routing.rollback(body.tier, body.reason, body.actor));
+    const actor = `admin:${c.var.caller.credential}`;
+    return c.json(await c.var.services.routing.rollback(body.tier, body.reason, actor));
   });
 }
