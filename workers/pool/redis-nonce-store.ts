@@ -34,7 +34,7 @@ export class RedisNonceStore implements NonceStore {
     this.client = new RedisClient(options.url, {
       enableOfflineQueue: false,
       autoReconnect: true,
-      maxRetries: Number.MAX_SAFE_INTEGER,
+      maxRetries: 4_294_967_295,
       connectionTimeout: Math.max(options.timeoutMs, 500),
       enableAutoPipelining: true,
     });

@@ -80,6 +80,21 @@ describe("POST /internal/v1/answer on the pool", () => {
     expect(answer.scores.best).toBeGreaterThanOrEqual(0.45);
   });
 
+  it("a key limited to small is answered by the small tier, never large; one without a chat tier gets 403", async () => {
+    const question = { question: "Which requests does the edge cache?", collection: "docs", max_tokens: 8 };
+    const limited = await ask(question, { "x-tiergate-allowed-models": "=small" });
+    expect(limited.status).toBe(200);
+    const answer = answerResponseSchema.parse(limited.json);
+    expect(answer.rule).toBe("generated");
+    expect(answer.model).toBe("tiergate-small");
+    const asksLarge = await ask({ ...question, model: "large" }, { "x-tiergate-allowed-models": "=small" });
+    expect(asksLarge.status).toBe(403);
+    expect(asksLarge.json).toMatchObject({ error: { code: "model_forbidden", type: "permission_error" } });
+    const none = await ask(question, { "x-tiergate-allowed-models": "=embed" });
+    expect(none.status).toBe(403);
+    expect(none.json).toMatchObject({ error: { code: "model_forbidden", param: "model" } });
+  });
+
   it("abstains below the threshold with the scores, and the request event records the rule", async () => {
     const { status, json, requestId } = await ask({
       question: "How do I bake sourdough bread at home?",
