@@ -29,6 +29,7 @@ function makeApp(overrides: Partial<SignatureCheckOptions> = {}) {
   app.use(authorizeCredential((path) => path.startsWith("/internal/admin")));
   app.post("/internal/echo", (c) => c.text(c.var.rawBody));
   app.get("/internal/caller", (c) => c.json(c.var.caller));
+  app.post("/internal/json", async (c) => c.json({ parsed: await c.req.json(), text: await c.req.text() }));
   app.post("/internal/admin/run", (c) => c.json({ actor: c.var.caller.credential }));
   app.onError(createErrorHandler<PoolHonoEnv>("test"));
   return app;
@@ -80,6 +81,21 @@ describe("pool signature check", () => {
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe("hi");
+  });
+
+  it("leaves the verified body readable by later handlers and validators (c.req.json / text)", async () => {
+    const app = makeApp();
+    const body = JSON.stringify({ a: 1, s: "héllo" });
+    const response = await app.request("/internal/json", {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        ...(await signedHeaders(body, { path: "/internal/json" })),
+      },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ parsed: { a: 1, s: "héllo" }, text: body });
   });
 
   it("rejects unsigned, tampered, stale, wrong-path and replayed calls with 401", async () => {

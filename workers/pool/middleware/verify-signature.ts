@@ -133,7 +133,11 @@ export function verifySignature(options: SignatureCheckOptions) {
       });
     }
     if (!fresh) throw unauthorized("Replayed request.");
-    c.set("rawBody", new TextDecoder().decode(body));
+    const text = new TextDecoder().decode(body);
+    // The stream is consumed: later readers (c.req.json/text, validators) get the verified bytes from
+    // Hono's body cache, which holds promises at run time (its type says methods).
+    (c.req.bodyCache as unknown as { text?: Promise<string> }).text = Promise.resolve(text);
+    c.set("rawBody", text);
     c.set("caller", callerOf(header.credential, signed));
     await next();
   });
