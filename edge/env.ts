@@ -28,7 +28,17 @@ export const edgeEnvSchema = z.object({
   UPSTASH_REDIS_REST_URL: z.url(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
   POOL_REGIONS: regions,
+  /** The traffic signing secret (HMAC-SHA256); the pool also accepts its previous one during a rotation. */
   POOL_SIGNING_SECRET: z.string().min(32),
+  /**
+   * The admin credential the cron drift trigger signs with (a pair in the pool's POOL_ADMIN_SECRETS).
+   * Unset: the cron trigger does nothing but log.
+   */
+  POOL_ADMIN_SECRET: z.string().min(32).optional(),
+  POOL_ADMIN_CREDENTIAL: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
+    .default("edge-cron"),
   POOL_TIMEOUT_MS: int(30_000),
   MAX_BODY_BYTES: int(2 * 1024 * 1024),
   MAX_CONTENT_CHARS: int(100_000),

@@ -11,6 +11,7 @@ export const errorCodes = {
   INVALID_API_KEY: { status: 401, type: "authentication_error" },
   KEY_REVOKED: { status: 403, type: "permission_error" },
   MODEL_FORBIDDEN: { status: 403, type: "permission_error" },
+  ADMIN_REQUIRED: { status: 403, type: "permission_error" },
   INVALID_SIGNATURE: { status: 401, type: "authentication_error" },
   NOT_FOUND: { status: 404, type: "invalid_request_error" },
   MODEL_NOT_FOUND: { status: 404, type: "invalid_request_error" },

@@ -17,6 +17,10 @@ export const headers = {
   tenant: "x-tiergate-tenant",
   keyId: "x-tiergate-key-id",
   deadline: "x-tiergate-deadline",
+  /** The key's allowed models, signed: `*` or URI-encoded names, comma-separated. */
+  allowedModels: "x-tiergate-allowed-models",
+  /** W3C trace context, forwarded (signed) to the pool when the client sent a valid one. */
+  traceparent: "traceparent",
   region: "x-tiergate-region",
   tier: "x-tiergate-tier",
   route: "x-tiergate-route",

@@ -1,8 +1,13 @@
 /**
- * Edge-to-pool request signing: HMAC-SHA256 over method, path, timestamp, nonce and the body's sha256.
- * Uses only Web Crypto, so it runs in workerd, Deno, Bun and Node alike. The pool verifies with
- * node:crypto instead (synchronous and much cheaper in Bun), over the same `signatureMessage`.
+ * Edge-to-pool request signing: HMAC-SHA256 over the method, the path, the raw query, a timestamp, a
+ * single-use nonce, the body's sha256 and every header the pool trusts (tenant, key id, allowed models,
+ * deadline, request id, trace context). The headers covered are named in the signature header itself
+ * (`SignedHeaders=…`, as in SigV4), and that list is part of the signed message, so a header can be
+ * neither altered, added unsigned, nor dropped. Uses only Web Crypto, so it runs in workerd, Deno, Bun
+ * and Node alike; the pool verifies with node:crypto over the same `signatureMessage`.
  */
+import { headers } from "./headers.ts";
+
 const encoder = new TextEncoder();
 
 export function toHex(buffer: ArrayBuffer): string {
@@ -29,27 +34,175 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
+/**
+ * The headers the pool trusts. When one of them is on a call it must be signed (named in
+ * `SignedHeaders`); the pool refuses a call that carries any of them unsigned.
+ */
+export const trustedHeaders = [
+  headers.requestId,
+  headers.tenant,
+  headers.keyId,
+  headers.allowedModels,
+  headers.deadline,
+  headers.traceparent,
+] as const;
+
+/** The credential name of traffic calls (the edge's signing secret); admin credentials have their own names. */
+export const trafficCredential = "edge";
+
 export interface SignatureInput {
   method: string;
   path: string;
+  /** The raw query string without `?` ("" when there is none). */
+  query?: string;
   timestamp: number;
   nonce: string;
   bodySha256: string;
+  /** The signed headers: lower-case name → value. */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** Lower-case, sorted, de-duplicated header names: the one order both sides use. */
+export function canonicalNames(names: Iterable<string>): string[] {
+  return [...new Set([...names].map((n) => n.toLowerCase()))].sort();
 }
 
 /**
- * The signed message: method, path, timestamp, nonce and the body's sha256, one per line. The only
+ * The signed message, one field per line: a version tag, method, path, raw query, timestamp, nonce,
+ * body sha256, the signed header names (`;`-joined) and then `name:value` per signed header. The only
  * definition of the format; the edge signs it with Web Crypto (`sign`), the pool verifies it with
  * node:crypto (workers/pool/middleware/node-signing.ts).
  */
 export function signatureMessage(input: SignatureInput): string {
-  return [input.method.toUpperCase(), input.path, input.timestamp, input.nonce, input.bodySha256].join("\n");
+  const signed = input.headers ?? {};
+  const names = canonicalNames(Object.keys(signed));
+  const lines = [
+    "tiergate-v2",
+    input.method.toUpperCase(),
+    input.path,
+    input.query ?? "",
+    String(input.timestamp),
+    input.nonce,
+    input.bodySha256,
+    names.join(";"),
+  ];
+  for (const name of names) lines.push(`${name}:${(signed[name] ?? "").trim()}`);
+  return lines.join("\n");
 }
 
 /** HMAC-SHA256 (hex) of `signatureMessage(input)` with Web Crypto. */
 export async function sign(secret: string, input: SignatureInput): Promise<string> {
   const message = encoder.encode(signatureMessage(input));
   return toHex(await crypto.subtle.sign("HMAC", await hmacKey(secret), message));
+}
+
+/** What the signature header carries. */
+export interface SignatureHeader {
+  credential: string;
+  signedHeaders: string[];
+  signature: string;
+}
+
+const credentialPattern = /^[A-Za-z0-9_.:-]{1,64}$/;
+const headerNamePattern = /^[a-z0-9-]{1,64}$/;
+
+/** `HMAC-SHA256 Credential=<name>, SignedHeaders=<a;b;c>, Signature=<hex>`. */
+export function formatSignatureHeader(value: SignatureHeader): string {
+  return `HMAC-SHA256 Credential=${value.credential}, SignedHeaders=${canonicalNames(value.signedHeaders).join(";")}, Signature=${value.signature}`;
+}
+
+/** Parses the signature header; null when it is not exactly the format above. */
+export function parseSignatureHeader(raw: string | undefined): SignatureHeader | null {
+  const match = raw?.match(
+    /^HMAC-SHA256 Credential=([^,\s]+), SignedHeaders=([a-z0-9;-]*), Signature=([0-9a-f]{64})$/,
+  );
+  if (!match) return null;
+  const [, credential = "", list = "", signature = ""] = match;
+  const signedHeaders = list === "" ? [] : list.split(";");
+  if (!credentialPattern.test(credential) || !signedHeaders.every((n) => headerNamePattern.test(n)))
+    return null;
+  if (canonicalNames(signedHeaders).join(";") !== signedHeaders.join(";")) return null;
+  return { credential, signedHeaders, signature };
+}
+
+/** A call to sign: the path may carry a query (`/x?a=1`); `headers` are signed and sent. */
+export interface CallToSign {
+  method: string;
+  /** Path and raw query, as it goes on the wire. */
+  pathAndQuery: string;
+  body: string;
+  /** Trusted headers (lower-case names) to send signed; empty values are left out. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** `edge` for traffic, or the admin credential's name. */
+  credential?: string;
+  /** Defaults: now and a random nonce (tests pass their own). */
+  timestamp?: number;
+  nonce?: string;
+}
+
+/** Splits `/path?query` into the path and the raw query. */
+export function splitPath(pathAndQuery: string): { path: string; query: string } {
+  const at = pathAndQuery.indexOf("?");
+  return at < 0
+    ? { path: pathAndQuery, query: "" }
+    : { path: pathAndQuery.slice(0, at), query: pathAndQuery.slice(at + 1) };
+}
+
+/**
+ * Every header of a signed call: the trusted headers themselves, the timestamp, the nonce and the
+ * signature header naming what it covers. The one way callers (edge, scheduler, tests) sign.
+ */
+export async function signedHeaders(secret: string, call: CallToSign): Promise<Record<string, string>> {
+  const timestamp = call.timestamp ?? Date.now();
+  const nonce = call.nonce ?? randomNonce();
+  const signed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(call.headers)) {
+    if (value !== undefined && value !== "") signed[name.toLowerCase()] = value;
+  }
+  const { path, query } = splitPath(call.pathAndQuery);
+  const signature = await sign(secret, {
+    method: call.method,
+    path,
+    query,
+    timestamp,
+    nonce,
+    bodySha256: await sha256Hex(call.body),
+    headers: signed,
+  });
+  return {
+    ...signed,
+    [headers.timestamp]: String(timestamp),
+    [headers.nonce]: nonce,
+    [headers.signature]: formatSignatureHeader({
+      credential: call.credential ?? trafficCredential,
+      signedHeaders: Object.keys(signed),
+      signature,
+    }),
+  };
+}
+
+/**
+ * `x-tiergate-allowed-models`: `*` for any model, else `=` and the names URI-encoded, comma-separated
+ * (`=` alone: no model at all; `=` cannot start an encoded name).
+ */
+export function formatAllowedModels(allowed: readonly string[] | null | undefined): string {
+  return allowed ? `=${allowed.map(encodeURIComponent).join(",")}` : "*";
+}
+
+/** The inverse of `formatAllowedModels`: null means any model. Undefined for a malformed value. */
+export function parseAllowedModels(raw: string): string[] | null | undefined {
+  if (raw === "*") return null;
+  if (!raw.startsWith("=")) return undefined;
+  if (raw === "=") return [];
+  const names: string[] = [];
+  for (const part of raw.slice(1).split(",")) {
+    try {
+      names.push(decodeURIComponent(part));
+    } catch {
+      return undefined;
+    }
+  }
+  return names;
 }
 
 /** Constant-time comparison of two hex strings. */

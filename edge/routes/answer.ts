@@ -8,6 +8,7 @@ import {
   answerRequestSchema,
   answerResponseSchema,
 } from "../../shared/schemas/answer.ts";
+import { traceparentOf } from "../lib/traceparent.ts";
 import { fallbackConfig, fallbackHeaders } from "../services/fallback.ts";
 import { forwardJson } from "../services/json-forward.ts";
 import type { HonoEnv } from "../types.ts";
@@ -62,6 +63,8 @@ export function registerAnswerRoutes(app: OpenAPIHono<HonoEnv>): void {
         requestId,
         tenant: apiKey.tenantId,
         keyId: apiKey.keyId,
+        allowedModels: apiKey.allowedModels,
+        traceparent: traceparentOf(c),
         deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
       },
       answerResponseSchema,

@@ -10,6 +10,7 @@ import {
 } from "../../shared/schemas/chat.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
 import { inBackground } from "../lib/background.ts";
+import { traceparentOf } from "../lib/traceparent.ts";
 import { answerChat, type CachePolicy } from "../services/chat-completions.ts";
 import { isDeterministic } from "../services/response-cache.ts";
 import type { HonoEnv } from "../types.ts";
@@ -86,7 +87,14 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
     parseOrThrow(services.chatLimits, request);
     assertModelAllowed(c, request.model);
     return answerChat(
-      { services, apiKey, requestId, arrivedAt, background: (label, work) => inBackground(c, label, work) },
+      {
+        services,
+        apiKey,
+        requestId,
+        arrivedAt,
+        traceparent: traceparentOf(c),
+        background: (label, work) => inBackground(c, label, work),
+      },
       request,
       cachePolicy(c, request),
     );

@@ -4,6 +4,7 @@ import { headers } from "../../shared/headers.ts";
 import { errorResponses, jsonContent, plainResponses } from "../../shared/openapi.ts";
 import { embeddingsRequestBodySchema, embeddingsResponseSchema } from "../../shared/schemas/embeddings.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
+import { traceparentOf } from "../lib/traceparent.ts";
 import { forwardJson } from "../services/json-forward.ts";
 import type { HonoEnv } from "../types.ts";
 import { assertModelAllowed, bearerSecurity, bodyRouteErrors, bodyRouteMiddleware } from "./common.ts";
@@ -45,6 +46,8 @@ export function registerEmbeddingsRoutes(app: OpenAPIHono<HonoEnv>): void {
         requestId,
         tenant: apiKey.tenantId,
         keyId: apiKey.keyId,
+        allowedModels: apiKey.allowedModels,
+        traceparent: traceparentOf(c),
         deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
       },
       embeddingsResponseSchema,

@@ -3,6 +3,7 @@ import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
 import { errorResponses, jsonContent, plainResponses } from "../../shared/openapi.ts";
 import { feedbackRequestSchema, feedbackResponseSchema } from "../../shared/schemas/feedback.ts";
+import { traceparentOf } from "../lib/traceparent.ts";
 import { forwardJson } from "../services/json-forward.ts";
 import type { HonoEnv } from "../types.ts";
 import { bearerSecurity, bodyRouteErrors, bodyRouteMiddleware } from "./common.ts";
@@ -44,6 +45,8 @@ export function registerFeedbackRoutes(app: OpenAPIHono<HonoEnv>): void {
         requestId,
         tenant: apiKey.tenantId,
         keyId: apiKey.keyId,
+        allowedModels: apiKey.allowedModels,
+        traceparent: traceparentOf(c),
         deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
       },
       feedbackResponseSchema,

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { headers } from "../../shared/headers.ts";
 import { errorResponses, jsonContent } from "../../shared/openapi.ts";
 import { type ModelList, modelListSchema } from "../../shared/schemas/embeddings.ts";
+import { traceparentOf } from "../lib/traceparent.ts";
 import { fallbackConfig, fallbackHeaders } from "../services/fallback.ts";
 import { forwardJson } from "../services/json-forward.ts";
 import type { HonoEnv } from "../types.ts";
@@ -40,6 +41,8 @@ export function registerModelRoutes(app: OpenAPIHono<HonoEnv>): void {
         requestId,
         tenant: apiKey.tenantId,
         keyId: apiKey.keyId,
+        allowedModels: apiKey.allowedModels,
+        traceparent: traceparentOf(c),
         deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
         idempotent: true,
       },

@@ -20,6 +20,8 @@ export interface ChatContext {
   services: EdgeServices;
   apiKey: VerifiedKey;
   requestId: string;
+  /** The client's trace context, forwarded signed. */
+  traceparent?: string;
   /** When the request reached the edge (epoch ms), for the latency of answers given here. */
   arrivedAt: number;
   /** Runs work after the response (waitUntil on Workers). */
@@ -175,6 +177,8 @@ function callPool({ ctx, request }: Forward): Promise<ForwardResult> {
     requestId,
     tenant: apiKey.tenantId,
     keyId: apiKey.keyId,
+    allowedModels: apiKey.allowedModels,
+    traceparent: ctx.traceparent,
     deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
   });
 }

@@ -2,8 +2,8 @@ import type { EdgeBindings } from "../env.ts";
 import { servicesFor } from "./edge-services.ts";
 
 /**
- * What the edge's cron trigger does: a signed `POST /internal/v1/drift/run` to the best region, the
- * window ending at the scheduled time. Never throws (a scheduled event has nobody to report to): the
+ * What the edge's cron trigger does: `POST /internal/v1/drift/run` to the best region, signed with the
+ * admin credential (POOL_ADMIN_SECRET; never the traffic secret), the window ending at the scheduled time. Never throws (a scheduled event has nobody to report to): the
  * outcome is logged and returned, so tests can check it.
  */
 export async function runScheduledDrift(
@@ -17,6 +17,12 @@ export async function runScheduledDrift(
     return { ok: false, status: 0, body: "" };
   }
   const { pool, config } = built.services;
+  if (!config.POOL_ADMIN_SECRET) {
+    console.error(
+      `drift cron ${cron}: POOL_ADMIN_SECRET is not set; the drift run needs the admin credential`,
+    );
+    return { ok: false, status: 0, body: "" };
+  }
   const trigger = `cron:${cron}@${scheduledTime}`;
   try {
     const response = await pool.call({
@@ -25,6 +31,7 @@ export async function runScheduledDrift(
       body: JSON.stringify({ now: scheduledTime, trigger }),
       requestId: `cron_${scheduledTime}`,
       deadline: Date.now() + config.POOL_TIMEOUT_MS,
+      admin: true,
     });
     const body = await response.text();
     console.log(`drift cron ${cron}: pool answered ${response.status} ${body.slice(0, 200)}`);

@@ -65,6 +65,9 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
   const pool = new PoolClient(config.POOL_REGIONS, config.POOL_SIGNING_SECRET, {
     attemptTimeoutMs: config.POOL_ATTEMPT_TIMEOUT_MS,
     breaker: { failures: config.BREAKER_FAILURES, openMs: config.BREAKER_OPEN_MS },
+    ...(config.POOL_ADMIN_SECRET
+      ? { admin: { credential: config.POOL_ADMIN_CREDENTIAL, secret: config.POOL_ADMIN_SECRET } }
+      : {}),
   });
   return {
     ok: true,

@@ -1,6 +1,7 @@
 import { DependencyError } from "../../shared/dependency-error.ts";
 import { headers } from "../../shared/headers.ts";
-import { randomNonce, sha256Hex, sign } from "../../shared/signing.ts";
+import { createLogger, type Logger } from "../../shared/logger.ts";
+import { formatAllowedModels, signedHeaders } from "../../shared/signing.ts";
 import { type BreakerConfig, type Region, RegionHealth } from "./region-health.ts";
 
 export type { Region };
@@ -12,6 +13,12 @@ export interface PoolCall {
   requestId: string;
   tenant?: string;
   keyId?: string;
+  /** The key's allowed models (null: any). Sent signed whenever a tenant is, so the pool can enforce them. */
+  allowedModels?: readonly string[] | null;
+  /** The client's W3C `traceparent`, forwarded signed. */
+  traceparent?: string;
+  /** Sign with the admin credential instead of the traffic secret (drift runs, registry changes). */
+  admin?: boolean;
   /** Absolute deadline, epoch ms: the whole call, body included, must finish by then. */
   deadline: number;
   /**
@@ -50,12 +57,18 @@ export type ForwardResult =
 export interface PoolClientConfig {
   attemptTimeoutMs: number;
   breaker: BreakerConfig;
+  /** The admin credential for admin calls (`admin: true`); without it they fail before any request. */
+  admin?: { credential: string; secret: string };
+  logger?: Logger;
 }
 
 const defaultConfig: PoolClientConfig = {
   attemptTimeoutMs: 15_000,
   breaker: { failures: 5, openMs: 5_000 },
 };
+
+/** A region that answers 401 refused the signature (clock skew, a secret not rotated in): it did no work. */
+const signatureRefused = 401;
 
 type Attempt =
   | { kind: "response"; response: Response }
@@ -66,12 +79,15 @@ type Attempt =
  * open circuits, and retries on another region only when that is safe:
  * - the connection failed (workerd reports refused and lost connections alike, as "Network connection
  *   lost"; the retry carries the same request id, so the pool can recognise a duplicate);
- * - the pool answered 503 (backpressure or draining: it refused before doing any work);
+ * - the pool answered 503 (backpressure, draining, its nonce store down: it refused before any work);
+ * - the pool answered 401: it refused the signature (clock skew, secret rotation) before any work.
+ *   That is a region failure (logged, counted unhealthy), never the client's answer;
  * - any failure of an idempotent call.
  * A timeout or another 5xx of a non-idempotent call is final: the pool may have done the work.
  */
 export class PoolClient {
   readonly health: RegionHealth;
+  private readonly logger: Logger;
 
   constructor(
     regions: readonly Region[],
@@ -79,6 +95,7 @@ export class PoolClient {
     private readonly config: PoolClientConfig = defaultConfig,
   ) {
     this.health = new RegionHealth(regions, config.breaker);
+    this.logger = config.logger ?? createLogger({ bindings: { component: "pool-client" } });
   }
 
   async forward(call: PoolCall): Promise<ForwardResult> {
@@ -102,6 +119,17 @@ export class PoolClient {
       const elapsed = Date.now() - started;
       if (attempt.kind === "response") {
         const status = attempt.response.status;
+        if (status === signatureRefused) {
+          record(region.name, elapsed, true);
+          await attempt.response.body?.cancel().catch(() => undefined);
+          this.logger.warn("region refused the signature", {
+            region: region.name,
+            path: call.path,
+            request_id: call.requestId,
+          });
+          last = { reason: "upstream_error", detail: `${region.name}: HTTP 401 (signature refused)` };
+          continue;
+        }
         if (status < 500) {
           let settled = false;
           return {
@@ -145,7 +173,10 @@ export class PoolClient {
     const deadlineSignal = AbortSignal.timeout(Math.max(1, call.deadline - Date.now()));
     const started = Date.now();
     const attempt = await this.attempt(region, call, deadlineSignal);
-    const failed = attempt.kind !== "response" || attempt.response.status >= 500;
+    const failed =
+      attempt.kind !== "response" ||
+      attempt.response.status >= 500 ||
+      attempt.response.status === signatureRefused;
     this.health.record(region.name, Date.now() - started, failed);
     if (attempt.kind === "response") return attempt.response;
     throw new DependencyError("pool", attempt.kind === "unreachable", attempt.detail);
@@ -174,25 +205,24 @@ export class PoolClient {
   }
 
   private async signedHeaders(call: PoolCall): Promise<Record<string, string>> {
-    const timestamp = Date.now();
-    const nonce = randomNonce();
-    const signature = await sign(this.signingSecret, {
-      method: call.method,
-      path: call.path,
-      timestamp,
-      nonce,
-      bodySha256: await sha256Hex(call.method === "POST" ? (call.body ?? "") : ""),
-    });
-    const out: Record<string, string> = {
+    const credential = call.admin ? this.config.admin : undefined;
+    if (call.admin && !credential) throw new Error("no admin credential configured for an admin call");
+    const trusted: Record<string, string | undefined> = {
       [headers.requestId]: call.requestId,
       [headers.deadline]: String(call.deadline),
-      [headers.timestamp]: String(timestamp),
-      [headers.nonce]: nonce,
-      [headers.signature]: signature,
+      [headers.tenant]: call.tenant,
+      [headers.keyId]: call.keyId,
+      [headers.traceparent]: call.traceparent,
     };
+    if (call.tenant !== undefined) trusted[headers.allowedModels] = formatAllowedModels(call.allowedModels);
+    const out = await signedHeaders(credential?.secret ?? this.signingSecret, {
+      method: call.method,
+      pathAndQuery: call.path,
+      body: call.method === "POST" ? (call.body ?? "") : "",
+      headers: trusted,
+      ...(credential ? { credential: credential.credential } : {}),
+    });
     if (call.method === "POST") out["content-type"] = "application/json";
-    if (call.tenant) out[headers.tenant] = call.tenant;
-    if (call.keyId) out[headers.keyId] = call.keyId;
     return out;
   }
 }

@@ -12,6 +12,7 @@
  * supervisor and leaves its profile there when it stops. Writes `.stack/results/bench-pool-cpu.json`.
  */
 
+import { formatAllowedModels, formatSignatureHeader, trafficCredential } from "../../shared/signing.ts";
 import { sha256HexSync } from "../../workers/lib/sha256.ts";
 import { signSync } from "../../workers/pool/middleware/node-signing.ts";
 import { localEdgeEnv } from "../stack/local-env.ts";
@@ -79,24 +80,33 @@ function poolCall(body: string): Request {
   const path = "/internal/v1/chat/completions";
   const timestamp = Date.now();
   const nonce = crypto.randomUUID();
+  const signed = {
+    "x-request-id": `req_${nonce}`,
+    "x-tiergate-deadline": String(timestamp + 30_000),
+    "x-tiergate-tenant": "bench-pool-cpu",
+    "x-tiergate-key-id": "key_bench_pool_cpu",
+    "x-tiergate-allowed-models": formatAllowedModels(null),
+  };
   const signature = signSync(localSecrets.poolSigningSecret, {
     method: "POST",
     path,
     timestamp,
     nonce,
     bodySha256: sha256HexSync(body),
+    headers: signed,
   });
   return new Request(`http://127.0.0.1:${poolPort}${path}`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      "x-request-id": `req_${nonce}`,
-      "x-tiergate-deadline": String(timestamp + 30_000),
+      ...signed,
       "x-tiergate-timestamp": String(timestamp),
       "x-tiergate-nonce": nonce,
-      "x-tiergate-signature": signature,
-      "x-tiergate-tenant": "bench-pool-cpu",
-      "x-tiergate-key-id": "key_bench_pool_cpu",
+      "x-tiergate-signature": formatSignatureHeader({
+        credential: trafficCredential,
+        signedHeaders: Object.keys(signed),
+        signature,
+      }),
     },
     body,
   });

@@ -12,6 +12,10 @@ export function localPoolEnv() {
     POOL_PORT: String(ports.pool),
     POOL_REGION: "local",
     POOL_SIGNING_SECRET: localSecrets.poolSigningSecret,
+    POOL_ADMIN_SECRETS: Object.entries(localSecrets.adminSecrets)
+      .map(([name, secret]) => `${name}=${secret}`)
+      .join(","),
+    REDIS_URL: `redis://${host}:${ports.redis}`,
     DATABASE_URL: localDatabaseUrl,
     NEON_WS_PROXY: `${host}:${ports.neonProxy}/v1`,
     CLICKHOUSE_URL: `http://${host}:${ports.clickhouse}`,
@@ -28,5 +32,7 @@ export function localEdgeEnv() {
     UPSTASH_REDIS_REST_TOKEN: localSecrets.upstashToken,
     POOL_REGIONS: `local=http://${host}:${ports.pool}`,
     POOL_SIGNING_SECRET: localSecrets.poolSigningSecret,
+    POOL_ADMIN_SECRET: localSecrets.adminSecrets["edge-cron"],
+    POOL_ADMIN_CREDENTIAL: "edge-cron",
   };
 }

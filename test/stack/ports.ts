@@ -29,4 +29,10 @@ export const localSecrets = {
   postgresPassword: "tiergate",
   postgresDb: "tiergate",
   poolSigningSecret: "tiergate-local-pool-signing-secret-0123456789",
+  /** Admin credentials (name → secret): the edge's cron trigger, the Bun drift scheduler, operators. */
+  adminSecrets: {
+    "edge-cron": "tiergate-local-admin-secret-edge-cron-0123456789",
+    scheduler: "tiergate-local-admin-secret-scheduler-0123456789",
+    ops: "tiergate-local-admin-secret-ops-0123456789abcdef",
+  },
 } as const;

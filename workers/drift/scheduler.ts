@@ -1,10 +1,13 @@
 import { headers } from "../../shared/headers.ts";
-import { randomNonce, sha256Hex, sign } from "../../shared/signing.ts";
+import { signedHeaders } from "../../shared/signing.ts";
 
 export interface DriftSchedulerOptions {
   /** The pool's base URL (the supervisor's own workers). */
   poolUrl: string;
+  /** The secret of the admin credential the run is signed with (the drift run is an admin operation). */
   signingSecret: string;
+  /** That credential's name in the pool's POOL_ADMIN_SECRETS; default `scheduler`. */
+  credential?: string;
   periodMs: number;
   /** Per call; default 60 s. */
   timeoutMs?: number;
@@ -14,26 +17,21 @@ export interface DriftSchedulerOptions {
 
 const path = "/internal/v1/drift/run";
 
-/** One signed drift run request, exactly as the edge's cron trigger sends it. */
+/** One drift run request, signed with the admin credential like the edge's cron trigger. */
 export async function triggerDriftRun(options: DriftSchedulerOptions, now: number): Promise<Response> {
   const body = JSON.stringify({ now, trigger: `scheduler@${now}` });
-  const timestamp = Date.now();
-  const nonce = randomNonce();
-  const signature = await sign(options.signingSecret, {
-    method: "POST",
-    path,
-    timestamp,
-    nonce,
-    bodySha256: await sha256Hex(body),
-  });
+  const requestId = `drift_scheduler_${now}`;
   return fetch(`${options.poolUrl}${path}`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      [headers.requestId]: `drift_scheduler_${now}`,
-      [headers.timestamp]: String(timestamp),
-      [headers.nonce]: nonce,
-      [headers.signature]: signature,
+      ...(await signedHeaders(options.signingSecret, {
+        method: "POST",
+        pathAndQuery: path,
+        body,
+        headers: { [headers.requestId]: requestId },
+        credential: options.credential ?? "scheduler",
+      })),
     },
     body,
     signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),

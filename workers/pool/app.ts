@@ -5,7 +5,7 @@ import { createErrorHandler } from "../../shared/on-error.ts";
 import { createDocumentedApp, registerDocumentRoute } from "../../shared/openapi.ts";
 import { backpressure } from "./middleware/backpressure.ts";
 import { requestMetrics } from "./middleware/metrics.ts";
-import { verifySignature } from "./middleware/verify-signature.ts";
+import { authorizeCredential, verifySignature } from "./middleware/verify-signature.ts";
 import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
@@ -22,6 +22,15 @@ import { tags } from "./routes/shared.ts";
 import type { PoolServices } from "./services.ts";
 import type { PoolHonoEnv } from "./types.ts";
 
+/** Admin operations: only an admin credential may call them; the traffic secret cannot. */
+function isAdminPath(path: string): boolean {
+  return (
+    path === "/internal/v1/registry" ||
+    path.startsWith("/internal/v1/registry/") ||
+    path.startsWith("/internal/v1/drift/")
+  );
+}
+
 /**
  * Every route of the pool, on an app whose `/internal/*` calls are already checked: probes, metrics,
  * the dashboard and this document in the open; the rest signed by the edge.
@@ -32,8 +41,10 @@ export function registerPoolRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
     in: "header",
     name: "x-tiergate-signature",
     description:
-      "HMAC-SHA256 (POOL_SIGNING_SECRET) over method, path, x-tiergate-timestamp, x-tiergate-nonce and " +
-      "the body's sha256. Stale (±30 s), replayed or unsigned calls get 401.",
+      "HMAC-SHA256 over method, path, raw query, x-tiergate-timestamp, x-tiergate-nonce, the body's sha256 " +
+      "and the headers named in SignedHeaders (tenant, key id, allowed models, deadline, request id, " +
+      "traceparent). Traffic routes take the edge's signing secret; registry and drift routes an admin " +
+      "credential (POOL_ADMIN_SECRETS). Stale (±30 s), replayed or unsigned calls get 401.",
   });
   registerDocumentRoute(
     app,
@@ -61,7 +72,10 @@ export function registerPoolRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   registerFeedbackRoutes(app);
 }
 
-/** The pool worker's app: health probes in the open, everything else signed by the edge. */
+/**
+ * The pool worker's app: health probes in the open, everything else signed — traffic by the edge's
+ * signing secret, registry and drift operations by an admin credential.
+ */
 export function createPoolApp(services: PoolServices): OpenAPIHono<PoolHonoEnv> {
   const app = createDocumentedApp<PoolHonoEnv>();
   app.use(requestId({ headerName: "x-request-id", limitLength: 128 }));
@@ -70,8 +84,20 @@ export function createPoolApp(services: PoolServices): OpenAPIHono<PoolHonoEnv> 
     await next();
   });
   app.use(requestMetrics());
-  app.use("/internal/*", verifySignature(services.config.POOL_SIGNING_SECRET));
-  app.use("/internal/*", backpressure(services.inFlight, services.config.MAX_IN_FLIGHT));
+  const { config } = services;
+  app.use(
+    "/internal/*",
+    verifySignature({
+      trafficSecrets: [config.POOL_SIGNING_SECRET, config.POOL_SIGNING_SECRET_PREVIOUS].filter(
+        (s): s is string => s !== undefined,
+      ),
+      adminSecrets: config.POOL_ADMIN_SECRETS,
+      nonces: services.nonces,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+    }),
+  );
+  app.use("/internal/*", authorizeCredential(isAdminPath));
+  app.use("/internal/*", backpressure(services.inFlight, config.MAX_IN_FLIGHT));
   registerPoolRoutes(app);
   app.notFound((c) => {
     throw new GatewayError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);

@@ -4,6 +4,31 @@ import { routerEnvShape } from "../router/env.ts";
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/** `name=secret,…` admin credentials: names as in a signature's `Credential=`, secrets ≥ 32 characters. */
+const adminSecrets = z
+  .string()
+  .default("")
+  .transform((raw, ctx) => {
+    const out = new Map<string, string>();
+    for (const entry of raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const at = entry.indexOf("=");
+      const name = entry.slice(0, at);
+      const secret = entry.slice(at + 1);
+      if (at < 1 || !/^[A-Za-z0-9_.:-]{1,64}$/.test(name) || name === "edge" || secret.length < 32) {
+        ctx.addIssue({
+          code: "custom",
+          message: "want name=secret pairs (secret ≥ 32 chars, name not 'edge')",
+        });
+        return z.NEVER;
+      }
+      out.set(name, secret);
+    }
+    return out;
+  });
+
 /** Configuration of a Bun worker in the regional pool, validated once at boot. */
 export const workerEnvSchema = z.object({
   POOL_HOST: z.string().default("127.0.0.1"),
@@ -12,6 +37,22 @@ export const workerEnvSchema = z.object({
   POOL_REGION: z.string().default("local"),
   /** Shared secret the edge signs pool calls with (HMAC-SHA256). */
   POOL_SIGNING_SECRET: z.string().min(32),
+  /** The secret being rotated out: accepted beside POOL_SIGNING_SECRET until every edge signs with the new one. */
+  POOL_SIGNING_SECRET_PREVIOUS: z.string().min(32).optional(),
+  /**
+   * Admin credentials (`name=secret,…`) for registry and drift operations; the name is the audit actor.
+   * Unset: no admin operation is possible over HTTP.
+   */
+  POOL_ADMIN_SECRETS: adminSecrets,
+  /** The region's Redis: signed calls' nonces are claimed there, shared by every worker and kept across restarts. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//)
+    .default("redis://127.0.0.1:6379"),
+  /** A nonce claim that takes longer fails: the call gets 503 and the edge tries another region. */
+  NONCE_STORE_TIMEOUT_MS: int(250),
+  /** Signed calls' bodies past this are refused (413) before they are read. */
+  MAX_BODY_BYTES: int(4 * 1024 * 1024),
   /** Postgres URL; reached through @neondatabase/serverless. */
   DATABASE_URL: z.url(),
   /** Local development only: host:port/path of a WebSocket-to-TCP proxy in front of Postgres. */

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { RequestEvent } from "../../shared/events.ts";
+import { createLogger } from "../../shared/logger.ts";
 import { type ClickHouse, createClickHouse } from "../clickhouse/client.ts";
 import { createDatabase, type DatabaseHandle, withPostgres } from "../db/client.ts";
 import { KeyStore } from "../db/key-store.ts";
@@ -13,6 +14,8 @@ import { createRetrievalService, type RetrievalService } from "../retrieval/serv
 import type { WorkerEnv } from "./env.ts";
 import { PoolMetrics } from "./metrics/pool-metrics.ts";
 import { InFlight } from "./middleware/backpressure.ts";
+import type { NonceStore } from "./nonce-store.ts";
+import { RedisNonceStore } from "./redis-nonce-store.ts";
 
 /** The clients one worker process shares across requests, built once at boot. */
 export interface PoolServices {
@@ -25,6 +28,8 @@ export interface PoolServices {
   metrics: PoolMetrics;
   keys: KeyStore;
   inFlight: InFlight;
+  /** Nonces of signed calls, in the region's Redis (shared by every worker, kept across restarts). */
+  nonces: NonceStore;
   /** The tier router and the registry it follows (issue 5). */
   routing: RoutingService;
   /** RAG: hybrid retrieval, abstention rules and generation (issue 6). */
@@ -66,6 +71,12 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     defaultLabels: { worker: String(process.pid) },
   });
   const routing = createRoutingService(config, database.db);
+  const nonces = new RedisNonceStore({
+    url: config.REDIS_URL,
+    timeoutMs: config.NONCE_STORE_TIMEOUT_MS,
+    prefix: `tg:nonce:${config.POOL_REGION}:`,
+    logger: createLogger({ bindings: { service: "pool", worker: process.pid } }),
+  });
   const feedback = new FeedbackPublisher({
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-feedback`,
@@ -79,9 +90,11 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     metrics,
     keys: new KeyStore(database.db),
     inFlight,
+    nonces,
     routing,
     retrieval: createRetrievalService(config, clickhouse, {
-      generator: routerGenerator(routing.router, config.MODEL_TIMEOUT_MS),
+      generatorFor: (allowedModels) =>
+        routerGenerator(routing.router, config.MODEL_TIMEOUT_MS, allowedModels),
     }),
     pingPostgres: () =>
       withPostgres(() => database.db.execute(sql`select 1`)).then(
@@ -102,6 +115,7 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     },
     async close() {
       routing.close();
+      nonces.close();
       // Buffered request rows are written before the database closes.
       await Promise.allSettled([events.close(), feedback.close(), requestRows.close()]);
       await Promise.allSettled([database.close(), clickhouse.close()]);

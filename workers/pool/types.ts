@@ -1,10 +1,26 @@
 import type { PoolServices } from "./services.ts";
 
+/** Who made a signed call, from its verified signature and signed headers. */
+export interface Caller {
+  /** `traffic`: the edge's signing secret; `admin`: a named admin credential. */
+  kind: "traffic" | "admin";
+  /** The credential's name: `edge`, or the admin's (the audit actor). */
+  credential: string;
+  tenant: string | undefined;
+  keyId: string | undefined;
+  /** The key's allowed models; null means any. */
+  allowedModels: string[] | null;
+  /** The edge's absolute deadline (epoch ms). */
+  deadline: number | undefined;
+  traceparent: string | undefined;
+}
+
 /** Hono's environment for a pool worker. */
 export type PoolHonoEnv = {
   Variables: {
     requestId: string;
     services: PoolServices;
     rawBody: string;
+    caller: Caller;
   };
 };

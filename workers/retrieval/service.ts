@@ -20,9 +20,15 @@ import { RetrievalStore } from "./store.ts";
 /** RAG on the pool: hybrid retrieval from ClickHouse, abstention rules, generation. */
 export interface RetrievalService {
   retriever: Retriever;
+  /** `allowedModels`: the API key's (null: any); generation uses only tiers it allows. */
   answer(
     request: AnswerRequest,
-    ctx: { tenant: string; requestId: string; signal?: AbortSignal },
+    ctx: {
+      tenant: string;
+      requestId: string;
+      signal?: AbortSignal;
+      allowedModels?: readonly string[] | null;
+    },
   ): Promise<AnswerOutcome>;
   /** Retrieval and the abstention rules alone, for RAG on chat completions. */
   ground(
@@ -63,12 +69,17 @@ export function retrieverOptions(
 
 /**
  * Builds the service. `embedderFor` and `generator` default to OpenAI-compatible clients from the config
- * (the local model server); pass the router's generation tier here to route through it instead.
+ * (the local model server); pass the router's generation tier here to route through it instead, or
+ * `generatorFor` to get a generator limited to each request's allowed models.
  */
 export function createRetrievalService(
   config: RetrievalConfig,
   clickhouse: ClickHouse,
-  overrides: { embedderFor?: (modelVersion: string) => Embedder; generator?: Generator } = {},
+  overrides: {
+    embedderFor?: (modelVersion: string) => Embedder;
+    generator?: Generator;
+    generatorFor?: (allowedModels: readonly string[] | null) => Generator;
+  } = {},
 ): RetrievalService {
   const embedderFor =
     overrides.embedderFor ??
@@ -99,7 +110,7 @@ export function createRetrievalService(
       answerQuestion(
         {
           retriever,
-          generator,
+          generator: overrides.generatorFor?.(ctx.allowedModels ?? null) ?? generator,
           defaultTopK: config.RAG_TOP_K,
           defaultThreshold: config.RAG_DEFAULT_THRESHOLD,
           defaultMaxTokens: config.RAG_MAX_TOKENS,

@@ -9,6 +9,7 @@ import { rulesChat } from "../providers/rules/chat.ts";
 import { rulesEndpoint, rulesModelVersion } from "../providers/rules/endpoint.ts";
 import type { ChatChunk, TaskType } from "../providers/types.ts";
 import { chatTiers, findTier, type RoutingTable, type TierRoute, tierOfModel } from "../registry/types.ts";
+import { type AllowedModels, allowedView, modelForbidden } from "./allowed.ts";
 import {
   type AttemptFailure,
   type RetryPolicy,
@@ -41,11 +42,16 @@ export const defaultRouterConfig: RouterConfig = {
   balancer: defaultBalancerOptions,
 };
 
-/** Per request: its id, the overall deadline (epoch ms) and the client's abort signal. */
+/** Per request: its id, the overall deadline (epoch ms), the client's abort signal and the key's models. */
 export interface RoutingContext {
   requestId: string;
   deadline: number;
   signal: AbortSignal;
+  /**
+   * The API key's allowed models (signed by the edge); null or absent: any. The choice, the fallback
+   * chain and the embeddings tier are limited to the tiers it allows; `rules` needs no model.
+   */
+  allowedModels?: AllowedModels;
 }
 
 /** Who answered, for the response headers and the event. */
@@ -62,6 +68,14 @@ export interface Served {
 }
 
 const tierNames = ["small", "medium", "large", "embed"];
+
+/** `auto` when no allowed tier handles the task: the most capable chat tier the key may use. */
+function bestAllowed(
+  table: RoutingTable,
+): { tier: TierRoute; escalated: boolean; reasons: string[] } | undefined {
+  const tier = chatTiers(table).at(-1);
+  return tier && { tier, escalated: false, reasons: [`most capable allowed tier: ${tier.name}`] };
+}
 
 function describeFailures(failures: AttemptFailure[]): string {
   return failures.map((f) => `${f.endpoint}:${f.failure}`).join(",");
@@ -131,10 +145,14 @@ export class Router {
     request: ChatCompletionRequest,
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; primary: TierRoute }> {
-    const table = this.table();
+    const full = this.table();
+    const table = allowedView(full, ctx.allowedModels);
     if (request.model === "auto") {
+      if (chatTiers(table).length === 0 && chatTiers(full).length > 0) throw modelForbidden("auto");
       const classification = await this.classify(request, ctx);
-      const choice = chooseTier(table, classification, this.config.confidenceThreshold);
+      const choice =
+        chooseTier(table, classification, this.config.confidenceThreshold) ??
+        (ctx.allowedModels ? bestAllowed(table) : undefined);
       if (!choice) throw new GatewayError("UPSTREAM_UNAVAILABLE", "No tier handles this request.");
       return {
         primary: choice.tier,
@@ -175,6 +193,8 @@ export class Router {
         },
       };
     }
+    const exists = findTier(full, request.model) ?? tierOfModel(full, request.model);
+    if (exists && exists.kind === "chat") throw modelForbidden(request.model);
     throw new GatewayError("MODEL_NOT_FOUND", `The model '${request.model}' does not exist.`, {
       param: "model",
     });
@@ -239,7 +259,7 @@ export class Router {
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; served: Served; completion: ChatCompletionResponse }> {
     const { decision, primary } = await this.decide(request, ctx);
-    const chain = fallbackChain(this.table(), primary, decision.task);
+    const chain = fallbackChain(allowedView(this.table(), ctx.allowedModels), primary, decision.task);
     const outcome = await this.runChain(chain, ctx, () => ({
       call: (endpoint, signal) => chatCompletion({ endpoint, request, signal }),
     }));
@@ -257,7 +277,7 @@ export class Router {
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; served: Served; stream: StreamHandle }> {
     const { decision, primary } = await this.decide(request, ctx);
-    const chain = fallbackChain(this.table(), primary, decision.task);
+    const chain = fallbackChain(allowedView(this.table(), ctx.allowedModels), primary, decision.task);
     const outcome = await this.runChain(chain, ctx, () => ({
       call: (endpoint, signal) => openStream({ endpoint, request, signal }),
       settled: (handle: StreamHandle) => handle.outcome,
@@ -275,7 +295,8 @@ export class Router {
     request: EmbeddingsRequest,
     ctx: RoutingContext,
   ): Promise<{ served: Served; response: EmbeddingsResponse }> {
-    const table = this.table();
+    const full = this.table();
+    const table = allowedView(full, ctx.allowedModels);
     const tier =
       table.tiers.find(
         (t) => t.kind === "embeddings" && (t.name === request.model || t.version === request.model),
@@ -284,6 +305,9 @@ export class Router {
         (t) => t.kind === "embeddings" && t.endpoints.some((e) => e.model === request.model),
       ) ??
       (request.model === "auto" ? table.tiers.find((t) => t.kind === "embeddings") : undefined);
+    if (!tier && table !== full && full.tiers.some((t) => t.kind === "embeddings")) {
+      throw modelForbidden(request.model);
+    }
     if (!tier)
       throw new GatewayError("MODEL_NOT_FOUND", `The embeddings model '${request.model}' does not exist.`, {
         param: "model",

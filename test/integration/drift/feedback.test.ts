@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DependencyError } from "../../../shared/dependency-error.ts";
 import { headers } from "../../../shared/headers.ts";
-import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
+import { signedHeaders } from "../../../shared/signing.ts";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
 import { FeedbackPublisher } from "../../../workers/drift/feedback-publisher.ts";
 import { readWindowSample } from "../../../workers/drift/windows.ts";
@@ -25,23 +25,16 @@ const clickhouse = createClickHouse({
 async function postFeedback(tenant: string, body: unknown): Promise<Response> {
   const path = "/internal/v1/feedback";
   const text = JSON.stringify(body);
-  const timestamp = Date.now();
-  const nonce = randomNonce();
-  const signature = await sign(config.POOL_SIGNING_SECRET, {
-    method: "POST",
-    path,
-    timestamp,
-    nonce,
-    bodySha256: await sha256Hex(text),
-  });
   return fetch(`http://${config.POOL_HOST}:${config.POOL_PORT}${path}`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      [headers.tenant]: tenant,
-      [headers.timestamp]: String(timestamp),
-      [headers.nonce]: nonce,
-      [headers.signature]: signature,
+      ...(await signedHeaders(config.POOL_SIGNING_SECRET, {
+        method: "POST",
+        pathAndQuery: path,
+        body: text,
+        headers: { [headers.tenant]: tenant },
+      })),
     },
     body: text,
   });

@@ -26,7 +26,8 @@ const clickhouse = createClickHouse({
 });
 const options: DriftSchedulerOptions = {
   poolUrl: `http://${config.POOL_HOST}:${config.POOL_PORT}`,
-  signingSecret: config.POOL_SIGNING_SECRET,
+  signingSecret: config.POOL_ADMIN_SECRETS.get("scheduler") ?? "",
+  credential: "scheduler",
   periodMs: 200,
 };
 

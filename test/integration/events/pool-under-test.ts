@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { headers } from "../../../shared/headers.ts";
-import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
+import { signedHeaders } from "../../../shared/signing.ts";
 import { localPoolEnv } from "../../stack/local-env.ts";
 import { repoRoot, stackDir } from "../../stack/paths.ts";
 
@@ -88,27 +88,22 @@ export class PoolUnderTest {
       user: `user-${requestId.length % 7}`,
       messages: [{ role: "user", content }],
     });
-    const timestamp = Date.now();
-    const nonce = randomNonce();
-    const signature = await sign(this.env.POOL_SIGNING_SECRET, {
-      method: "POST",
-      path,
-      timestamp,
-      nonce,
-      bodySha256: await sha256Hex(body),
-    });
     try {
       const response = await fetch(`${this.url}${path}`, {
         method: "POST",
         body,
         headers: {
           "content-type": "application/json",
-          [headers.requestId]: requestId,
-          [headers.tenant]: tenant,
-          [headers.deadline]: String(Date.now() + 30_000),
-          [headers.timestamp]: String(timestamp),
-          [headers.nonce]: nonce,
-          [headers.signature]: signature,
+          ...(await signedHeaders(this.env.POOL_SIGNING_SECRET, {
+            method: "POST",
+            pathAndQuery: path,
+            body,
+            headers: {
+              [headers.requestId]: requestId,
+              [headers.tenant]: tenant,
+              [headers.deadline]: String(Date.now() + 30_000),
+            },
+          })),
         },
         signal: AbortSignal.timeout(30_000),
       });

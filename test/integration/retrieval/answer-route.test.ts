@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { abstentions, answerResponseSchema } from "../../../shared/schemas/answer.ts";
-import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
+import { signedHeaders } from "../../../shared/signing.ts";
 import { poolService } from "../../stack/gateway.ts";
 import { localSecrets } from "../../stack/ports.ts";
 import { clickhouseService, localClickHouse } from "../../stack/services/clickhouse.ts";
@@ -16,28 +16,25 @@ const path = "/internal/v1/answer";
 
 async function ask(
   body: Record<string, unknown>,
+  extra: Record<string, string> = {},
 ): Promise<{ status: number; json: unknown; requestId: string }> {
   const raw = JSON.stringify(body);
-  const timestamp = Date.now();
-  const nonce = randomNonce();
   const requestId = `req-${randomUUID()}`;
-  const signature = await sign(localSecrets.poolSigningSecret, {
-    method: "POST",
-    path,
-    timestamp,
-    nonce,
-    bodySha256: await sha256Hex(raw),
-  });
   const response = await fetch(`${poolService.url}${path}`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      "x-request-id": requestId,
-      "x-tiergate-tenant": tenant,
-      "x-tiergate-deadline": String(Date.now() + 50_000),
-      "x-tiergate-signature": signature,
-      "x-tiergate-timestamp": String(timestamp),
-      "x-tiergate-nonce": nonce,
+      ...(await signedHeaders(localSecrets.poolSigningSecret, {
+        method: "POST",
+        pathAndQuery: path,
+        body: raw,
+        headers: {
+          "x-request-id": requestId,
+          "x-tiergate-tenant": tenant,
+          "x-tiergate-deadline": String(Date.now() + 50_000),
+          ...extra,
+        },
+      })),
     },
     body: raw,
   });
@@ -81,6 +78,21 @@ describe("POST /internal/v1/answer on the pool", () => {
     expect(answer.answer.length).toBeGreaterThan(0);
     expect(answer.citations[0]?.document_id).toBe("response-cache.md");
     expect(answer.scores.best).toBeGreaterThanOrEqual(0.45);
+  });
+
+  it("a key limited to small is answered by the small tier, never large; one without a chat tier gets 403", async () => {
+    const question = { question: "Which requests does the edge cache?", collection: "docs", max_tokens: 8 };
+    const limited = await ask(question, { "x-tiergate-allowed-models": "=small" });
+    expect(limited.status).toBe(200);
+    const answer = answerResponseSchema.parse(limited.json);
+    expect(answer.rule).toBe("generated");
+    expect(answer.model).toBe("tiergate-small");
+    const asksLarge = await ask({ ...question, model: "large" }, { "x-tiergate-allowed-models": "=small" });
+    expect(asksLarge.status).toBe(403);
+    expect(asksLarge.json).toMatchObject({ error: { code: "model_forbidden", type: "permission_error" } });
+    const none = await ask(question, { "x-tiergate-allowed-models": "=embed" });
+    expect(none.status).toBe(403);
+    expect(none.json).toMatchObject({ error: { code: "model_forbidden", param: "model" } });
   });
 
   it("abstains below the threshold with the scores, and the request event records the rule", async () => {

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { headers } from "../../../shared/headers.ts";
-import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
+import { signedHeaders, trustedHeaders } from "../../../shared/signing.ts";
 import { localPoolEnv } from "../../stack/local-env.ts";
 import { repoRoot, stackDir } from "../../stack/paths.ts";
 
@@ -46,24 +46,25 @@ export async function startTestPool(port: number, env: Record<string, string>): 
     url,
     async call(method, path, body, extra = {}) {
       const text = body === undefined ? "" : JSON.stringify(body);
-      const timestamp = Date.now();
-      const nonce = randomNonce();
-      const signature = await sign(base.POOL_SIGNING_SECRET, {
-        method,
-        path,
-        timestamp,
-        nonce,
-        bodySha256: await sha256Hex(text),
-      });
+      // Trusted headers travel signed, as the edge sends them; any other extra header as is.
+      const trusted: Record<string, string> = { [headers.tenant]: "router-tests" };
+      const plain: Record<string, string> = {};
+      for (const [name, value] of Object.entries(extra)) {
+        if ((trustedHeaders as readonly string[]).includes(name.toLowerCase()))
+          trusted[name.toLowerCase()] = value;
+        else plain[name] = value;
+      }
       return fetch(`${url}${path}`, {
         method,
         headers: {
           "content-type": "application/json",
-          [headers.signature]: signature,
-          [headers.timestamp]: String(timestamp),
-          [headers.nonce]: nonce,
-          [headers.tenant]: "router-tests",
-          ...extra,
+          ...plain,
+          ...(await signedHeaders(base.POOL_SIGNING_SECRET, {
+            method,
+            pathAndQuery: path,
+            body: text,
+            headers: trusted,
+          })),
         },
         ...(method === "POST" ? { body: text } : {}),
       });

@@ -16,3 +16,17 @@ export function signatureMatches(secret: string, input: SignatureInput, signatur
   const given = Buffer.from(signature, "utf8");
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
+
+/**
+ * Whether `signature` matches under any of `secrets` (the current and the previous signing secret
+ * during a rotation). Every secret is tried, so the time taken does not say which one matched.
+ */
+export function signatureMatchesAny(
+  secrets: readonly string[],
+  input: SignatureInput,
+  signature: string,
+): boolean {
+  let matched = false;
+  for (const secret of secrets) matched = signatureMatches(secret, input, signature) || matched;
+  return matched;
+}

@@ -9,7 +9,10 @@ import {
   answerRequestSchema,
   answerResponseSchema,
 } from "../../../shared/schemas/answer.ts";
+import { findTier, tierOfModel } from "../../registry/types.ts";
 import type { AnswerOutcome } from "../../retrieval/answer.ts";
+import { defaultGenerationModel } from "../../retrieval/router-generator.ts";
+import { modelForbidden, tierAllowed } from "../../router/allowed.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { jsonBody, signedBodyErrors, signedSecurity, tags } from "./shared.ts";
 
@@ -69,6 +72,26 @@ function buildEvent(
 }
 
 /**
+ * 403 before any retrieval when the key may not use the requested model, or (no model requested) may
+ * use no chat tier at all: an answer must never come from a model the key is not allowed.
+ */
+function assertCanGenerate(
+  c: Context<PoolHonoEnv>,
+  model: string | undefined,
+  allowedModels: readonly string[] | null,
+): void {
+  if (!allowedModels) return;
+  const { router } = c.var.services.routing;
+  if (model === undefined) {
+    defaultGenerationModel(router, allowedModels);
+    return;
+  }
+  const table = router.routingTable;
+  const tier = findTier(table, model) ?? tierOfModel(table, model);
+  if (tier && !tierAllowed(tier, allowedModels)) throw modelForbidden(model);
+}
+
+/**
  * POST /internal/v1/answer: RAG over the tenant's collection. Abstentions (no_context, below_threshold,
  * retrieval_unavailable) are answered with 200 without calling a generation model; the rule goes into
  * the request event as `fallback_reason`.
@@ -80,10 +103,13 @@ export function registerAnswerRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
     const tenant = c.req.header(headers.tenant);
     if (!tenant) throw new GatewayError("BAD_REQUEST", `Missing ${headers.tenant}.`);
     const { services } = c.var;
+    const { allowedModels } = c.var.caller;
+    assertCanGenerate(c, request.model, allowedModels);
     const outcome = await services.retrieval.answer(request, {
       tenant,
       requestId: c.var.requestId,
       signal: deadlineSignal(c),
+      allowedModels,
     });
     if (outcome.retrievalError) {
       console.warn(`answer [${c.var.requestId}] retrieval unavailable:`, outcome.retrievalError.message);

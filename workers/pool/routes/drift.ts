@@ -8,9 +8,20 @@ import { readLease } from "../../drift/lease.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { jsonBody, signedBodyErrors, signedErrors, signedSecurity, tags } from "./shared.ts";
 
+/** How far a run's `now` may be from the server's clock. */
+const maxNowSkewMs = 24 * 3600 * 1000;
+
 const runBody = z.strictObject({
-  /** End of the window (epoch ms); default now. Tests and backfills pass explicit windows. */
-  now: z.number().int().positive().optional(),
+  /** End of the window (epoch ms), within a day of the server's clock; default now. */
+  now: z
+    .number()
+    .int()
+    .positive()
+    .refine(
+      (now) => Math.abs(now - Date.now()) <= maxNowSkewMs,
+      "must be within 24 hours of the server's clock",
+    )
+    .optional(),
   tiers: z.array(z.string().min(1).max(64)).min(1).max(100).optional(),
   /** Who triggered the run ("cron:*\/10 * * * *@<time>", "scheduler", "manual"); part of the lease holder. */
   trigger: z.string().min(1).max(128).optional(),
@@ -46,7 +57,7 @@ const statusRoute = createRoute({
 });
 
 /**
- * The signed drift endpoints. The edge's cron trigger and the Bun scheduler both POST `run`; under the
+ * The drift endpoints (admin credential only, see app.ts). The edge's cron trigger and the Bun scheduler both POST `run`; under the
  * Postgres lease only one run happens at a time, and a concurrent call answers `{ran:false, skipped}`.
  * `status` shows the last (or current) lease holder and every tier's drift state.
  */
@@ -60,7 +71,9 @@ export function registerDriftRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       { now: body.now ?? Date.now(), tiers: body.tiers },
       `${trigger}#${crypto.randomUUID()}`,
     );
-    console.log(`drift run (${trigger}): ${report.ran ? `${report.tiers.length} tiers` : report.skipped}`);
+    console.log(
+      `drift run (${trigger}, by admin:${c.var.caller.credential}): ${report.ran ? `${report.tiers.length} tiers` : report.skipped}`,
+    );
     return c.json(report);
   });
   app.openapi(statusRoute, async (c) => {

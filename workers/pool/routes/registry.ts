@@ -4,10 +4,10 @@ import { auditLog, listVersions } from "../../registry/store.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { jsonBody, signedBodyErrors, signedErrors, signedSecurity, tags } from "./shared.ts";
 
+/** No `actor`: the audit actor is the admin credential that signed the call. */
 const promoteBody = z.strictObject({
   tier: z.string().min(1).max(64),
   version: z.string().min(1).max(256),
-  actor: z.string().min(1).max(128),
   reason: z.string().min(1).max(1000),
 });
 const rollbackBody = promoteBody.omit({ version: true });
@@ -48,8 +48,8 @@ const rollbackRoute = createRoute({
 });
 
 /**
- * The registry's signed admin API (under /internal, so only the edge's signing key can call it):
- * list versions and the audit log, promote a version, roll a tier back.
+ * The registry's admin API (signed with an admin credential, see app.ts): list versions and the audit
+ * log, promote a version, roll a tier back. The audit actor is the credential's name.
  */
 export function registerRegistryRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   app.openapi(listRoute, async (c) => {
@@ -62,10 +62,19 @@ export function registerRegistryRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   });
   app.openapi(promoteRoute, async (c) => {
     const body = c.req.valid("json");
-    return c.json(await c.var.services.routing.promote(body.tier, body.version, body.actor, body.reason));
+    return c.json(
+      await c.var.services.routing.promote(
+        body.tier,
+        body.version,
+        `admin:${c.var.caller.credential}`,
+        body.reason,
+      ),
+    );
   });
   app.openapi(rollbackRoute, async (c) => {
     const body = c.req.valid("json");
-    return c.json(await c.var.services.routing.rollback(body.tier, body.reason, body.actor));
+    return c.json(
+      await c.var.services.routing.rollback(body.tier, body.reason, `admin:${c.var.caller.credential}`),
+    );
   });
 }

@@ -53,7 +53,12 @@ export function routingContext(c: Context<PoolHonoEnv>, arrivedAt: number): Rout
     Number.isFinite(header) && header > 0
       ? Math.min(header, arrivedAt + defaultBudgetMs)
       : arrivedAt + defaultBudgetMs;
-  return { requestId: c.var.requestId, deadline, signal: c.req.raw.signal };
+  return {
+    requestId: c.var.requestId,
+    deadline,
+    signal: c.req.raw.signal,
+    allowedModels: c.var.caller.allowedModels,
+  };
 }
 
 /** The routing headers every answer carries. */

@@ -1,0 +1,12 @@
+import type { Context } from "hono";
+import { headers } from "../../shared/headers.ts";
+import type { HonoEnv } from "../types.ts";
+
+/** W3C trace context, version 00: anything else is not forwarded. */
+const traceparentPattern = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The client's `traceparent` when it is well-formed, else undefined. */
+export function traceparentOf(c: Context<HonoEnv>): string | undefined {
+  const value = c.req.header(headers.traceparent)?.trim().toLowerCase();
+  return value && traceparentPattern.test(value) ? value : undefined;
+}
