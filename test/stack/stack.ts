@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { denoEdgeService, edgeService, poolService } from "./gateway.ts";
+import { writeLocalEnvFile } from "./local-env.ts";
 import { migrateAll } from "./migrate.ts";
 import { ensureStackDirs, stackDir } from "./paths.ts";
 import { allServices, serviceGroups } from "./registry.ts";
@@ -9,6 +10,7 @@ import type { StackService } from "./service.ts";
 /** Installs, starts and health-checks the stack (or the selected services); migrates when starting all. */
 export async function up(selected: StackService[] | undefined): Promise<void> {
   ensureStackDirs();
+  writeLocalEnvFile();
   for (const group of serviceGroups) {
     const members = selected ? group.filter((s) => selected.includes(s)) : group;
     await Promise.all(

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { sha256HexSync } from "../lib/sha256.ts";
-import { type ClickHouse, createClickHouse } from "./client.ts";
+import type { ClickHouse } from "./client.ts";
 import { assertIdentifier } from "./identifier.ts";
 
 /** One versioned migration file: `NNNN_name.sql`, statements separated by `;` at the end of a line. */
@@ -91,28 +91,4 @@ export async function migrateClickHouse(ch: ClickHouse, database: string): Promi
       { version: migration.version, name: migration.name, checksum: migration.checksum },
     ]);
   }
-}
-
-async function main(): Promise<void> {
-  const env = process.env;
-  const database = env.CLICKHOUSE_DATABASE ?? "tiergate";
-  const ch = createClickHouse({
-    url: env.CLICKHOUSE_URL ?? "http://127.0.0.1:8123",
-    username: env.CLICKHOUSE_USER ?? "default",
-    password: env.CLICKHOUSE_PASSWORD ?? "",
-    database: "default",
-  });
-  try {
-    await migrateClickHouse(ch, database);
-    console.log(`clickhouse: migrations applied to ${database}`);
-  } finally {
-    await ch.close();
-  }
-}
-
-if (import.meta.main) {
-  main().catch((error: unknown) => {
-    console.error(`clickhouse migrate: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
 }

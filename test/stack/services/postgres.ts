@@ -155,7 +155,7 @@ async function selectOne(): Promise<boolean> {
 
 export const postgresService: StackService = {
   name: "postgres",
-  url: `postgresql://${host}:${ports.postgres}/${postgresDb}`,
+  url: localDatabaseUrl,
 
   async install() {
     if (!existsSync(join(pgBin, "postgres"))) await aptInstall("PostgreSQL 15", ["postgresql"]);
@@ -225,7 +225,7 @@ async function proxyAnswers(): Promise<boolean> {
 
 export const neonProxyService: StackService = {
   name: "neon-proxy",
-  url: `ws://${localWsProxy}`,
+  url: localWsProxy,
 
   async install() {
     if (!existsSync(join(repoRoot, "node_modules", ".bin", "bun"))) {
