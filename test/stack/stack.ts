@@ -31,8 +31,8 @@ export async function up(selected: StackService[] | undefined): Promise<void> {
 /** The gateway's own processes (started by `npm start` and tests), stopped before the stack. */
 const appServices = [edgeService, denoEdgeService, poolService];
 
-/** Downloads that survive `reset`: model weights and the Kafka jars. */
-const keptOnReset = new Set(["models", "kafka"]);
+/** Downloads that survive `reset`: model weights, the Kafka jars, the Python SDK for the README test. */
+const keptOnReset = new Set(["models", "kafka", "python-sdk"]);
 
 export async function down(selected: StackService[] | undefined): Promise<void> {
   if (!selected) await Promise.all(appServices.map((s) => s.stop()));
