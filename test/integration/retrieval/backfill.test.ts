@@ -156,6 +156,8 @@ describe("backfill and retrieval on the real ClickHouse and MiniLM", () => {
     const otherChunks = other.kind === "ranked" ? other.chunks : [];
     expect(otherChunks.map((c) => c.document_id)).toEqual(["secret.md"]);
 
+    // A tenant whose collection of that name is empty sees nothing of the others' chunks…
+    await store.setCollection({ tenant: "nobody", collection: "docs" }, 0.45, embedder.modelVersion);
     const nobody = await retriever.retrieve({
       tenant: "nobody",
       collection: "docs",
@@ -163,6 +165,10 @@ describe("backfill and retrieval on the real ClickHouse and MiniLM", () => {
       topK: 5,
     });
     expect(nobody.kind).toBe("empty");
+    // …and a tenant without one is told it does not exist.
+    await expect(
+      retriever.retrieve({ tenant: "stranger", collection: "docs", question: "response cache", topK: 5 }),
+    ).rejects.toMatchObject({ code: "COLLECTION_NOT_FOUND", status: 404 });
 
     const html = await retriever.retrieve({
       tenant: "acme",
