@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { DocumentStore } from "../backfill/document-store.ts";
 import { ingestDocuments } from "../backfill/ingest.ts";
@@ -8,10 +7,10 @@ import { createClickHouse } from "../clickhouse/client.ts";
 import { workerEnvSchema } from "../pool/env.ts";
 import { createOpenAIEmbedder, embeddingVersion } from "../retrieval/model-clients.ts";
 import {
-  CliError,
   countOption,
   defaultTenant,
   loadScriptEnv,
+  parseCommandLine,
   parseOptions,
   print,
   printError,
@@ -55,9 +54,9 @@ const argsSchema = z.object({
   batch: countOption.pipe(z.number().max(256, "must be at most 256")),
 });
 
-function parseCommandLine() {
-  try {
-    return parseArgs({
+function commandLine() {
+  return parseCommandLine(
+    {
       allowPositionals: true,
       options: {
         collection: { type: "string" },
@@ -68,14 +67,13 @@ function parseCommandLine() {
         revision: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (error: unknown) {
-    throw new CliError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
-  }
+    },
+    usage,
+  );
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseCommandLine();
+  const { values, positionals } = commandLine();
   if (values.help) {
     print(usage);
     return;

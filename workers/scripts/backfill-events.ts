@@ -1,11 +1,10 @@
 /** `npm run backfill:events`: replays request events into ClickHouse from a JSONL file or from Kafka. */
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { topics } from "../../shared/events.ts";
 import { type BackfillStats, backfillFromJsonl, backfillFromKafka, parseTime } from "../backfill/events.ts";
 import { createClickHouse } from "../clickhouse/client.ts";
 import { workerEnvSchema } from "../pool/env.ts";
-import { CliError, loadScriptEnv, print, runScript } from "./lib/script-env.ts";
+import { CliError, loadScriptEnv, parseCommandLine, print, runScript } from "./lib/script-env.ts";
 
 const usage = `usage: npm run backfill:events -- --jsonl FILE [--from TS] [--to TS]
        npm run backfill:events -- --from-offset N|earliest [--topic ${topics.requestEvents}] [--from TS] [--to TS]
@@ -29,9 +28,9 @@ const offsetOption = z.union([
     .transform((s) => BigInt(s)),
 ]);
 
-function parseCommandLine(argv: string[]) {
-  try {
-    return parseArgs({
+function commandLine(argv: string[]) {
+  return parseCommandLine(
+    {
       args: argv,
       options: {
         jsonl: { type: "string" },
@@ -41,10 +40,9 @@ function parseCommandLine(argv: string[]) {
         to: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (error: unknown) {
-    throw new CliError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
-  }
+    },
+    usage,
+  );
 }
 
 function timeRange(values: { from?: string; to?: string }): { fromMs: number; toMs: number } {
@@ -57,7 +55,7 @@ function timeRange(values: { from?: string; to?: string }): { fromMs: number; to
 
 /** Replays the events the command line names and prints the counts. */
 export async function runBackfillEventsCli(argv: string[]): Promise<void> {
-  const { values } = parseCommandLine(argv);
+  const { values } = commandLine(argv);
   if (values.help) {
     print(usage);
     return;

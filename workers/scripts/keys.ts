@@ -1,5 +1,4 @@
 /** `npm run keys`: create, list and revoke API keys in Postgres. */
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { createApiKey, ensureTenant, listApiKeys, revokeApiKey } from "../db/api-keys.ts";
 import { createDatabase, type Database } from "../db/client.ts";
@@ -9,6 +8,7 @@ import {
   databaseEnvShape,
   defaultTenant,
   loadScriptEnv,
+  parseCommandLine,
   parseOptions,
   print,
   runScript,
@@ -87,9 +87,9 @@ async function revoke(db: Database, keyId: string | undefined): Promise<void> {
   if (!revoked) process.exitCode = 1;
 }
 
-function parseCommandLine(argv: string[]) {
-  try {
-    return parseArgs({
+function commandLine(argv: string[]) {
+  return parseCommandLine(
+    {
       args: argv,
       allowPositionals: true,
       options: {
@@ -101,15 +101,14 @@ function parseCommandLine(argv: string[]) {
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (error: unknown) {
-    throw new CliError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
-  }
+    },
+    usage,
+  );
 }
 
 /** Key administration: create, list and revoke API keys in Postgres through drizzle. */
 export async function runKeysCli(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommandLine(argv);
+  const { values, positionals } = commandLine(argv);
   const [command, ...rest] = positionals;
   if (values.help) {
     print(usage);

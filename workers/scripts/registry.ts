@@ -1,6 +1,5 @@
 /** `npm run registry`: the model registry's admin CLI, straight on Postgres. */
 import { userInfo } from "node:os";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { createDatabase, type Database } from "../db/client.ts";
 import { setPinned } from "../drift/state.ts";
@@ -18,6 +17,7 @@ import {
   CliError,
   databaseEnvShape,
   loadScriptEnv,
+  parseCommandLine,
   parseOptions,
   print,
   runScript,
@@ -129,9 +129,9 @@ const commands: Record<string, (command: Command) => Promise<void>> = {
   unpin: pinning(false),
 };
 
-function parseCommandLine(argv: string[]) {
-  try {
-    return parseArgs({
+function commandLine(argv: string[]) {
+  return parseCommandLine(
+    {
       args: argv,
       allowPositionals: true,
       options: {
@@ -141,15 +141,14 @@ function parseCommandLine(argv: string[]) {
         "key-name": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (error: unknown) {
-    throw new CliError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
-  }
+    },
+    usage,
+  );
 }
 
 /** Runs one registry command; an empty registry is seeded from the VLLM_* variables first. */
 export async function runRegistryCli(argv: string[]): Promise<void> {
-  const { positionals, values } = parseCommandLine(argv);
+  const { positionals, values } = commandLine(argv);
   if (values.help) {
     print(usage);
     return;

@@ -180,6 +180,18 @@ describe("backfill and retrieval on the real ClickHouse and MiniLM", () => {
     const htmlChunks = html.kind === "ranked" ? html.chunks : [];
     expect(htmlChunks.length).toBeGreaterThan(0);
     expect(new Set(htmlChunks.map((c) => c.document_id))).toEqual(new Set(["model-server.html"]));
+
+    // `source` filters on the document's source (its path in the directory), with metadata keys beside it.
+    const bySource = await retriever.retrieve({
+      tenant: "acme",
+      collection: "docs",
+      question: "response cache",
+      topK: 5,
+      filter: { source: "local-stack.md", format: "markdown" },
+    });
+    const sourceChunks = bySource.kind === "ranked" ? bySource.chunks : [];
+    expect(sourceChunks.length).toBeGreaterThan(0);
+    expect(new Set(sourceChunks.map((c) => c.source))).toEqual(new Set(["local-stack.md"]));
   });
 
   it("re-embeds into a new version beside the old one, switches, then deletes the old version", async () => {

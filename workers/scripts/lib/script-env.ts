@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { z } from "zod";
 
 /** The checkout this script runs from (three levels above this file). */
@@ -104,6 +105,18 @@ export function loadScriptEnv<S extends z.ZodType>(schema: S, options: ScriptEnv
     ? `(set variables override the local stack's ${file})`
     : `Set these variables, or start the local stack (npm run stack -- up): scripts then read its ${file}.`;
   throw new CliError(`bad configuration\n${indent(formatIssues(parsed.error, source))}\n${hint}`, 78);
+}
+
+/** `parseArgs` whose failures (an unknown option, a missing value) are a CliError followed by the usage. */
+export function parseCommandLine<T extends ParseArgsConfig>(
+  config: T,
+  usage: string,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error: unknown) {
+    throw new CliError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+  }
 }
 
 /** Parses command-line options; problems become a CliError (exit 64) naming each `--option`, then usage. */
