@@ -1,7 +1,9 @@
 import { createEdgeApp } from "./app.ts";
+import { localStackEnvPath, parseLocalStackEnv, withLocalStackDefaults } from "./lib/local-bindings.ts";
 
 declare const Deno: {
   env: { toObject(): Record<string, string> };
+  readTextFileSync(path: string): string;
   serve(
     options: {
       port: number;
@@ -12,8 +14,21 @@ declare const Deno: {
   ): unknown;
 };
 
-/** Deno entry: the same app, with the process environment as its bindings. */
-const bindings = Deno.env.toObject();
+/** The local stack's settings file, when this runs from a checkout whose stack has come up. */
+function readLocalStackEnv(env: Record<string, string>): string | undefined {
+  try {
+    return Deno.readTextFileSync(localStackEnvPath(env, new URL("../", import.meta.url)));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Deno entry: the same app, with the process environment as its bindings. Variables it leaves unset
+ * come from the local stack's settings when there are any (see edge/lib/local-bindings.ts).
+ */
+const environment = Deno.env.toObject();
+const bindings = withLocalStackDefaults(environment, parseLocalStackEnv(readLocalStackEnv(environment)));
 const app = createEdgeApp();
 Deno.serve(
   {

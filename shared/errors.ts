@@ -15,6 +15,7 @@ export const errorCodes = {
   INVALID_SIGNATURE: { status: 401, type: "authentication_error" },
   NOT_FOUND: { status: 404, type: "invalid_request_error" },
   MODEL_NOT_FOUND: { status: 404, type: "invalid_request_error" },
+  COLLECTION_NOT_FOUND: { status: 404, type: "invalid_request_error" },
   METHOD_NOT_ALLOWED: { status: 405, type: "invalid_request_error" },
   RATE_LIMITED: { status: 429, type: "rate_limit_error" },
   OVERLOADED: { status: 503, type: "server_error" },

@@ -2,12 +2,16 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createApiKey, ensureTenant, findActiveKeyByHash, hashApiKey } from "../../workers/db/api-keys.ts";
 import { createDatabase } from "../../workers/db/client.ts";
+import { defaultTenant } from "../../workers/scripts/lib/script-env.ts";
 import { localPoolEnv } from "./local-env.ts";
 import { stackDir } from "./paths.ts";
 
 export const devKeyFile = join(stackDir, "dev-api-key");
 
-/** Returns the development API key, creating tenant `dev` and a key on first use (kept in .stack/dev-api-key). */
+/**
+ * Returns the development API key, creating its tenant (the scripts' default tenant, `dev`) and a key on
+ * first use (kept in .stack/dev-api-key).
+ */
 export async function ensureDevApiKey(): Promise<string> {
   const env = localPoolEnv();
   const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
@@ -16,8 +20,8 @@ export async function ensureDevApiKey(): Promise<string> {
       const existing = readFileSync(devKeyFile, "utf8").trim();
       if (await findActiveKeyByHash(database.db, await hashApiKey(existing))) return existing;
     }
-    await ensureTenant(database.db, { id: "dev", name: "Local development" });
-    const { key } = await createApiKey(database.db, { tenantId: "dev", name: "dev key (npm start)" });
+    await ensureTenant(database.db, { id: defaultTenant, name: "Local development" });
+    const { key } = await createApiKey(database.db, { tenantId: defaultTenant, name: "dev key (npm start)" });
     writeFileSync(devKeyFile, `${key}\n`, { mode: 0o600 });
     return key;
   } finally {

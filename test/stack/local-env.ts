@@ -1,4 +1,6 @@
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stackEnvFileName } from "../../workers/scripts/lib/script-env.ts";
 import { stackDir } from "./paths.ts";
 import { host, localSecrets, ports } from "./ports.ts";
 
@@ -35,4 +37,18 @@ export function localEdgeEnv() {
     POOL_ADMIN_SECRET: localSecrets.adminSecrets["edge-cron"],
     POOL_ADMIN_CREDENTIAL: "edge-cron",
   };
+}
+
+/** The file scripts and the Deno edge read the local stack's settings from (workers/scripts/lib/script-env.ts). */
+export const localEnvFile = join(stackDir, stackEnvFileName);
+
+/**
+ * Writes the local stack's settings for hand-run scripts (`npm run keys`, `registry`, `migrate`,
+ * `backfill:*`) and `npm run dev:edge:deno`: the pool's and the edge's variables, plus the Deno edge's
+ * port (beside the workerd edge). Variables set in a script's environment still win over it.
+ */
+export function writeLocalEnvFile(): string {
+  const values = { ...localPoolEnv(), ...localEdgeEnv(), EDGE_PORT: String(ports.edge + 1) };
+  writeFileSync(localEnvFile, `${JSON.stringify(values, null, 2)}\n`, { mode: 0o600 });
+  return localEnvFile;
 }

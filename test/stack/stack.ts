@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { denoEdgeService, edgeService, poolService } from "./gateway.ts";
+import { writeLocalEnvFile } from "./local-env.ts";
 import { migrateAll } from "./migrate.ts";
 import { ensureStackDirs, stackDir } from "./paths.ts";
 import { allServices, serviceGroups } from "./registry.ts";
@@ -9,6 +10,7 @@ import type { StackService } from "./service.ts";
 /** Installs, starts and health-checks the stack (or the selected services); migrates when starting all. */
 export async function up(selected: StackService[] | undefined): Promise<void> {
   ensureStackDirs();
+  writeLocalEnvFile();
   for (const group of serviceGroups) {
     const members = selected ? group.filter((s) => selected.includes(s)) : group;
     await Promise.all(
@@ -29,8 +31,8 @@ export async function up(selected: StackService[] | undefined): Promise<void> {
 /** The gateway's own processes (started by `npm start` and tests), stopped before the stack. */
 const appServices = [edgeService, denoEdgeService, poolService];
 
-/** Downloads that survive `reset`: model weights and the Kafka jars. */
-const keptOnReset = new Set(["models", "kafka"]);
+/** Downloads that survive `reset`: model weights, the Kafka jars, the Python SDK for the README test. */
+const keptOnReset = new Set(["models", "kafka", "python-sdk"]);
 
 export async function down(selected: StackService[] | undefined): Promise<void> {
   if (!selected) await Promise.all(appServices.map((s) => s.stop()));

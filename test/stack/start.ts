@@ -1,5 +1,8 @@
+import { relative } from "node:path";
 import { ensureDevApiKey } from "./dev-key.ts";
 import { edgeService, poolService } from "./gateway.ts";
+import { localEnvFile } from "./local-env.ts";
+import { repoRoot } from "./paths.ts";
 import { up } from "./stack.ts";
 
 /** `npm start`: the local stack, migrations, a dev key, the Bun pool and the edge in workerd. */
@@ -21,6 +24,11 @@ Your development API key is in .stack/dev-api-key.
     -d '{"model":"auto","temperature":0,"messages":[{"role":"user","content":"Say hello"}]}'
 
 Send it twice: the second answer carries 'x-cache: HIT' (add -i to see headers).
+The key belongs to tenant 'dev', the scripts' default tenant. Scripts need no environment here: they
+read the stack's settings from ${relative(repoRoot, localEnvFile)} (a variable you set wins), e.g.
+  npm run backfill:docs -- ./docs --collection docs
+  npm run keys -- list
+Metrics and the dashboard are on the pool: ${poolService.url}/metrics, ${poolService.url}/dashboard.
 Logs: .stack/logs/.  Ctrl-C stops the gateway; 'npm run stack -- down' stops the stack.`);
 
   const stop = async () => {

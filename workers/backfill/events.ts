@@ -1,24 +1,18 @@
 /**
- * Replays request events into ClickHouse `events`, idempotently, with a progress bar on stderr.
- *
- *   npm run backfill:events -- --jsonl FILE [--from TS --to TS]
- *   npm run backfill:events -- --from-offset N|earliest [--topic T] [--from TS --to TS]
- *
- * TS is epoch ms or an ISO date. JSONL: one RequestEvent per line (an export, or a spool segment).
+ * Replays request events into ClickHouse `events`, idempotently (run by workers/scripts/backfill-events.ts).
+ * JSONL: one RequestEvent per line (an export, or a spool segment).
  * Kafka: every partition of the topic from offset N (or the earliest kept) up to its end at start time,
  * read without a consumer group so the live ingest's offsets are untouched. Idempotent twice over: each
  * batch carries an insert deduplication token derived from its content (JSONL) or its offsets (Kafka),
  * so a re-run is dropped by ClickHouse and the views are not counted twice; and `events` is a
  * ReplacingMergeTree on event_id, so events that the live ingest also delivered fold on merge (FINAL).
- * Environment as the pool's: CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE,
- * KAFKA_BROKERS.
  */
 import { randomUUID } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { Consumer, stringDeserializers } from "@platformatic/kafka";
-import { type RequestEvent, requestEventSchema, topics } from "../../shared/events.ts";
-import { type ClickHouse, createClickHouse } from "../clickhouse/client.ts";
+import { type RequestEvent, requestEventSchema } from "../../shared/events.ts";
+import type { ClickHouse } from "../clickhouse/client.ts";
 import { insertEvents } from "../clickhouse/events.ts";
 import { toKafkaError } from "../events/kafka-client.ts";
 import { sha256HexSync } from "../lib/sha256.ts";
@@ -45,7 +39,8 @@ export function progressLine(done: number, total: number, events: number): strin
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}%  ${events} events`;
 }
 
-function parseTime(value: string | undefined, fallback: number): number {
+/** A time given as epoch ms or an ISO date; `fallback` when not given. */
+export function parseTime(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const asNumber = Number(value);
   const ms = Number.isFinite(asNumber) ? asNumber : Date.parse(value);
@@ -179,53 +174,4 @@ export async function backfillFromKafka(
   } finally {
     await consumer.close(true).catch(() => undefined);
   }
-}
-
-async function main(): Promise<void> {
-  const args = new Map<string, string>();
-  for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i] ?? "", process.argv[i + 1] ?? "");
-  const env = process.env;
-  const range = {
-    fromMs: parseTime(args.get("--from"), 0),
-    toMs: parseTime(args.get("--to"), Number.MAX_SAFE_INTEGER),
-  };
-  const ch = createClickHouse({
-    url: env.CLICKHOUSE_URL ?? "http://127.0.0.1:8123",
-    username: env.CLICKHOUSE_USER ?? "default",
-    password: env.CLICKHOUSE_PASSWORD ?? "",
-    database: env.CLICKHOUSE_DATABASE ?? "tiergate",
-  });
-  const progress = (line: string) => process.stderr.write(`\r${line}`);
-  try {
-    let stats: BackfillStats;
-    const file = args.get("--jsonl");
-    const offset = args.get("--from-offset");
-    if (file) {
-      stats = await backfillFromJsonl(ch, file, range, progress);
-    } else if (offset) {
-      const brokers = (env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",").map((b) => b.trim());
-      const from = offset === "earliest" ? "earliest" : BigInt(offset);
-      stats = await backfillFromKafka(
-        ch,
-        brokers,
-        args.get("--topic") ?? topics.requestEvents,
-        from,
-        range,
-        progress,
-      );
-    } else {
-      throw new Error("give --jsonl FILE or --from-offset N|earliest (and optionally --from/--to)");
-    }
-    process.stderr.write("\n");
-    console.log(`backfill: ${JSON.stringify(stats)}`);
-  } finally {
-    await ch.close();
-  }
-}
-
-if (import.meta.main) {
-  main().catch((error: unknown) => {
-    console.error(`\nbackfill: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
 }

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { sha256HexSync } from "../lib/sha256.ts";
-import { type ClickHouse, createClickHouse } from "./client.ts";
-import { adaptStatement, type DdlMode, ddlModeFromEnv, migrationsTableStatement } from "./ddl-modes.ts";
+import type { ClickHouse } from "./client.ts";
+import { adaptStatement, type DdlMode, migrationsTableStatement } from "./ddl-modes.ts";
 import { assertIdentifier } from "./identifier.ts";
 import { withMigrationLock } from "./migration-lock.ts";
 
@@ -113,28 +113,4 @@ async function applyPending(ch: ClickHouse, target: { database: string; mode: Dd
       { version: migration.version, name: migration.name, checksum: migration.checksum },
     ]);
   }
-}
-
-async function main(): Promise<void> {
-  const env = process.env;
-  const database = env.CLICKHOUSE_DATABASE ?? "tiergate";
-  const ch = createClickHouse({
-    url: env.CLICKHOUSE_URL ?? "http://127.0.0.1:8123",
-    username: env.CLICKHOUSE_USER ?? "default",
-    password: env.CLICKHOUSE_PASSWORD ?? "",
-    database: "default",
-  });
-  try {
-    await migrateClickHouse(ch, database, { mode: ddlModeFromEnv(env) });
-    console.log(`clickhouse: migrations applied to ${database}`);
-  } finally {
-    await ch.close();
-  }
-}
-
-if (import.meta.main) {
-  main().catch((error: unknown) => {
-    console.error(`clickhouse migrate: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
 }

@@ -11,7 +11,10 @@ export type Database = NeonDatabase<typeof schema>;
 export interface DatabaseConfig {
   /** postgresql://user:password@host:port/db */
   databaseUrl: string;
-  /** Local development only: `host:port/path` of a WebSocket-to-TCP proxy in front of Postgres. */
+  /**
+   * Local development only: `host:port/path` of a WebSocket-to-TCP proxy in front of Postgres
+   * (`ws://host:port/path` is accepted too).
+   */
   wsProxy?: string;
   /** Fail a connection attempt after this long (default 5 s), so an outage surfaces quickly. */
   connectionTimeoutMs?: number;
@@ -27,7 +30,9 @@ export interface DatabaseHandle {
 
 /** Points the Neon driver at a local plain-WebSocket proxy instead of Neon's TLS endpoint. */
 function useLocalProxy(wsProxy: string): void {
-  neonConfig.wsProxy = (host, port) => `${wsProxy}?address=${host}:${port}`;
+  // The driver adds the scheme itself (ws:// with useSecureWebSocket off), so a given one is dropped.
+  const target = wsProxy.replace(/^wss?:\/\//, "");
+  neonConfig.wsProxy = (host, port) => `${target}?address=${host}:${port}`;
   neonConfig.useSecureWebSocket = false;
   neonConfig.pipelineTLS = false;
   neonConfig.pipelineConnect = false;

@@ -32,14 +32,3 @@ export async function migratePostgres(config: { databaseUrl: string; wsProxy?: s
     await handle.close();
   }
 }
-
-if (import.meta.main) {
-  const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    console.error("migrate: set DATABASE_URL (and NEON_WS_PROXY for a local proxy)");
-    process.exit(78);
-  }
-  const wsProxy = process.env.NEON_WS_PROXY;
-  await migratePostgres(wsProxy ? { databaseUrl, wsProxy } : { databaseUrl });
-  console.log("postgres migrations applied");
-}

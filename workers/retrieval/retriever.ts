@@ -1,3 +1,4 @@
+import { GatewayError } from "../../shared/errors.ts";
 import { withRetry } from "../../shared/retry.ts";
 import { fuseRankings, type ScoredChunk } from "./fusion.ts";
 import type { Embedder } from "./model-clients.ts";
@@ -66,7 +67,8 @@ export class Retriever {
   }
 
   /**
-   * Throws DependencyError("clickhouse" | "model") when a dependency fails after its retries.
+   * Throws DependencyError("clickhouse" | "model") when a dependency fails after its retries, and
+   * GatewayError COLLECTION_NOT_FOUND (404) when the tenant has no such collection.
    *
    * With the collection's version and size cached, the search (embedding included) starts at once and
    * the settings are read in the vector search's statement (or on their own when it found nothing to
@@ -83,13 +85,15 @@ export class Retriever {
         speculative.settings !== undefined
           ? speculative.settings
           : await this.retried(() => this.store.collectionSettings(tenant, collection), signal);
-      const threshold = query.threshold ?? settings?.threshold ?? this.options.defaultThreshold;
-      if (!settings || settings.activeModelVersion === "") return { kind: "empty", threshold };
+      if (!settings) throw collectionNotFound(collection);
+      const threshold = query.threshold ?? settings.threshold ?? this.options.defaultThreshold;
+      if (settings.activeModelVersion === "") return { kind: "empty", threshold };
       if (settings.activeModelVersion === cached.modelVersion) return ranked(speculative.found, threshold);
     }
     const found = await this.retried(() => this.store.collectionStats(tenant, collection), signal);
-    const threshold = query.threshold ?? found?.settings.threshold ?? this.options.defaultThreshold;
-    if (!found || found.settings.activeModelVersion === "") return { kind: "empty", threshold };
+    if (!found) throw collectionNotFound(collection);
+    const threshold = query.threshold ?? found.settings.threshold ?? this.options.defaultThreshold;
+    if (found.settings.activeModelVersion === "") return { kind: "empty", threshold };
     this.statsCache.set(tenant, collection, found.settings.activeModelVersion, found.stats);
     const searched = await this.search(query, found.settings.activeModelVersion, found.stats, false);
     return ranked(searched.found, threshold);
@@ -146,6 +150,12 @@ export class Retriever {
       settings: vectorHits.settings,
     };
   }
+}
+
+function collectionNotFound(collection: string): GatewayError {
+  return new GatewayError("COLLECTION_NOT_FOUND", `The collection '${collection}' does not exist.`, {
+    param: "collection",
+  });
 }
 
 function ranked(found: Searched, threshold: number): RetrievalResult {

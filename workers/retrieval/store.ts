@@ -1,7 +1,10 @@
 import { z } from "zod";
 import type { ClickHouse } from "../clickhouse/client.ts";
 
-/** Where a search looks: always one tenant's collection, one embedding version, optional metadata equality filters. */
+/**
+ * Where a search looks: always one tenant's collection, one embedding version, optional equality filters
+ * on the chunk's `source` or on keys of its metadata (the backfill writes `format` and `title`).
+ */
 export interface SearchScope {
   tenant: string;
   collection: string;
@@ -62,8 +65,13 @@ function scopeClause(scope: SearchScope): { sql: string; params: Record<string, 
     "model_version = {model_version:String}",
   ];
   Object.entries(scope.filter ?? {}).forEach(([key, value], i) => {
-    params[`filter_key_${i}`] = key;
     params[`filter_value_${i}`] = value;
+    if (key === "source") {
+      // The document's source is a column of its own (the backfill's metadata holds format and title).
+      parts.push(`source = {filter_value_${i}:String}`);
+      return;
+    }
+    params[`filter_key_${i}`] = key;
     parts.push(`metadata[{filter_key_${i}:String}] = {filter_value_${i}:String}`);
   });
   return { sql: parts.join(" AND "), params };

@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { DocumentStore } from "../backfill/document-store.ts";
 import { ingestDocuments } from "../backfill/ingest.ts";
@@ -7,6 +6,16 @@ import { readDocuments } from "../backfill/read-documents.ts";
 import { createClickHouse } from "../clickhouse/client.ts";
 import { workerEnvSchema } from "../pool/env.ts";
 import { createOpenAIEmbedder, embeddingVersion } from "../retrieval/model-clients.ts";
+import {
+  countOption,
+  defaultTenant,
+  loadScriptEnv,
+  parseCommandLine,
+  parseOptions,
+  print,
+  printError,
+  runScript,
+} from "./lib/script-env.ts";
 
 /** The pool's variables the backfill uses, validated the same way. */
 export const backfillEnvSchema = workerEnvSchema.pick({
@@ -23,45 +32,54 @@ export const backfillEnvSchema = workerEnvSchema.pick({
   RAG_DEFAULT_THRESHOLD: true,
 });
 
-const usage = `usage: npm run backfill:docs -- <dir|file> --collection NAME [--tenant T] [--threshold 0.45]
+const usage = `usage: npm run backfill:docs -- <dir|file> --collection NAME [--tenant ${defaultTenant}] [--threshold 0.45]
        [--batch 32] [--model tiergate-embed] [--revision 1]
 Reads .md/.markdown/.txt/.html/.htm, chunks, embeds and inserts them into ClickHouse (CLICKHOUSE_URL).
-A different --model/--revision than the collection's active version re-embeds the collection first.`;
+The tenant defaults to "${defaultTenant}" (the local development key's tenant). Filters (rag.filter) can
+match "source" (the file's path relative to the directory given), "format" (markdown, text, html) and
+"title" (the first "# " heading, the HTML <title>, or the file name).
+A different --model/--revision than the collection's active version re-embeds the collection first.
+Environment: CLICKHOUSE_URL (+ _USER, _PASSWORD, _DATABASE), EMBEDDINGS_BASE_URL; from a checkout whose
+local stack is up, they come from the stack.`;
 
 const argsSchema = z.object({
   path: z.string().min(1),
-  collection: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
+  collection: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, "letters, digits, '_', '.', '-' (at most 128)"),
   tenant: z.string().min(1).max(256),
-  threshold: z.coerce.number().min(0).max(1).optional(),
-  batch: z.coerce.number().int().min(1).max(256),
+  threshold: z.coerce
+    .number({ message: "must be a number" })
+    .min(0, "must be in [0, 1]")
+    .max(1, "must be in [0, 1]")
+    .optional(),
+  batch: countOption.pipe(z.number().max(256, "must be at most 256")),
 });
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      collection: { type: "string" },
-      tenant: { type: "string", default: "default" },
-      threshold: { type: "string" },
-      batch: { type: "string", default: "32" },
-      model: { type: "string" },
-      revision: { type: "string" },
-      help: { type: "boolean", short: "h" },
+function commandLine() {
+  return parseCommandLine(
+    {
+      allowPositionals: true,
+      options: {
+        collection: { type: "string" },
+        tenant: { type: "string", default: defaultTenant },
+        threshold: { type: "string" },
+        batch: { type: "string", default: "32" },
+        model: { type: "string" },
+        revision: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
     },
-  });
+    usage,
+  );
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = commandLine();
   if (values.help) {
-    console.log(usage);
+    print(usage);
     return;
   }
-  const parsed = argsSchema.safeParse({ ...values, path: positionals[0] });
-  if (!parsed.success) {
-    console.error(
-      `${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n")}\n${usage}`,
-    );
-    process.exit(64);
-  }
-  const args = parsed.data;
-  const env = backfillEnvSchema.parse(process.env);
+  const args = parseOptions(argsSchema, { ...values, path: positionals[0] }, usage);
+  const env = loadScriptEnv(backfillEnvSchema);
   const model = values.model ?? env.EMBEDDINGS_MODEL;
   const embedder = createOpenAIEmbedder({
     baseURL: env.EMBEDDINGS_BASE_URL,
@@ -79,7 +97,7 @@ async function main(): Promise<void> {
   });
   try {
     const documents = readDocuments(args.path);
-    console.error(
+    printError(
       `backfill: ${documents.length} documents from ${args.path} → ${args.tenant}/${args.collection}`,
     );
     const report = await ingestDocuments(
@@ -94,15 +112,10 @@ async function main(): Promise<void> {
       },
       documents,
     );
-    console.log(formatSummary(report));
+    print(formatSummary(report));
   } finally {
     await clickhouse.close();
   }
 }
 
-if (import.meta.main) {
-  main().catch((error: unknown) => {
-    console.error(`backfill: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
-}
+if (import.meta.main) await runScript("backfill", main);

@@ -1,22 +1,41 @@
-import { parseArgs } from "node:util";
+/** `npm run keys`: create, list and revoke API keys in Postgres. */
 import { z } from "zod";
 import { createApiKey, ensureTenant, listApiKeys, revokeApiKey } from "../db/api-keys.ts";
 import { createDatabase, type Database } from "../db/client.ts";
+import {
+  CliError,
+  countOption,
+  databaseEnvShape,
+  defaultTenant,
+  loadScriptEnv,
+  parseCommandLine,
+  parseOptions,
+  print,
+  runScript,
+} from "./lib/script-env.ts";
 
 const usage = `usage: npm run keys -- <command> [options]
 
-  create --tenant <id> [--name <text>] [--rate-limit <per minute>] [--models a,b] [--cache-ttl <s>]
-         creates the tenant if needed and prints the new key once (only its sha256 is stored)
-  list   --tenant <id> [--json]
+  create [--tenant <id>] [--name <text>] [--rate-limit <per minute>] [--models a,b] [--cache-ttl <s>]
+         creates the tenant if needed and prints the new key once (only its sha256 is stored);
+         a key allows 60 requests a minute unless --rate-limit says otherwise
+  list   [--tenant <id>] [--json]
   revoke <key id>
          the edge stops accepting it within KEY_CACHE_TTL_SECONDS
 
-Environment: DATABASE_URL (required), NEON_WS_PROXY (local WebSocket proxy, optional).`;
+The tenant defaults to "${defaultTenant}" (the local development key's tenant).
+Environment: DATABASE_URL (postgresql://user:password@host:port/db), NEON_WS_PROXY (local proxy only);
+from a checkout whose local stack is up, both come from the stack.`;
+
+const tenantOption = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,128}$/, "letters, digits, '_', '.', '-' (at most 128)")
+  .default(defaultTenant);
 
 const createOptions = z.object({
-  tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
+  tenant: tenantOption,
   name: z.string().min(1).max(200).default("cli"),
-  "rate-limit": z.coerce.number().int().positive().optional(),
+  "rate-limit": countOption.optional(),
   models: z
     .string()
     .transform((s) =>
@@ -26,11 +45,13 @@ const createOptions = z.object({
         .filter(Boolean),
     )
     .optional(),
-  "cache-ttl": z.coerce.number().int().positive().optional(),
+  "cache-ttl": countOption.optional(),
 });
 
+const listOptions = z.object({ tenant: tenantOption, json: z.boolean().optional() });
+
 async function create(db: Database, raw: Record<string, unknown>): Promise<void> {
-  const options = createOptions.parse(raw);
+  const options = parseOptions(createOptions, raw, usage);
   await ensureTenant(db, { id: options.tenant, name: options.tenant });
   const { key, record } = await createApiKey(db, {
     tenantId: options.tenant,
@@ -39,52 +60,66 @@ async function create(db: Database, raw: Record<string, unknown>): Promise<void>
     allowedModels: options.models ?? null,
     cacheTtlSeconds: options["cache-ttl"] ?? null,
   });
-  console.log(JSON.stringify({ key, id: record.id, tenant: record.tenantId, prefix: record.prefix }));
+  print(JSON.stringify({ key, id: record.id, tenant: record.tenantId, prefix: record.prefix }));
 }
 
 async function list(db: Database, raw: Record<string, unknown>): Promise<void> {
-  const tenant = z.string().min(1).parse(raw.tenant);
-  const keys = await listApiKeys(db, tenant);
-  if (raw.json) {
-    console.log(JSON.stringify(keys));
+  const options = parseOptions(listOptions, raw, usage);
+  const keys = await listApiKeys(db, options.tenant);
+  if (options.json) {
+    print(JSON.stringify(keys));
+    return;
+  }
+  if (keys.length === 0) {
+    print(`no keys for tenant ${options.tenant}`);
     return;
   }
   for (const k of keys) {
     const models = k.allowedModels?.join(",") ?? "*";
-    console.log(`${k.id}\t${k.prefix}…\t${k.status}\t${k.rateLimitPerMinute}/min\t${models}\t${k.name}`);
+    print(`${k.id}\t${k.prefix}…\t${k.status}\t${k.rateLimitPerMinute}/min\t${models}\t${k.name}`);
   }
 }
 
 async function revoke(db: Database, keyId: string | undefined): Promise<void> {
-  if (!keyId) throw new Error("revoke needs a key id");
+  if (!keyId) throw new CliError(`revoke needs a key id\n\n${usage}`);
   const revoked = await revokeApiKey(db, keyId);
-  console.log(revoked ? `revoked ${keyId}` : `${keyId} was not active (unknown or already revoked)`);
+  print(revoked ? `revoked ${keyId}` : `${keyId} was not active (unknown or already revoked)`);
   if (!revoked) process.exitCode = 1;
+}
+
+function commandLine(argv: string[]) {
+  return parseCommandLine(
+    {
+      args: argv,
+      allowPositionals: true,
+      options: {
+        tenant: { type: "string" },
+        name: { type: "string" },
+        "rate-limit": { type: "string" },
+        models: { type: "string" },
+        "cache-ttl": { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    },
+    usage,
+  );
 }
 
 /** Key administration: create, list and revoke API keys in Postgres through drizzle. */
 export async function runKeysCli(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      tenant: { type: "string" },
-      name: { type: "string" },
-      "rate-limit": { type: "string" },
-      models: { type: "string" },
-      "cache-ttl": { type: "string" },
-      json: { type: "boolean" },
-    },
-  });
+  const { values, positionals } = commandLine(argv);
   const [command, ...rest] = positionals;
-  const databaseUrl = process.env.DATABASE_URL;
-  if (!command || !["create", "list", "revoke"].includes(command) || !databaseUrl) {
-    console.error(databaseUrl ? usage : `keys: set DATABASE_URL\n\n${usage}`);
-    process.exitCode = 64;
+  if (values.help) {
+    print(usage);
     return;
   }
-  const wsProxy = process.env.NEON_WS_PROXY;
-  const database = createDatabase(wsProxy ? { databaseUrl, wsProxy } : { databaseUrl });
+  if (!command) throw new CliError(`a command is needed\n\n${usage}`);
+  if (!["create", "list", "revoke"].includes(command)) {
+    throw new CliError(`unknown command '${command}'\n\n${usage}`);
+  }
+  const env = loadScriptEnv(z.object(databaseEnvShape));
+  const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
   try {
     if (command === "create") await create(database.db, values);
     else if (command === "list") await list(database.db, values);
@@ -94,9 +129,4 @@ export async function runKeysCli(argv: string[]): Promise<void> {
   }
 }
 
-if (import.meta.main) {
-  await runKeysCli(process.argv.slice(2)).catch((error: unknown) => {
-    console.error(`keys: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  });
-}
+if (import.meta.main) await runScript("keys", () => runKeysCli(process.argv.slice(2)));

@@ -1,21 +1,9 @@
-/**
- * The model registry's admin CLI (Bun), straight on Postgres:
- *
- *   npm run registry -- list
- *   npm run registry -- add <tier> <version> <baseURL> <model> [--weight 1] [--key-name NAME]
- *   npm run registry -- promote <tier> <version> [--reason "…"] [--actor you]
- *   npm run registry -- rollback <tier> [--reason "…"] [--actor you]
- *   npm run registry -- audit [tier]
- *   npm run registry -- pin <tier> [--reason "…"]     (the drift job never rolls a pinned tier back)
- *   npm run registry -- unpin <tier> [--reason "…"]
- *
- * Workers pick a change up on their next registry poll (REGISTRY_POLL_MS, 2 s by default).
- */
+/** `npm run registry`: the model registry's admin CLI, straight on Postgres. */
 import { userInfo } from "node:os";
-import { parseArgs } from "node:util";
-import { createDatabase } from "../db/client.ts";
+import { z } from "zod";
+import { createDatabase, type Database } from "../db/client.ts";
 import { setPinned } from "../drift/state.ts";
-import { loadWorkerEnv } from "../pool/env.ts";
+import { type WorkerEnv, workerEnvSchema } from "../pool/env.ts";
 import { metricsURLOf } from "../registry/seed.ts";
 import {
   addVersion,
@@ -25,108 +13,165 @@ import {
   rollbackTier,
   seedRegistryIfEmpty,
 } from "../registry/store.ts";
+import {
+  CliError,
+  databaseEnvShape,
+  loadScriptEnv,
+  parseCommandLine,
+  parseOptions,
+  print,
+  runScript,
+} from "./lib/script-env.ts";
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    reason: { type: "string" },
-    actor: { type: "string" },
-    weight: { type: "string" },
-    "key-name": { type: "string" },
-  },
-});
-const [command, ...args] = positionals;
-const config = loadWorkerEnv({
-  POOL_SIGNING_SECRET: "x".repeat(32),
+const usage = `usage: npm run registry -- <command>
+
+  list                                      every tier's versions and endpoints
+  add <tier> <version> <baseURL> <model> [--weight 1] [--key-name NAME]
+                                            a new candidate version
+  promote <tier> <version> [--reason "…"]   make a version active
+  rollback <tier> [--reason "…"]            back to the previous active version
+  audit [tier]                              the append-only log of changes
+  pin <tier> | unpin <tier> [--reason "…"]  the drift job never rolls a pinned tier back
+  Every change takes --actor (default cli:<user>).
+
+Workers pick a change up on their next registry poll (REGISTRY_POLL_MS, 2 s by default).
+Environment: DATABASE_URL, NEON_WS_PROXY (local proxy only), and the VLLM_* tier variables that seed an
+empty registry; from a checkout whose local stack is up, they come from the stack.`;
+
+/** Settings the registry does not use but the pool's schema requires. */
+const unusedByRegistry = {
+  POOL_SIGNING_SECRET: "unused-by-the-registry-cli-0123456789",
   CLICKHOUSE_URL: "http://127.0.0.1:8123",
   KAFKA_BROKERS: "",
-  ...process.env,
-});
-const actor = values.actor ?? `cli:${userInfo().username}`;
-const reason = values.reason ?? "manual change (no reason given)";
-const database = createDatabase({
-  databaseUrl: config.DATABASE_URL,
-  ...(config.NEON_WS_PROXY ? { wsProxy: config.NEON_WS_PROXY } : {}),
+};
+
+const registryEnvSchema = workerEnvSchema.extend(databaseEnvShape);
+
+const addOptions = z.object({
+  weight: z.coerce.number({ message: "must be a number" }).positive("must be more than 0").default(1),
 });
 
-function usage(): never {
-  console.error(
-    "usage: registry list | add <tier> <version> <baseURL> <model> | promote <tier> <version> | rollback <tier> | audit [tier] | pin <tier> | unpin <tier>",
-  );
-  process.exit(64);
+interface Command {
+  db: Database;
+  args: string[];
+  values: { reason?: string; actor?: string; weight?: string; "key-name"?: string };
+  actor: string;
+  reason: string;
 }
 
-try {
-  await seedRegistryIfEmpty(database.db, config, actor);
-  switch (command) {
-    case "list": {
-      for (const v of await listVersions(database.db)) {
-        const endpoints = v.endpoints.map((e) => `${e.baseURL} ${e.model} w=${e.weight}`).join("; ");
-        console.log(`${v.tier.padEnd(8)} ${v.status.padEnd(9)} ${v.version.padEnd(32)} ${endpoints}`);
-      }
-      break;
-    }
-    case "add": {
-      const [tier, version, baseURL, model] = args;
-      if (!tier || !version || !baseURL || !model) usage();
-      await addVersion(
-        database.db,
-        {
-          tier,
-          version,
-          endpoints: [
-            {
-              baseURL,
-              model,
-              weight: Number(values.weight ?? 1),
-              apiKeyName: values["key-name"] ?? null,
-              metricsURL: metricsURLOf(baseURL),
-            },
-          ],
-        },
-        actor,
-      );
-      console.log(`added ${tier} ${version} as candidate`);
-      break;
-    }
-    case "promote": {
-      const [tier, version] = args;
-      if (!tier || !version) usage();
-      const change = await promote(database.db, tier, version, actor, reason);
-      console.log(`${tier}: ${change.from ?? "(none)"} → ${change.to}`);
-      break;
-    }
-    case "rollback": {
-      const [tier] = args;
-      if (!tier) usage();
-      const change = await rollbackTier(database.db, tier, reason, actor);
-      console.log(`${tier}: rolled back ${change.from ?? "(none)"} → ${change.to}`);
-      break;
-    }
-    case "audit": {
-      for (const row of await auditLog(database.db, args[0])) {
-        console.log(
-          `${row.at.toISOString()} ${row.tier} ${row.action} ${row.fromVersion ?? "-"} → ${row.toVersion ?? "-"} by ${row.actor}: ${row.reason}`,
-        );
-      }
-      break;
-    }
-    case "pin":
-    case "unpin": {
-      const [tier] = args;
-      if (!tier) usage();
-      if (!(await setPinned(database.db, tier, command === "pin", actor, reason))) {
-        throw new Error(`no tier '${tier}'`);
-      }
-      console.log(`${tier}: ${command === "pin" ? "pinned (no automatic rollback)" : "unpinned"}`);
-      break;
-    }
-    default:
-      usage();
+function needArgs(args: string[], count: number, what: string): string[] {
+  if (args.length < count || args.slice(0, count).some((a) => !a)) {
+    throw new CliError(`${what} needs ${count} argument${count > 1 ? "s" : ""}\n\n${usage}`);
   }
-} catch (error: unknown) {
-  console.error(`registry ${command}: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-} finally {
-  await database.close();
+  return args;
 }
+
+async function list({ db }: Command): Promise<void> {
+  const versions = await listVersions(db);
+  if (versions.length === 0) print("no versions in the registry");
+  for (const v of versions) {
+    const endpoints = v.endpoints.map((e) => `${e.baseURL} ${e.model} w=${e.weight}`).join("; ");
+    print(`${v.tier.padEnd(8)} ${v.status.padEnd(9)} ${v.version.padEnd(32)} ${endpoints}`);
+  }
+}
+
+async function add({ db, args, values, actor }: Command): Promise<void> {
+  const [tier = "", version = "", baseURL = "", model = ""] = needArgs(args, 4, "add");
+  const { weight } = parseOptions(addOptions, { weight: values.weight }, usage);
+  const endpoint = {
+    baseURL,
+    model,
+    weight,
+    apiKeyName: values["key-name"] ?? null,
+    metricsURL: metricsURLOf(baseURL),
+  };
+  await addVersion(db, { tier, version, endpoints: [endpoint] }, actor);
+  print(`added ${tier} ${version} as candidate`);
+}
+
+async function promoteVersion({ db, args, actor, reason }: Command): Promise<void> {
+  const [tier = "", version = ""] = needArgs(args, 2, "promote");
+  const change = await promote(db, tier, version, actor, reason);
+  print(`${tier}: ${change.from ?? "(none)"} → ${change.to}`);
+}
+
+async function rollback({ db, args, actor, reason }: Command): Promise<void> {
+  const [tier = ""] = needArgs(args, 1, "rollback");
+  const change = await rollbackTier(db, tier, reason, actor);
+  print(`${tier}: rolled back ${change.from ?? "(none)"} → ${change.to}`);
+}
+
+async function audit({ db, args }: Command): Promise<void> {
+  const rows = await auditLog(db, args[0]);
+  if (rows.length === 0) print(args[0] ? `no registry changes for tier ${args[0]}` : "no registry changes");
+  for (const row of rows) {
+    print(
+      `${row.at.toISOString()} ${row.tier} ${row.action} ${row.fromVersion ?? "-"} → ${row.toVersion ?? "-"} by ${row.actor}: ${row.reason}`,
+    );
+  }
+}
+
+function pinning(pinned: boolean) {
+  return async ({ db, args, actor, reason }: Command): Promise<void> => {
+    const [tier = ""] = needArgs(args, 1, pinned ? "pin" : "unpin");
+    if (!(await setPinned(db, tier, pinned, actor, reason))) throw new CliError(`no tier '${tier}'`, 1);
+    print(`${tier}: ${pinned ? "pinned (no automatic rollback)" : "unpinned"}`);
+  };
+}
+
+const commands: Record<string, (command: Command) => Promise<void>> = {
+  list,
+  add,
+  promote: promoteVersion,
+  rollback,
+  audit,
+  pin: pinning(true),
+  unpin: pinning(false),
+};
+
+function commandLine(argv: string[]) {
+  return parseCommandLine(
+    {
+      args: argv,
+      allowPositionals: true,
+      options: {
+        reason: { type: "string" },
+        actor: { type: "string" },
+        weight: { type: "string" },
+        "key-name": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    },
+    usage,
+  );
+}
+
+/** Runs one registry command; an empty registry is seeded from the VLLM_* variables first. */
+export async function runRegistryCli(argv: string[]): Promise<void> {
+  const { positionals, values } = commandLine(argv);
+  if (values.help) {
+    print(usage);
+    return;
+  }
+  const [name, ...args] = positionals;
+  if (!name) throw new CliError(`a command is needed\n\n${usage}`);
+  const run = commands[name];
+  if (!run) throw new CliError(`unknown command '${name}'\n\n${usage}`);
+  const config: WorkerEnv = loadScriptEnv(registryEnvSchema, { fallbacks: unusedByRegistry });
+  const database = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
+  const actor = values.actor ?? `cli:${userInfo().username}`;
+  try {
+    await seedRegistryIfEmpty(database.db, config, actor);
+    await run({
+      db: database.db,
+      args,
+      values,
+      actor,
+      reason: values.reason ?? "manual change (no reason given)",
+    });
+  } finally {
+    await database.close();
+  }
+}
+
+if (import.meta.main) await runScript("registry", () => runRegistryCli(process.argv.slice(2)));

@@ -6,7 +6,10 @@ import { createTestApiKey } from "../../stack/dev-key.ts";
 import { poolService } from "../../stack/gateway.ts";
 import { localPoolEnv } from "../../stack/local-env.ts";
 import { repoRoot } from "../../stack/paths.ts";
+import { localClickHouse } from "../../stack/services/clickhouse.ts";
 import { upstashBridgeService } from "../../stack/services/redis.ts";
+import { localClient } from "../clickhouse/local-clickhouse.ts";
+import { createEmptyCollection, dropTenantRag } from "../retrieval/demo-corpus.ts";
 import { FaultProxy } from "./fault-proxy.ts";
 import { type ExtraEdge, startWranglerEdge } from "./wrangler-edge.ts";
 
@@ -39,6 +42,9 @@ async function expectFallback(response: Response, reason: string): Promise<void>
   expect(body.choices[0]?.message.content.length).toBeGreaterThan(0);
 }
 
+const faultsTenant = `faults-${Date.now()}`;
+const ch = localClient(localClickHouse.database, 30_000);
+
 beforeAll(async () => {
   await poolService.start();
   await upstashBridgeService.start();
@@ -53,11 +59,14 @@ beforeAll(async () => {
     BREAKER_FAILURES: "6",
     BREAKER_OPEN_MS: "600000",
   });
-  apiKey = (await createTestApiKey(`faults-${Date.now()}`)).key;
+  apiKey = (await createTestApiKey(faultsTenant)).key;
+  await createEmptyCollection(ch, faultsTenant, "edge-tests-empty");
   expect((await chat("warm up")).status).toBe(200);
 });
 
 afterAll(async () => {
+  await dropTenantRag(ch, faultsTenant);
+  await ch.close();
   await edge?.stop();
   await poolProxy.stop();
   await redisProxy.stop();

@@ -8,7 +8,7 @@ import { localSecrets } from "../../stack/ports.ts";
 import { clickhouseService, localClickHouse } from "../../stack/services/clickhouse.ts";
 import { modelServerService } from "../../stack/services/model-server.ts";
 import { localClient } from "../clickhouse/local-clickhouse.ts";
-import { dropTenantRag, ingestDemoCorpus } from "./demo-corpus.ts";
+import { createEmptyCollection, dropTenantRag, ingestDemoCorpus } from "./demo-corpus.ts";
 
 const tenant = `rag-route-${randomUUID().slice(0, 8)}`;
 const ch = localClient(localClickHouse.database, 60_000);
@@ -56,6 +56,7 @@ beforeAll(async () => {
   await poolService.stop();
   await poolService.start();
   await ingestDemoCorpus(ch, tenant);
+  await createEmptyCollection(ch, tenant, "nothing-here");
 });
 
 afterAll(async () => {
@@ -119,6 +120,32 @@ describe("POST /internal/v1/answer on the pool", () => {
       return rows[0];
     });
     expect(event).toEqual({ route: "answer", fallback_reason: "below_threshold", tenant });
+  });
+
+  it("answers 404 collection_not_found in the OpenAI error shape for a collection the tenant does not have", async () => {
+    const { status, json, requestId } = await ask({ question: "What is tiergate?", collection: "no-such" });
+    expect(status).toBe(404);
+    expect(json).toEqual({
+      error: {
+        message: "The collection 'no-such' does not exist.",
+        type: "invalid_request_error",
+        code: "collection_not_found",
+        param: "collection",
+        request_id: requestId,
+      },
+    });
+  });
+
+  it("shows the collection's threshold as the number that was set (stored as Float64)", async () => {
+    const { json } = await ask({ question: "How do I bake sourdough bread at home?", collection: "docs" });
+    expect(answerResponseSchema.parse(json).scores.threshold).toBe(0.45);
+    const rows = await ch.query(
+      `SELECT threshold, toTypeName(threshold) AS type FROM rag_collections FINAL
+       WHERE tenant = {tenant:String} AND collection = 'docs'`,
+      { tenant },
+      z.object({ threshold: z.number(), type: z.string() }),
+    );
+    expect(rows).toEqual([{ threshold: 0.45, type: "Float64" }]);
   });
 
   it("answers 400 in the OpenAI error shape for bad input", async () => {

@@ -156,6 +156,8 @@ describe("backfill and retrieval on the real ClickHouse and MiniLM", () => {
     const otherChunks = other.kind === "ranked" ? other.chunks : [];
     expect(otherChunks.map((c) => c.document_id)).toEqual(["secret.md"]);
 
+    // A tenant whose collection of that name is empty sees nothing of the others' chunks…
+    await store.setCollection({ tenant: "nobody", collection: "docs" }, 0.45, embedder.modelVersion);
     const nobody = await retriever.retrieve({
       tenant: "nobody",
       collection: "docs",
@@ -163,6 +165,10 @@ describe("backfill and retrieval on the real ClickHouse and MiniLM", () => {
       topK: 5,
     });
     expect(nobody.kind).toBe("empty");
+    // …and a tenant without one is told it does not exist.
+    await expect(
+      retriever.retrieve({ tenant: "stranger", collection: "docs", question: "response cache", topK: 5 }),
+    ).rejects.toMatchObject({ code: "COLLECTION_NOT_FOUND", status: 404 });
 
     const html = await retriever.retrieve({
       tenant: "acme",
@@ -174,6 +180,18 @@ describe("backfill and retrieval on the real ClickHouse and MiniLM", () => {
     const htmlChunks = html.kind === "ranked" ? html.chunks : [];
     expect(htmlChunks.length).toBeGreaterThan(0);
     expect(new Set(htmlChunks.map((c) => c.document_id))).toEqual(new Set(["model-server.html"]));
+
+    // `source` filters on the document's source (its path in the directory), with metadata keys beside it.
+    const bySource = await retriever.retrieve({
+      tenant: "acme",
+      collection: "docs",
+      question: "response cache",
+      topK: 5,
+      filter: { source: "local-stack.md", format: "markdown" },
+    });
+    const sourceChunks = bySource.kind === "ranked" ? bySource.chunks : [];
+    expect(sourceChunks.length).toBeGreaterThan(0);
+    expect(new Set(sourceChunks.map((c) => c.source))).toEqual(new Set(["local-stack.md"]));
   });
 
   it("re-embeds into a new version beside the old one, switches, then deletes the old version", async () => {

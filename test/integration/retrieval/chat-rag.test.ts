@@ -5,7 +5,7 @@ import { edgeService, poolService } from "../../stack/gateway.ts";
 import { localClickHouse } from "../../stack/services/clickhouse.ts";
 import { localModelServer, modelServerService } from "../../stack/services/model-server.ts";
 import { localClient } from "../clickhouse/local-clickhouse.ts";
-import { dropTenantRag, ingestDemoCorpus } from "./demo-corpus.ts";
+import { createEmptyCollection, dropTenantRag, ingestDemoCorpus } from "./demo-corpus.ts";
 
 const tenant = `chat-rag-${Date.now()}`;
 const ch = localClient(localClickHouse.database, 60_000);
@@ -39,6 +39,7 @@ beforeAll(async () => {
   await Promise.all([poolService.start(), edgeService.start()]);
   apiKey = (await createTestApiKey(tenant)).key;
   await ingestDemoCorpus(ch, tenant);
+  await createEmptyCollection(ch, tenant, "nothing-here");
 });
 
 afterAll(async () => {
@@ -91,6 +92,24 @@ describe("RAG on chat completions (rag: {collection}) through the edge", () => {
     const after = await modelServerCounts();
     expect(after.embed).toBeGreaterThan(before.embed); // the question was embedded for retrieval…
     expect(after.chat).toBe(before.chat); // …but no chat model ran
+  });
+
+  it("answers 404 collection_not_found in the OpenAI error shape for a collection the tenant does not have", async () => {
+    for (const stream of [false, true]) {
+      const response = await chat({
+        stream,
+        rag: { collection: "no-such" },
+        messages: [{ role: "user", content: "Anything?" }],
+      });
+      expect(response.status).toBe(404);
+      const body = (await response.json()) as { error: Record<string, unknown> };
+      expect(body.error).toMatchObject({
+        type: "invalid_request_error",
+        code: "collection_not_found",
+        param: "collection",
+        request_id: response.headers.get("x-request-id"),
+      });
+    }
   });
 
   it("abstains with retrieval_unavailable when the embeddings tier is down", async () => {

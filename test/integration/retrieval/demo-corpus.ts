@@ -29,6 +29,22 @@ export async function ingestDemoCorpus(ch: ClickHouse, tenant: string, collectio
   );
 }
 
+/**
+ * Creates `collection` of `tenant` with an active embedding version but no chunks: a collection that
+ * exists and is empty (retrieval abstains with no_context), unlike one never created (404).
+ */
+export async function createEmptyCollection(
+  ch: ClickHouse,
+  tenant: string,
+  collection: string,
+): Promise<void> {
+  await new DocumentStore(ch).setCollection(
+    { tenant, collection },
+    0.45,
+    `${localModelServer.embeddingModel}@1`,
+  );
+}
+
 /** Removes everything RAG stored for `tenant`. */
 export async function dropTenantRag(ch: ClickHouse, tenant: string): Promise<void> {
   for (const table of ["rag_chunks", "rag_postings", "rag_documents", "rag_collections"]) {

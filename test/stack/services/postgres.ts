@@ -1,6 +1,16 @@
-import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { dataDir, repoRoot, serviceDataDir, stackDir } from "../paths.ts";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
+import { dataDir, ensureStackDirs, repoRoot, stackDir } from "../paths.ts";
 import { host, localSecrets, ports } from "../ports.ts";
 import {
   aptInstall,
@@ -25,7 +35,22 @@ export const localDatabaseUrl = `postgresql://${postgresUser}:${postgresPassword
 /** `host:port/path` of the local WebSocket-to-TCP proxy, as `NEON_WS_PROXY` expects it. */
 export const localWsProxy = `${host}:${ports.neonProxy}/v1`;
 
-const pgData = (): string => join(dataDir, "postgres");
+/**
+ * PostgreSQL runs as the `postgres` OS user, which must reach its data dir. Inside the checkout that
+ * fails whenever a parent is closed to others (a clone under a mode-700 home), so the data lives in a
+ * per-stack directory under /var/tmp (world-traversable, kept across reboots) named by a hash of the
+ * stack dir's path. A data dir an earlier version made inside the stack dir is kept while it exists.
+ */
+const pgDataRoot = "/var/tmp";
+const legacyDataDir = (): string => join(dataDir, "postgres");
+/** Written in the stack dir once its data dir is initialized: the data there belongs to this stack. */
+const claimFile = (): string => join(dataDir, "postgres-data-dir");
+
+function pgData(): string {
+  if (existsSync(join(legacyDataDir(), initializedMarker))) return legacyDataDir();
+  const id = createHash("sha256").update(resolve(stackDir)).digest("hex").slice(0, 12);
+  return join(pgDataRoot, `tiergate-postgres-${id}`);
+}
 
 /** Unix sockets are limited to ~107 bytes; fall back to /tmp when the data dir path is too long. */
 function socketDir(): string {
@@ -54,10 +79,13 @@ function runningPostmasterPid(): number | undefined {
 
 /** Creates the data dir owned by postgres (mode 0700) and checks the postgres user can reach it. */
 async function prepareDataDir(): Promise<string> {
-  const dir = serviceDataDir("postgres");
-  for (const parent of [dataDir, stackDir]) {
-    const mode = statSync(parent).mode;
-    if ((mode & 0o001) === 0) chmodSync(parent, mode | 0o001);
+  const dir = pgData();
+  mkdirSync(dir, { recursive: true });
+  if (dir === legacyDataDir()) {
+    for (const parent of [dataDir, stackDir]) {
+      const mode = statSync(parent).mode;
+      if ((mode & 0o001) === 0) chmodSync(parent, mode | 0o001);
+    }
   }
   const { uid, gid } = osUserIds();
   chownSync(dir, uid, gid);
@@ -66,11 +94,7 @@ async function prepareDataDir(): Promise<string> {
     () => true,
     () => false,
   );
-  if (!reachable) {
-    throw new Error(
-      `the postgres OS user cannot reach ${dir}; make its parent directories traversable (o+x)`,
-    );
-  }
+  if (!reachable) throw new Error(`the postgres OS user cannot write ${dir}`);
   return dir;
 }
 
@@ -91,10 +115,14 @@ function osUserIds(): { uid: number; gid: number } {
   return cachedIds;
 }
 
-/** initdb once; a half-finished earlier attempt (no marker) is wiped and redone. */
+/**
+ * initdb once. A half-finished earlier attempt (no marker) is wiped and redone, and so is a data dir
+ * this stack dir has not claimed (left by an earlier checkout at the same path whose stack dir is gone).
+ */
 async function initCluster(): Promise<void> {
   const dir = await prepareDataDir();
-  if (existsSync(join(dir, initializedMarker))) return;
+  const ours = dir === legacyDataDir() || existsSync(claimFile());
+  if (ours && existsSync(join(dir, initializedMarker))) return;
   rmSync(dir, { recursive: true, force: true });
   await prepareDataDir();
   await pg("initdb", [
@@ -112,6 +140,8 @@ async function initCluster(): Promise<void> {
   writeFileSync(join(dir, initializedMarker), new Date().toISOString());
   const { uid, gid } = osUserIds();
   chownSync(join(dir, initializedMarker), uid, gid);
+  ensureStackDirs();
+  writeFileSync(claimFile(), `${dir}\n`);
 }
 
 /** A Debian-managed cluster (apt may auto-start `15/main` on 5432) must not hold our port. */
@@ -155,7 +185,7 @@ async function selectOne(): Promise<boolean> {
 
 export const postgresService: StackService = {
   name: "postgres",
-  url: `postgresql://${host}:${ports.postgres}/${postgresDb}`,
+  url: localDatabaseUrl,
 
   async install() {
     if (!existsSync(join(pgBin, "postgres"))) await aptInstall("PostgreSQL 15", ["postgresql"]);
@@ -210,6 +240,7 @@ export const postgresService: StackService = {
 
   async reset() {
     rmSync(pgData(), { recursive: true, force: true });
+    rmSync(claimFile(), { force: true });
   },
 };
 
@@ -225,7 +256,7 @@ async function proxyAnswers(): Promise<boolean> {
 
 export const neonProxyService: StackService = {
   name: "neon-proxy",
-  url: `ws://${localWsProxy}`,
+  url: localWsProxy,
 
   async install() {
     if (!existsSync(join(repoRoot, "node_modules", ".bin", "bun"))) {

@@ -18,12 +18,11 @@ function fakeStore(options: { chunks: number; vector: ChunkHit[]; keyword?: Chun
   return {
     collectionStats: async () => {
       fail();
-      return options.chunks > 0
-        ? {
-            settings: { threshold: 0.45, activeModelVersion: "m@1" },
-            stats: { chunks: options.chunks, meanTokens: 10 },
-          }
-        : null;
+      // A collection that exists; with chunks 0 it is empty (one never created is a 404, see retriever).
+      return {
+        settings: { threshold: 0.45, activeModelVersion: "m@1" },
+        stats: { chunks: options.chunks, meanTokens: 10 },
+      };
     },
     countChunks: async () => options.chunks,
     vectorSearch: async () => options.vector,

@@ -5,7 +5,7 @@ import type { ChunkHit, RetrievalStore, SearchScope } from "../../../workers/ret
 
 /** A store whose active version can be switched; every hit names the version it was searched in. */
 function switchableStore() {
-  const state = { active: "m@1", chunks: 50, vectorHits: true };
+  const state = { active: "m@1", chunks: 50, vectorHits: true, exists: true };
   const calls = {
     settings: 0,
     /** Settings read in the vector search's statement. */
@@ -16,7 +16,7 @@ function switchableStore() {
     /** In call order: "rank" (BM25 from the postings), "scan" (BM25 by scanning), "rows" (rows of ranked hits). */
     keywordSteps: [] as string[],
   };
-  const settings = () => ({ threshold: 0.45, activeModelVersion: state.active });
+  const settings = () => (state.exists ? { threshold: 0.45, activeModelVersion: state.active } : null);
   const hitIn = (scope: SearchScope): ChunkHit => ({
     chunk_id: `${scope.modelVersion}-a`,
     document_id: "a.md",
@@ -32,7 +32,8 @@ function switchableStore() {
     },
     collectionStats: async () => {
       calls.stats++;
-      return { settings: settings(), stats: { chunks: state.chunks, meanTokens: 10 } };
+      const found = settings();
+      return found ? { settings: found, stats: { chunks: state.chunks, meanTokens: 10 } } : null;
     },
     countChunks: async () => state.chunks,
     vectorSearch: async (scope: SearchScope) => {
@@ -137,6 +138,22 @@ describe("Retriever with cached scope stats", () => {
     // The new version is cached from then on.
     expect(chunkIds(await retriever.retrieve(query))).toEqual(["m@2-a", "m@2-k"]);
     expect(calls.stats).toBe(2);
+  });
+
+  it("a collection the tenant does not have is a 404 collection_not_found, cached or not", async () => {
+    const notFound = { name: "GatewayError", code: "COLLECTION_NOT_FOUND", status: 404 };
+    const { state, store } = switchableStore();
+    state.exists = false;
+    await expect(retrieverOver(store, { now: 0 }).retriever.retrieve(query)).rejects.toMatchObject(notFound);
+    // Deleted while its stats are cached: the settings carried by the search (or read alone) say so.
+    for (const vectorHits of [true, false]) {
+      const switchable = switchableStore();
+      const { retriever } = retrieverOver(switchable.store, { now: 0 });
+      await retriever.retrieve(query);
+      switchable.state.exists = false;
+      switchable.state.vectorHits = vectorHits;
+      await expect(retriever.retrieve(query)).rejects.toMatchObject(notFound);
+    }
   });
 
   it("a collection whose active version was cleared is empty, whatever the cache holds", async () => {
