@@ -21,6 +21,7 @@ import {
   normaliseText,
   type Quantity,
   stem,
+  stripMarkers,
   tokenise,
 } from "./claims.ts";
 import { isSentinelReply } from "./prompt.ts";
@@ -57,7 +58,7 @@ export interface GateVerdict {
   coverage: number;
 }
 
-type ExpectedType = "money" | "quantity" | "date" | "time" | "name" | "frequency" | "any";
+type ExpectedType = "money" | "measure" | "count" | "date" | "time" | "name" | "frequency" | "any";
 
 const stopwords = new Set(
   (
@@ -65,7 +66,7 @@ const stopwords = new Set(
     "it its this that these those there their they them he she his her what which who whom whose when where " +
     "why how can could should would will may might must shall about into over under per each every any all " +
     "as than then so if not no up out get got make made much many long tall high large big wide heavy far " +
-    "old deep often fast loud number amount total one ever also some"
+    "old deep often fast loud number amount total one ever also some month year date time name kind type use used"
   ).split(" "),
 );
 
@@ -122,11 +123,11 @@ function expectedType(question: string): ExpectedType {
     /^(when|what year|which year|in what year|in which year|what date|in which month|which month)\b/.test(q)
   )
     return "date";
-  if (/\bhow (many|much|long|tall|high|wide|large|big|heavy|far|old|deep|fast|loud)\b/.test(q))
-    return "quantity";
+  if (/\bhow many\b/.test(q)) return "count";
+  if (/\bhow (much|long|tall|high|wide|large|big|heavy|far|old|deep|fast|loud)\b/.test(q)) return "measure";
   if (/\b(what|which) is the (weight|height|length|width|range|power|speed|capacity|altitude|size)\b/.test(q))
-    return "quantity";
-  if (/^(at what|what) (altitude|height|depth|temperature)\b/.test(q)) return "quantity";
+    return "measure";
+  if (/^(at what|what) (altitude|height|depth|temperature)\b/.test(q)) return "measure";
   if (/^(who|whom|whose)\b/.test(q)) return "name";
   return "any";
 }
@@ -156,6 +157,8 @@ function indexPassages(passages: readonly string[]): PassageIndex {
   };
 }
 
+const emptyIndex = indexPassages([]);
+
 function quantitySupported(q: Quantity, index: PassageIndex): boolean {
   const noun = q.after[0];
   const counted = q.unit === undefined && noun !== undefined && /^[a-z]/.test(noun) && !stopwords.has(noun);
@@ -178,22 +181,46 @@ interface Claims {
   unsupported: string[];
 }
 
-function checkClaims(answer: string, index: PassageIndex): Claims {
-  const tokens = tokenise(normaliseText(answer));
-  const quantities = extractQuantities(tokens);
-  const names = [...new Set(extractNames(answer))];
-  const times = extractTimes(tokens);
+function unsupportedIn(text: string, index: PassageIndex): string[] {
+  const tokens = tokenise(normaliseText(text));
   const unsupported: string[] = [];
-  for (const q of quantities) if (!quantitySupported(q, index)) unsupported.push(describe(q));
-  for (const t of times) if (!index.tokens.has(t)) unsupported.push(t);
-  for (const n of names) {
+  for (const q of extractQuantities(tokens)) if (!quantitySupported(q, index)) unsupported.push(describe(q));
+  for (const t of extractTimes(tokens)) if (!index.tokens.has(t)) unsupported.push(t);
+  for (const n of new Set(extractNames(text))) {
     const parts = tokenise(n);
     if (!parts.every((p) => index.tokens.has(p) || index.stems.has(stem(p)))) unsupported.push(n);
   }
-  for (const quote of extractQuoted(answer)) {
+  for (const quote of extractQuoted(text)) {
     if (!index.normalised.includes(normaliseText(quote).trim())) unsupported.push(`"${quote}"`);
   }
-  return { quantities, names, times, unsupported };
+  return unsupported;
+}
+
+/**
+ * The answer's claims, and those no passage holds. The claims of one answer sentence must all occur in
+ * one passage: "opened on 14 May 1931" is not supported by "14 May" in one passage and "1931" in another.
+ */
+function checkClaims(answer: string, passages: readonly PassageIndex[]): Claims {
+  const tokens = tokenise(normaliseText(answer));
+  const sentences = answer
+    .replace(/\[\d+\]/g, " ")
+    .split(/(?<=[.!?;])\s+|\n+/)
+    .filter((s) => s.trim().length > 0);
+  const unsupported: string[] = [];
+  for (const sentence of sentences) {
+    const options =
+      passages.length > 0
+        ? passages.map((p) => unsupportedIn(sentence, p))
+        : [unsupportedIn(sentence, emptyIndex)];
+    const fewest = options.reduce((a, b) => (b.length < a.length ? b : a));
+    unsupported.push(...fewest);
+  }
+  return {
+    quantities: extractQuantities(tokens),
+    names: [...new Set(extractNames(answer))],
+    times: extractTimes(tokens),
+    unsupported: [...new Set(unsupported)],
+  };
 }
 
 function hasExpected(type: ExpectedType, claims: Claims, answer: string, question: string): boolean {
@@ -208,8 +235,10 @@ function hasExpected(type: ExpectedType, claims: Claims, answer: string, questio
       return (
         fresh.some((q) => q.unit !== undefined && currencies.has(q.unit)) || answerTokens.includes("free")
       );
-    case "quantity":
+    case "count":
       return fresh.length > 0;
+    case "measure":
+      return fresh.some((q) => q.unit !== undefined);
     case "frequency":
       return fresh.length > 0 || answerTokens.some((t) => frequencyWords.has(t));
     case "time":
@@ -281,9 +310,14 @@ function supportingStems(answer: string, question: string, claims: Claims, index
   return out;
 }
 
+/** The synonym table keyed and valued by stems, as terms and windows are compared. */
+const stemmedSynonyms = new Map<string, string[]>(
+  Object.entries(synonyms).map(([word, alternatives]) => [stem(word), alternatives.map(stem)]),
+);
+
 function covered(term: string, window: Set<string>): boolean {
   if (window.has(term)) return true;
-  const alternatives = synonyms[term] ?? [];
+  const alternatives = stemmedSynonyms.get(term) ?? [];
   return alternatives.some((alt) => [...window].some((w) => w.startsWith(alt)));
 }
 
@@ -292,12 +326,16 @@ export function verifyAnswer(
   input: { question: string; answer: string; passages: readonly string[] },
   options: GateOptions,
 ): GateVerdict {
-  const { question, answer, passages } = input;
+  const { question, passages } = input;
+  const answer = stripMarkers(input.answer);
   const on = (check: GateCheck) => options.checks?.[check] !== false;
   if (on("sentinel") && isSentinelReply(answer))
     return { supported: false, reason: "sentinel", unsupported: [], coverage: 0 };
   const index = indexPassages(passages);
-  const claims = checkClaims(answer, index);
+  const claims = checkClaims(
+    answer,
+    passages.map((p) => indexPassages([p])),
+  );
   const terms = attributeTerms(question, index);
   const window = supportingStems(answer, question, claims, index);
   const missing = terms.filter((t) => !covered(t, window));

@@ -238,12 +238,22 @@ export function extractNames(text: string): string[] {
 /** Light stemming for term comparison: plural and common verb endings removed. */
 export function stem(word: string): string {
   if (word.length <= 3) return word;
-  if (word.endsWith("ies")) return `${word.slice(0, -3)}y`;
-  if (word.endsWith("ing") && word.length > 5) return word.slice(0, -3);
-  if (word.endsWith("ed") && word.length > 4) return word.slice(0, -2);
-  if (word.endsWith("es") && /(sh|ch|x|ss)es$/.test(word)) return word.slice(0, -2);
-  if (word.endsWith("s") && !word.endsWith("ss")) return word.slice(0, -1);
-  return word;
+  let out = word;
+  if (out.endsWith("ies")) out = `${out.slice(0, -3)}y`;
+  else if (out.endsWith("ing") && out.length > 5) out = out.slice(0, -3);
+  else if (out.endsWith("ed") && out.length > 4) out = out.slice(0, -2);
+  else if (/(sh|ch|x|ss)es$/.test(out)) out = out.slice(0, -2);
+  else if (out.endsWith("s") && !out.endsWith("ss")) out = out.slice(0, -1);
+  // "operate", "operated", "operates" → "operat"
+  return out.length > 4 && out.endsWith("e") ? out.slice(0, -1) : out;
+}
+
+/** Removes list markers ("1.", "(2)", "[3]") and passage labels, which are not claims. */
+export function stripMarkers(text: string): string {
+  return text
+    .replace(/\(source:[^)]*\)/gi, " ")
+    .replace(/\[\d+\]|\(\d+\)/g, " ")
+    .replace(/(^|\s)\d+[.)](?=\s|$)/g, " ");
 }
 
 /**

@@ -9,7 +9,7 @@ import { EmbeddingEngine } from "./embedding-engine.ts";
 import { ModelServerMetrics } from "./metrics.ts";
 import { SerialQueue } from "./serial-queue.ts";
 import type { ServerState } from "./server-state.ts";
-import { miniLmWeights, smolLm2Weights, weightPath } from "./weights.ts";
+import { chatWeightFile, miniLmWeights, type WeightId, weightPath } from "./weights.ts";
 
 function flag(name: string, fallback: string): string {
   const prefix = `--${name}=`;
@@ -28,10 +28,11 @@ const state: ServerState = {
   metrics: new ModelServerMetrics(config.models.map((m) => m.name)),
 };
 
-const gguf = weightPath(smolLm2Weights, "SmolLM2-135M-Instruct.Q4_1.gguf");
+const chatWeights = [...new Set(config.models.filter((m) => m.kind === "chat").map((m) => m.weights))];
+const ggufs = new Map<WeightId, string>(chatWeights.map((id) => [id, chatWeightFile(id)]));
 const onnx = weightPath(miniLmWeights, "all-minilm-l6-v2.onnx");
 const tokenizer = weightPath(miniLmWeights, "all-minilm-l6-v2-tokenizer.json");
-for (const file of [gguf, onnx, tokenizer]) {
+for (const file of [...ggufs.values(), onnx, tokenizer]) {
   if (!existsSync(file)) {
     console.error(`model-server: missing ${file}; run \`npm run stack -- up model-server\` to fetch it`);
     process.exit(1);
@@ -44,11 +45,22 @@ const server = Bun.serve({ hostname, port, fetch: app.fetch, idleTimeout: 0 });
 console.log(`model-server: listening on http://${hostname}:${server.port}, loading models…`);
 
 const loadStarted = performance.now();
-const [chat, embedding] = await Promise.all([
-  ChatEngine.load(gguf, { contextSize: config.contextSize, threads: config.threads }),
+const [chatEngines, embedding] = await Promise.all([
+  Promise.all(
+    [...ggufs].map(
+      async ([id, file]) =>
+        [
+          id,
+          await ChatEngine.load(file, { contextSize: config.contextSize, threads: config.threads }),
+        ] as const,
+    ),
+  ),
   EmbeddingEngine.load(onnx, tokenizer),
 ]);
-state.engines = { chat, embedding };
+const chats = new Map<string, ChatEngine>(chatEngines);
+const chat = chatEngines[0]?.[1];
+if (!chat) throw new Error("model-server: no chat model configured");
+state.engines = { chat, chats, embedding };
 console.log(
   `model-server: ready in ${Math.round(performance.now() - loadStarted)} ms; models: ${config.models.map((m) => m.name).join(", ")}`,
 );
@@ -56,7 +68,7 @@ console.log(
 const shutdown = () => {
   console.log("model-server: stopping");
   server.stop(true);
-  void chat.dispose().finally(() => process.exit(0));
+  void Promise.all([...chats.values()].map((engine) => engine.dispose())).finally(() => process.exit(0));
 };
 process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);
