@@ -10,7 +10,7 @@ import {
 import type { AnswerGate, GateVerdict } from "./answer-gate.ts";
 import type { ScoredChunk } from "./fusion.ts";
 import { type Generator, ModelCallError } from "./model-clients.ts";
-import { buildAnswerMessages } from "./prompt.ts";
+import { buildAnswerMessages, cleanReply } from "./prompt.ts";
 import type { Retriever } from "./retriever.ts";
 
 export interface AnswerDependencies {
@@ -199,7 +199,7 @@ export async function answerQuestion(
     }
     throw error;
   });
-  const text = generation.text.trim();
+  const text = cleanReply(generation.text);
   const verdict = checkAnswer(deps.gate, { question: request.question, answer: text, context });
   const common = { citations: citationsOf(context), model: generation.model, usage: generation.usage };
   if (verdict && !verdict.supported) {

@@ -5,6 +5,7 @@
 import { type GateOptions, verifyAnswer } from "./answer-gate.ts";
 import { canonicalToken, extractNames, extractQuantities, normaliseText, tokenise } from "./claims.ts";
 import { kindOf, type QuestionKind, type QuestionOutcome } from "./eval-metrics.ts";
+import { cleanReply } from "./prompt.ts";
 
 const ignored = new Set(["a", "an", "the", "of", "and", "about", "around", "approximately"]);
 
@@ -97,7 +98,7 @@ export function honestyFigures(
 export function replayDecision(threshold: number, gate: GateOptions | null) {
   return (o: QuestionOutcome): Decision => {
     if (o.best === null || o.best < threshold || o.generatedText === undefined) return { answered: false };
-    const text = o.generatedText;
+    const text = cleanReply(o.generatedText);
     if (!gate) return { answered: true, text };
     const verdict = verifyAnswer(
       { question: o.question.question, answer: text, passages: o.passages ?? [] },

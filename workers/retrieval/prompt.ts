@@ -32,6 +32,15 @@ const sentinelVariants = [
   "no information",
 ];
 
+/**
+ * The model's reply without what small models add after it: an echoed "Question:"/"Reply:" turn of
+ * the prompt's example. This is the text the gate checks and the caller receives.
+ */
+export function cleanReply(text: string): string {
+  const cut = text.search(/\s(Question|Reply|Example passage):/);
+  return (cut >= 0 ? text.slice(0, cut) : text).replace(/^\s*Reply:\s*/, "").trim();
+}
+
 /** True when a generated reply is the abstain sentinel (or a plain "I don't know"). */
 export function isSentinelReply(reply: string): boolean {
   const lower = reply.toLowerCase().replace(/[\u2018\u2019]/g, "'");

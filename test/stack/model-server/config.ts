@@ -73,7 +73,7 @@ export function loadModelServerConfig(env: Record<string, string | undefined>): 
     names.add(model.name);
     const allowed: readonly string[] = model.kind === "chat" ? chatWeightIds : ["all-minilm-l6-v2"];
     if (!allowed.includes(model.weights)) {
-      throw new Error(`model ${model.name}: ${model.kind} needs one of ${allowed.join(", ")}`);
+      throw new Error(`model ${model.name}: ${model.kind} needs ${allowed.join(" or ")}`);
     }
   }
   return config;

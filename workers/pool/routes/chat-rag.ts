@@ -9,7 +9,7 @@ import {
 } from "../../../shared/schemas/chat.ts";
 import { checkAnswer, citationsOf, gateField } from "../../retrieval/answer.ts";
 import type { ScoredChunk } from "../../retrieval/fusion.ts";
-import { buildAnswerMessages } from "../../retrieval/prompt.ts";
+import { buildAnswerMessages, cleanReply } from "../../retrieval/prompt.ts";
 import type { PoolHonoEnv } from "../types.ts";
 
 export const ragModel = "tiergate-rag-abstention";
@@ -116,20 +116,21 @@ export function gateChatCompletion(
   grounding: Extract<ChatGrounding, { kind: "context" }>,
   completion: ChatCompletionResponse,
 ): GatedChatCompletion {
-  const answer = completion.choices[0]?.message.content ?? "";
+  const answer = cleanReply(completion.choices[0]?.message.content ?? "");
   const verdict = checkAnswer(c.var.services.retrieval.gate, {
     question: grounding.question,
     answer,
     context: grounding.context,
   });
+  const withContent = (content: string) =>
+    completion.choices.map((choice, i) =>
+      i === 0 ? { ...choice, message: { role: "assistant" as const, content } } : choice,
+    );
   if (!verdict || verdict.supported) {
-    return { completion: { ...completion, citations: grounding.citations }, withheld: false };
+    const choices = withContent(answer);
+    return { completion: { ...completion, choices, citations: grounding.citations }, withheld: false };
   }
-  const choices = completion.choices.map((choice, i) =>
-    i === 0
-      ? { ...choice, message: { role: "assistant" as const, content: abstentions.below_threshold } }
-      : choice,
-  );
+  const choices = withContent(abstentions.below_threshold);
   return {
     completion: { ...completion, choices, citations: grounding.citations, rag_gate: gateField(verdict) },
     withheld: true,
