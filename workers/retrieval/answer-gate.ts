@@ -14,6 +14,7 @@
 import type { z } from "zod";
 import type { gateReasonSchema } from "../../shared/schemas/answer.ts";
 import {
+  canonicalToken,
   extractNames,
   extractQuantities,
   extractQuoted,
@@ -279,15 +280,13 @@ function supportingStems(answer: string, question: string, claims: Claims, index
   const answerStems = new Set(tokenise(normaliseText(answer)).map(stem));
   const asked = new Set(tokenise(normaliseText(question)));
   const marks = new Set(
-    [
-      ...claims.names.flatMap(tokenise),
-      ...claims.times,
-      ...claims.quantities.flatMap((q) => tokenise(q.span)),
-    ].filter((t) => !asked.has(t)),
+    [...claims.names.flatMap(tokenise), ...claims.times, ...claims.quantities.map((q) => String(q.value))]
+      .filter((t) => !asked.has(t))
+      .map(canonicalToken),
   );
   const scored = index.sentences.map((s, i) => ({
     i,
-    marked: s.tokens.some((t) => marks.has(t)),
+    marked: s.tokens.some((t) => marks.has(canonicalToken(t))),
     overlap: s.tokens.filter((t) => answerStems.has(stem(t)) && !stopwords.has(t)).length,
   }));
   let chosen = scored.filter((s) => s.marked);

@@ -5,7 +5,7 @@ import type { GenerationMessage } from "./model-clients.ts";
  * The RAG prompt, versioned: the version goes into eval results so figures name the prompt they were
  * measured with. Change the text → bump the version and re-run `npm run eval:rag`.
  */
-export const promptVersion = "rag-prompt-v3";
+export const promptVersion = "rag-prompt-v4";
 
 /** The one reply the model gives when the passages do not hold the answer; it maps to an abstention. */
 export const abstainSentinel = "NOT_IN_PASSAGES";
@@ -61,10 +61,7 @@ export function buildAnswerMessages(question: string, context: readonly ScoredCh
       content:
         "You answer a question using only facts written in the passages. " +
         "Reply with one short sentence that copies the numbers, units and names exactly as the passages write them. " +
-        `If the passages do not state the answer, reply exactly: ${abstainSentinel}\n\n` +
-        "Example passage: The Alder Mill was built in 1820 and has 3 floors.\n" +
-        "Question: When was the Alder Mill built? Reply: The Alder Mill was built in 1820.\n" +
-        `Question: How tall is the Alder Mill? Reply: ${abstainSentinel}`,
+        `If the passages do not state the answer, reply exactly: ${abstainSentinel}`,
     },
     { role: "user", content: `Passages:\n${blocks.join("\n\n")}\n\nQuestion: ${question}` },
   ];
