@@ -114,7 +114,8 @@ export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
     if (grounding.kind === "context") {
       // A RAG answer is generated whole and checked by the answer gate before any of it is sent,
       // streamed or not: a stream's first token waits for the whole generation.
-      const { decision, served, completion } = await router.complete({ ...request, stream: false }, ctx);
+      const { stream_options: _, ...whole } = request;
+      const { decision, served, completion } = await router.complete({ ...whole, stream: false }, ctx);
       const gated = gateChatCompletion(c, grounding, completion);
       const event = routedEvent({
         ...identity,
