@@ -43,7 +43,7 @@ export function retrievalFigures(outcomes: readonly QuestionOutcome[], threshold
 export function gatePieces(outcomes: readonly QuestionOutcome[], threshold: number, minCoverage: number) {
   const only = (check: "sentinel" | "claims" | "type" | "coverage") => ({
     minCoverage,
-    checks: { sentinel: false, claims: false, type: false, coverage: false, [check]: true },
+    checks: { sentinel: false, claims: false, type: false, coverage: false, trim: false, [check]: true },
   });
   return {
     threshold_only: honestyFigures(outcomes, replayDecision(threshold, null)),
@@ -51,6 +51,10 @@ export function gatePieces(outcomes: readonly QuestionOutcome[], threshold: numb
     claims_only: honestyFigures(outcomes, replayDecision(threshold, only("claims"))),
     answer_type_only: honestyFigures(outcomes, replayDecision(threshold, only("type"))),
     coverage_only: honestyFigures(outcomes, replayDecision(threshold, only("coverage"))),
+    full_gate_without_trim: honestyFigures(
+      outcomes,
+      replayDecision(threshold, { minCoverage, checks: { trim: false } }),
+    ),
     full_gate: honestyFigures(outcomes, replayDecision(threshold, { minCoverage })),
   };
 }

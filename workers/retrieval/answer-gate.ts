@@ -34,7 +34,7 @@ export interface GateOptions {
   checks?: Partial<Record<GateCheck, boolean>>;
 }
 
-export type GateCheck = "sentinel" | "claims" | "type" | "coverage";
+export type GateCheck = "sentinel" | "claims" | "type" | "coverage" | "trim";
 
 export type GateReason = z.infer<typeof gateReasonSchema>;
 
@@ -57,6 +57,8 @@ export interface GateVerdict {
   unsupported: string[];
   /** Question term coverage of the supporting sentences, in [0, 1]. */
   coverage: number;
+  /** When supported after cutting unsupported trailing clauses off: the text to send instead. */
+  answer?: string;
 }
 
 type ExpectedType = "money" | "measure" | "count" | "date" | "time" | "name" | "frequency" | "any";
@@ -330,8 +332,32 @@ function covered(term: string, window: Set<string>): boolean {
   return alternatives.some((alt) => [...window].some((w) => w.startsWith(alt)));
 }
 
-/** Runs the gate on one generated answer against the passages it was given. */
+/** Clause ends an answer may be cut at: ", which …", "; …", ". …", " and …". */
+const clauseEnd = /[,;:]\s|\.\s|\s(?:which|and|but|while|because|as)\s/g;
+
+/**
+ * Runs the gate on one generated answer against the passages it was given. An answer that fails only
+ * on unsupported claims is cut back to its longest clause prefix that passes every check (the gate's
+ * `trim`): "… 9 kilowatts of heat, which is equivalent to 9000…" is sent as "… 9 kilowatts of heat."
+ */
 export function verifyAnswer(
+  input: { question: string; answer: string; passages: readonly string[] },
+  options: GateOptions,
+): GateVerdict {
+  const verdict = judge(input, options);
+  if (verdict.supported || verdict.reason !== "unsupported_claims" || options.checks?.trim === false) {
+    return verdict;
+  }
+  const cuts = [...input.answer.matchAll(clauseEnd)].map((m) => m.index).filter((i) => i > 0);
+  for (const at of cuts.reverse()) {
+    const prefix = input.answer.slice(0, at).trim();
+    const trimmed = judge({ ...input, answer: prefix }, options);
+    if (trimmed.supported) return { ...trimmed, answer: `${prefix}.` };
+  }
+  return verdict;
+}
+
+function judge(
   input: { question: string; answer: string; passages: readonly string[] },
   options: GateOptions,
 ): GateVerdict {

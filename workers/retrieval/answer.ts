@@ -209,6 +209,6 @@ export async function answerQuestion(
     });
     return { response: withheld, ranked, generated: { text, verdict } };
   }
-  const response = respond(ctx, "generated", text, scores, common);
+  const response = respond(ctx, "generated", verdict?.answer ?? text, scores, common);
   return { response, ranked, generated: { text, verdict } };
 }

@@ -253,7 +253,7 @@ export function stripMarkers(text: string): string {
   return text
     .replace(/\(source:[^)]*\)/gi, " ")
     .replace(/\[\d+\]|\(\d+\)/g, " ")
-    .replace(/(^|\n|[.!?:;]\s)\s*\d+[.)]\s/g, "$1 ");
+    .replace(/(^|\n|[.!?]\s)\s*\d+[.)]\s/g, "$1 ");
 }
 
 /**

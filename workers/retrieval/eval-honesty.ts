@@ -104,7 +104,7 @@ export function replayDecision(threshold: number, gate: GateOptions | null) {
       { question: o.question.question, answer: text, passages: o.passages ?? [] },
       gate,
     );
-    return verdict.supported ? { answered: true, text } : { answered: false };
+    return verdict.supported ? { answered: true, text: verdict.answer ?? text } : { answered: false };
   };
 }
 

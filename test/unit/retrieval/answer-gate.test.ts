@@ -123,6 +123,28 @@ describe("answer gate: the answer must answer the question asked", () => {
   });
 });
 
+describe("answer gate: trimming unsupported trailing clauses", () => {
+  it("sends the longest clause prefix that passes every check", () => {
+    const verdict = gate(
+      "How long is the Brevik Tramway line?",
+      "The line runs 11.4 kilometres, which is about 7 miles long.",
+    );
+    expect(verdict).toMatchObject({ supported: true, answer: "The line runs 11.4 kilometres." });
+  });
+
+  it("withholds when no prefix passes, and never reads a number after a colon as a list marker", () => {
+    expect(gate("When did the Brevik Tramway open?", "It opened on 14 June 1962, in spring.").supported).toBe(
+      false,
+    );
+    expect(
+      gate("How many stops does the Brevik Tramway have?", "The answer is: 3.\n\nIt has 19 stops."),
+    ).toMatchObject({
+      supported: false,
+      unsupported: ["3"],
+    });
+  });
+});
+
 describe("abstain sentinel", () => {
   it("maps the sentinel and plain don't-know replies to an abstention", () => {
     expect(isSentinelReply(abstainSentinel)).toBe(true);

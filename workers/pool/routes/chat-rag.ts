@@ -127,7 +127,7 @@ export function gateChatCompletion(
       i === 0 ? { ...choice, message: { role: "assistant" as const, content } } : choice,
     );
   if (!verdict || verdict.supported) {
-    const choices = withContent(answer);
+    const choices = withContent(verdict?.answer ?? answer);
     return { completion: { ...completion, choices, citations: grounding.citations }, withheld: false };
   }
   const choices = withContent(abstentions.below_threshold);
