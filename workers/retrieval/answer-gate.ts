@@ -26,6 +26,16 @@ import {
   tokenise,
 } from "./claims.ts";
 import { isSentinelReply } from "./prompt.ts";
+import {
+  currencies,
+  type ExpectedType,
+  expectedType,
+  frequencyWords,
+  months,
+  stopwords,
+  synonyms,
+  weekdays,
+} from "./question-kinds.ts";
 
 export interface GateOptions {
   /** Share of the question's content terms the supporting sentences must hold, in [0, 1]. */
@@ -59,90 +69,6 @@ export interface GateVerdict {
   coverage: number;
   /** When supported after cutting unsupported trailing clauses off: the text to send instead. */
   answer?: string;
-}
-
-type ExpectedType = "money" | "measure" | "count" | "date" | "time" | "name" | "frequency" | "any";
-
-const stopwords = new Set(
-  (
-    "a an the of in on at to for from by with and or is are was were be been being do does did has have had " +
-    "it its this that these those there their they them he she his her what which who whom whose when where " +
-    "why how can could should would will may might must shall about into over under per each every any all " +
-    "as than then so if not no up out get got make made much many long tall high large big wide heavy far " +
-    "old deep often fast loud number amount total one ever also some month year date time name kind type use used"
-  ).split(" "),
-);
-
-const months = new Set(
-  "january february march april may june july august september october november december".split(" "),
-);
-const weekdays = new Set("monday tuesday wednesday thursday friday saturday sunday".split(" "));
-const frequencyWords = new Set([
-  "once",
-  "twice",
-  "daily",
-  "weekly",
-  "monthly",
-  "yearly",
-  "annually",
-  "every",
-]);
-const currencies = new Set(["usd", "eur", "gbp", "nok"]);
-
-/** Question words whose meaning the passages usually state with another word. */
-const synonyms: Record<string, string[]> = {
-  price: ["cost", "priced", "sell", "sold"],
-  cost: ["price", "priced"],
-  fee: ["cost", "charge", "price"],
-  make: ["made", "manufacture", "produce", "build", "built"],
-  built: ["build", "construct", "made", "make"],
-  start: ["found", "begin", "began", "establish", "launch"],
-  run: ["operate", "manage"],
-  operate: ["run", "manage"],
-  loan: ["borrow", "lend"],
-  borrow: ["loan", "lend"],
-  weigh: ["weight", "mass"],
-  tall: ["height", "high"],
-  height: ["tall", "high"],
-  power: ["watt", "w", "kw", "draw", "deliver"],
-  size: ["hectare", "area", "larg"],
-  carry: ["carrie", "hold", "capacity"],
-  hold: ["carry", "capacity", "contain"],
-  open: ["opened", "inaugurat"],
-  design: ["architect", "designer"],
-  plant: ["planted", "grow"],
-  colour: ["color", "paint", "repaint"],
-  color: ["colour", "paint", "repaint"],
-  employ: ["staff", "worker", "employee", "work"],
-  staff: ["employ", "worker", "work"],
-  found: ["establish", "start", "set"],
-  length: ["long"],
-  width: ["wide", "across"],
-  wide: ["width", "across"],
-  weight: ["weigh", "heavy", "mass"],
-  duration: ["take", "last"],
-  visitor: ["visit", "guest"],
-  altitude: ["elevation", "height"],
-  release: ["launch", "introduc"],
-  service: ["servic", "maintain", "maintenance"],
-};
-
-function expectedType(question: string): ExpectedType {
-  const q = normaliseText(question);
-  if (/\b(price|cost|costs|fee|fees|toll|fare|charge)\b/.test(q)) return "money";
-  if (/\bhow often\b/.test(q)) return "frequency";
-  if (/\b(what time|opening hours|operating hours|visiting hours|open hours)\b/.test(q)) return "time";
-  if (
-    /^(when|what year|which year|in what year|in which year|what date|in which month|which month)\b/.test(q)
-  )
-    return "date";
-  if (/\bhow many\b/.test(q)) return "count";
-  if (/\bhow (much|long|tall|high|wide|large|big|heavy|far|old|deep|fast|loud)\b/.test(q)) return "measure";
-  if (/\b(what|which) is the (weight|height|length|width|range|power|speed|capacity|altitude|size)\b/.test(q))
-    return "measure";
-  if (/^(at what|what) (altitude|height|depth|temperature)\b/.test(q)) return "measure";
-  if (/^(who|whom|whose)\b/.test(q)) return "name";
-  return "any";
 }
 
 interface PassageIndex {
