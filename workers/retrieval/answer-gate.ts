@@ -34,6 +34,7 @@ import {
   months,
   stopwords,
   synonyms,
+  unitFitsQuestion,
   weekdays,
 } from "./question-kinds.ts";
 
@@ -177,7 +178,7 @@ function hasExpected(type: ExpectedType, claims: Claims, answer: string, questio
     case "count":
       return fresh.length > 0;
     case "measure":
-      return fresh.some((q) => q.unit !== undefined);
+      return fresh.some((q) => q.unit !== undefined && unitFitsQuestion(question, q.unit));
     case "frequency":
       return fresh.length > 0 || answerTokens.some((t) => frequencyWords.has(t));
     case "time":

@@ -94,3 +94,52 @@ export function expectedType(question: string): ExpectedType {
   if (/^(who|whom|whose)\b/.test(q)) return "name";
   return "any";
 }
+
+/** What each canonical unit measures. */
+const dimensionOf: Record<string, string> = {
+  m: "length",
+  km: "length",
+  cm: "length",
+  mm: "length",
+  ft: "length",
+  mi: "length",
+  kg: "mass",
+  g: "mass",
+  t: "mass",
+  l: "volume",
+  ml: "volume",
+  w: "power",
+  kw: "power",
+  mw: "power",
+  s: "time",
+  min: "time",
+  h: "time",
+  day: "time",
+  week: "time",
+  month: "time",
+  year: "time",
+  c: "temperature",
+  db: "loudness",
+};
+
+/** Question wordings that fix the dimension of the measure asked for. */
+const askedDimensions: [RegExp, string[]][] = [
+  [/\bhow (tall|high|wide|deep|far)\b|\b(height|altitude|width|depth|length|distance)\b/, ["length"]],
+  [/\bhow long\b/, ["length", "time"]],
+  [/\bhow heavy\b|\bweigh|\bweight\b|\bmass\b/, ["mass"]],
+  [/\bhow old\b|\bhow much time\b/, ["time"]],
+  [/\bhow loud\b|\bnoise\b/, ["loudness"]],
+  [/\btemperature\b/, ["temperature"]],
+];
+
+/**
+ * Whether a unit can answer the measure a question asks for: "how loud" is not answered in
+ * centimetres, "how much does it weigh" not in litres. Questions that fix no dimension accept any unit.
+ */
+export function unitFitsQuestion(question: string, unit: string): boolean {
+  const q = normaliseText(question);
+  const wanted = askedDimensions.find(([pattern]) => pattern.test(q))?.[1];
+  if (!wanted) return true;
+  const dimension = dimensionOf[unit];
+  return dimension !== undefined && wanted.includes(dimension);
+}

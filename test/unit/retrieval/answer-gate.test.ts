@@ -106,6 +106,17 @@ describe("answer gate: the answer must answer the question asked", () => {
     expect(gate("What is the price of the Skarv K3 kettle?", "It costs 49 euros.").supported).toBe(true);
   });
 
+  it("withholds a measure in the wrong dimension (a height for a loudness or a weight)", () => {
+    expect(gate("How loud is the Skarv K3 kettle?", "The Skarv K3 holds 1.7 litres.")).toMatchObject({
+      supported: false,
+      reason: "answer_type",
+    });
+    expect(gate("How much does the Skarv K3 weigh?", "The Skarv K3 holds 1.7 litres.").reason).toBe(
+      "answer_type",
+    );
+    expect(gate("How long is the Brevik Tramway?", "The line runs 11.4 kilometres.").supported).toBe(true);
+  });
+
   it("withholds an answer drawn from a sentence that lacks the asked attribute", () => {
     const verdict = gate(
       "What is the warranty of the Skarv K3 kettle?",
