@@ -6,10 +6,13 @@
  * 2. Claims: every number with its unit, time, quoted span and proper name in the answer occurs in
  *    the passages after normalisation.
  * 3. Answer type: a question that asks for an amount, a price, a date or a person gets an answer that
- *    holds a supported claim of that kind which the question did not already state.
+ *    holds a supported claim of that kind (a measure in the asked dimension) which the question did not
+ *    already state.
  * 4. Question coverage: the passage sentences the answer draws on (with the passage's heading) hold at
  *    least `minCoverage` of the question's attribute terms (content words that do not name the entity),
  *    so an answer about another attribute of the same entity (a maker given for a warranty) is withheld.
+ *
+ * An answer failing only on claims is first cut back to a clause prefix that passes (see `verifyAnswer`).
  */
 import type { z } from "zod";
 import type { gateReasonSchema } from "../../shared/schemas/answer.ts";
