@@ -6,12 +6,17 @@ export const abstentions = {
   below_threshold: "No sufficiently relevant information found.",
 } as const;
 
+/** Why the answer gate withheld a generated answer (see workers/retrieval/answer-gate.ts). */
+export const gateReasonSchema = z.enum(["sentinel", "unsupported_claims", "answer_type", "question_terms"]);
+
 /** Which rule decided the answer. `retrieval_unavailable` answers with the no-context text. */
 export const answerRuleSchema = z.enum([
   "generated",
   "no_context",
   "below_threshold",
   "retrieval_unavailable",
+  /** The answer gate withheld the generated answer (or the model replied with the abstain sentinel). */
+  "unsupported_answer",
 ]);
 export type AnswerRule = z.infer<typeof answerRuleSchema>;
 
@@ -47,6 +52,10 @@ export const answerResponseSchema = z.object({
   scores: z.object({ best: z.number().nullable(), threshold: z.number(), retrieved: z.number().int() }),
   citations: z.array(citationSchema),
   model: z.string().nullable(),
+  /** With `unsupported_answer`: why, and the answer's spans the passages do not hold (for debugging). */
+  gate: z
+    .object({ reason: gateReasonSchema, unsupported_spans: z.array(z.string()), coverage: z.number() })
+    .optional(),
   usage: z
     .object({ prompt_tokens: z.number(), completion_tokens: z.number(), total_tokens: z.number() })
     .nullable(),

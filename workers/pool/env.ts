@@ -101,6 +101,8 @@ export const workerEnvSchema = z.object({
   RAG_DEFAULT_THRESHOLD: z.coerce.number().min(0).max(1).default(0.45),
   RAG_TOP_K: int(5),
   RAG_MAX_TOKENS: int(256),
+  /** Answer gate: share of the question's terms the passages the answer draws on must hold, in [0, 1]. */
+  RAG_ANSWER_MIN_COVERAGE: z.coerce.number().min(0).max(1).default(0.6),
   /** Collections up to this many chunks are searched exactly; larger ones through the HNSW index. */
   RAG_EXACT_SEARCH_MAX_CHUNKS: int(20_000),
   /** Drift detection and automatic rollback (issue 8): see workers/drift/env.ts. */

@@ -7,9 +7,10 @@ import {
   type AnswerRule,
   abstentions,
 } from "../../shared/schemas/answer.ts";
+import type { AnswerGate, GateVerdict } from "./answer-gate.ts";
 import type { ScoredChunk } from "./fusion.ts";
 import { type Generator, ModelCallError } from "./model-clients.ts";
-import { buildAnswerMessages } from "./prompt.ts";
+import { buildAnswerMessages, cleanReply } from "./prompt.ts";
 import type { Retriever } from "./retriever.ts";
 
 export interface AnswerDependencies {
@@ -19,6 +20,8 @@ export interface AnswerDependencies {
   defaultThreshold: number;
   defaultMaxTokens: number;
   generationRetry: { attempts: number; baseDelayMs: number };
+  /** Checks a generated answer against its passages; without one, answers go out unchecked. */
+  gate?: AnswerGate;
 }
 
 /** The response plus what the caller records in the request event. */
@@ -28,6 +31,8 @@ export interface AnswerOutcome {
   ranked: ScoredChunk[];
   /** The dependency failure behind `retrieval_unavailable`, for the log. */
   retrievalError?: DependencyError;
+  /** The model's reply before the gate, and the gate's verdict (when a model ran). */
+  generated?: { text: string; verdict: GateVerdict | null };
 }
 
 interface AnswerContext {
@@ -41,8 +46,9 @@ function respond(
   rule: AnswerRule,
   answer: string,
   scores: AnswerResponse["scores"],
-  extra: Partial<Pick<AnswerResponse, "citations" | "model" | "usage">> = {},
+  extra: Partial<Pick<AnswerResponse, "citations" | "model" | "usage" | "gate">> = {},
 ): AnswerResponse {
+  const gate = extra.gate ? { gate: extra.gate } : {};
   return {
     id: `answer-${ctx.requestId}`,
     object: "answer",
@@ -53,6 +59,25 @@ function respond(
     citations: extra.citations ?? [],
     model: extra.model ?? null,
     usage: extra.usage ?? null,
+    ...gate,
+  };
+}
+
+/** The gate's verdict on a generated answer; null when no gate is set. */
+export function checkAnswer(
+  gate: AnswerGate | undefined,
+  input: { question: string; answer: string; context: readonly ScoredChunk[] },
+): GateVerdict | null {
+  if (!gate) return null;
+  return gate({ question: input.question, answer: input.answer, passages: input.context.map((c) => c.text) });
+}
+
+/** The response field describing a withheld answer. */
+export function gateField(verdict: GateVerdict): NonNullable<AnswerResponse["gate"]> {
+  return {
+    reason: verdict.reason ?? "unsupported_claims",
+    unsupported_spans: verdict.unsupported,
+    coverage: Math.round(verdict.coverage * 1000) / 1000,
   };
 }
 
@@ -174,10 +199,16 @@ export async function answerQuestion(
     }
     throw error;
   });
-  const response = respond(ctx, "generated", generation.text.trim(), scores, {
-    citations: citationsOf(context),
-    model: generation.model,
-    usage: generation.usage,
-  });
-  return { response, ranked };
+  const text = cleanReply(generation.text);
+  const verdict = checkAnswer(deps.gate, { question: request.question, answer: text, context });
+  const common = { citations: citationsOf(context), model: generation.model, usage: generation.usage };
+  if (verdict && !verdict.supported) {
+    const withheld = respond(ctx, "unsupported_answer", abstentions.below_threshold, scores, {
+      ...common,
+      gate: gateField(verdict),
+    });
+    return { response: withheld, ranked, generated: { text, verdict } };
+  }
+  const response = respond(ctx, "generated", verdict?.answer ?? text, scores, common);
+  return { response, ranked, generated: { text, verdict } };
 }

@@ -1,15 +1,79 @@
 import { z } from "zod";
 import type { AnswerRule } from "../../shared/schemas/answer.ts";
 
-/** One labelled question (a line of the questions JSONL file). Empty `expected` = unanswerable. */
-export const labelledQuestionSchema = z.strictObject({
-  id: z.string().min(1),
+export const questionKindSchema = z.enum(["answerable", "close_unanswerable", "off_topic"]);
+export type QuestionKind = z.infer<typeof questionKindSchema>;
+
+/**
+ * One line of a questions JSONL file. Either the labelled format
+ * `{question, answerable, kind, source, answer}` (source: the document id holding the answer, or null;
+ * answer: the gold fact, or null) or the older `{id, question, expected: [document ids]}`.
+ */
+const questionLineSchema = z.strictObject({
+  id: z.string().min(1).optional(),
   question: z.string().min(1),
-  expected: z.array(z.string()),
+  answerable: z.boolean().optional(),
+  kind: questionKindSchema.optional(),
+  source: z
+    .union([z.string().min(1), z.array(z.string().min(1))])
+    .nullable()
+    .optional(),
+  answer: z.string().min(1).nullable().optional(),
+  expected: z.array(z.string()).optional(),
   collection: z.string().optional(),
   filter: z.record(z.string(), z.string()).optional(),
 });
-export type LabelledQuestion = z.infer<typeof labelledQuestionSchema>;
+
+/** A labelled question as the eval uses it. Empty `expected` = unanswerable. */
+export interface LabelledQuestion {
+  id: string;
+  question: string;
+  /** Document ids that answer the question. */
+  expected: string[];
+  kind?: QuestionKind;
+  /** The gold fact an answer must state (labelled format only). */
+  answer?: string | null;
+  collection?: string;
+  filter?: Record<string, string>;
+}
+
+/** FNV-1a (32 bit) of a string: the split's fixed, platform-independent hash. */
+export function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/** The fixed split: FNV-1a of the lower-cased, trimmed question text; even → tune, odd → test. */
+export function splitOf(question: string): "tune" | "test" {
+  return fnv1a(question.trim().toLowerCase()) % 2 === 0 ? "tune" : "test";
+}
+
+/** The question's kind: as labelled, or answerable when it names documents, else off-topic. */
+export function kindOf(q: LabelledQuestion): QuestionKind {
+  return q.kind ?? (q.expected.length > 0 ? "answerable" : "off_topic");
+}
+
+function toLabelled(line: z.infer<typeof questionLineSchema>): LabelledQuestion {
+  const sources = line.expected ?? (line.source ? [line.source].flat() : []);
+  const answerable = line.answerable ?? (line.kind ? line.kind === "answerable" : sources.length > 0);
+  const kind = line.kind ?? (answerable ? "answerable" : "off_topic");
+  if (answerable !== (kind === "answerable")) throw new Error("answerable and kind disagree");
+  if (answerable && sources.length === 0) throw new Error("an answerable question needs its source");
+  const out: LabelledQuestion = {
+    id: line.id ?? `q${fnv1a(line.question).toString(16).padStart(8, "0")}`,
+    question: line.question,
+    expected: answerable ? sources : [],
+    kind,
+  };
+  if (line.answer !== undefined) out.answer = line.answer;
+  if (line.collection !== undefined) out.collection = line.collection;
+  if (line.filter !== undefined) out.filter = line.filter;
+  return out;
+}
 
 /** Parses a JSONL questions file; throws naming the line of the first bad entry. */
 export function parseQuestions(jsonl: string): LabelledQuestion[] {
@@ -18,9 +82,15 @@ export function parseQuestions(jsonl: string): LabelledQuestion[] {
     .map((line, i) => ({ line: line.trim(), number: i + 1 }))
     .filter(({ line }) => line.length > 0 && !line.startsWith("//"))
     .map(({ line, number }) => {
-      const parsed = labelledQuestionSchema.safeParse(JSON.parse(line));
+      const parsed = questionLineSchema.safeParse(JSON.parse(line));
       if (!parsed.success) throw new Error(`questions line ${number}: ${parsed.error.issues[0]?.message}`);
-      return parsed.data;
+      try {
+        return toLabelled(parsed.data);
+      } catch (error: unknown) {
+        throw new Error(
+          `questions line ${number}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
     });
 }
 
@@ -33,6 +103,10 @@ export interface QuestionOutcome {
   best: number | null;
   rule: AnswerRule;
   citedDocuments: string[];
+  /** The model's reply before the answer gate (absent when no model ran). */
+  generatedText?: string;
+  /** The passages the model was given. */
+  passages?: string[];
 }
 
 const answerable = (o: QuestionOutcome) => o.question.expected.length > 0;

@@ -8,6 +8,7 @@ import {
   type GroundingQuery,
   groundQuestion,
 } from "./answer.ts";
+import { type AnswerGate, createAnswerGate } from "./answer-gate.ts";
 import {
   createEmbedderRegistry,
   createOpenAIGenerator,
@@ -20,6 +21,8 @@ import { RetrievalStore } from "./store.ts";
 /** RAG on the pool: hybrid retrieval from ClickHouse, abstention rules, generation. */
 export interface RetrievalService {
   retriever: Retriever;
+  /** The answer gate every RAG path runs on a generated answer before sending any of it. */
+  gate: AnswerGate;
   /** `allowedModels`: the API key's (null: any); generation uses only tiers it allows. */
   answer(
     request: AnswerRequest,
@@ -49,6 +52,7 @@ export type RetrievalConfig = Pick<
   | "RAG_DEFAULT_THRESHOLD"
   | "RAG_TOP_K"
   | "RAG_MAX_TOKENS"
+  | "RAG_ANSWER_MIN_COVERAGE"
   | "RAG_EXACT_SEARCH_MAX_CHUNKS"
 >;
 
@@ -103,8 +107,10 @@ export function createRetrievalService(
     defaultTopK: config.RAG_TOP_K,
     defaultThreshold: config.RAG_DEFAULT_THRESHOLD,
   };
+  const gate = createAnswerGate({ minCoverage: config.RAG_ANSWER_MIN_COVERAGE });
   return {
     retriever,
+    gate,
     ground: (query, ctx) => groundQuestion(groundingDeps, query, ctx),
     answer: (request, ctx) =>
       answerQuestion(
@@ -115,6 +121,7 @@ export function createRetrievalService(
           defaultThreshold: config.RAG_DEFAULT_THRESHOLD,
           defaultMaxTokens: config.RAG_MAX_TOKENS,
           generationRetry: { attempts: 2, baseDelayMs: 100 },
+          gate,
         },
         request,
         ctx,

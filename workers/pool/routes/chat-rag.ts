@@ -1,14 +1,15 @@
 import type { Context } from "hono";
 import { headers } from "../../../shared/headers.ts";
-import type { AnswerResponse } from "../../../shared/schemas/answer.ts";
+import { type AnswerResponse, abstentions } from "../../../shared/schemas/answer.ts";
 import {
   type ChatCompletionRequest,
   type ChatCompletionResponse,
   type ChatMessage,
   messageText,
 } from "../../../shared/schemas/chat.ts";
-import { citationsOf } from "../../retrieval/answer.ts";
-import { buildAnswerMessages } from "../../retrieval/prompt.ts";
+import { checkAnswer, citationsOf, gateField } from "../../retrieval/answer.ts";
+import type { ScoredChunk } from "../../retrieval/fusion.ts";
+import { buildAnswerMessages, cleanReply } from "../../retrieval/prompt.ts";
 import type { PoolHonoEnv } from "../types.ts";
 
 export const ragModel = "tiergate-rag-abstention";
@@ -27,6 +28,9 @@ export type ChatGrounding =
       request: ChatCompletionRequest;
       citations: AnswerResponse["citations"];
       scores: AnswerResponse["scores"];
+      /** The question and its passages, for the answer gate. */
+      question: string;
+      context: ScoredChunk[];
     };
 
 function lastUserIndex(messages: readonly ChatMessage[]): number {
@@ -88,6 +92,48 @@ export async function groundChat(
     request: { ...plain, messages },
     citations: citationsOf(grounding.context),
     scores: grounding.scores,
+    question,
+    context: grounding.context,
+  };
+}
+
+/** A RAG chat answer after the answer gate: as generated, or withheld with the abstention text. */
+export interface GatedChatCompletion {
+  completion: ChatCompletionResponse & {
+    citations: AnswerResponse["citations"];
+    rag_gate?: NonNullable<AnswerResponse["gate"]>;
+  };
+  withheld: boolean;
+}
+
+/**
+ * Runs the answer gate on a generated RAG chat answer. A withheld answer keeps the completion's id,
+ * model and usage; its content becomes "No sufficiently relevant information found." and `rag_gate`
+ * says why, with the unsupported spans.
+ */
+export function gateChatCompletion(
+  c: Context<PoolHonoEnv>,
+  grounding: Extract<ChatGrounding, { kind: "context" }>,
+  completion: ChatCompletionResponse,
+): GatedChatCompletion {
+  const answer = cleanReply(completion.choices[0]?.message.content ?? "");
+  const verdict = checkAnswer(c.var.services.retrieval.gate, {
+    question: grounding.question,
+    answer,
+    context: grounding.context,
+  });
+  const withContent = (content: string) =>
+    completion.choices.map((choice, i) =>
+      i === 0 ? { ...choice, message: { role: "assistant" as const, content } } : choice,
+    );
+  if (!verdict || verdict.supported) {
+    const choices = withContent(verdict?.answer ?? answer);
+    return { completion: { ...completion, choices, citations: grounding.citations }, withheld: false };
+  }
+  const choices = withContent(abstentions.below_threshold);
+  return {
+    completion: { ...completion, choices, citations: grounding.citations, rag_gate: gateField(verdict) },
+    withheld: true,
   };
 }
 

@@ -13,7 +13,7 @@ import { rulesChatChunks } from "../../providers/rules/chat.ts";
 import { routedEvent } from "../../router/events.ts";
 import { pipeChatStream } from "../../router/sse.ts";
 import type { PoolHonoEnv } from "../types.ts";
-import { groundChat, ragHeaders, ragModel } from "./chat-rag.ts";
+import { gateChatCompletion, groundChat, ragHeaders, ragModel } from "./chat-rag.ts";
 import {
   jsonBody,
   recordFailures,
@@ -83,7 +83,29 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
     }
     const request = grounding.request;
     const promptChars = request.messages.reduce((sum, m) => sum + messageText(m).length, 0);
-    const citations = grounding.kind === "context" ? grounding.citations : undefined;
+    if (grounding.kind === "context") {
+      // A RAG answer is generated whole and checked by the answer gate before any of it is sent,
+      // streamed or not: a stream's first token waits for the whole generation.
+      const { stream_options: _, ...whole } = request;
+      const { decision, served, completion } = await router.complete({ ...whole, stream: false }, ctx);
+      const gated = gateChatCompletion(c, grounding, completion);
+      const event = routedEvent({
+        ...identity,
+        status: 200,
+        decision,
+        served,
+        promptTokens: completion.usage?.prompt_tokens ?? 0,
+        completionTokens: completion.usage?.completion_tokens ?? 0,
+        promptChars,
+        answerChars: gated.completion.choices[0]?.message.content?.length ?? 0,
+      });
+      if (gated.withheld) event.fallback_reason = "unsupported_answer";
+      services.events.publish(event);
+      services.recordRequest(event, keyId);
+      setRoutingHeaders(c, served, decision);
+      if (gated.withheld) c.header(headers.ragRule, "unsupported_answer");
+      return request.stream ? sseOf(c, gated.completion) : c.json(gated.completion);
+    }
 
     if (!request.stream) {
       const { decision, served, completion } = await router.complete(request, ctx);
@@ -100,7 +122,7 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       services.events.publish(event);
       services.recordRequest(event, keyId);
       setRoutingHeaders(c, served, decision);
-      return c.json(citations ? { ...completion, citations } : completion);
+      return c.json(completion);
     }
 
     const { decision, served, stream } = await router.stream(request, ctx);
