@@ -24,6 +24,19 @@ const database = scratchDatabase("rebalance");
 const total = 3_000;
 const countRow = z.object({ n: z.number(), ids: z.number() });
 
+/** acks=all without idempotence: a batch resent after a broker died may land twice, and folds in ClickHouse. */
+function newProducer(cluster: KafkaCluster): Producer<string, string, string, string> {
+  return new Producer({
+    clientId: `rebalance-test-${randomUUID()}`,
+    bootstrapBrokers: cluster.bootstrap,
+    serializers: stringSerializers,
+    acks: -1,
+    autocreateTopics: false,
+    retries: 5,
+    retryDelay: 250,
+  });
+}
+
 function startIngestProcess(cluster: KafkaCluster, index: number): ChildProcess {
   return spawn(`${repoRoot}/node_modules/.bin/bun`, ["workers/pool/ingest.ts"], {
     cwd: repoRoot,
@@ -49,17 +62,7 @@ describe("ingest across a rebalance and a broker failure", () => {
     ch = localClient(database);
     cluster = await startKafkaCluster({ basePort: 19_292 });
     await ensureTopics(cluster.bootstrap, topicSpecs, 3);
-    producer = new Producer({
-      clientId: "rebalance-test",
-      bootstrapBrokers: cluster.bootstrap,
-      serializers: stringSerializers,
-      idempotent: true,
-      acks: -1,
-      autocreateTopics: false,
-      // Sends to a killed leader fail until the controller fences it (broker.session.timeout.ms).
-      retries: 60,
-      retryDelay: 250,
-    });
+    producer = newProducer(cluster);
     ingest.push(startIngestProcess(cluster, 1), startIngestProcess(cluster, 2));
   }, 240_000);
 
@@ -91,7 +94,26 @@ describe("ingest across a rebalance and a broker failure", () => {
         });
         return { topic: topics.requestEvents, key: event.tenant, value: JSON.stringify(event) };
       });
-      await producer.send({ messages });
+      await sendUntilAccepted(messages);
+    }
+  }
+
+  /**
+   * Sends one batch, with a fresh producer after each failure, for up to a minute: partitions led by a
+   * killed broker refuse writes until the controller fences it and elects new leaders.
+   */
+  async function sendUntilAccepted(messages: { topic: string; key: string; value: string }[]): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await producer.send({ messages });
+        return;
+      } catch (error: unknown) {
+        if (Date.now() > deadline) throw error;
+        await producer.close().catch(() => undefined);
+        producer = newProducer(cluster);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
     }
   }
 

@@ -59,7 +59,11 @@ async function post(app: Hono<PoolHonoEnv>, path: string, body: unknown, as: "ad
     headers: {},
     ...(as === "admin" ? { credential: "alice" } : {}),
   });
-  return app.request(path, { method: "POST", body: text, headers });
+  return app.request(path, {
+    method: "POST",
+    body: text,
+    headers: { ...headers, "content-type": "application/json" },
+  });
 }
 
 describe("admin operations", () => {
