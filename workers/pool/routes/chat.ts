@@ -44,7 +44,8 @@ export function routingContext(c: Context<PoolHonoEnv>, arrivedAt: number): Rout
     Number.isFinite(header) && header > 0
       ? Math.min(header, arrivedAt + defaultBudgetMs)
       : arrivedAt + defaultBudgetMs;
-  return { requestId: c.var.requestId, deadline, signal: c.req.raw.signal };
+  const tenant = c.req.header(headers.tenant);
+  return { requestId: c.var.requestId, deadline, signal: c.req.raw.signal, ...(tenant ? { tenant } : {}) };
 }
 
 /** The routing headers every answer carries. */
