@@ -22,7 +22,8 @@ export function taskOfCategory(category: string): "classify" | "extract" | "gene
   return "generate";
 }
 
-interface Featurized {
+/** A featurized labelled prompt. */
+export interface Featurized {
   x: SparseVector;
   tier: Level;
   category?: string;
@@ -68,8 +69,7 @@ function assemble(
 }
 
 /** Out-of-fold success predictions for every row (fold = index mod k; rows come in hash order). */
-function outOfFold(rows: readonly Featurized[], buckets: number, l2: number, folds: number): LevelSuccess[] {
-  const dim = modelDimension(buckets);
+function outOfFold(rows: readonly Featurized[], dim: number, l2: number, folds: number): LevelSuccess[] {
   const out: LevelSuccess[] = new Array(rows.length);
   for (let fold = 0; fold < folds; fold++) {
     const heads = trainHeads(
@@ -85,7 +85,7 @@ function outOfFold(rows: readonly Featurized[], buckets: number, l2: number, fol
 }
 
 /** The same monotone success as `predictDifficulty`, from raw heads. */
-function successOf(
+export function successOf(
   heads: { aboveSmall: Float64Array; aboveMedium: Float64Array },
   x: SparseVector,
 ): LevelSuccess {
@@ -107,6 +107,20 @@ function pickTarget(rows: readonly Featurized[], success: readonly LevelSuccess[
   return best;
 }
 
+/** Ordinal heads over any feature vectors, with L2 and target picked by k-fold cross-validation. */
+export function fitOrdinal(
+  rows: readonly Featurized[],
+  dim: number,
+  options: { folds: number; maxUnder: number; l2Grid?: number[] | undefined },
+) {
+  let chosen = { l2: defaultTrainOptions.l2, target: 0.5, cost: Number.POSITIVE_INFINITY, under: 1, over: 1 };
+  for (const l2 of options.l2Grid ?? [1e-4, 1e-3, 1e-2]) {
+    const pick = pickTarget(rows, outOfFold(rows, dim, l2, options.folds), options.maxUnder);
+    if (pick.cost < chosen.cost) chosen = { l2, ...pick };
+  }
+  return { chosen, heads: trainHeads(rows, dim, chosen.l2) };
+}
+
 /**
  * Trains the router model on labelled prompts: picks the L2 strength and the default target by k-fold
  * cross-validation (lowest cost with out-of-fold under-routing within the limit), then fits the ordinal
@@ -124,13 +138,8 @@ export function trainRouterModel(
     tier: p.tier,
     ...(p.category ? { category: p.category } : {}),
   }));
-  let chosen = { l2: defaultTrainOptions.l2, target: 0.5, cost: Number.POSITIVE_INFINITY, under: 1, over: 1 };
-  for (const l2 of options.l2Grid ?? [1e-4, 1e-3, 1e-2]) {
-    const pick = pickTarget(rows, outOfFold(rows, buckets, l2, folds), maxUnder);
-    if (pick.cost < chosen.cost) chosen = { l2, ...pick };
-  }
   const dim = modelDimension(buckets);
-  const heads = trainHeads(rows, dim, chosen.l2);
+  const { chosen, heads } = fitOrdinal(rows, dim, { folds, maxUnder, l2Grid: options.l2Grid });
   const labelled = rows.filter((r) => r.category !== undefined);
   const names = [...new Set(labelled.map((r) => r.category as string))].sort();
   const weights =
