@@ -17,6 +17,7 @@ import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMetricsRoutes } from "./routes/metrics.ts";
 import { registerModelRoutes } from "./routes/models.ts";
 import { registerRegistryRoutes } from "./routes/registry.ts";
+import { registerRoutingRoutes } from "./routes/routing.ts";
 import type { PoolServices } from "./services.ts";
 import type { PoolHonoEnv } from "./types.ts";
 
@@ -42,6 +43,7 @@ export function createPoolApp(services: PoolServices): Hono<PoolHonoEnv> {
   registerAnswerRoutes(app);
   registerEventRoutes(app);
   registerDriftRoutes(app);
+  registerRoutingRoutes(app);
   registerFeedbackRoutes(app);
   app.notFound((c) => {
     throw new GatewayError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
