@@ -25,7 +25,44 @@ export const denseFeatureNames = [
   "non_ascii",
   "pasted_reference",
   "constraints",
+  "verb_translate",
+  "verb_summarise",
+  "verb_rewrite",
+  "verb_code",
+  "verb_extract",
+  "verb_classify",
+  "verb_reason",
+  "verb_write",
+  "verb_question",
+  "verb_long",
 ] as const;
+
+/**
+ * Instruction families in the languages the set covers (stems, so inflections match). Cues for the
+ * learned weights, not rules: a prompt may match several or none.
+ */
+const families: RegExp[] = [
+  /\b(translat|tradu[cizs]|übersetz|traduz|localis|how do you say|in (french|spanish|german|italian|japanese|english|portuguese|dutch|russian|chinese))/i,
+  /\b(summar|résum|resum|zusammenfass|fasse|tl;?dr|condense|shorten|headline|one[- ]line|in one sentence|synthes)/i,
+  /\b(rewrite|rephrase|paraphras|reword|reescrib|corrige|correct the|fix the (grammar|spelling)|make (this|it) (more|less|shorter|friendlier|sound)|schreibe .* um|plain english|capitali[sz]e|convert .* (plural|past|passive))/i,
+  /\b(code|function|script|sql|regex|python|javascript|typescript|java\b|rust|golang|\bgo\b|c\+\+|bash|css|html|react|dockerfile|implement|refactor|compile|kernel|api|bug|deadlock|query|class\b)/i,
+  /\b(extract|pull out|find (all|every|the)|list (all|every|the)|parse|extrae|extraia|identify all|what is the (date|price|number)|get the)/i,
+  /\b(classif|clasific|categor|label|sentiment|spam|toxic|intent|positive or negative|yes or no|true or false|fact or opinion|which category|tag this|rate the|is this (a|an)?|ist diese|detect)/i,
+  /\b(prove|proof|solve|calculate|compute|how many|how much|puzzle|step by step|probability|equation|optimal|estimate|model when|nash|logic|si tengo|wie viel|was kostet|[0-9]\s*[+\-*/×]\s*[0-9])/i,
+  /\b(write|draft|compose|essay|story|poem|haiku|limerick|speech|screenplay|novel|chapter|blog|article|op-ed|business plan|proposal|curriculum|manual|escribe|écris|schreib|letter|bio\b|tweet|post)/i,
+  /^(what|who|when|where|which|why|how|is|are|does|do|can|qu|quel|cuál|cual|wie|wer|was|¿)\b/i,
+  /\b(detailed|comprehensive|thorough|in depth|full|complete|entire|\d[\d,.]*\s*(words|pages)|long|justify|discuss|analy[sz]e|compare|critique|evaluate|trade-?offs?)/i,
+];
+
+/** Index (within the dense cues) of the first instruction-family cue; they feed only the task-class head. */
+export const firstFamilyCue = denseFeatureNames.indexOf("verb_translate");
+
+/** The vector without the instruction-family cues (what the difficulty heads are trained on). */
+export function withoutFamilies(x: SparseVector, buckets: number): SparseVector {
+  const out: SparseVector = new Map();
+  for (const [i, value] of x) if (i < buckets + firstFamilyCue) out.set(i, value);
+  return out;
+}
 
 /** Only the first and last characters of long prompts are hashed (the ends carry the instruction). */
 const headChars = 2_000;
@@ -93,6 +130,7 @@ export function denseFeatures(text: string): number[] {
     chars > 0 ? Math.min(1, (count(text, /[^\p{ASCII}]/gu) / chars) * 10) : 0,
     /\b(pasted|below|attached|following|here is|here are)\b/i.test(text) ? 1 : 0,
     Math.min(1, count(text, /,|;|\band\b|\bthen\b/gi) / 15),
+    ...families.map((family) => (family.test(text.slice(0, headChars)) ? 1 : 0)),
   ];
 }
 
