@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import { readLabelledPrompts, splitPrompts } from "../router/difficulty/dataset.ts";
+import { featureVersion } from "../router/difficulty/features.ts";
 import { trainRouterModel } from "../router/difficulty/train.ts";
 
 const { values } = parseArgs({
@@ -23,7 +24,7 @@ const file = values.prompts;
 const sha256 = createHash("sha256").update(readFileSync(file)).digest("hex");
 const { tune } = splitPrompts(readLabelledPrompts(file));
 const model = trainRouterModel(tune, {
-  version: `lexical-${sha256.slice(0, 12)}`,
+  version: `lexical-f${featureVersion}-${sha256.slice(0, 12)}`,
   source: relative(process.cwd(), file),
   sha256,
 });

@@ -5,6 +5,9 @@
  * Everything is computed in-process in microseconds: no model call on the request path.
  */
 
+/** Bumped whenever the features change: a model trained on other features is refused. */
+export const featureVersion = 2;
+
 /** A sparse vector: feature index → value. */
 export type SparseVector = Map<number, number>;
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { TaskType } from "../../providers/types.ts";
-import { denseFeatureNames, featurize } from "./features.ts";
+import { denseFeatureNames, featureVersion, featurize } from "./features.ts";
 import { dot, sigmoid, softmax } from "./logistic.ts";
 
 /** The difficulty levels the classifier predicts, cheapest first; chat tiers map onto them by cost order. */
@@ -19,6 +19,7 @@ export const routerModelSchema = z.object({
   format: z.literal(1),
   version: z.string().min(1),
   kind: z.literal("lexical"),
+  features: z.literal(featureVersion),
   buckets: z.number().int().positive(),
   aboveSmall: sparseWeights,
   aboveMedium: sparseWeights,

@@ -1,5 +1,5 @@
 import type { LabelledPrompt } from "./dataset.ts";
-import { featurize, type SparseVector, withoutFamilies } from "./features.ts";
+import { featureVersion, featurize, type SparseVector, withoutFamilies } from "./features.ts";
 import { defaultTrainOptions, dot, sigmoid, trainBinary, trainSoftmax } from "./logistic.ts";
 import { levelFor, scoreRouting, targetGrid } from "./metrics.ts";
 import { type Level, type LevelSuccess, modelDimension, type RouterModel, toSparse } from "./model.ts";
@@ -56,6 +56,7 @@ function assemble(
     format: 1,
     version: options.version,
     kind: "lexical",
+    features: featureVersion,
     buckets,
     aboveSmall: toSparse(heads.aboveSmall),
     aboveMedium: toSparse(heads.aboveMedium),
