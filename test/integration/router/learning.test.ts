@@ -11,13 +11,14 @@ import {
 import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { migratePostgres } from "../../../workers/db/migrate.ts";
-import { routeAdjustments, routingAudit } from "../../../workers/db/schema.ts";
+import { routeAdjustments, routerModels, routingAudit } from "../../../workers/db/schema.ts";
 import { FeedbackPublisher } from "../../../workers/drift/feedback-publisher.ts";
 import { startIngest } from "../../../workers/events/consumer.ts";
 import { createEventProducer, type EventProducer } from "../../../workers/events/producer.ts";
 import { workerEnvSchema } from "../../../workers/pool/env.ts";
 import { bundledRouterModel, learnedClassify } from "../../../workers/router/difficulty/source.ts";
 import { type ClassReport, runRouteLearning } from "../../../workers/router/learning/job.ts";
+import { storeRouterModel } from "../../../workers/router/learning/models.ts";
 import { defaultLearningPolicy } from "../../../workers/router/learning/policy.ts";
 import { RegistryDifficultySource } from "../../../workers/router/learning/source.ts";
 import { formatDecision } from "../../../workers/router/policy.ts";
@@ -244,5 +245,25 @@ describe("routing learns per tenant from feedback (Kafka → ClickHouse → job)
     expect(formatDecision(bad.decision, bad.decision.tier)).toContain(`class=${taskClass}`);
     expect(formatDecision(bad.decision, bad.decision.tier)).toContain("feedback=+1");
     expect(formatDecision(good.decision, good.decision.tier)).not.toContain("feedback=");
+  });
+
+  it("workers follow the registry's active router model, audited", async () => {
+    // The bundled weights under a new version: routing stays the same for everyone sharing the database.
+    const version = `${bundledRouterModel().model.version}-registry-${run}`;
+    await storeRouterModel(
+      database.db,
+      { ...bundledRouterModel().model, version },
+      { activate: true, actor: "learning-test", reason: "registry pick-up test" },
+    );
+    const source = new RegistryDifficultySource(database.db, { intervalMs: 60_000 });
+    await source.refresh();
+    expect(source.model().model.version).toBe(version);
+    const [row] = await database.db.select().from(routerModels).where(eq(routerModels.version, version));
+    expect(row?.status).toBe("active");
+    const audit = await database.db
+      .select()
+      .from(routingAudit)
+      .where(and(eq(routingAudit.action, "activate_router_model"), eq(routingAudit.toValue, version)));
+    expect(audit).toHaveLength(1);
   });
 });
