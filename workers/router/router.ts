@@ -40,7 +40,7 @@ export interface RouterConfig {
 
 export const defaultRouterConfig: RouterConfig = {
   confidenceThreshold: 0.6,
-  classifier: "model",
+  classifier: "learned",
   retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 200 },
   balancer: defaultBalancerOptions,
 };
