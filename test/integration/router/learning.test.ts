@@ -18,7 +18,7 @@ import { createEventProducer, type EventProducer } from "../../../workers/events
 import { workerEnvSchema } from "../../../workers/pool/env.ts";
 import { bundledRouterModel, learnedClassify } from "../../../workers/router/difficulty/source.ts";
 import { type ClassReport, runRouteLearning } from "../../../workers/router/learning/job.ts";
-import { storeRouterModel } from "../../../workers/router/learning/models.ts";
+import { retireActiveRouterModel, storeRouterModel } from "../../../workers/router/learning/models.ts";
 import { defaultLearningPolicy } from "../../../workers/router/learning/policy.ts";
 import { RegistryDifficultySource } from "../../../workers/router/learning/source.ts";
 import { formatDecision } from "../../../workers/router/policy.ts";
@@ -265,5 +265,11 @@ describe("routing learns per tenant from feedback (Kafka → ClickHouse → job)
       .from(routingAudit)
       .where(and(eq(routingAudit.action, "activate_router_model"), eq(routingAudit.toValue, version)));
     expect(audit).toHaveLength(1);
+    // Retired, workers go back to the bundled model (and the shared database is left as it was).
+    expect(await retireActiveRouterModel(database.db, { actor: "learning-test", reason: "done" })).toBe(
+      version,
+    );
+    await source.refresh();
+    expect(source.model()).toBe(bundledRouterModel());
   });
 });

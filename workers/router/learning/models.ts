@@ -60,3 +60,31 @@ export async function loadRouterModel(db: Database, version: string): Promise<Ro
   );
   return rows[0] ? routerModelSchema.parse(rows[0].model) : undefined;
 }
+
+/**
+ * Retires the active router model (audited): workers fall back to the bundled one on their next poll.
+ * Returns the retired version, or undefined when none was active.
+ */
+export async function retireActiveRouterModel(
+  db: Database,
+  options: { actor: string; reason: string },
+): Promise<string | undefined> {
+  return withPostgres(() =>
+    db.transaction(async (tx) => {
+      const [current] = await tx
+        .update(routerModels)
+        .set({ status: "retired" })
+        .where(eq(routerModels.status, "active"))
+        .returning({ version: routerModels.version });
+      if (!current) return undefined;
+      await tx.insert(routingAudit).values({
+        action: "retire_router_model",
+        fromValue: current.version,
+        toValue: null,
+        actor: options.actor,
+        reason: options.reason,
+      });
+      return current.version;
+    }),
+  );
+}
