@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClickHouse } from "../../../workers/clickhouse/client.ts";
+import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { workerEnvSchema } from "../../../workers/pool/env.ts";
 import { bundledRouterModel, learnedClassify } from "../../../workers/router/difficulty/source.ts";
@@ -21,6 +23,14 @@ const taskClass = learnedClassify(
 let pool: TestPool;
 
 beforeAll(async () => {
+  // The route columns of `events` (what `npm run stack -- up` applies on a fresh stack).
+  const clickhouse = createClickHouse({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: config.CLICKHOUSE_DATABASE,
+  });
+  await migrateClickHouse(clickhouse, config.CLICKHOUSE_DATABASE).finally(() => clickhouse.close());
   await saveAdjustment(
     database.db,
     {
@@ -71,5 +81,18 @@ describe("the pool routes `auto` by difficulty and applies what a tenant's feedb
     expect(movedRoute).toContain("feedback=+1");
     const movedTier = /;tier=(\w+)/.exec(movedRoute)?.[1] ?? "";
     expect(order.indexOf(movedTier)).toBe(Math.min(2, order.indexOf(baseTier) + 1));
+  });
+
+  it("the learning endpoint refuses a bad body with a 400 and runs a window for a good one", async () => {
+    const bad = await pool.call("POST", "/internal/v1/routing/learn", { now: "yesterday" });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { type: "invalid_request_error", param: "now" } });
+    // A window long past: nothing was routed then, so nothing is learned, but the job runs.
+    const good = await pool.call("POST", "/internal/v1/routing/learn", {
+      now: Date.UTC(2020, 0, 1),
+      trigger: "test",
+    });
+    expect(good.status).toBe(200);
+    expect(await good.json()).toEqual({ ran: true, classes: [] });
   });
 });
