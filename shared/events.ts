@@ -38,6 +38,11 @@ export const requestEventSchema = z.object({
   answer_chars: z.number().int().nonnegative().optional(),
   relevance: z.number().min(0).max(1).optional(),
   prompt_projection: z.array(z.number()).max(64).optional(),
+  // The difficulty router's prediction for `auto` requests: the task class, the chance each level
+  // (small, medium, large) answers well enough, and the tier shift learned from the tenant's feedback.
+  route_class: z.string().max(64).optional(),
+  route_success: z.record(z.string().max(32), z.number().min(0).max(1)).optional(),
+  route_shift: z.number().int().min(-3).max(3).optional(),
 });
 export type RequestEvent = z.infer<typeof requestEventSchema>;
 

@@ -4,8 +4,10 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   real,
   text,
   timestamp,
@@ -171,6 +173,70 @@ export const jobLeases = pgTable("job_leases", {
   holder: text("holder").notNull(),
   expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
 });
+
+// Routing: the difficulty classifier's versions and per-tenant adjustments learned from feedback.
+
+/**
+ * Versions of the routing classifier (trained weights as JSON, `workers/router/difficulty/model.ts`). At
+ * most one is `active`; workers without one route with the bundled default.
+ */
+export const routerModels = pgTable(
+  "router_models",
+  {
+    version: text("version").primaryKey(),
+    kind: text("kind").notNull(),
+    /** "active", "previous" or "candidate". */
+    status: text("status").notNull().default("candidate"),
+    model: jsonb("model").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    activatedAt: timestamp("activated_at", { withTimezone: true }),
+  },
+  (table) => [
+    uniqueIndex("router_models_one_active_idx").on(table.status).where(sql`${table.status} = 'active'`),
+  ],
+);
+
+/**
+ * What feedback taught the router per tenant and task class: `shift` tiers above (or below, when
+ * negative) the classifier's choice, and the state machine behind it (windows seen, streaks of low and
+ * of high-rated windows, the cooldown's end).
+ */
+export const routeAdjustments = pgTable(
+  "route_adjustments",
+  {
+    tenant: text("tenant").notNull(),
+    taskClass: text("task_class").notNull(),
+    shift: integer("shift").notNull().default(0),
+    window: integer("window").notNull().default(0),
+    lowStreak: integer("low_streak").notNull().default(0),
+    highStreak: integer("high_streak").notNull().default(0),
+    cooldownUntil: integer("cooldown_until").notNull().default(0),
+    lastWindowEnd: timestamp("last_window_end", { withTimezone: true, mode: "date" }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.tenant, table.taskClass] })],
+);
+
+/** Append-only log of routing changes: router model activations and per-tenant adjustments. */
+export const routingAudit = pgTable(
+  "routing_audit",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    /** Empty for changes that apply to every tenant (a router model activation). */
+    tenant: text("tenant").notNull().default(""),
+    taskClass: text("task_class").notNull().default(""),
+    action: text("action").notNull(),
+    fromValue: text("from_value"),
+    toValue: text("to_value"),
+    actor: text("actor").notNull(),
+    reason: text("reason").notNull(),
+  },
+  (table) => [index("routing_audit_tenant_at_idx").on(table.tenant, table.at)],
+);
+
+export type RouteAdjustmentRow = typeof routeAdjustments.$inferSelect;
+export type RoutingAuditRow = typeof routingAudit.$inferSelect;
 
 export type DriftStateRow = typeof driftState.$inferSelect;
 

@@ -32,6 +32,16 @@ export interface DriftDecision {
   reason: string;
 }
 
+/**
+ * One window of a breach streak with hysteresis: a breaching window grows it, a window past the
+ * recovery band clears it, and a window in between holds it, so a signal hovering at its threshold
+ * cannot flap. Shared by the drift job and routing's feedback learning.
+ */
+export function nextStreak(streak: number, breach: boolean, recovered: boolean): number {
+  if (breach) return streak + 1;
+  return recovered ? 0 : streak;
+}
+
 /** Why this window breaches, or null. Too few requests never breaches; too few labels ignores accuracy. */
 export function breachReason(result: DriftResult, thresholds: DriftThresholds): string | null {
   if (result.accuracy && result.accuracy.value < thresholds.accuracyFloor) {
@@ -66,9 +76,11 @@ export function decide(
 ): DriftDecision {
   const window = state.window + 1;
   const reason = breachReason(result, thresholds);
-  let breaches = state.breaches;
-  if (reason) breaches += 1;
-  else if (recovered(result, thresholds, policy)) breaches = 0;
+  const breaches = nextStreak(
+    state.breaches,
+    reason !== null,
+    reason === null && recovered(result, thresholds, policy),
+  );
   const next: TierDriftState = { window, breaches, cooldownUntil: state.cooldownUntil };
   const breach = reason !== null;
   if (!breach || breaches < policy.consecutiveWindows) {

@@ -11,14 +11,17 @@ export interface DriftSchedulerOptions {
   periodMs: number;
   /** Per call; default 60 s. */
   timeoutMs?: number;
+  /** The signed job endpoint to call; default the drift job's. Routing's feedback learning uses its own. */
+  path?: string;
   onResult?: (status: number, body: string) => void;
   onError?: (error: unknown) => void;
 }
 
-const path = "/internal/v1/drift/run";
+const driftPath = "/internal/v1/drift/run";
 
 /** One drift run request, signed with the admin credential like the edge's cron trigger. */
 export async function triggerDriftRun(options: DriftSchedulerOptions, now: number): Promise<Response> {
+  const path = options.path ?? driftPath;
   const body = JSON.stringify({ now, trigger: `scheduler@${now}` });
   const requestId = `drift_scheduler_${now}`;
   return fetch(`${options.poolUrl}${path}`, {

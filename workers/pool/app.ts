@@ -18,6 +18,7 @@ import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMetricsRoutes } from "./routes/metrics.ts";
 import { registerModelRoutes } from "./routes/models.ts";
 import { registerRegistryRoutes } from "./routes/registry.ts";
+import { registerRoutingRoutes } from "./routes/routing.ts";
 import { tags } from "./routes/shared.ts";
 import type { PoolServices } from "./services.ts";
 import type { PoolHonoEnv } from "./types.ts";
@@ -27,7 +28,8 @@ function isAdminPath(path: string): boolean {
   return (
     path === "/internal/v1/registry" ||
     path.startsWith("/internal/v1/registry/") ||
-    path.startsWith("/internal/v1/drift/")
+    path.startsWith("/internal/v1/drift/") ||
+    path.startsWith("/internal/v1/routing/")
   );
 }
 
@@ -69,12 +71,13 @@ export function registerPoolRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   registerAnswerRoutes(app);
   registerEventRoutes(app);
   registerDriftRoutes(app);
+  registerRoutingRoutes(app);
   registerFeedbackRoutes(app);
 }
 
 /**
  * The pool worker's app: health probes in the open, everything else signed — traffic by the edge's
- * signing secret, registry and drift operations by an admin credential.
+ * signing secret, registry, drift and routing-learning operations by an admin credential.
  */
 export function createPoolApp(services: PoolServices): OpenAPIHono<PoolHonoEnv> {
   const app = createDocumentedApp<PoolHonoEnv>();

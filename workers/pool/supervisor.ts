@@ -50,6 +50,7 @@ async function shutdown(reason: string, code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   stopDriftScheduler();
+  stopLearningScheduler();
   console.log(`pool: ${reason}; draining ${children.length} children`);
   for (const child of children) child.process?.kill("SIGTERM");
   await Promise.all(children.map((c) => c.process?.exited));
@@ -66,10 +67,22 @@ const stopDriftScheduler =
   config.DRIFT_SCHEDULE_MS > 0
     ? startDriftScheduler({
         poolUrl: `http://${config.POOL_HOST}:${config.POOL_PORT}`,
-        signingSecret: config.POOL_SIGNING_SECRET,
+        signingSecret: config.POOL_ADMIN_SECRETS.get("scheduler") ?? "",
         periodMs: config.DRIFT_SCHEDULE_MS,
         onResult: (status, body) => console.log(`drift scheduler: ${status} ${body.slice(0, 200)}`),
         onError: (error) => console.warn("drift scheduler: pool call failed:", error),
+      })
+    : () => undefined;
+// Routing's per-tenant feedback learning runs on the same cadence, under its own lease.
+const stopLearningScheduler =
+  config.DRIFT_SCHEDULE_MS > 0
+    ? startDriftScheduler({
+        poolUrl: `http://${config.POOL_HOST}:${config.POOL_PORT}`,
+        signingSecret: config.POOL_ADMIN_SECRETS.get("scheduler") ?? "",
+        periodMs: config.DRIFT_SCHEDULE_MS,
+        path: "/internal/v1/routing/learn",
+        onResult: (status, body) => console.log(`routing learning: ${status} ${body.slice(0, 200)}`),
+        onError: (error) => console.warn("routing learning: pool call failed:", error),
       })
     : () => undefined;
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,6 +1,7 @@
 import type { Database } from "../db/client.ts";
 import type { WorkerEnv } from "../pool/env.ts";
 import { defaultBalancerOptions } from "../router/balancer.ts";
+import { RegistryDifficultySource } from "../router/learning/source.ts";
 import { Router, type RouterConfig } from "../router/router.ts";
 import { tableFromEnv } from "./seed.ts";
 import { type ActiveChange, loadRoutingTable, promote, rollbackTier, seedRegistryIfEmpty } from "./store.ts";
@@ -22,6 +23,7 @@ export function routerConfigFrom(config: WorkerEnv): RouterConfig {
   return {
     confidenceThreshold: config.ROUTER_CONFIDENCE_THRESHOLD,
     classifier: config.ROUTER_CLASSIFIER,
+    ...(config.ROUTER_TARGET_SUCCESS !== undefined ? { targetSuccess: config.ROUTER_TARGET_SUCCESS } : {}),
     retry: {
       attempts: config.ROUTER_RETRY_ATTEMPTS,
       baseDelayMs: config.ROUTER_RETRY_BASE_MS,
@@ -56,6 +58,17 @@ export function createRoutingService(config: WorkerEnv, db: Database): RoutingSe
         onError: (error) => console.warn("registry read failed; routing on the last table:", error),
       });
   const router = new Router(() => watcher?.current ?? initial, routerConfigFrom(config));
+  // The classifier and per-tenant shifts follow the registry too (the bundled model until it has one).
+  const difficulty = fromEnv
+    ? undefined
+    : new RegistryDifficultySource(db, {
+        intervalMs: config.REGISTRY_POLL_MS,
+        onError: (error) => console.warn("router model read failed; routing on the last one:", error),
+      });
+  if (difficulty) {
+    router.difficulty = difficulty;
+    difficulty.start();
+  }
   const ready = watcher
     ? seedRegistryIfEmpty(db, config)
         .catch((error: unknown) => console.warn("registry seed failed; will retry on the next poll:", error))
@@ -73,6 +86,9 @@ export function createRoutingService(config: WorkerEnv, db: Database): RoutingSe
     ready,
     promote: (tier, version, actor, reason) => refreshAfter(promote(db, tier, version, actor, reason)),
     rollback: (tier, reason, actor) => refreshAfter(rollbackTier(db, tier, reason, actor)),
-    close: () => watcher?.stop(),
+    close: () => {
+      watcher?.stop();
+      difficulty?.stop();
+    },
   };
 }

@@ -1,6 +1,7 @@
 import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import { messageText } from "../../shared/schemas/chat.ts";
 import { type TaskType, taskTypes } from "../providers/types.ts";
+import type { LevelSuccess } from "./difficulty/model.ts";
 
 export type Difficulty = "easy" | "hard";
 
@@ -10,10 +11,19 @@ export interface Classification {
   difficulty: Difficulty;
   /** 0..1 */
   confidence: number;
-  /** Who decided: the model agreeing with the heuristic, the model alone, or the heuristic alone. */
-  decidedBy: "model+heuristic" | "model" | "heuristic";
+  /**
+   * Who decided: the model agreeing with the heuristic, the model alone, the heuristic alone, or the
+   * learned difficulty classifier.
+   */
+  decidedBy: "model+heuristic" | "model" | "heuristic" | "learned";
   /** Why the model did not decide, when it did not ("unparsable", "failed", "disabled"). */
   note?: string;
+  /** Learned classifier only: the task class (code, translate, reasoning, …). */
+  category?: string;
+  /** Learned classifier only: the predicted chance each level (small, medium, large) answers well. */
+  success?: LevelSuccess;
+  /** Learned classifier only: the classifier's version. */
+  modelVersion?: string;
 }
 
 const patterns: Record<TaskType, RegExp> = {
@@ -28,7 +38,8 @@ const patterns: Record<TaskType, RegExp> = {
 const hardHints =
   /\b(step by step|in detail|detailed|prove|analy[sz]e|compare|reason|thorough|comprehensive)\b/i;
 
-function lastUserText(request: ChatCompletionRequest): string {
+/** The text of the last user message (what the classifiers look at). */
+export function lastUserText(request: ChatCompletionRequest): string {
   const last = [...request.messages].reverse().find((m) => m.role === "user");
   return last ? messageText(last) : "";
 }

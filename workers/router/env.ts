@@ -69,7 +69,28 @@ export const routerEnvShape = {
   /** Per-attempt timeouts per tier; generous by default because the local CPU server runs one request at a time. */
   TIER_TIMEOUTS_MS: msPerTier("small=15000,medium=20000,large=30000,embed=15000"),
   ROUTER_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.6),
-  ROUTER_CLASSIFIER: z.enum(["model", "heuristic"]).default("model"),
+  /**
+   * `learned` (default): the difficulty classifier (hashed features, logistic regression; the
+   * registry's active router model or the bundled one) picks the cheapest tier expected to succeed.
+   * `model`: the small tier labels the task; `heuristic`: keyword rules only.
+   */
+  ROUTER_CLASSIFIER: z.enum(["learned", "model", "heuristic"]).default("learned"),
+  /**
+   * The cost/quality knob of the learned router: the predicted success a tier must reach. Unset, the
+   * router model's own default (chosen on held-out folds for ≤ 5% under-routing).
+   */
+  ROUTER_TARGET_SUCCESS: z.coerce.number().gt(0).max(1).optional(),
+  /** Feedback learning: the share of well-rated answers a tenant's task class should get on its tier. */
+  ROUTE_LEARNING_TARGET: z.coerce.number().gt(0).lt(1).default(0.7),
+  /** Ratings hold "well above" the target at target + this margin; then a cheaper tier is tried. */
+  ROUTE_LEARNING_LOWER_MARGIN: z.coerce.number().gt(0).lt(1).default(0.2),
+  /** Windows with fewer rated answers for a class are not judged. */
+  ROUTE_LEARNING_MIN_RATED: int(10),
+  /** Bounds of the learned shift: tiers up, and tiers down. */
+  ROUTE_LEARNING_MAX_RAISE: z.coerce.number().int().min(0).max(3).default(2),
+  ROUTE_LEARNING_MAX_LOWER: z.coerce.number().int().min(0).max(3).default(1),
+  /** Consecutive well-rated windows before a cheaper tier is tried. */
+  ROUTE_LEARNING_LOWER_WINDOWS: int(6),
   ROUTER_RETRY_ATTEMPTS: int(3),
   ROUTER_RETRY_BASE_MS: int(20),
   BREAKER_FAILURE_THRESHOLD: int(3),

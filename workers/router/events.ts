@@ -29,7 +29,10 @@ function driftFields(outcome: RequestOutcome): Partial<RequestEvent> {
   if (classification) {
     fields.task = classification.task;
     fields.confidence = Math.min(1, Math.max(0, classification.confidence));
+    if (classification.category) fields.route_class = classification.category;
+    if (classification.success) fields.route_success = { ...classification.success };
   }
+  if (outcome.decision?.shift) fields.route_shift = outcome.decision.shift;
   if (outcome.promptChars !== undefined) fields.prompt_chars = outcome.promptChars;
   if (outcome.answerChars !== undefined) fields.answer_chars = outcome.answerChars;
   return fields;

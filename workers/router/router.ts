@@ -25,19 +25,23 @@ import {
   heuristicClassify,
   parseLabel,
 } from "./classifier.ts";
-import { chooseTier, fallbackChain, type RouteDecision } from "./policy.ts";
+import { bundledDifficultySource, type DifficultySource, learnedClassify } from "./difficulty/source.ts";
+import { chooseTier, chooseTierByTask, fallbackChain, type RouteDecision } from "./policy.ts";
 import { openStream, rulesStream, type StreamHandle } from "./stream.ts";
 
 export interface RouterConfig {
   confidenceThreshold: number;
-  classifier: "model" | "heuristic";
+  /** `learned`: the difficulty classifier (no generation); `model`/`heuristic`: task classification. */
+  classifier: "learned" | "model" | "heuristic";
+  /** The learned router's knob: the success probability a tier must reach (default: the model's own). */
+  targetSuccess?: number;
   retry: RetryPolicy;
   balancer: BalancerOptions;
 }
 
 export const defaultRouterConfig: RouterConfig = {
   confidenceThreshold: 0.6,
-  classifier: "model",
+  classifier: "learned",
   retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 200 },
   balancer: defaultBalancerOptions,
 };
@@ -45,6 +49,8 @@ export const defaultRouterConfig: RouterConfig = {
 /** Per request: its id, the overall deadline (epoch ms), the client's abort signal and the key's models. */
 export interface RoutingContext {
   requestId: string;
+  /** The tenant, for what routing learned from its feedback (absent: nothing learned applies). */
+  tenant?: string;
   deadline: number;
   signal: AbortSignal;
   /**
@@ -89,6 +95,8 @@ export class Router {
   readonly balancer: Balancer;
   /** Retries counted across requests (tests and metrics read it). */
   retries = 0;
+  /** The difficulty classifier and the learned per-tenant shifts (the registry's once it is followed). */
+  difficulty: DifficultySource = bundledDifficultySource;
 
   constructor(
     private readonly table: () => RoutingTable,
@@ -104,6 +112,7 @@ export class Router {
 
   /** The model classifier, constrained to one label word, combined with the heuristic. */
   async classify(request: ChatCompletionRequest, ctx: RoutingContext): Promise<Classification> {
+    if (this.config.classifier === "learned") return learnedClassify(request, this.difficulty.model());
     const heuristic = heuristicClassify(request);
     if (this.config.classifier === "heuristic") return { ...heuristic, note: "disabled" };
     const small = findTier(this.table(), "small");
@@ -150,8 +159,11 @@ export class Router {
     if (request.model === "auto") {
       if (chatTiers(table).length === 0 && chatTiers(full).length > 0) throw modelForbidden("auto");
       const classification = await this.classify(request, ctx);
+      const learned = this.learnedChoice(classification, ctx);
       const choice =
-        chooseTier(table, classification, this.config.confidenceThreshold) ??
+        (learned
+          ? chooseTier(table, learned.success, learned)
+          : chooseTierByTask(table, classification, this.config.confidenceThreshold)) ??
         (ctx.allowedModels ? bestAllowed(table) : undefined);
       if (!choice) throw new GatewayError("UPSTREAM_UNAVAILABLE", "No tier handles this request.");
       return {
@@ -164,6 +176,7 @@ export class Router {
           classification,
           escalated: choice.escalated,
           reasons: choice.reasons,
+          ...(learned ? { target: learned.target, shift: learned.shift } : {}),
         },
       };
     }
@@ -198,6 +211,16 @@ export class Router {
     throw new GatewayError("MODEL_NOT_FOUND", `The model '${request.model}' does not exist.`, {
       param: "model",
     });
+  }
+
+  /** The knob and the tenant's learned shift, for a classification that carries success predictions. */
+  private learnedChoice(classification: Classification, ctx: RoutingContext) {
+    const success = classification.success;
+    if (!success) return undefined;
+    const target = this.config.targetSuccess ?? this.difficulty.model().model.defaultTarget;
+    const shift =
+      ctx.tenant && classification.category ? this.difficulty.shift(ctx.tenant, classification.category) : 0;
+    return { success, target, shift };
   }
 
   /** Tries each tier of the chain; the failures so far make up the fallback reason. */

@@ -4,6 +4,7 @@ import { headers } from "../../../shared/headers.ts";
 import { signedHeaders, trustedHeaders } from "../../../shared/signing.ts";
 import { localPoolEnv } from "../../stack/local-env.ts";
 import { repoRoot, stackDir } from "../../stack/paths.ts";
+import { localSecrets } from "../../stack/ports.ts";
 
 /** A real pool (`bun workers/pool/supervisor.ts`, one worker) on its own port with extra environment. */
 export interface TestPool {
@@ -17,6 +18,8 @@ export interface TestPool {
   ): Promise<Response>;
   stop(): Promise<void>;
 }
+
+const adminPath = /^\/internal\/v1\/(registry|drift|routing)(\/|$)/;
 
 export async function startTestPool(port: number, env: Record<string, string>): Promise<TestPool> {
   const base = localPoolEnv();
@@ -59,12 +62,17 @@ export async function startTestPool(port: number, env: Record<string, string>): 
         headers: {
           "content-type": "application/json",
           ...plain,
-          ...(await signedHeaders(base.POOL_SIGNING_SECRET, {
-            method,
-            pathAndQuery: path,
-            body: text,
-            headers: trusted,
-          })),
+          // Registry, drift and routing-learning routes take an admin credential, the rest the traffic secret.
+          ...(await signedHeaders(
+            adminPath.test(path) ? localSecrets.adminSecrets.ops : base.POOL_SIGNING_SECRET,
+            {
+              method,
+              pathAndQuery: path,
+              body: text,
+              headers: trusted,
+              ...(adminPath.test(path) ? { credential: "ops" } : {}),
+            },
+          )),
         },
         ...(method === "POST" ? { body: text } : {}),
       });

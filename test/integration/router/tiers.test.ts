@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChatCompletionRequest } from "../../../shared/schemas/chat.ts";
 import { chatTiers } from "../../../workers/registry/types.ts";
-import { chooseTier } from "../../../workers/router/policy.ts";
+import { chooseTierByTask } from "../../../workers/router/policy.ts";
 import { context, localTable, testRouter } from "./harness.ts";
 
 const prompts = [
@@ -29,7 +29,7 @@ describe("tier choice with the small model classifying (real model server)", () 
       if (!classification) throw new Error("auto request without a classification");
       expect(["model+heuristic", "model", "heuristic"]).toContain(classification.decidedBy);
       tasks.add(classification.task);
-      const cheapest = chooseTier(table, classification, 0)?.tier.name;
+      const cheapest = chooseTierByTask(table, classification, 0)?.tier.name;
       expect(plain.decision).toMatchObject({ tier: cheapest, escalated: false });
       expect(plain.served.tier).toBe(cheapest);
 

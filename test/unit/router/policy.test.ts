@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultTiers, type RoutingTable } from "../../../workers/registry/types.ts";
 import type { Classification } from "../../../workers/router/classifier.ts";
-import { chooseTier, fallbackChain, formatDecision } from "../../../workers/router/policy.ts";
+import { chooseTierByTask, fallbackChain, formatDecision } from "../../../workers/router/policy.ts";
 
 const table: RoutingTable = {
   source: "env",
@@ -23,17 +23,17 @@ const sure = (task: Classification["task"]): Classification => ({
 
 describe("tier policy", () => {
   it("routes each task to the cheapest tier that handles it", () => {
-    expect(chooseTier(table, sure("classify"), 0.6)?.tier.name).toBe("small");
-    expect(chooseTier(table, sure("extract"), 0.6)?.tier.name).toBe("medium");
-    expect(chooseTier(table, sure("chat"), 0.6)?.tier.name).toBe("medium");
-    expect(chooseTier(table, sure("generate"), 0.6)?.tier.name).toBe("large");
+    expect(chooseTierByTask(table, sure("classify"), 0.6)?.tier.name).toBe("small");
+    expect(chooseTierByTask(table, sure("extract"), 0.6)?.tier.name).toBe("medium");
+    expect(chooseTierByTask(table, sure("chat"), 0.6)?.tier.name).toBe("medium");
+    expect(chooseTierByTask(table, sure("generate"), 0.6)?.tier.name).toBe("large");
   });
 
   it("escalates one tier when confidence is under the threshold, never past the top", () => {
     const unsure = { ...sure("classify"), confidence: 0.5 };
-    expect(chooseTier(table, unsure, 0.6)).toMatchObject({ escalated: true, tier: { name: "medium" } });
-    expect(chooseTier(table, { ...sure("extract"), confidence: 0.5 }, 0.6)?.tier.name).toBe("large");
-    expect(chooseTier(table, { ...sure("generate"), confidence: 0.1 }, 0.6)).toMatchObject({
+    expect(chooseTierByTask(table, unsure, 0.6)).toMatchObject({ escalated: true, tier: { name: "medium" } });
+    expect(chooseTierByTask(table, { ...sure("extract"), confidence: 0.5 }, 0.6)?.tier.name).toBe("large");
+    expect(chooseTierByTask(table, { ...sure("generate"), confidence: 0.1 }, 0.6)).toMatchObject({
       escalated: false,
       tier: { name: "large" },
     });

@@ -53,11 +53,13 @@ export function routingContext(c: Context<PoolHonoEnv>, arrivedAt: number): Rout
     Number.isFinite(header) && header > 0
       ? Math.min(header, arrivedAt + defaultBudgetMs)
       : arrivedAt + defaultBudgetMs;
+  const tenant = c.req.header(headers.tenant);
   return {
     requestId: c.var.requestId,
     deadline,
     signal: c.req.raw.signal,
     allowedModels: c.var.caller.allowedModels,
+    ...(tenant ? { tenant } : {}),
   };
 }
 
