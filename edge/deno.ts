@@ -1,4 +1,5 @@
 import { createEdgeApp } from "./app.ts";
+import { rememberClientIp } from "./lib/client-ip.ts";
 
 declare const Deno: {
   env: { toObject(): Record<string, string> };
@@ -8,7 +9,7 @@ declare const Deno: {
       hostname: string;
       onListen?: (addr: { hostname: string; port: number }) => void;
     },
-    handler: (request: Request) => Response | Promise<Response>,
+    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
   ): unknown;
 };
 
@@ -21,5 +22,8 @@ Deno.serve(
     hostname: bindings.EDGE_HOST ?? "127.0.0.1",
     onListen: ({ hostname, port }) => console.log(`tiergate edge (deno) on http://${hostname}:${port}`),
   },
-  (request) => app.fetch(request, bindings),
+  (request, info) => {
+    rememberClientIp(request, info.remoteAddr.hostname);
+    return app.fetch(request, bindings);
+  },
 );

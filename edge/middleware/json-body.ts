@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { GatewayError } from "../../shared/errors.ts";
+import { parseJsonBodyText } from "../../shared/json-limits.ts";
 import type { HonoEnv } from "../types.ts";
 
 const limiters = new Map<number, MiddlewareHandler>();
@@ -25,16 +26,11 @@ export const limitBody = createMiddleware<HonoEnv>((c, next) =>
   limiterFor(c.var.services.config.MAX_BODY_BYTES)(c, next),
 );
 
-/** Reads a JSON body: 415 for another content type, 400 for bad JSON. */
+/** Reads a JSON body: 415 for another content type, 400 for bad or too deeply nested JSON. */
 export async function readJson(c: Context<HonoEnv>): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/json\b/i.test(type)) {
     throw new GatewayError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json.");
   }
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new GatewayError("INVALID_JSON", "The request body is not valid JSON.");
-  }
+  return parseJsonBodyText(await c.req.text());
 }

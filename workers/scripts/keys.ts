@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { createApiKey, ensureTenant, listApiKeys, revokeApiKey } from "../db/api-keys.ts";
+import { createApiKey, ensureTenant, listApiKeys, revokeApiKeyEverywhere } from "../db/api-keys.ts";
 import { createDatabase, type Database } from "../db/client.ts";
+import { noKeyLookupCache, upstashKeyLookupCache } from "../lib/edge-key-cache.ts";
 
 const usage = `usage: npm run keys -- <command> [options]
 
@@ -9,9 +10,11 @@ const usage = `usage: npm run keys -- <command> [options]
          creates the tenant if needed and prints the new key once (only its sha256 is stored)
   list   --tenant <id> [--json]
   revoke <key id>
-         the edge stops accepting it within KEY_CACHE_TTL_SECONDS
+         deletes the edge's cached lookup too (with UPSTASH_REDIS_REST_URL/TOKEN set); without
+         them the edge stops accepting it within KEY_CACHE_TTL_SECONDS
 
-Environment: DATABASE_URL (required), NEON_WS_PROXY (local WebSocket proxy, optional).`;
+Environment: DATABASE_URL (required), NEON_WS_PROXY (local WebSocket proxy, optional),
+UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (the edge's Redis, for revoke).`;
 
 const createOptions = z.object({
   tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
@@ -57,8 +60,14 @@ async function list(db: Database, raw: Record<string, unknown>): Promise<void> {
 
 async function revoke(db: Database, keyId: string | undefined): Promise<void> {
   if (!keyId) throw new Error("revoke needs a key id");
-  const revoked = await revokeApiKey(db, keyId);
+  const url = process.env.UPSTASH_REDIS_REST_URL;
+  const token = process.env.UPSTASH_REDIS_REST_TOKEN;
+  const cache = url && token ? upstashKeyLookupCache(url, token) : noKeyLookupCache;
+  const revoked = await revokeApiKeyEverywhere(db, keyId, cache);
   console.log(revoked ? `revoked ${keyId}` : `${keyId} was not active (unknown or already revoked)`);
+  if (!url || !token) {
+    console.error("UPSTASH_REDIS_REST_URL/TOKEN unset: the edge's cached lookup expires on its own.");
+  }
   if (!revoked) process.exitCode = 1;
 }
 

@@ -2,19 +2,14 @@ import type { Context, Hono } from "hono";
 import { GatewayError } from "../../../shared/errors.ts";
 import type { RequestEvent } from "../../../shared/events.ts";
 import { headers } from "../../../shared/headers.ts";
+import { parseJsonBodyText } from "../../../shared/json-limits.ts";
 import { type AnswerRequest, answerRequestSchema } from "../../../shared/schemas/answer.ts";
 import { parseOrThrow } from "../../../shared/validation.ts";
 import type { AnswerOutcome } from "../../retrieval/answer.ts";
 import type { PoolHonoEnv } from "../types.ts";
 
 function parseBody(c: Context<PoolHonoEnv>): AnswerRequest {
-  let json: unknown;
-  try {
-    json = JSON.parse(c.var.rawBody);
-  } catch {
-    throw new GatewayError("INVALID_JSON", "The request body is not valid JSON.");
-  }
-  return parseOrThrow(answerRequestSchema, json);
+  return parseOrThrow(answerRequestSchema, parseJsonBodyText(c.var.rawBody));
 }
 
 /** Aborts model and ClickHouse calls when the edge's deadline (epoch ms) passes. */

@@ -1,8 +1,8 @@
 import type { Context, Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { streamSSE } from "hono/streaming";
-import { GatewayError } from "../../../shared/errors.ts";
 import { headers } from "../../../shared/headers.ts";
+import { parseJsonBodyText } from "../../../shared/json-limits.ts";
 import {
   type ChatCompletionRequest,
   type ChatCompletionResponse,
@@ -29,12 +29,9 @@ function sseOf(c: Context<PoolHonoEnv>, completion: ChatCompletionResponse): Res
 /** Without an edge deadline a request gets this long overall. */
 const defaultBudgetMs = 60_000;
 
+/** The signed body as JSON: 400 when it is not JSON or nests too deeply (checked before parsing). */
 export function parseJsonBody(c: Context<PoolHonoEnv>): unknown {
-  try {
-    return JSON.parse(c.var.rawBody);
-  } catch {
-    throw new GatewayError("INVALID_JSON", "The request body is not valid JSON.");
-  }
+  return parseJsonBodyText(c.var.rawBody);
 }
 
 /** The request's routing context: its id, the edge's deadline (capped) and the client's abort signal. */

@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { z } from "zod";
-import { GatewayError } from "../../../shared/errors.ts";
 import { requestEventSchema } from "../../../shared/events.ts";
+import { parseJsonBodyText } from "../../../shared/json-limits.ts";
 import { parseOrThrow } from "../../../shared/validation.ts";
 import type { PoolHonoEnv } from "../types.ts";
 
@@ -13,13 +13,7 @@ const edgeEventBatchSchema = z.strictObject({ events: z.array(requestEventSchema
  */
 export function registerEventRoutes(app: Hono<PoolHonoEnv>): void {
   app.post("/internal/v1/events", (c) => {
-    let json: unknown;
-    try {
-      json = JSON.parse(c.var.rawBody);
-    } catch {
-      throw new GatewayError("INVALID_JSON", "The request body is not valid JSON.");
-    }
-    const { events } = parseOrThrow(edgeEventBatchSchema, json);
+    const { events } = parseOrThrow(edgeEventBatchSchema, parseJsonBodyText(c.var.rawBody));
     for (const event of events) c.var.services.events.publish(event);
     return c.json({ accepted: events.length }, 202);
   });
