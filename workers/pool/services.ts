@@ -4,6 +4,7 @@ import { chatCompletionRequestSchema } from "../../shared/schemas/chat.ts";
 import { type ClickHouse, createClickHouse } from "../clickhouse/client.ts";
 import { createDatabase, type DatabaseHandle, withPostgres } from "../db/client.ts";
 import { KeyStore } from "../db/key-store.ts";
+import { postgresRequestOwnership, type RequestOwnership } from "../db/request-ownership.ts";
 import { RequestRowWriter } from "../db/request-rows.ts";
 import { FeedbackPublisher } from "../drift/feedback-publisher.ts";
 import { createEventProducer, type EventProducer } from "../events/producer.ts";
@@ -25,6 +26,8 @@ export interface PoolServices {
   feedback: FeedbackPublisher;
   metrics: PoolMetrics;
   keys: KeyStore;
+  /** Which tenant made a request (feedback is accepted only from it). */
+  requestOwnership: RequestOwnership;
   inFlight: InFlight;
   chatSchema: ReturnType<typeof chatCompletionRequestSchema>;
   /** The tier router and the registry it follows (issue 5). */
@@ -78,6 +81,7 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     feedback,
     metrics,
     keys: new KeyStore(database.db),
+    requestOwnership: postgresRequestOwnership(database.db),
     inFlight: new InFlight(),
     chatSchema: chatCompletionRequestSchema(),
     routing,

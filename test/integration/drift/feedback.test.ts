@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { DependencyError } from "../../../shared/dependency-error.ts";
 import { headers } from "../../../shared/headers.ts";
 import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
+import { createDatabase } from "../../../workers/db/client.ts";
+import { requests } from "../../../workers/db/schema.ts";
 import { FeedbackPublisher } from "../../../workers/drift/feedback-publisher.ts";
 import { readWindowSample } from "../../../workers/drift/windows.ts";
 import { createEventProducer } from "../../../workers/events/producer.ts";
@@ -47,11 +50,14 @@ async function postFeedback(tenant: string, body: unknown): Promise<Response> {
   });
 }
 
+const database = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
+
 beforeAll(async () => {
   await poolService.start();
 });
 afterAll(async () => {
   await clickhouse.close();
+  await database.close();
 });
 
 describe("feedback pipeline", () => {
@@ -74,6 +80,34 @@ describe("feedback pipeline", () => {
     producer.publish(good);
     producer.publish(bad);
     await producer.close();
+    // The pool's own requests have rows in Postgres; feedback is accepted only from their tenant.
+    await database.db.insert(requests).values(
+      [good, bad].map((event) => ({
+        requestId: event.request_id,
+        tenantId: tenant,
+        status: 200,
+        latencyMs: 1,
+      })),
+    );
+    // Another tenant's labels on these ids: refused at the door, and not joined if they got in anyway.
+    const intruder = `fb-other-${randomUUID().slice(0, 8)}`;
+    const foreign = await postFeedback(intruder, { request_id: good.request_id, label: "wrong" });
+    expect(foreign.status).toBe(404);
+    expect(await foreign.json()).toMatchObject({ error: { param: "request_id" } });
+    const publisher = new FeedbackPublisher({ brokers: config.KAFKA_BROKERS });
+    await publisher.publish(
+      [good, bad].map((event) => ({
+        feedback_id: randomUUID(),
+        ts: Date.now(),
+        request_id: event.request_id,
+        tenant: intruder,
+        user_id: "",
+        rating: -1,
+        label: "wrong",
+        comment: "",
+      })),
+    );
+    await publisher.close();
 
     const up = await postFeedback(tenant, { request_id: good.request_id, rating: 1 });
     expect(up.status).toBe(202);
@@ -83,9 +117,18 @@ describe("feedback pipeline", () => {
       comment: "made up",
     });
     expect(down.status).toBe(202);
-    // Feedback on a request without an event is stored but joins nothing.
-    expect((await postFeedback(tenant, { request_id: `req-${randomUUID()}`, rating: -1 })).status).toBe(202);
+    // Feedback on a request that has no row (unknown id) is refused.
+    expect((await postFeedback(tenant, { request_id: `req-${randomUUID()}`, rating: -1 })).status).toBe(404);
 
+    // Once the intruder's labels are in ClickHouse too, the window still counts only the tenant's own.
+    await eventually(async () => {
+      const [row] = await clickhouse.query(
+        "SELECT count() AS n FROM feedback FINAL WHERE tenant = {tenant:String}",
+        { tenant: intruder },
+        z.object({ n: z.coerce.number() }),
+      );
+      return row?.n === 2 ? true : undefined;
+    }, 60_000);
     const window = await eventually(async () => {
       const sample = await readWindowSample(clickhouse, {
         tier,
@@ -93,9 +136,10 @@ describe("feedback pipeline", () => {
         fromMs: ts - 1_000,
         toMs: ts + 1_000,
       });
-      return sample.requests === 2 && sample.labelled === 2 ? sample : undefined;
+      return sample.requests === 2 && sample.labelled >= 2 ? sample : undefined;
     }, 60_000);
     expect(window).toMatchObject({ requests: 2, labelled: 2, correct: 1 });
+    expect(window?.feedbackByTenant).toEqual([{ tenant, requests: 2, labelled: 2, correct: 1 }]);
   });
 
   it("bad feedback is a 400 in the OpenAI shape", async () => {

@@ -14,7 +14,11 @@ const edgeEventBatchSchema = z.strictObject({ events: z.array(requestEventSchema
 export function registerEventRoutes(app: Hono<PoolHonoEnv>): void {
   app.post("/internal/v1/events", (c) => {
     const { events } = parseOrThrow(edgeEventBatchSchema, parseJsonBodyText(c.var.rawBody));
-    for (const event of events) c.var.services.events.publish(event);
+    for (const event of events) {
+      c.var.services.events.publish(event);
+      // Answers from the edge (cache hits, fallbacks) get request rows too, so feedback can name them.
+      c.var.services.recordRequest(event, null);
+    }
     return c.json({ accepted: events.length }, 202);
   });
 }

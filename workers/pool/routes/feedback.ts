@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { GatewayError } from "../../../shared/errors.ts";
 import type { FeedbackEvent } from "../../../shared/events.ts";
 import { headers } from "../../../shared/headers.ts";
 import { type FeedbackResponse, feedbackRequestSchema } from "../../../shared/schemas/feedback.ts";
@@ -18,16 +19,24 @@ function ratingOf(rating: number | undefined, label: string | undefined): number
 /**
  * POST /internal/v1/feedback: the edge forwards `POST /v1/feedback` here; the verdict goes to Kafka
  * (`tiergate.feedback`, key = tenant) and, through ingest, to ClickHouse `feedback`, where the drift job
- * joins it to the request's event. Answers 202 once Kafka has it; 503 with Retry-After when it cannot.
+ * joins it to the request's event on (tenant, request id). Only the tenant that made the request may
+ * rate it: another tenant's (or an unknown) request id is 404, as if it did not exist. Answers 202 once
+ * Kafka has it; 503 with Retry-After when Kafka or Postgres cannot answer.
  */
 export function registerFeedbackRoutes(app: Hono<PoolHonoEnv>): void {
   app.post("/internal/v1/feedback", async (c) => {
     const body = parseOrThrow(feedbackRequestSchema, parseJsonBody(c));
+    const tenant = c.req.header(headers.tenant);
+    if (!tenant || !(await c.var.services.requestOwnership.owns(tenant, body.request_id))) {
+      throw new GatewayError("NOT_FOUND", `No request ${body.request_id} of yours was found.`, {
+        param: "request_id",
+      });
+    }
     const event: FeedbackEvent = {
       feedback_id: crypto.randomUUID(),
       ts: Date.now(),
       request_id: body.request_id,
-      tenant: c.req.header(headers.tenant) ?? "unknown",
+      tenant,
       user_id: body.user ?? "",
       rating: ratingOf(body.rating, body.label),
       label: body.label ?? "",
