@@ -1,12 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Hono } from "hono";
+import type { Context, Hono, Next } from "hono";
 import { z } from "zod";
 import { parseOrThrow } from "../../../shared/validation.ts";
 import { type StatsWindow, statsWindows, windowStats } from "../../events/stats.ts";
-import { dashboardAccess } from "../dashboard/access.ts";
+import { dashboardAccess, dashboardLogin, dashboardLoginPath } from "../dashboard/access.ts";
 import type { DashboardStats } from "../dashboard/api-types.ts";
+import { loginPage } from "../dashboard/login-page.ts";
 import { dashboardPage } from "../dashboard/page.ts";
 import { costUsd } from "../dashboard/prices.ts";
 import type { PoolHonoEnv } from "../types.ts";
@@ -39,11 +40,19 @@ const javascript = { "content-type": "text/javascript; charset=utf-8", "cache-co
 
 /**
  * GET /dashboard (page), /dashboard/chart.js, /dashboard/app.js and /dashboard/api/stats (JSON from the
- * ClickHouse views). Read-only; who may see it is decided by `dashboardAccess` (DASHBOARD_TOKEN).
+ * ClickHouse views), and the login form at /dashboard/login. Read-only; who may see it is decided by
+ * `dashboardAccess` (DASHBOARD_TOKEN, DASHBOARD_ALLOW_LOOPBACK).
  */
 export function registerDashboardRoutes(app: Hono<PoolHonoEnv>): void {
-  app.use("/dashboard", async (c, next) => dashboardAccess(c.var.services.config.DASHBOARD_TOKEN)(c, next));
-  app.use("/dashboard/*", async (c, next) => dashboardAccess(c.var.services.config.DASHBOARD_TOKEN)(c, next));
+  const access = (c: Context<PoolHonoEnv>, next: Next) =>
+    dashboardAccess({
+      token: c.var.services.config.DASHBOARD_TOKEN,
+      allowLoopback: c.var.services.config.DASHBOARD_ALLOW_LOOPBACK,
+    })(c, next);
+  app.use("/dashboard", access);
+  app.use("/dashboard/*", access);
+  app.get(dashboardLoginPath, (c) => c.html(loginPage("")));
+  app.post(dashboardLoginPath, (c) => dashboardLogin(c, c.var.services.config.DASHBOARD_TOKEN));
   app.get("/dashboard", (c) => c.html(dashboardPage));
   app.get("/dashboard/chart.js", async (c) => c.body(await chartJsSource(), 200, javascript));
   app.get("/dashboard/app.js", async (c) => c.body(await appJsSource(), 200, javascript));
