@@ -1,11 +1,17 @@
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { type Database, withPostgres } from "./client.ts";
 import { requests } from "./schema.ts";
 
-/** Answers whether a request id belongs to a tenant, from the request rows in Postgres. */
+/** A request named by the server's id or by the client's own id. */
+export type RequestReference = { requestId: string } | { clientRequestId: string };
+
+/** Finds a tenant's request from the request rows in Postgres. */
 export interface RequestOwnership {
-  /** True when `tenant` made the request `requestId`. Postgres failures throw DependencyError. */
-  owns(tenant: string, requestId: string): Promise<boolean>;
+  /**
+   * The server's id of `tenant`'s request named by `reference` (for a client id used twice, the latest
+   * request), or undefined when the tenant made no such request. Postgres failures throw DependencyError.
+   */
+  find(tenant: string, reference: RequestReference): Promise<string | undefined>;
 }
 
 /** Options of {@link postgresRequestOwnership}. */
@@ -23,24 +29,31 @@ export function postgresRequestOwnership(
   options: RequestOwnershipOptions = {},
 ): RequestOwnership {
   const delays = options.retryDelaysMs ?? [300, 700];
-  const lookup = async (tenant: string, requestId: string) => {
+  const lookup = async (tenant: string, reference: RequestReference) => {
+    const match =
+      "requestId" in reference
+        ? eq(requests.requestId, reference.requestId)
+        : eq(requests.clientRequestId, reference.clientRequestId);
     const rows = await withPostgres(() =>
       db
         .select({ requestId: requests.requestId })
         .from(requests)
-        .where(and(eq(requests.requestId, requestId), eq(requests.tenantId, tenant)))
+        .where(and(eq(requests.tenantId, tenant), match))
+        .orderBy(desc(requests.createdAt))
         .limit(1),
     );
-    return rows.length > 0;
+    return rows[0]?.requestId;
   };
   return {
-    async owns(tenant, requestId) {
-      if (await lookup(tenant, requestId)) return true;
+    async find(tenant, reference) {
+      const found = await lookup(tenant, reference);
+      if (found) return found;
       for (const delay of delays) {
         await new Promise((resolve) => setTimeout(resolve, delay));
-        if (await lookup(tenant, requestId)) return true;
+        const later = await lookup(tenant, reference);
+        if (later) return later;
       }
-      return false;
+      return undefined;
     },
   };
 }

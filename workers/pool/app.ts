@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import { requestId } from "hono/request-id";
 import { GatewayError } from "../../shared/errors.ts";
 import { createErrorHandler } from "../../shared/on-error.ts";
 import { backpressure } from "./middleware/backpressure.ts";
 import { requestMetrics } from "./middleware/metrics.ts";
+import { poolRequestId } from "./middleware/request-id.ts";
 import { verifySignature } from "./middleware/verify-signature.ts";
 import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
@@ -23,7 +23,7 @@ import type { PoolHonoEnv } from "./types.ts";
 /** The pool worker's app: health probes in the open, everything else signed by the edge. */
 export function createPoolApp(services: PoolServices): Hono<PoolHonoEnv> {
   const app = new Hono<PoolHonoEnv>();
-  app.use(requestId({ headerName: "x-request-id", limitLength: 128 }));
+  app.use(poolRequestId);
   app.use(async (c, next) => {
     c.set("services", services);
     await next();

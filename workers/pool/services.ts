@@ -16,6 +16,12 @@ import type { WorkerEnv } from "./env.ts";
 import { PoolMetrics } from "./metrics/pool-metrics.ts";
 import { InFlight } from "./middleware/backpressure.ts";
 
+/** Who sent a request: its key (null when unknown) and the client's own request id, if any. */
+export interface RequestOrigin {
+  keyId: string | null;
+  clientRequestId?: string | undefined;
+}
+
 /** The clients one worker process shares across requests, built once at boot. */
 export interface PoolServices {
   config: WorkerEnv;
@@ -39,7 +45,7 @@ export interface PoolServices {
    * Queues the request row; rows are written to Postgres in batches (RequestRowWriter). A failed write
    * is logged and counted (`tiergate_request_rows_dropped`), never surfaced.
    */
-  recordRequest(event: RequestEvent, keyId: string | null): void;
+  recordRequest(event: RequestEvent, origin: RequestOrigin): void;
   close(): Promise<void>;
 }
 
@@ -93,11 +99,12 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
         () => true,
         () => false,
       ),
-    recordRequest(event, keyId) {
+    recordRequest(event, origin) {
       requestRows.add({
         requestId: event.request_id,
         tenantId: event.tenant,
-        keyId,
+        keyId: origin.keyId,
+        clientRequestId: origin.clientRequestId ?? null,
         model: event.model,
         tier: event.tier,
         status: event.status,

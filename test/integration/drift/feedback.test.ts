@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DependencyError } from "../../../shared/dependency-error.ts";
@@ -25,8 +26,17 @@ const clickhouse = createClickHouse({
 });
 
 /** A signed pool call, as the edge makes it for POST /v1/feedback. */
-async function postFeedback(tenant: string, body: unknown): Promise<Response> {
-  const path = "/internal/v1/feedback";
+function postFeedback(tenant: string, body: unknown): Promise<Response> {
+  return signedPost("/internal/v1/feedback", tenant, body);
+}
+
+/** A signed POST to the pool, as the edge makes it. */
+async function signedPost(
+  path: string,
+  tenant: string,
+  body: unknown,
+  extra: Record<string, string> = {},
+): Promise<Response> {
   const text = JSON.stringify(body);
   const timestamp = Date.now();
   const nonce = randomNonce();
@@ -45,6 +55,7 @@ async function postFeedback(tenant: string, body: unknown): Promise<Response> {
       [headers.timestamp]: String(timestamp),
       [headers.nonce]: nonce,
       [headers.signature]: signature,
+      ...extra,
     },
     body: text,
   });
@@ -140,6 +151,33 @@ describe("feedback pipeline", () => {
     }, 60_000);
     expect(window).toMatchObject({ requests: 2, labelled: 2, correct: 1 });
     expect(window?.feedbackByTenant).toEqual([{ tenant, requests: 2, labelled: 2, correct: 1 }]);
+  });
+
+  it("keeps the client's request id on the request row; feedback may name the request by it", async () => {
+    const tenant = `fb-client-${randomUUID().slice(0, 8)}`;
+    const clientId = `client:${randomUUID()}`;
+    const answered = await signedPost(
+      "/internal/v1/embeddings",
+      tenant,
+      { model: "tiergate-embed", input: "feedback by client id" },
+      { [headers.poolClientRequestId]: clientId },
+    );
+    expect(answered.status).toBe(200);
+    const serverId = answered.headers.get(headers.requestId) ?? "";
+    const row = await eventually(async () => {
+      const [found] = await database.db
+        .select()
+        .from(requests)
+        .where(and(eq(requests.tenantId, tenant), eq(requests.clientRequestId, clientId)));
+      return found;
+    });
+    expect(row?.requestId).toBe(serverId);
+    const byClientId = await postFeedback(tenant, { client_request_id: clientId, rating: 1 });
+    expect(byClientId.status).toBe(202);
+    expect(await byClientId.json()).toMatchObject({ request_id: serverId, status: "accepted" });
+    const foreign = await postFeedback(`${tenant}-other`, { client_request_id: clientId, rating: -1 });
+    expect(foreign.status).toBe(404);
+    expect(await foreign.json()).toMatchObject({ error: { param: "client_request_id" } });
   });
 
   it("bad feedback is a 400 in the OpenAI shape", async () => {

@@ -7,6 +7,7 @@ import { type AnswerRequest, answerRequestSchema } from "../../../shared/schemas
 import { parseOrThrow } from "../../../shared/validation.ts";
 import type { AnswerOutcome } from "../../retrieval/answer.ts";
 import type { PoolHonoEnv } from "../types.ts";
+import { requestOrigin } from "./chat.ts";
 
 function parseBody(c: Context<PoolHonoEnv>): AnswerRequest {
   return parseOrThrow(answerRequestSchema, parseJsonBodyText(c.var.rawBody));
@@ -72,7 +73,7 @@ export function registerAnswerRoutes(app: Hono<PoolHonoEnv>): void {
     }
     const event = buildEvent(c, tenant, request, outcome, started);
     services.events.publish(event);
-    services.recordRequest(event, c.req.header(headers.keyId) ?? null);
+    services.recordRequest(event, requestOrigin(c));
     c.header(headers.route, "answer");
     c.header(headers.region, services.config.POOL_REGION);
     return c.json(outcome.response);

@@ -15,6 +15,7 @@ import type { RouteDecision } from "../../router/policy.ts";
 import { formatDecision } from "../../router/policy.ts";
 import type { RoutingContext, Served } from "../../router/router.ts";
 import { pipeChatStream } from "../../router/sse.ts";
+import type { RequestOrigin } from "../services.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { groundChat, ragHeaders, ragModel } from "./chat-rag.ts";
 
@@ -62,6 +63,11 @@ export function requestIdentity(c: Context<PoolHonoEnv>, userId: string | undefi
   };
 }
 
+/** Who sent the request, for its request row: the key (from the edge) and the client's own request id. */
+export function requestOrigin(c: Context<PoolHonoEnv>): RequestOrigin {
+  return { keyId: c.req.header(headers.keyId) ?? null, clientRequestId: c.var.clientRequestId };
+}
+
 /** A request that ends in an error still produces its one event (status and request ids, no tier). */
 export function recordFailures(route: string) {
   return createMiddleware<PoolHonoEnv>(async (c, next) => {
@@ -70,7 +76,7 @@ export function recordFailures(route: string) {
     if (!c.error) return;
     const event = routedEvent({ ...requestIdentity(c, undefined), route, arrivedAt, status: c.res.status });
     c.var.services.events.publish(event);
-    c.var.services.recordRequest(event, c.req.header(headers.keyId) ?? null);
+    c.var.services.recordRequest(event, requestOrigin(c));
   });
 }
 
@@ -91,7 +97,7 @@ export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
       route: grounding.kind === "none" ? "chat" : "chat+rag",
       arrivedAt,
     };
-    const keyId = c.req.header(headers.keyId) ?? null;
+    const origin = requestOrigin(c);
     const { router } = services.routing;
     for (const [name, value] of Object.entries(ragHeaders(grounding))) c.header(name, value);
     if (grounding.kind === "abstain") {
@@ -103,7 +109,7 @@ export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
         fallback_reason: grounding.rule,
       };
       services.events.publish(event);
-      services.recordRequest(event, keyId);
+      services.recordRequest(event, origin);
       return parsed.stream ? sseOf(c, grounding.completion) : c.json(grounding.completion);
     }
     const request = grounding.request;
@@ -123,7 +129,7 @@ export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
         answerChars: completion.choices[0]?.message.content?.length ?? 0,
       });
       services.events.publish(event);
-      services.recordRequest(event, keyId);
+      services.recordRequest(event, origin);
       setRoutingHeaders(c, served, decision);
       return c.json(citations ? { ...completion, citations } : completion);
     }
@@ -146,7 +152,7 @@ export function registerChatRoutes(app: Hono<PoolHonoEnv>): void {
         promptChars,
       });
       services.events.publish(event);
-      services.recordRequest(event, keyId);
+      services.recordRequest(event, origin);
     });
   });
 }

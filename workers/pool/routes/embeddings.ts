@@ -1,10 +1,16 @@
 import type { Hono } from "hono";
-import { headers } from "../../../shared/headers.ts";
 import { embeddingsRequestSchema } from "../../../shared/schemas/embeddings.ts";
 import { parseOrThrow } from "../../../shared/validation.ts";
 import { routedEvent } from "../../router/events.ts";
 import type { PoolHonoEnv } from "../types.ts";
-import { parseJsonBody, recordFailures, requestIdentity, routingContext, setRoutingHeaders } from "./chat.ts";
+import {
+  parseJsonBody,
+  recordFailures,
+  requestIdentity,
+  requestOrigin,
+  routingContext,
+  setRoutingHeaders,
+} from "./chat.ts";
 
 const schema = embeddingsRequestSchema();
 
@@ -25,7 +31,7 @@ export function registerEmbeddingsRoutes(app: Hono<PoolHonoEnv>): void {
       promptTokens: response.usage?.prompt_tokens ?? 0,
     });
     services.events.publish(event);
-    services.recordRequest(event, c.req.header(headers.keyId) ?? null);
+    services.recordRequest(event, requestOrigin(c));
     setRoutingHeaders(c, served);
     return c.json(response);
   });

@@ -17,7 +17,7 @@ export function registerEventRoutes(app: Hono<PoolHonoEnv>): void {
     for (const event of events) {
       c.var.services.events.publish(event);
       // Answers from the edge (cache hits, fallbacks) get request rows too, so feedback can name them.
-      c.var.services.recordRequest(event, null);
+      c.var.services.recordRequest(event, { keyId: null });
     }
     return c.json({ accepted: events.length }, 202);
   });

@@ -2,8 +2,13 @@ import type { Hono } from "hono";
 import { GatewayError } from "../../../shared/errors.ts";
 import type { FeedbackEvent } from "../../../shared/events.ts";
 import { headers } from "../../../shared/headers.ts";
-import { type FeedbackResponse, feedbackRequestSchema } from "../../../shared/schemas/feedback.ts";
+import {
+  type FeedbackRequest,
+  type FeedbackResponse,
+  feedbackRequestSchema,
+} from "../../../shared/schemas/feedback.ts";
 import { parseOrThrow } from "../../../shared/validation.ts";
+import type { RequestReference } from "../../db/request-ownership.ts";
 import { correctLabels, wrongLabels } from "../../drift/windows.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { parseJsonBody } from "./chat.ts";
@@ -14,6 +19,12 @@ function ratingOf(rating: number | undefined, label: string | undefined): number
   if (label && correctLabels.includes(label)) return 1;
   if (label && wrongLabels.includes(label)) return -1;
   return 0;
+}
+
+function referenceOf(body: FeedbackRequest): RequestReference {
+  return body.client_request_id
+    ? { clientRequestId: body.client_request_id }
+    : { requestId: body.request_id ?? "" };
 }
 
 /**
@@ -27,15 +38,19 @@ export function registerFeedbackRoutes(app: Hono<PoolHonoEnv>): void {
   app.post("/internal/v1/feedback", async (c) => {
     const body = parseOrThrow(feedbackRequestSchema, parseJsonBody(c));
     const tenant = c.req.header(headers.tenant);
-    if (!tenant || !(await c.var.services.requestOwnership.owns(tenant, body.request_id))) {
-      throw new GatewayError("NOT_FOUND", `No request ${body.request_id} of yours was found.`, {
-        param: "request_id",
-      });
+    const requestId = tenant
+      ? await c.var.services.requestOwnership.find(tenant, referenceOf(body))
+      : undefined;
+    if (!tenant || !requestId) {
+      const [param, id] = body.client_request_id
+        ? ["client_request_id", body.client_request_id]
+        : ["request_id", body.request_id];
+      throw new GatewayError("NOT_FOUND", `No request ${id} of yours was found.`, { param });
     }
     const event: FeedbackEvent = {
       feedback_id: crypto.randomUUID(),
       ts: Date.now(),
-      request_id: body.request_id,
+      request_id: requestId,
       tenant,
       user_id: body.user ?? "",
       rating: ratingOf(body.rating, body.label),
