@@ -146,7 +146,7 @@ describe("dashboard in headless Chromium", () => {
 
     await page.fill("input[name=token]", token);
     await Promise.all([page.waitForURL(`${pool.url}/dashboard`), page.click("button[type=submit]")]);
-    const [session] = await browser.cookies(pool.url);
+    const [session] = await browser.cookies(`${pool.url}/dashboard`);
     expect(session).toMatchObject({ name: "tiergate_dashboard", httpOnly: true, sameSite: "Strict" });
     expect(session?.value).not.toContain(token);
 
