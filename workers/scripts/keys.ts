@@ -66,7 +66,9 @@ async function revoke(db: Database, keyId: string | undefined): Promise<void> {
   const revoked = await revokeApiKeyEverywhere(db, keyId, cache);
   console.log(revoked ? `revoked ${keyId}` : `${keyId} was not active (unknown or already revoked)`);
   if (!url || !token) {
-    process.stderr.write("UPSTASH_REDIS_REST_URL/TOKEN unset: the edge's cached lookup expires on its own.\n");
+    process.stderr.write(
+      "UPSTASH_REDIS_REST_URL/TOKEN unset: the edge's cached lookup expires on its own.\n",
+    );
   }
   if (!revoked) process.exitCode = 1;
 }

@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApiKey } from "../../stack/dev-key.ts";
 import { poolService } from "../../stack/gateway.ts";
-import { resultsDir, writeResults } from "../../stack/paths.ts";
+import { resultsDir, stackDir, writeResults } from "../../stack/paths.ts";
 import { ensureSchemathesis, schemathesisHooksDir } from "../../stack/schemathesis/install.ts";
 import { type ExtraEdge, startWranglerEdge } from "../edge/wrangler-edge.ts";
 
@@ -54,7 +54,11 @@ interface Run {
 
 function runSchemathesis(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
+    // Its own working directory under the stack dir: schemathesis keeps a cache (.schemathesis/) there.
+    const cwd = join(stackDir, "schemathesis");
+    mkdirSync(cwd, { recursive: true });
     const child = spawn(st, args, {
+      cwd,
       env: {
         ...process.env,
         SCHEMATHESIS_HOOKS: "hooks",
