@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { poolService } from "../../stack/gateway.ts";
 import { localPoolEnv } from "../../stack/local-env.ts";
+import { writeResults } from "../../stack/paths.ts";
 import { type ExtraEdge, startWranglerEdge } from "./wrangler-edge.ts";
 
 const perSecond = 5;
@@ -64,6 +65,14 @@ describe("a flood of random bearer tokens (workerd edge, real pool and Postgres)
     }
     const seconds = Math.floor(Date.now() / 1000) - Math.floor(started / 1000) + 1;
     const lookups = (await apiKeyScans()) - before;
+    writeResults("auth-flood", {
+      requests: statuses.length,
+      status401: statuses.filter((s) => s === 401).length,
+      status429: statuses.filter((s) => s === 429).length,
+      postgresLookups: lookups,
+      seconds,
+      bound: perSecond * seconds,
+    });
     expect(statuses).toHaveLength(480);
     expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
