@@ -1,4 +1,5 @@
 import { createEdgeApp } from "./app.ts";
+import { rememberClientIp } from "./lib/client-ip.ts";
 import { localStackEnvPath, parseLocalStackEnv, withLocalStackDefaults } from "./lib/local-bindings.ts";
 
 declare const Deno: {
@@ -10,7 +11,7 @@ declare const Deno: {
       hostname: string;
       onListen?: (addr: { hostname: string; port: number }) => void;
     },
-    handler: (request: Request) => Response | Promise<Response>,
+    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
   ): unknown;
 };
 
@@ -36,5 +37,8 @@ Deno.serve(
     hostname: bindings.EDGE_HOST ?? "127.0.0.1",
     onListen: ({ hostname, port }) => console.log(`tiergate edge (deno) on http://${hostname}:${port}`),
   },
-  (request) => app.fetch(request, bindings),
+  (request, info) => {
+    rememberClientIp(request, info.remoteAddr.hostname);
+    return app.fetch(request, bindings);
+  },
 );

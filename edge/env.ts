@@ -46,6 +46,10 @@ export const edgeEnvSchema = z.object({
   MAX_TOKENS: int(4_096),
   CACHE_TTL_SECONDS: int(3_600),
   KEY_CACHE_TTL_SECONDS: int(30),
+  /** Unknown keys are cached this long (a key created right after a failed try works after it). */
+  KEY_NEGATIVE_CACHE_TTL_SECONDS: int(5),
+  /** Key lookups missing both key caches (each a Postgres query) one client IP may cause per second. */
+  AUTH_LOOKUPS_PER_IP_PER_SECOND: int(20),
   /**
    * The response cache's memory tier (edge/lib/recent-entries.ts): entries this isolate read or
    * wrote are served from memory this long, so an entry can outlive its Redis copy (expiry, another

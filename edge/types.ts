@@ -6,7 +6,10 @@ import type { EdgeServices } from "./services/edge-services.ts";
 export type HonoEnv = {
   Bindings: EdgeBindings;
   Variables: {
+    /** The server's id of this request. */
     requestId: string;
+    /** The client's own id of this request (`x-client-request-id` / `x-request-id`), when valid. */
+    clientRequestId?: string;
     /** When the request reached the edge (epoch ms). */
     arrivedAt: number;
     services: EdgeServices;

@@ -1,6 +1,11 @@
 /** Header names shared by the edge, the pool and clients. */
 export const headers = {
+  /** The server's id of a request (the edge makes it; the pool takes it from the signed call). */
   requestId: "x-request-id",
+  /** The client's own id of a request, echoed back and kept as `client_request_id`. */
+  clientRequestId: "x-client-request-id",
+  /** Edge → pool: the client's request id, when it sent one. */
+  poolClientRequestId: "x-tiergate-client-request-id",
   cache: "x-cache",
   /** On a cache hit: `memory` (the edge isolate's memory tier) or `redis`. */
   cacheTier: "x-tiergate-cache-tier",

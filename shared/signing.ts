@@ -45,6 +45,7 @@ export const trustedHeaders = [
   headers.allowedModels,
   headers.deadline,
   headers.traceparent,
+  headers.poolClientRequestId,
 ] as const;
 
 /** The credential name of traffic calls (the edge's signing secret); admin credentials have their own names. */

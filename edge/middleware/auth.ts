@@ -1,9 +1,17 @@
 import { createMiddleware } from "hono/factory";
+import { clientIp } from "../lib/client-ip.ts";
 import type { HonoEnv } from "../types.ts";
 
-/** Requires a valid, active bearer key; sets `c.var.apiKey`. */
+/**
+ * Requires a valid, active bearer key; sets `c.var.apiKey`. Malformed tokens are refused before any
+ * lookup; lookups past the key caches are limited per client IP.
+ */
 export const requireApiKey = createMiddleware<HonoEnv>(async (c, next) => {
-  const key = await c.var.services.keys.verify(c.req.header("authorization"), c.var.requestId);
+  const key = await c.var.services.keys.verify(
+    c.req.header("authorization"),
+    c.var.requestId,
+    clientIp(c.req.raw),
+  );
   c.set("apiKey", key);
   await next();
 });

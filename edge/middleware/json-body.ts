@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { GatewayError } from "../../shared/errors.ts";
+import { parseJsonBodyText } from "../../shared/json-limits.ts";
 import type { HonoEnv } from "../types.ts";
 
 const limiters = new Map<number, MiddlewareHandler>();
@@ -27,7 +28,7 @@ export const limitBody = createMiddleware<HonoEnv>((c, next) =>
 
 /**
  * Admits a JSON body to the route's schema: 415 for another content type, 400 `invalid_json` for bad
- * JSON. It reads the body through `limitBody`'s cap, so a chunked body over it is still a 413. The
+ * JSON or JSON nested too deeply. It reads the body through `limitBody`'s cap, so a chunked body over it is still a 413. The
  * route's validator then parses the text Hono has kept.
  */
 export const jsonBody = createMiddleware<HonoEnv>(async (c, next) => {
@@ -35,11 +36,7 @@ export const jsonBody = createMiddleware<HonoEnv>(async (c, next) => {
   if (!/^application\/json\b/i.test(type)) {
     throw new GatewayError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json.");
   }
-  const text = await c.req.text();
-  try {
-    JSON.parse(text);
-  } catch {
-    throw new GatewayError("INVALID_JSON", "The request body is not valid JSON.");
-  }
+  // Depth is checked on the raw text before parsing: deeply nested JSON is a 400, never a stack overflow.
+  parseJsonBodyText(await c.req.text());
   await next();
 });

@@ -1,21 +1,22 @@
 import { createMiddleware } from "hono/factory";
 import { headers } from "../../shared/headers.ts";
+import { isRequestId, newRequestId } from "../../shared/request-id.ts";
 import type { HonoEnv } from "../types.ts";
 
-const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /**
- * Takes the client's `x-request-id` when it is well-formed, else makes one, and echoes it on every
- * response. `x-cache` is on every response too: routes that consult the cache set HIT or MISS, the
- * rest are BYPASS.
+ * Gives every request the server's own id (`x-request-id` on every response, the key of its request
+ * row and event) and keeps the client's id, from `x-client-request-id` or `x-request-id` when it passes
+ * the shared validator, as `clientRequestId`, echoed as `x-client-request-id`. `x-cache` is on every
+ * response too: routes that consult the cache set HIT or MISS, the rest are BYPASS.
  */
 export const requestIdAndCacheStatus = createMiddleware<HonoEnv>(async (c, next) => {
-  const incoming = c.req.header(headers.requestId);
-  const id =
-    incoming && requestIdPattern.test(incoming) ? incoming : `req_${crypto.randomUUID().replaceAll("-", "")}`;
+  const client = c.req.header(headers.clientRequestId) ?? c.req.header(headers.requestId);
+  const id = newRequestId();
   c.set("requestId", id);
+  if (isRequestId(client)) c.set("clientRequestId", client);
   c.set("arrivedAt", Date.now());
   await next();
   c.res.headers.set(headers.requestId, id);
+  if (isRequestId(client)) c.res.headers.set(headers.clientRequestId, client);
   if (!c.res.headers.has(headers.cache)) c.res.headers.set(headers.cache, "BYPASS");
 });

@@ -1,8 +1,15 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import { GatewayError } from "../../shared/errors.ts";
-import { keyVerifyResponseSchema, type VerifiedKey, verifiedKeySchema } from "../../shared/schemas/keys.ts";
+import {
+  apiKeyPattern,
+  keyCacheEntry,
+  keyVerifyResponseSchema,
+  type VerifiedKey,
+  verifiedKeySchema,
+} from "../../shared/schemas/keys.ts";
 import { sha256Hex } from "../../shared/signing.ts";
 import { withDeadline } from "../lib/deadline.ts";
+import type { AuthLookupLimiter } from "./auth-lookup-limiter.ts";
 import type { PoolClient } from "./pool-client.ts";
 
 export type { VerifiedKey };
@@ -12,55 +19,119 @@ interface Cached {
   expires: number;
 }
 
+/** A cached value read from Redis, with how long Redis keeps it (ms). */
+type RedisRead = { status: "hit"; key: VerifiedKey | null; remainingMs: number } | { status: "miss" };
+
 const maxLocalEntries = 10_000;
 
+/** Options of {@link ApiKeyVerifier}. */
+export interface ApiKeyVerifierOptions {
+  redis: Redis;
+  pool: PoolClient;
+  /** How long a found key is cached (isolate memory and Redis). */
+  ttlSeconds: number;
+  /** How long an unknown key is cached: short, so a key created just after a failed try soon works. */
+  negativeTtlSeconds?: number;
+  /** Redis reads give up after this long (then the pool is asked), like the response cache's. */
+  redisDeadlineMs?: number;
+  /** The per-client-IP limit on lookups that miss both caches. */
+  lookupLimiter?: AuthLookupLimiter;
+}
+
+/** Parses a cached entry; anything malformed is a miss, never an error. */
+function parseCached(value: string): VerifiedKey | null | undefined {
+  if (value === "null") return null;
+  try {
+    const parsed = verifiedKeySchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Verifies bearer keys. Keys are stored only as sha256 in Postgres (behind the pool); the edge caches a
- * lookup in isolate memory and in Redis for `ttlSeconds`, so a revoked key stops working within that TTL.
+ * Verifies bearer keys. Keys are stored only as sha256 in Postgres (behind the pool). A token that is
+ * not shaped like an issued key is refused at once. A lookup is cached in Redis (`ttlSeconds`, or
+ * `negativeTtlSeconds` for unknown keys) and in isolate memory for no longer than Redis still keeps it,
+ * so revoking a key (which deletes its Redis entry) stops it within the isolate's remaining time.
  */
 export class ApiKeyVerifier {
   private readonly local = new Map<string, Cached>();
   /** sha256 of bearer tokens seen lately, so a repeat caller costs no digest. */
   private readonly hashes = new Map<string, string>();
+  private readonly options: Required<Omit<ApiKeyVerifierOptions, "lookupLimiter">> &
+    Pick<ApiKeyVerifierOptions, "lookupLimiter">;
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly pool: PoolClient,
-    private readonly ttlSeconds: number,
-    /** Redis reads give up after this long (then the pool is asked), like the response cache's. */
-    private readonly redisDeadlineMs = 1_000,
-  ) {}
+  constructor(options: ApiKeyVerifierOptions) {
+    this.options = {
+      negativeTtlSeconds: Math.min(5, options.ttlSeconds),
+      redisDeadlineMs: 1_000,
+      ...options,
+    };
+  }
 
-  async verify(authorization: string | undefined, requestId: string): Promise<VerifiedKey> {
+  /** The active key behind `authorization`; 401/403/429 GatewayErrors otherwise. `clientIp` feeds the lookup limit. */
+  async verify(
+    authorization: string | undefined,
+    requestId: string,
+    clientIp = "unknown",
+  ): Promise<VerifiedKey> {
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) {
       throw new GatewayError("UNAUTHORIZED", "Missing API key: send it as 'Authorization: Bearer <key>'.");
     }
+    if (!apiKeyPattern.test(token)) throw new GatewayError("INVALID_API_KEY", "Incorrect API key provided.");
     const hash = await this.hashOf(token);
-    const key = await this.lookup(hash, requestId);
+    const key = await this.lookup(hash, requestId, clientIp);
     if (!key) throw new GatewayError("INVALID_API_KEY", "Incorrect API key provided.");
     if (key.status !== "active") throw new GatewayError("KEY_REVOKED", "This API key has been revoked.");
     return key;
   }
 
-  private async lookup(hash: string, requestId: string): Promise<VerifiedKey | null> {
+  private async lookup(hash: string, requestId: string, clientIp: string): Promise<VerifiedKey | null> {
     const now = Date.now();
     const hit = this.local.get(hash);
     if (hit && hit.expires > now) return hit.key;
 
-    const redisKey = `tg:key:${hash}`;
-    const fromRedis = await withDeadline(
-      this.redis.get<string>(redisKey).catch(() => null),
-      this.redisDeadlineMs,
-      null,
-    );
-    if (typeof fromRedis === "string") {
-      const key = fromRedis === "null" ? null : verifiedKeySchema.parse(JSON.parse(fromRedis));
-      this.remember(hash, key, now);
-      return key;
+    const cached = await this.readRedis(hash);
+    if (cached.status === "hit") {
+      this.remember(hash, cached.key, now + cached.remainingMs);
+      return cached.key;
     }
+    if (this.options.lookupLimiter && !(await this.options.lookupLimiter.allow(clientIp))) {
+      throw new GatewayError("RATE_LIMITED", "Too many API key lookups from this address; slow down.", {
+        headers: { "retry-after": "1" },
+      });
+    }
+    const key = await this.askPool(hash, requestId, now);
+    const ttlSeconds = key ? this.options.ttlSeconds : this.options.negativeTtlSeconds;
+    this.remember(hash, key, now + ttlSeconds * 1000);
+    // Not awaited: a slow Redis must not slow the request; the next lookup simply asks the pool again.
+    this.options.redis
+      .set(keyCacheEntry(hash), JSON.stringify(key), { ex: ttlSeconds })
+      .catch(() => undefined);
+    return key;
+  }
 
-    const result = await this.pool.forward({
+  /** The Redis entry and its remaining lifetime (GET and PTTL share one pipelined call). */
+  private async readRedis(hash: string): Promise<RedisRead> {
+    const entry = keyCacheEntry(hash);
+    const read = Promise.all([this.options.redis.get<string>(entry), this.options.redis.pttl(entry)]).then(
+      ([value, remainingMs]): RedisRead => {
+        if (typeof value !== "string") return { status: "miss" };
+        const key = parseCached(value);
+        if (key === undefined) return { status: "miss" };
+        // -1: no expiry set (not written by this edge); keep it no longer than a fresh lookup.
+        const cap = (key ? this.options.ttlSeconds : this.options.negativeTtlSeconds) * 1000;
+        return { status: "hit", key, remainingMs: remainingMs < 0 ? cap : Math.min(remainingMs, cap) };
+      },
+      (): RedisRead => ({ status: "miss" }),
+    );
+    return withDeadline(read, this.options.redisDeadlineMs, { status: "miss" });
+  }
+
+  private async askPool(hash: string, requestId: string, now: number): Promise<VerifiedKey | null> {
+    const result = await this.options.pool.forward({
       method: "POST",
       path: "/internal/v1/keys/verify",
       body: JSON.stringify({ key_hash: hash }),
@@ -83,11 +154,7 @@ export class ApiKeyVerifier {
         headers: { "retry-after": "1" },
       });
     }
-    const { key } = parsed.data;
-    this.remember(hash, key, now);
-    // Not awaited: a slow Redis must not slow the request; the next lookup simply asks the pool again.
-    this.redis.set(redisKey, JSON.stringify(key), { ex: this.ttlSeconds }).catch(() => undefined);
-    return key;
+    return parsed.data.key;
   }
 
   private async hashOf(token: string): Promise<string> {
@@ -99,8 +166,8 @@ export class ApiKeyVerifier {
     return hash;
   }
 
-  private remember(hash: string, key: VerifiedKey | null, now: number): void {
+  private remember(hash: string, key: VerifiedKey | null, expires: number): void {
     if (this.local.size >= maxLocalEntries) this.local.clear();
-    this.local.set(hash, { key, expires: now + this.ttlSeconds * 1000 });
+    this.local.set(hash, { key, expires });
   }
 }

@@ -123,7 +123,7 @@ export async function answerChat(
       return forwardChat(ctx, request, null, miss);
     }
   }
-  const lead = ctx.services.cache.lead(key);
+  const lead = ctx.services.cache.lead(key, Date.now() + ctx.services.config.POOL_TIMEOUT_MS);
   const ttlSeconds = policy.ttlSeconds ?? ctx.apiKey.cacheTtlSeconds ?? undefined;
   try {
     return await forwardChat(ctx, request, { key, lead, ttlSeconds }, miss);

@@ -4,6 +4,7 @@ import { embeddingsLimitsSchema } from "../../shared/schemas/embeddings.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
 import { RecentEntries } from "../lib/recent-entries.ts";
 import { ApiKeyVerifier } from "./api-keys.ts";
+import { AuthLookupLimiter } from "./auth-lookup-limiter.ts";
 import { EdgeEvents } from "./edge-events.ts";
 import { PoolClient } from "./pool-client.ts";
 import { RateLimiter } from "./rate-limiter.ts";
@@ -86,7 +87,17 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
       ),
       pool,
       events: new EdgeEvents(pool),
-      keys: new ApiKeyVerifier(redis, pool, config.KEY_CACHE_TTL_SECONDS, config.CACHE_DEADLINE_MS),
+      keys: new ApiKeyVerifier({
+        redis,
+        pool,
+        ttlSeconds: config.KEY_CACHE_TTL_SECONDS,
+        negativeTtlSeconds: Math.min(config.KEY_NEGATIVE_CACHE_TTL_SECONDS, config.KEY_CACHE_TTL_SECONDS),
+        redisDeadlineMs: config.CACHE_DEADLINE_MS,
+        lookupLimiter: new AuthLookupLimiter(redis, {
+          perSecond: config.AUTH_LOOKUPS_PER_IP_PER_SECOND,
+          deadlineMs: config.RATE_LIMIT_DEADLINE_MS,
+        }),
+      }),
       rateLimiter: new RateLimiter(redis, {
         deadlineMs: config.RATE_LIMIT_DEADLINE_MS,
         syncMs: config.RATE_LIMIT_SYNC_MS,

@@ -54,10 +54,14 @@ interface PendingWrite {
   ttlSeconds: number;
 }
 
-/** An upstream call on its way: `result` is set, and `shared` resolves, once the leader has its answer. */
+/**
+ * An upstream call on its way: `result` is set, and `shared` resolves, once the leader has its answer.
+ * A leader that is cancelled never shares; its flight is ignored and removed after `expires` (epoch ms).
+ */
 interface Flight {
   result: string | null | undefined;
   shared: Promise<string | null>;
+  expires: number;
 }
 
 /**
@@ -146,8 +150,13 @@ export class ResponseCache {
   follow(key: string, deadline: number): Promise<string | null> | undefined {
     const flight = this.inFlight.get(key);
     if (!flight) return undefined;
+    if (flight.expires <= Date.now()) {
+      this.inFlight.delete(key);
+      return undefined;
+    }
+    const until = Math.min(deadline, flight.expires);
     const polled = (async () => {
-      for (let waitMs = 1; flight.result === undefined && Date.now() < deadline; ) {
+      for (let waitMs = 1; flight.result === undefined && Date.now() < until; ) {
         await new Promise((resolve) => setTimeout(resolve, waitMs));
         waitMs = Math.min(waitMs * 2, 20);
       }
@@ -156,10 +165,15 @@ export class ResponseCache {
     return Promise.race([flight.shared, polled]);
   }
 
-  /** Registers this request as the one that goes upstream for `key`; it must call `share` once. */
-  lead(key: string): InFlight {
+  /**
+   * Registers this request as the one that goes upstream for `key`; it must call `share` once. Its
+   * `deadline` (epoch ms) bounds the flight: if the leader is cancelled before sharing, followers stop
+   * waiting then and later requests no longer follow it.
+   */
+  lead(key: string, deadline: number): InFlight {
     let wake: (body: string | null) => void = () => {};
     const flight: Flight = {
+      expires: deadline,
       result: undefined,
       shared: new Promise((resolve) => {
         wake = resolve;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { flatStringMap } from "../json-limits.ts";
 
 /** The article's deterministic abstentions. Neither calls a model. */
 export const abstentions = {
@@ -27,7 +28,7 @@ export const answerRequestSchema = z.strictObject({
   top_k: z.number().int().min(1).max(50).optional(),
   /** Override of the collection's relevance threshold, in [0, 1]. */
   threshold: z.number().min(0).max(1).optional(),
-  filter: z.record(z.string().max(64), z.string().max(512)).optional(),
+  filter: flatStringMap().optional(),
   model: z.string().min(1).max(256).optional(),
   max_tokens: z.number().int().min(1).max(4_096).optional(),
   temperature: z.number().min(0).max(2).optional(),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { flatStringMap, freeFormRecord } from "../json-limits.ts";
 
 /** Limits the edge enforces before anything reaches a model. All are configurable per deployment. */
 export interface RequestLimits {
@@ -52,7 +53,7 @@ const tool = z.strictObject({
   function: z.strictObject({
     name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
     description: z.string().max(4096).optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
+    parameters: freeFormRecord().optional(),
     strict: z.boolean().optional(),
   }),
 });
@@ -93,7 +94,7 @@ function chatRequestObject(limits?: RequestLimits) {
       .discriminatedUnion("type", [
         z.strictObject({ type: z.literal("text") }),
         z.strictObject({ type: z.literal("json_object") }),
-        z.strictObject({ type: z.literal("json_schema"), json_schema: z.record(z.string(), z.unknown()) }),
+        z.strictObject({ type: z.literal("json_schema"), json_schema: freeFormRecord() }),
       ])
       .optional(),
     tools: z.array(tool).max(128).optional(),
@@ -104,7 +105,7 @@ function chatRequestObject(limits?: RequestLimits) {
       ])
       .optional(),
     parallel_tool_calls: z.boolean().optional(),
-    metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
+    metadata: flatStringMap().optional(),
     top_k: z.number().int().min(-1).max(1000).optional(),
     min_p: z.number().min(0).max(1).optional(),
     repetition_penalty: z.number().gt(0).max(2).optional(),
@@ -117,7 +118,7 @@ function chatRequestObject(limits?: RequestLimits) {
         collection: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
         top_k: z.number().int().min(1).max(50).optional(),
         threshold: z.number().min(0).max(1).optional(),
-        filter: z.record(z.string().max(64), z.string().max(512)).optional(),
+        filter: flatStringMap().optional(),
       })
       .optional(),
   });

@@ -1,12 +1,15 @@
 import { z } from "zod";
+import { requestIdSchema } from "../request-id.ts";
 
 /**
- * POST /v1/feedback: a verdict on one earlier answer, named by its request id (`x-request-id`). Give a
+ * POST /v1/feedback: a verdict on one earlier answer of the caller's, named by the server's request id
+ * (the answer's `x-request-id`) or by the id the client sent with it (`client_request_id`). Give a
  * `rating` in [-1, 1] (thumbs down/up = -1/1), a `label` ("correct", "wrong", "helpful", …), or both.
  */
 export const feedbackRequestSchema = z
   .strictObject({
-    request_id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "expected a request id (x-request-id)"),
+    request_id: requestIdSchema.optional(),
+    client_request_id: requestIdSchema.optional(),
     rating: z.number().min(-1).max(1).optional(),
     label: z
       .string()
@@ -18,6 +21,10 @@ export const feedbackRequestSchema = z
   .refine((body) => body.rating !== undefined || body.label !== undefined, {
     message: "give a rating, a label, or both",
     path: ["rating"],
+  })
+  .refine((body) => (body.request_id === undefined) !== (body.client_request_id === undefined), {
+    message: "name the request by request_id or by client_request_id (one of them)",
+    path: ["request_id"],
   });
 export type FeedbackRequest = z.infer<typeof feedbackRequestSchema>;
 

@@ -13,3 +13,14 @@ export type VerifiedKey = z.infer<typeof verifiedKeySchema>;
 
 export const keyVerifyRequestSchema = z.strictObject({ key_hash: z.string().regex(/^[0-9a-f]{64}$/) });
 export const keyVerifyResponseSchema = z.object({ key: verifiedKeySchema.nullable() });
+
+/**
+ * The shape of every API key the gateway issues (workers/db/api-keys.ts): `tg_` and 32 base62
+ * characters. A bearer token of any other shape is refused without a lookup.
+ */
+export const apiKeyPattern = /^tg_[0-9A-Za-z]{32}$/;
+
+/** The edge's Redis entry caching what a key hash belongs to; revocation deletes it. */
+export function keyCacheEntry(keyHash: string): string {
+  return `tg:key:${keyHash}`;
+}

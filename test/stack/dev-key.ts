@@ -32,7 +32,11 @@ export async function ensureDevApiKey(): Promise<string> {
 /** A fresh key for a test tenant; tests use one tenant each so they never share cache entries. */
 export async function createTestApiKey(
   tenantId: string,
-  options: { allowedModels?: string[] | null; cacheTtlSeconds?: number | null } = {},
+  options: {
+    allowedModels?: string[] | null;
+    cacheTtlSeconds?: number | null;
+    rateLimitPerMinute?: number;
+  } = {},
 ): Promise<{ key: string; keyId: string }> {
   const env = localPoolEnv();
   const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });

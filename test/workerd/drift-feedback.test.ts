@@ -1,15 +1,34 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 
-const post = (body: unknown, auth = true) =>
+const post = (body: unknown, auth = true, key = env.TEST_API_KEY) =>
   exports.default.fetch("http://edge.test/v1/feedback", {
     method: "POST",
     headers: {
-      ...(auth ? { authorization: `Bearer ${env.TEST_API_KEY}` } : {}),
+      ...(auth ? { authorization: `Bearer ${key}` } : {}),
       "content-type": "application/json",
     },
     body: JSON.stringify(body),
   });
+
+/** The id of a request the test tenant really made (a one-token chat answer, not cached). */
+async function answeredRequestId(): Promise<string> {
+  const response = await exports.default.fetch("http://edge.test/v1/chat/completions", {
+    method: "POST",
+    headers: { authorization: `Bearer ${env.TEST_API_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "small",
+      temperature: 0.7,
+      max_tokens: 1,
+      messages: [{ role: "user", content: `feedback probe ${crypto.randomUUID()}` }],
+    }),
+  });
+  expect(response.status).toBe(200);
+  await response.body?.cancel();
+  const id = response.headers.get("x-request-id");
+  if (!id) throw new Error("no x-request-id on the answer");
+  return id;
+}
 
 interface ErrorShape {
   error: { message: string; type: string; code: string; param: string | null; request_id: string };
@@ -17,8 +36,9 @@ interface ErrorShape {
 
 describe("POST /v1/feedback (inside workerd)", () => {
   it("accepts a rating and a label for a request id and forwards it to the pool (202)", async () => {
+    const requestId = await answeredRequestId();
     const response = await post({
-      request_id: "req_feedback_edge_1",
+      request_id: requestId,
       rating: 1,
       label: "helpful",
       comment: "ok",
@@ -30,13 +50,23 @@ describe("POST /v1/feedback (inside workerd)", () => {
       request_id: string;
       status: string;
     };
-    expect(body).toMatchObject({ object: "feedback", request_id: "req_feedback_edge_1", status: "accepted" });
+    expect(body).toMatchObject({ object: "feedback", request_id: requestId, status: "accepted" });
     expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.headers.get("x-request-id")).toBeTruthy();
   });
 
   it("a label alone is enough", async () => {
-    expect((await post({ request_id: "req_feedback_edge_2", label: "wrong" })).status).toBe(202);
+    expect((await post({ request_id: await answeredRequestId(), label: "wrong" })).status).toBe(202);
+  });
+
+  it("refuses feedback on another tenant's request, or an unknown one, with 404", async () => {
+    const requestId = await answeredRequestId();
+    const foreign = await post({ request_id: requestId, label: "wrong" }, true, env.TEST_OTHER_TENANT_KEY);
+    expect(foreign.status).toBe(404);
+    const error = (await foreign.json()) as ErrorShape;
+    expect(error.error).toMatchObject({ type: "invalid_request_error", param: "request_id" });
+    const unknown = await post({ request_id: `req_${crypto.randomUUID().replaceAll("-", "")}`, rating: -1 });
+    expect(unknown.status).toBe(404);
   });
 
   it.each([

@@ -9,7 +9,7 @@ const keyRandomLength = 32;
 const displayPrefixLength = keyPrefix.length + 6;
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/** A new plaintext key: `tg_` + 32 random base62 characters (~190 bits). */
+/** A new plaintext key: `tg_` + 32 random base62 characters (~190 bits), i.e. `apiKeyPattern`. */
 export function generateApiKey(): string {
   let out = keyPrefix;
   while (out.length < keyPrefix.length + keyRandomLength) {
@@ -98,6 +98,29 @@ export async function revokeApiKey(db: Database, keyId: string): Promise<boolean
       .returning({ id: apiKeys.id }),
   );
   return rows.length > 0;
+}
+
+/** Where the edge caches key lookups; revocation deletes the key's entry there. */
+export interface KeyLookupCache {
+  /** Deletes the cached lookup of `keyHash`. May throw (the revocation itself stands). */
+  forget(keyHash: string): Promise<void>;
+}
+
+/**
+ * Revokes a key and deletes the edge's cached lookup of it, so the edge asks Postgres again at once
+ * (an isolate's own copy lives at most as long as the Redis entry had left). True when it was active.
+ */
+export async function revokeApiKeyEverywhere(
+  db: Database,
+  keyId: string,
+  cache: KeyLookupCache,
+): Promise<boolean> {
+  const revoked = await revokeApiKey(db, keyId);
+  const [row] = await withPostgres(() =>
+    db.select({ keyHash: apiKeys.keyHash }).from(apiKeys).where(eq(apiKeys.id, keyId)).limit(1),
+  );
+  if (row) await cache.forget(row.keyHash);
+  return revoked;
 }
 
 /** A tenant's keys (active and revoked), oldest first, without hashes. */

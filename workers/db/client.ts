@@ -20,6 +20,11 @@ export interface DatabaseConfig {
   connectionTimeoutMs?: number;
   /** Pool size (default 10). */
   maxConnections?: number;
+  /**
+   * Postgres cancels any statement running longer than this (default 10 s; SQLSTATE 57014, reported as
+   * a retryable DependencyError), so a stuck query cannot hold a connection and its request forever.
+   */
+  statementTimeoutMs?: number;
 }
 
 export interface DatabaseHandle {
@@ -47,6 +52,7 @@ export function createDatabase(config: DatabaseConfig): DatabaseHandle {
     connectionTimeoutMillis: config.connectionTimeoutMs ?? 5_000,
     max: config.maxConnections ?? 10,
     idleTimeoutMillis: 10_000,
+    statement_timeout: config.statementTimeoutMs ?? 10_000,
   });
   // An idle connection dropped by the server emits 'error' on the pool; unhandled it would crash the
   // process. The pool discards that connection and the next query reports any lasting outage.
@@ -64,8 +70,8 @@ export function createDatabase(config: DatabaseConfig): DatabaseHandle {
 }
 
 // SQLSTATEs worth retrying: connection exceptions (class 08), shutdown/startup, too many
-// connections, serialization failures and deadlocks.
-const retryableSqlStates = new Set(["57P01", "57P02", "57P03", "53300", "40001", "40P01"]);
+// connections, serialization failures, deadlocks and statements cancelled by the statement timeout.
+const retryableSqlStates = new Set(["57P01", "57P02", "57P03", "53300", "40001", "40P01", "57014"]);
 const connectionErrnos = new Set([
   "ECONNREFUSED",
   "ECONNRESET",

@@ -48,14 +48,17 @@ export const apiKeys = pgTable(
 );
 
 /**
- * One row per gateway request. A log table: no foreign keys, so writes stay cheap and rows outlive
- * their keys; tenant and key are null for requests rejected before authentication.
+ * One row per gateway request, unique by (tenant, the server's request id): a client can neither choose
+ * the id nor collide with another tenant. The client's own `x-request-id`, when it sent one, is kept
+ * as `client_request_id` (feedback may name a request by it). A log table: no foreign keys, so writes
+ * stay cheap and rows outlive their keys; tenant is null for requests rejected before authentication.
  */
 export const requests = pgTable(
   "requests",
   {
-    requestId: text("request_id").primaryKey(),
+    requestId: text("request_id").notNull(),
     tenantId: text("tenant_id"),
+    clientRequestId: text("client_request_id"),
     keyId: text("key_id"),
     model: text("model"),
     tier: text("tier"),
@@ -65,7 +68,13 @@ export const requests = pgTable(
     latencyMs: real("latency_ms").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [index("requests_tenant_created_idx").on(table.tenantId, table.createdAt)],
+  (table) => [
+    uniqueIndex("requests_tenant_request_idx").on(table.tenantId, table.requestId),
+    index("requests_tenant_created_idx").on(table.tenantId, table.createdAt),
+    index("requests_tenant_client_request_idx")
+      .on(table.tenantId, table.clientRequestId)
+      .where(sql`${table.clientRequestId} is not null`),
+  ],
 );
 
 // The model registry (issue 5).

@@ -16,6 +16,40 @@ export interface WindowSample {
   /** Labelled feedback joined to this window's requests. */
   labelled: number;
   correct: number;
+  /**
+   * The same feedback per tenant, with each tenant's requests in the window. When given, accuracy is
+   * weighted by traffic share (see `tenantWeightedAccuracy`); without it, every label counts alike.
+   */
+  feedbackByTenant?: TenantFeedback[];
+}
+
+/** One tenant's labelled feedback on its own requests of a window. */
+export interface TenantFeedback {
+  tenant: string;
+  /** The tenant's requests in the window (labelled or not). */
+  requests: number;
+  labelled: number;
+  correct: number;
+}
+
+/**
+ * Accuracy in which no tenant weighs more than its share of the window's traffic: 1 − Σ share_t ×
+ * error_t over tenants with labels, where share_t = requests_t / all requests. Traffic nobody labelled
+ * is not judged, so a tenant with 10% of a shared tier's requests can lower its accuracy by at most 0.1,
+ * however many labels it sends; a tier only one tenant uses is judged by that tenant's labels alone.
+ */
+export function tenantWeightedAccuracy(tenants: readonly TenantFeedback[], requests: number): number {
+  const total = Math.max(
+    requests,
+    tenants.reduce((sum, t) => sum + t.requests, 0),
+  );
+  if (total === 0) return 1;
+  let error = 0;
+  for (const t of tenants) {
+    if (t.labelled === 0) continue;
+    error += (Math.min(t.requests, total) / total) * (1 - t.correct / t.labelled);
+  }
+  return 1 - error;
 }
 
 export interface DriftThresholds {
@@ -131,15 +165,23 @@ export function driftScore(
     fallback_rate_delta / thresholds.fallbackRateAlarm,
     ...Object.values(psis).map((v) => v / thresholds.psiAlarm),
   );
-  const accuracy =
-    current.labelled >= thresholds.minLabelled
-      ? {
-          value: current.correct / current.labelled,
-          labelled: current.labelled,
-          ...wilsonInterval(current.correct, current.labelled),
-        }
-      : null;
+  const accuracy = current.labelled >= thresholds.minLabelled ? accuracyOf(current) : null;
   return { score, components, enoughRequests: current.requests >= thresholds.minRequests, accuracy };
+}
+
+/** Accuracy of a window with enough labels: per-tenant weighted when the tenants are known. */
+function accuracyOf(current: WindowSample): NonNullable<DriftResult["accuracy"]> {
+  if (!current.feedbackByTenant) {
+    return {
+      value: current.correct / current.labelled,
+      labelled: current.labelled,
+      ...wilsonInterval(current.correct, current.labelled),
+    };
+  }
+  const value = tenantWeightedAccuracy(current.feedbackByTenant, current.requests);
+  // The interval of the weighted value, from its effective successes among all labels.
+  const interval = wilsonInterval(Math.round(value * current.labelled), current.labelled);
+  return { value, labelled: current.labelled, ...interval };
 }
 
 function rate(part: number, total: number): number {

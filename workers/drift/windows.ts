@@ -26,7 +26,12 @@ const sampleRow = z.object({
   relevance: z.number(),
   prompt_projection: z.array(z.number()),
 });
-const feedbackRow = z.object({ labelled: z.number(), correct: z.number() });
+const tenantFeedbackRow = z.object({
+  tenant: z.string(),
+  requests: z.number(),
+  labelled: z.number(),
+  correct: z.number(),
+});
 
 const windowFilter = `tier = {tier:String} AND model_version = {version:String}
   AND ts >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
@@ -34,7 +39,9 @@ const windowFilter = `tier = {tier:String} AND model_version = {version:String}
 /**
  * Reads one window into a WindowSample: request and fallback counts over every event, the distributions
  * (task, confidence, relevance, prompt/answer length, prompt projection) over a hash sample of them, and
- * the latest feedback per request joined on request_id (labelled = a known label or a non-zero rating).
+ * the latest feedback per request joined on (tenant, request_id), so a tenant's labels only ever judge
+ * its own requests, counted per tenant with each tenant's requests in the window (labelled = a known
+ * label or a non-zero rating).
  */
 export async function readWindowSample(ch: ClickHouse, range: WindowRange): Promise<WindowSample> {
   const params = { tier: range.tier, version: range.modelVersion, from: range.fromMs, to: range.toMs };
@@ -53,22 +60,29 @@ export async function readWindowSample(ch: ClickHouse, range: WindowRange): Prom
       sampleRow,
     ),
     ch.query(
-      `SELECT countIf(verdict != 0) AS labelled, countIf(verdict = 1) AS correct
-       FROM (
-         SELECT multiIf(label IN {correct:Array(String)}, 1, label IN {wrong:Array(String)}, -1, sign(rating)) AS verdict
+      `SELECT e.tenant AS tenant, e.requests AS requests, f.labelled AS labelled, f.correct AS correct
+       FROM (SELECT tenant, count() AS requests FROM events FINAL WHERE ${windowFilter} GROUP BY tenant) AS e
+       LEFT JOIN (
+         SELECT tenant, countIf(verdict != 0) AS labelled, countIf(verdict = 1) AS correct
          FROM (
-           SELECT argMax(rating, ts) AS rating, argMax(label, ts) AS label
-           FROM feedback FINAL
-           WHERE request_id IN (SELECT request_id FROM events FINAL WHERE ${windowFilter})
-           GROUP BY tenant, request_id
+           SELECT tenant,
+             multiIf(label IN {correct:Array(String)}, 1, label IN {wrong:Array(String)}, -1, sign(rating)) AS verdict
+           FROM (
+             SELECT tenant, argMax(rating, ts) AS rating, argMax(label, ts) AS label
+             FROM feedback FINAL
+             WHERE (tenant, request_id) IN (SELECT tenant, request_id FROM events FINAL WHERE ${windowFilter})
+             GROUP BY tenant, request_id
+           )
          )
-       )`,
+         GROUP BY tenant
+       ) AS f USING (tenant)
+       SETTINGS join_use_nulls = 0`,
       { ...params, correct: correctLabels, wrong: wrongLabels },
-      feedbackRow,
+      tenantFeedbackRow,
     ),
   ]);
   const count = counts[0] ?? { requests: 0, fallbacks: 0 };
-  const verdicts = feedback[0] ?? { labelled: 0, correct: 0 };
+  const byTenant = feedback.filter((row) => row.labelled > 0);
   return {
     embeddings: rows.filter((r) => r.prompt_projection.length > 0).map((r) => r.prompt_projection),
     promptLengths: rows.filter((r) => r.prompt_chars > 0).map((r) => r.prompt_chars),
@@ -78,7 +92,8 @@ export async function readWindowSample(ch: ClickHouse, range: WindowRange): Prom
     answerLengths: rows.filter((r) => r.answer_chars > 0).map((r) => r.answer_chars),
     requests: count.requests,
     fallbacks: count.fallbacks,
-    labelled: verdicts.labelled,
-    correct: verdicts.correct,
+    labelled: byTenant.reduce((sum, row) => sum + row.labelled, 0),
+    correct: byTenant.reduce((sum, row) => sum + row.correct, 0),
+    feedbackByTenant: byTenant,
   };
 }

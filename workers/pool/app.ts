@@ -1,10 +1,10 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { requestId } from "hono/request-id";
 import { GatewayError } from "../../shared/errors.ts";
 import { createErrorHandler } from "../../shared/on-error.ts";
 import { createDocumentedApp, registerDocumentRoute } from "../../shared/openapi.ts";
 import { backpressure } from "./middleware/backpressure.ts";
 import { requestMetrics } from "./middleware/metrics.ts";
+import { poolRequestId } from "./middleware/request-id.ts";
 import { authorizeCredential, verifySignature } from "./middleware/verify-signature.ts";
 import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
@@ -81,7 +81,7 @@ export function registerPoolRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
  */
 export function createPoolApp(services: PoolServices): OpenAPIHono<PoolHonoEnv> {
   const app = createDocumentedApp<PoolHonoEnv>();
-  app.use(requestId({ headerName: "x-request-id", limitLength: 128 }));
+  app.use(poolRequestId);
   app.use(async (c, next) => {
     c.set("services", services);
     await next();

@@ -70,10 +70,19 @@ export const workerEnvSchema = z.object({
   ),
   KAFKA_CLIENT_ID: z.string().default("tiergate-pool"),
   /**
-   * Bearer token for GET /dashboard (also accepted as ?token=). Unset: the dashboard answers only
-   * loopback clients. It is read-only, but shows every tenant's traffic.
+   * Token for /dashboard: as `Authorization: Bearer`, or typed into the login form (which sets a
+   * session cookie). Unset: nobody gets in (unless DASHBOARD_ALLOW_LOOPBACK). It is read-only, but
+   * shows every tenant's traffic.
    */
   DASHBOARD_TOKEN: z.string().min(16).optional(),
+  /**
+   * "true": loopback clients see the dashboard without a token. Off by default, because a reverse
+   * proxy on the same host makes every client loopback.
+   */
+  DASHBOARD_ALLOW_LOOPBACK: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
   /**
    * How long a request event waits in memory for more before its batch goes to Kafka. Each produce
    * request has a fixed CPU cost, so longer batches are cheaper per event; a crash loses at most this

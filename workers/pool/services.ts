@@ -4,6 +4,7 @@ import { createLogger } from "../../shared/logger.ts";
 import { type ClickHouse, createClickHouse } from "../clickhouse/client.ts";
 import { createDatabase, type DatabaseHandle, withPostgres } from "../db/client.ts";
 import { KeyStore } from "../db/key-store.ts";
+import { postgresRequestOwnership, type RequestOwnership } from "../db/request-ownership.ts";
 import { RequestRowWriter } from "../db/request-rows.ts";
 import { FeedbackPublisher } from "../drift/feedback-publisher.ts";
 import { createEventProducer, type EventProducer } from "../events/producer.ts";
@@ -17,6 +18,12 @@ import { InFlight } from "./middleware/backpressure.ts";
 import type { NonceStore } from "./nonce-store.ts";
 import { RedisNonceStore } from "./redis-nonce-store.ts";
 
+/** Who sent a request: its key (null when unknown) and the client's own request id, if any. */
+export interface RequestOrigin {
+  keyId: string | null;
+  clientRequestId?: string | undefined;
+}
+
 /** The clients one worker process shares across requests, built once at boot. */
 export interface PoolServices {
   config: WorkerEnv;
@@ -27,6 +34,8 @@ export interface PoolServices {
   feedback: FeedbackPublisher;
   metrics: PoolMetrics;
   keys: KeyStore;
+  /** Which tenant made a request (feedback is accepted only from it). */
+  requestOwnership: RequestOwnership;
   inFlight: InFlight;
   /** Nonces of signed calls, in the region's Redis (shared by every worker, kept across restarts). */
   nonces: NonceStore;
@@ -39,7 +48,7 @@ export interface PoolServices {
    * Queues the request row; rows are written to Postgres in batches (RequestRowWriter). A failed write
    * is logged and counted (`tiergate_request_rows_dropped`), never surfaced.
    */
-  recordRequest(event: RequestEvent, keyId: string | null): void;
+  recordRequest(event: RequestEvent, origin: RequestOrigin): void;
   close(): Promise<void>;
 }
 
@@ -89,6 +98,7 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     feedback,
     metrics,
     keys: new KeyStore(database.db),
+    requestOwnership: postgresRequestOwnership(database.db),
     inFlight,
     nonces,
     routing,
@@ -101,11 +111,12 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
         () => true,
         () => false,
       ),
-    recordRequest(event, keyId) {
+    recordRequest(event, origin) {
       requestRows.add({
         requestId: event.request_id,
         tenantId: event.tenant,
-        keyId,
+        keyId: origin.keyId,
+        clientRequestId: origin.clientRequestId ?? null,
         model: event.model,
         tier: event.tier,
         status: event.status,

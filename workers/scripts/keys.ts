@@ -1,7 +1,8 @@
 /** `npm run keys`: create, list and revoke API keys in Postgres. */
 import { z } from "zod";
-import { createApiKey, ensureTenant, listApiKeys, revokeApiKey } from "../db/api-keys.ts";
+import { createApiKey, ensureTenant, listApiKeys, revokeApiKeyEverywhere } from "../db/api-keys.ts";
 import { createDatabase, type Database } from "../db/client.ts";
+import { noKeyLookupCache, upstashKeyLookupCache } from "../lib/edge-key-cache.ts";
 import {
   CliError,
   countOption,
@@ -11,7 +12,10 @@ import {
   parseCommandLine,
   parseOptions,
   print,
+  printError,
+  readStackEnv,
   runScript,
+  stackEnvFile,
 } from "./lib/script-env.ts";
 
 const usage = `usage: npm run keys -- <command> [options]
@@ -21,11 +25,13 @@ const usage = `usage: npm run keys -- <command> [options]
          a key allows 60 requests a minute unless --rate-limit says otherwise
   list   [--tenant <id>] [--json]
   revoke <key id>
-         the edge stops accepting it within KEY_CACHE_TTL_SECONDS
+         deletes the edge's cached lookup too (with UPSTASH_REDIS_REST_URL/TOKEN set); without
+         them the edge stops accepting it within KEY_CACHE_TTL_SECONDS
 
 The tenant defaults to "${defaultTenant}" (the local development key's tenant).
-Environment: DATABASE_URL (postgresql://user:password@host:port/db), NEON_WS_PROXY (local proxy only);
-from a checkout whose local stack is up, both come from the stack.`;
+Environment: DATABASE_URL (postgresql://user:password@host:port/db), NEON_WS_PROXY (local proxy only),
+UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (the edge's Redis, so revoke clears the edge's cached
+lookup); from a checkout whose local stack is up, they come from the stack.`;
 
 const tenantOption = z
   .string()
@@ -82,8 +88,14 @@ async function list(db: Database, raw: Record<string, unknown>): Promise<void> {
 
 async function revoke(db: Database, keyId: string | undefined): Promise<void> {
   if (!keyId) throw new CliError(`revoke needs a key id\n\n${usage}`);
-  const revoked = await revokeApiKey(db, keyId);
+  const stack = readStackEnv(stackEnvFile());
+  const url = process.env.UPSTASH_REDIS_REST_URL || stack.UPSTASH_REDIS_REST_URL;
+  const token = process.env.UPSTASH_REDIS_REST_TOKEN || stack.UPSTASH_REDIS_REST_TOKEN;
+  const cache = url && token ? upstashKeyLookupCache(url, token) : noKeyLookupCache;
+  const revoked = await revokeApiKeyEverywhere(db, keyId, cache);
   print(revoked ? `revoked ${keyId}` : `${keyId} was not active (unknown or already revoked)`);
+  if (!url || !token)
+    printError("UPSTASH_REDIS_REST_URL/TOKEN unset: the edge's cached lookup expires on its own.");
   if (!revoked) process.exitCode = 1;
 }
 

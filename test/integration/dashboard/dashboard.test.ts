@@ -136,10 +136,21 @@ describe("dashboard in headless Chromium", () => {
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
 
-    const denied = await page.goto(`${pool.url}/dashboard`);
-    expect(denied?.status()).toBe(401); // the token is required
+    const urls: string[] = [];
+    page.on("request", (request) => urls.push(request.url()));
 
-    await page.goto(`${pool.url}/dashboard?token=${token}&window=1h&tenant=${tenant}`);
+    const denied = await page.goto(`${pool.url}/dashboard`);
+    expect(denied?.status()).toBe(401); // the token is required: the login form answers
+    const viaQuery = await browser.request.get(`${pool.url}/dashboard/api/stats?token=${token}`);
+    expect(viaQuery.status()).toBe(401); // a token in the URL is not accepted
+
+    await page.fill("input[name=token]", token);
+    await Promise.all([page.waitForURL(`${pool.url}/dashboard`), page.click("button[type=submit]")]);
+    const [session] = await browser.cookies(`${pool.url}/dashboard`);
+    expect(session).toMatchObject({ name: "tiergate_dashboard", httpOnly: true, sameSite: "Strict" });
+    expect(session?.value).not.toContain(token);
+
+    await page.goto(`${pool.url}/dashboard?window=1h&tenant=${tenant}`);
     await page.waitForSelector("body[data-ready='1']", { timeout: 30_000 });
     const drawn = await page.evaluate(
       () =>
@@ -161,6 +172,9 @@ describe("dashboard in headless Chromium", () => {
     for (const painted of inked) expect(painted).toBeGreaterThan(1_000);
     expect(await page.textContent("#status")).toContain(`${total} requests`);
     expect(errors).toEqual([]);
+    // The token never travelled in a URL the browser requested.
+    expect(urls.length).toBeGreaterThan(0);
+    expect(urls.filter((url) => url.includes(token))).toEqual([]);
 
     mkdirSync(resultsDir, { recursive: true });
     await page.screenshot({ path: join(resultsDir, "dashboard.png"), fullPage: true });

@@ -1,5 +1,8 @@
+import { Redis } from "@upstash/redis";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DependencyError } from "../../../shared/dependency-error.ts";
+import { keyCacheEntry } from "../../../shared/schemas/keys.ts";
 import {
   createApiKey,
   ensureTenant,
@@ -7,8 +10,12 @@ import {
   hashApiKey,
   listApiKeys,
   revokeApiKey,
+  revokeApiKeyEverywhere,
 } from "../../../workers/db/api-keys.ts";
-import { createDatabase, type DatabaseHandle } from "../../../workers/db/client.ts";
+import { createDatabase, type DatabaseHandle, withPostgres } from "../../../workers/db/client.ts";
+import { upstashKeyLookupCache } from "../../../workers/lib/edge-key-cache.ts";
+import { localEdgeEnv } from "../../stack/local-env.ts";
+import { upstashBridgeService } from "../../stack/services/redis.ts";
 import { ensureLocalDatabase, localDbConfig, uniqueId } from "./local-db.ts";
 
 describe("API keys in Postgres", () => {
@@ -72,5 +79,63 @@ describe("API keys in Postgres", () => {
     expect(error).toBeInstanceOf(DependencyError);
     expect(error).toMatchObject({ dependency: "postgres", retryable: false });
     expect((error as Error).message).toContain("23503");
+  });
+});
+
+describe("revocation and the edge's key cache", () => {
+  let handle: DatabaseHandle;
+  const env = localEdgeEnv();
+  const redis = new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN });
+
+  beforeAll(async () => {
+    await ensureLocalDatabase();
+    await upstashBridgeService.start();
+    handle = createDatabase(localDbConfig);
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  it("revoking a key deletes the edge's cached lookup in Redis", async () => {
+    const tenant = await ensureTenant(handle.db, { id: uniqueId("tenant"), name: "Revoker" });
+    const { record } = await createApiKey(handle.db, { tenantId: tenant.id, name: "ci" });
+    const entry = keyCacheEntry(record.keyHash);
+    await redis.set(entry, JSON.stringify({ keyId: record.id, tenantId: tenant.id, status: "active" }), {
+      ex: 30,
+    });
+    const cache = upstashKeyLookupCache(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN);
+    expect(await revokeApiKeyEverywhere(handle.db, record.id, cache)).toBe(true);
+    expect(await redis.exists(entry)).toBe(0);
+    expect(await findActiveKeyByHash(handle.db, record.keyHash)).toBeUndefined();
+  });
+});
+
+describe("Postgres statement timeout", () => {
+  it("cancels a statement that runs past it, as a retryable DependencyError", async () => {
+    await ensureLocalDatabase();
+    const slow = createDatabase({ ...localDbConfig, statementTimeoutMs: 300 });
+    try {
+      const shown = await slow.pool.query("show statement_timeout");
+      expect(shown.rows[0]).toEqual({ statement_timeout: "300ms" });
+      const error = await withPostgres(() => slow.db.execute(sql`select pg_sleep(5)`)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(DependencyError);
+      expect(error).toMatchObject({ dependency: "postgres", retryable: true });
+      expect(String((error as Error).message)).toContain("57014");
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("defaults to 10 s", async () => {
+    const handle = createDatabase(localDbConfig);
+    try {
+      const shown = await handle.pool.query("show statement_timeout");
+      expect(shown.rows[0]).toEqual({ statement_timeout: "10s" });
+    } finally {
+      await handle.close();
+    }
   });
 });

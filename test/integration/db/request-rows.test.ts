@@ -135,6 +135,23 @@ describe("request rows, written in batches", () => {
     await writer.close();
   });
 
+  it("a request id is unique per tenant: another tenant's row with the same id is its own", async () => {
+    const writer = new RequestRowWriter(handle.db, { flushIntervalMs: never });
+    const id = uniqueId("req");
+    writer.add({ ...row(id), tenantId: "tenant-a", clientRequestId: "client-1", status: 200 });
+    writer.add({ ...row(id), tenantId: "tenant-b", status: 201 });
+    writer.add({ ...row(id), tenantId: "tenant-a", status: 500 });
+    await writer.close();
+    const { rows } = await handle.pool.query(
+      "SELECT tenant_id, status, client_request_id FROM requests WHERE request_id = $1 ORDER BY tenant_id",
+      [id],
+    );
+    expect(rows).toEqual([
+      { tenant_id: "tenant-a", status: 200, client_request_id: "client-1" },
+      { tenant_id: "tenant-b", status: 201, client_request_id: null },
+    ]);
+  });
+
   it("with Postgres unreachable: drops and reports the rows, caps the buffer, never throws", async () => {
     // The proxy refuses any port but Postgres's, so this database is unreachable.
     const unreachable = createDatabase({

@@ -121,11 +121,18 @@ describe("the thin path: edge (workerd) → cache → Bun pool → Kafka → Cli
         },
         body: JSON.stringify({ model: "auto", temperature: 9, messages: [{ role: "user", content: "hi" }] }),
       });
-    const anonymousId = `refused-anonymous-${crypto.randomUUID()}`;
-    expect((await refuse("tg_not_a_key", anonymousId)).status).toBe(401);
-    const refusedId = `refused-${crypto.randomUUID()}`;
-    const refused = await refuse(apiKey, refusedId);
+    // The events are keyed by the server's request id (x-request-id); the client's is echoed apart.
+    const clientAnonymousId = `refused-anonymous-${crypto.randomUUID()}`;
+    const anonymous = await refuse("tg_not_a_key", clientAnonymousId);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("x-client-request-id")).toBe(clientAnonymousId);
+    const anonymousId = anonymous.headers.get("x-request-id") ?? "";
+    const clientRefusedId = `refused-${crypto.randomUUID()}`;
+    const refused = await refuse(apiKey, clientRefusedId);
     expect(refused.status).toBe(400);
+    expect(refused.headers.get("x-client-request-id")).toBe(clientRefusedId);
+    const refusedId = refused.headers.get("x-request-id") ?? "";
+    expect(refusedId).toMatch(/^req_[0-9a-f]{32}$/);
     expect(((await refused.json()) as { error: { param: string } }).error.param).toBe("temperature");
 
     const eventsOf = (id: string) =>

@@ -24,9 +24,12 @@ describe("edge app (in-process)", () => {
     expect(body.error.request_id).toBe(response.headers.get("x-request-id"));
   });
 
-  it("keeps a caller's request id and replaces a malformed one", async () => {
+  it("answers with its own request id, echoes a caller's well-formed id apart, ignores a malformed one", async () => {
     const kept = await app.request("/health", { headers: { "x-request-id": "abc-123" } }, goodEnv);
-    expect(kept.headers.get("x-request-id")).toBe("abc-123");
+    expect(kept.headers.get("x-request-id")).toMatch(/^req_[0-9a-f]{32}$/);
+    expect(kept.headers.get("x-client-request-id")).toBe("abc-123");
+    const named = await app.request("/health", { headers: { "x-client-request-id": "cli:42" } }, goodEnv);
+    expect(named.headers.get("x-client-request-id")).toBe("cli:42");
     const replaced = await app.request(
       "/v1/nothing",
       { headers: { "x-request-id": "bad id with spaces" } },
@@ -34,6 +37,8 @@ describe("edge app (in-process)", () => {
     );
     const body = (await replaced.json()) as { error: { request_id: string } };
     expect(body.error.request_id).toMatch(/^req_[0-9a-f]{32}$/);
+    expect(body.error.request_id).toBe(replaced.headers.get("x-request-id"));
+    expect(replaced.headers.get("x-client-request-id")).toBeNull();
   });
 
   it("answers 401 before any I/O when the key is missing", async () => {

@@ -10,8 +10,9 @@ export type ChatMode =
   | { kind: "malformed" }
   | { kind: "hang" };
 
-export const goodKey = "tg_unit_good_key";
-export const revokedKey = "tg_unit_revoked_key";
+/** Both keys have the shape of issued keys (`tg_` + 32 base62), or the edge refuses them unasked. */
+export const goodKey = `tg_${"unitGood".padEnd(32, "0")}`;
+export const revokedKey = `tg_${"unitRevoked".padEnd(32, "0")}`;
 
 /**
  * A stand-in for the Bun pool in in-process tests: it answers key verification for two known keys and
@@ -20,6 +21,8 @@ export const revokedKey = "tg_unit_revoked_key";
 export class FakePool {
   mode: ChatMode = { kind: "json" };
   chatCalls = 0;
+  /** Key verification calls (each a Postgres query in the real pool). */
+  keyLookups = 0;
   lastHeaders: IncomingMessage["headers"] = {};
   private server: Server | undefined;
   private readonly open = new Set<ServerResponse>();
@@ -37,6 +40,7 @@ export class FakePool {
       req.on("end", () => {
         this.lastHeaders = req.headers;
         if (req.url === "/internal/v1/keys/verify") {
+          this.keyLookups++;
           const hash = (JSON.parse(body) as { key_hash: string }).key_hash;
           const status = hashes.get(hash);
           const key = status

@@ -49,7 +49,10 @@ describe("deterministic fallbacks (in-process, fake pools)", () => {
     );
     expect(response.status).toBe(200);
     expect(response.headers.get("x-cache")).toBe("BYPASS");
-    expect(primary.lastHeaders["x-request-id"]).toBe("rid-1");
+    // The pool gets the server's id (the one the client sees in x-request-id), not the client's.
+    expect(primary.lastHeaders["x-request-id"]).toBe(response.headers.get("x-request-id"));
+    expect(response.headers.get("x-request-id")).toMatch(/^req_[0-9a-f]{32}$/);
+    expect(response.headers.get("x-client-request-id")).toBe("rid-1");
     expect(primary.lastHeaders["x-tiergate-tenant"]).toBe("unit-tenant");
     expect(Number(primary.lastHeaders["x-tiergate-deadline"])).toBeGreaterThan(Date.now());
     expect(primary.lastHeaders["x-tiergate-signature"]).toBeTruthy();

@@ -1,10 +1,23 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { GatewayError } from "../../../shared/errors.ts";
 import { safeEqual } from "../../../shared/signing.ts";
+import { sha256HexSync } from "../../lib/sha256.ts";
 import type { PoolHonoEnv } from "../types.ts";
+import { loginPage } from "./login-page.ts";
 
 const cookieName = "tiergate_dashboard";
+/** The login form's own path: always reachable, it is how a browser gets the cookie. */
+export const dashboardLoginPath = "/dashboard/login";
+/** How long a dashboard session cookie lasts. */
+const sessionSeconds = 12 * 3600;
+
+/** Who may see the dashboard (DASHBOARD_TOKEN, DASHBOARD_ALLOW_LOOPBACK). */
+export interface DashboardAccessConfig {
+  token: string | undefined;
+  /** Loopback clients get in without a token. Off unless configured: a reverse proxy on the host is loopback too. */
+  allowLoopback: boolean;
+}
 
 function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
@@ -16,39 +29,69 @@ interface RequestIpSource {
 }
 
 /** The peer address from Bun.serve (passed to app.fetch as the env); undefined elsewhere. */
-function clientAddress(c: Parameters<MiddlewareHandler<PoolHonoEnv>>[0]): string | undefined {
+function clientAddress(c: Context<PoolHonoEnv>): string | undefined {
   const server: unknown = c.env;
   if (typeof server !== "object" || server === null || !("requestIP" in server)) return undefined;
   if (typeof server.requestIP !== "function") return undefined;
   return (server as RequestIpSource).requestIP(c.req.raw)?.address;
 }
 
+/** The cookie's value: derived from the token, so the cookie never holds the token itself. */
+function sessionValue(token: string): string {
+  return sha256HexSync(`tiergate dashboard session\n${token}`);
+}
+
+function presentedToken(c: Context<PoolHonoEnv>, token: string): boolean {
+  const bearer = c.req.header("authorization")?.match(/^Bearer (.+)$/)?.[1];
+  if (bearer !== undefined) return safeEqual(bearer, token);
+  const cookie = getCookie(c, cookieName);
+  return cookie !== undefined && safeEqual(cookie, sessionValue(token));
+}
+
+function allowed(c: Context<PoolHonoEnv>, config: DashboardAccessConfig): boolean {
+  if (config.allowLoopback && isLoopback(clientAddress(c))) return true;
+  return config.token !== undefined && presentedToken(c, config.token);
+}
+
 /**
- * Who may see the dashboard. It is read-only, but it shows every tenant's traffic, so:
- * - with DASHBOARD_TOKEN set, a request needs it as `Authorization: Bearer …`, as `?token=…` (which also
- *   sets an HttpOnly, SameSite=Strict cookie for the page's own asset and data requests), or that cookie;
- * - without it, only loopback clients get in (an operator on the host, or through an SSH tunnel).
+ * Who may see the dashboard. It is read-only, but it shows every tenant's traffic, so a request needs
+ * DASHBOARD_TOKEN as `Authorization: Bearer …` or the session cookie the login form sets. The token
+ * never travels in a URL. Without a token nobody gets in, unless DASHBOARD_ALLOW_LOOPBACK lets loopback
+ * clients in (only safe when no reverse proxy runs on the host). A browser asking for the page gets the
+ * login form (401); everything else gets 401 in the OpenAI error shape.
  */
-export function dashboardAccess(token: string | undefined): MiddlewareHandler<PoolHonoEnv> {
+export function dashboardAccess(config: DashboardAccessConfig): MiddlewareHandler<PoolHonoEnv> {
   return async (c, next) => {
-    if (token === undefined) {
-      if (!isLoopback(clientAddress(c))) {
-        throw new GatewayError(
-          "UNAUTHORIZED",
-          "The dashboard answers only loopback clients unless DASHBOARD_TOKEN is set.",
-        );
-      }
-      return next();
+    if (c.req.path === dashboardLoginPath || allowed(c, config)) return next();
+    if (
+      c.req.method === "GET" &&
+      c.req.path === "/dashboard" &&
+      c.req.header("accept")?.includes("text/html")
+    ) {
+      return c.html(loginPage(config.token !== undefined ? "" : "DASHBOARD_TOKEN is not set."), 401);
     }
-    const bearer = c.req.header("authorization")?.match(/^Bearer (.+)$/)?.[1];
-    const query = c.req.query("token");
-    const presented = bearer ?? query ?? getCookie(c, cookieName);
-    if (presented === undefined || !safeEqual(presented, token)) {
-      throw new GatewayError("UNAUTHORIZED", "A valid dashboard token is required.");
-    }
-    if (query !== undefined) {
-      setCookie(c, cookieName, token, { httpOnly: true, sameSite: "Strict", path: "/dashboard" });
-    }
-    return next();
+    throw new GatewayError("UNAUTHORIZED", "A valid dashboard token is required.");
   };
+}
+
+/**
+ * POST /dashboard/login (form field `token`): a right token sets an HttpOnly, SameSite=Strict session
+ * cookie (Secure over https) and redirects to the dashboard; a wrong one shows the form again (401).
+ */
+export async function dashboardLogin(c: Context<PoolHonoEnv>, token: string | undefined): Promise<Response> {
+  const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+  const presented = form.token;
+  if (token === undefined || typeof presented !== "string" || !safeEqual(presented, token)) {
+    return c.html(loginPage("That token is not right."), 401);
+  }
+  const https =
+    new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto")?.split(",")[0] === "https";
+  setCookie(c, cookieName, sessionValue(token), {
+    httpOnly: true,
+    sameSite: "Strict",
+    secure: https,
+    path: "/dashboard",
+    maxAge: sessionSeconds,
+  });
+  return c.redirect("/dashboard", 303);
 }

@@ -12,12 +12,14 @@ import {
 import { rulesChatChunks } from "../../providers/rules/chat.ts";
 import { routedEvent } from "../../router/events.ts";
 import { pipeChatStream } from "../../router/sse.ts";
+import type { RequestOrigin } from "../services.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { gateChatCompletion, groundChat, ragHeaders, ragModel } from "./chat-rag.ts";
 import {
   jsonBody,
   recordFailures,
   requestIdentity,
+  requestOrigin,
   routingContext,
   setRoutingHeaders,
   signedBodyErrors,
@@ -66,7 +68,7 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       route: grounding.kind === "none" ? "chat" : "chat+rag",
       arrivedAt,
     };
-    const keyId = c.req.header(headers.keyId) ?? null;
+    const origin = requestOrigin(c);
     const { router } = services.routing;
     for (const [name, value] of Object.entries(ragHeaders(grounding))) c.header(name, value);
     if (grounding.kind === "abstain") {
@@ -78,7 +80,7 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
         fallback_reason: grounding.rule,
       };
       services.events.publish(event);
-      services.recordRequest(event, keyId);
+      services.recordRequest(event, origin);
       return parsed.stream ? sseOf(c, grounding.completion) : c.json(grounding.completion);
     }
     const request = grounding.request;
@@ -101,7 +103,7 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       });
       if (gated.withheld) event.fallback_reason = "unsupported_answer";
       services.events.publish(event);
-      services.recordRequest(event, keyId);
+      services.recordRequest(event, origin);
       setRoutingHeaders(c, served, decision);
       if (gated.withheld) c.header(headers.ragRule, "unsupported_answer");
       return request.stream ? sseOf(c, gated.completion) : c.json(gated.completion);
@@ -120,7 +122,7 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
         answerChars: completion.choices[0]?.message.content?.length ?? 0,
       });
       services.events.publish(event);
-      services.recordRequest(event, keyId);
+      services.recordRequest(event, origin);
       setRoutingHeaders(c, served, decision);
       return c.json(completion);
     }
@@ -143,7 +145,7 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
         promptChars,
       });
       services.events.publish(event);
-      services.recordRequest(event, keyId);
+      services.recordRequest(event, origin);
     });
   });
 }

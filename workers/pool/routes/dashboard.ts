@@ -2,10 +2,12 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context, Next } from "hono";
 import { errorResponses, jsonContent, plainResponses, textContent } from "../../../shared/openapi.ts";
 import { type StatsWindow, statsWindows, windowStats } from "../../events/stats.ts";
-import { dashboardAccess } from "../dashboard/access.ts";
+import { dashboardAccess, dashboardLogin, dashboardLoginPath } from "../dashboard/access.ts";
 import type { DashboardStats } from "../dashboard/api-types.ts";
+import { loginPage } from "../dashboard/login-page.ts";
 import { dashboardPage } from "../dashboard/page.ts";
 import { costUsd } from "../dashboard/prices.ts";
 import type { PoolHonoEnv } from "../types.ts";
@@ -48,6 +50,18 @@ function dashboardRoute(path: string, summary: string, content: Record<string, {
   });
 }
 
+/** The login form's POST: the token as a form field; a match sets the session cookie and redirects. */
+const loginRoute = createRoute({
+  method: "post",
+  path: dashboardLoginPath,
+  summary: "Log in with DASHBOARD_TOKEN (form field `token`); sets an HttpOnly, SameSite=Strict cookie",
+  tags: tags.dashboard,
+  responses: plainResponses({
+    303: { description: "Logged in: the session cookie is set and the dashboard follows" },
+    ...errorResponses(401),
+  }),
+});
+
 const statsRoute = createRoute({
   method: "get",
   path: "/dashboard/api/stats",
@@ -62,11 +76,21 @@ const statsRoute = createRoute({
 
 /**
  * GET /dashboard (page), /dashboard/chart.js, /dashboard/app.js and /dashboard/api/stats (JSON from the
- * ClickHouse views). Read-only; who may see it is decided by `dashboardAccess` (DASHBOARD_TOKEN).
+ * ClickHouse views), and the login form at /dashboard/login. Read-only; who may see it is decided by
+ * `dashboardAccess` (DASHBOARD_TOKEN, DASHBOARD_ALLOW_LOOPBACK).
  */
 export function registerDashboardRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
-  app.use("/dashboard", async (c, next) => dashboardAccess(c.var.services.config.DASHBOARD_TOKEN)(c, next));
-  app.use("/dashboard/*", async (c, next) => dashboardAccess(c.var.services.config.DASHBOARD_TOKEN)(c, next));
+  const access = (c: Context<PoolHonoEnv>, next: Next) =>
+    dashboardAccess({
+      token: c.var.services.config.DASHBOARD_TOKEN,
+      allowLoopback: c.var.services.config.DASHBOARD_ALLOW_LOOPBACK,
+    })(c, next);
+  app.use("/dashboard", access);
+  app.use("/dashboard/*", access);
+  app.openapi(dashboardRoute(dashboardLoginPath, "The login form", textContent("text/html")), (c) =>
+    c.html(loginPage("")),
+  );
+  app.openapi(loginRoute, (c) => dashboardLogin(c, c.var.services.config.DASHBOARD_TOKEN));
   app.openapi(dashboardRoute("/dashboard", "The dashboard page", textContent("text/html")), (c) =>
     c.html(dashboardPage),
   );

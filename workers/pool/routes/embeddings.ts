@@ -8,6 +8,7 @@ import {
   jsonBody,
   recordFailures,
   requestIdentity,
+  requestOrigin,
   routingContext,
   setRoutingHeaders,
   signedBodyErrors,
@@ -45,7 +46,7 @@ export function registerEmbeddingsRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       promptTokens: response.usage?.prompt_tokens ?? 0,
     });
     services.events.publish(event);
-    services.recordRequest(event, c.req.header(headers.keyId) ?? null);
+    services.recordRequest(event, requestOrigin(c));
     setRoutingHeaders(c, served);
     return c.json(response, 200);
   });

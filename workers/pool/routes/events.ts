@@ -27,7 +27,11 @@ const eventsRoute = createRoute({
 export function registerEventRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   app.openapi(eventsRoute, (c) => {
     const { events } = c.req.valid("json");
-    for (const event of events) c.var.services.events.publish(event);
+    for (const event of events) {
+      c.var.services.events.publish(event);
+      // Answers from the edge (cache hits, fallbacks) get request rows too, so feedback can name them.
+      c.var.services.recordRequest(event, { keyId: null });
+    }
     return c.json({ accepted: events.length }, 202);
   });
 }

@@ -1,12 +1,13 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { GatewayError } from "../../../shared/errors.ts";
 import { headers } from "../../../shared/headers.ts";
+import { parseJsonBodyText } from "../../../shared/json-limits.ts";
 import { errorResponses } from "../../../shared/openapi.ts";
 import { routedEvent } from "../../router/events.ts";
 import type { RouteDecision } from "../../router/policy.ts";
 import { formatDecision } from "../../router/policy.ts";
 import type { RoutingContext, Served } from "../../router/router.ts";
+import type { RequestOrigin } from "../services.ts";
 import type { PoolHonoEnv } from "../types.ts";
 
 /** Without an edge deadline a request gets this long overall. */
@@ -34,15 +35,12 @@ export const signedErrors = errorResponses(401, 503);
 export const signedBodyErrors = errorResponses(400, 401, 415, 503);
 
 /**
- * Admits the signed body (read by `verifySignature`) to the route's schema: 400 `invalid_json` when
- * it is not JSON. The route's validator then parses the text Hono has kept.
+ * Admits the signed body (read by `verifySignature`) to the route's schema: 400 when it is not JSON or
+ * nests too deeply (checked on the raw text, before parsing). The route's validator then parses the
+ * text Hono has kept.
  */
 export const jsonBody = createMiddleware<PoolHonoEnv>(async (c, next) => {
-  try {
-    JSON.parse(c.var.rawBody);
-  } catch {
-    throw new GatewayError("INVALID_JSON", "The request body is not valid JSON.");
-  }
+  parseJsonBodyText(c.var.rawBody);
   await next();
 });
 
@@ -82,6 +80,11 @@ export function requestIdentity(c: Context<PoolHonoEnv>, userId: string | undefi
   };
 }
 
+/** Who sent the request, for its request row: the key (from the edge) and the client's own request id. */
+export function requestOrigin(c: Context<PoolHonoEnv>): RequestOrigin {
+  return { keyId: c.req.header(headers.keyId) ?? null, clientRequestId: c.var.clientRequestId };
+}
+
 /** A request that ends in an error still produces its one event (status and request ids, no tier). */
 export function recordFailures(route: string) {
   return createMiddleware<PoolHonoEnv>(async (c, next) => {
@@ -90,6 +93,6 @@ export function recordFailures(route: string) {
     if (!c.error) return;
     const event = routedEvent({ ...requestIdentity(c, undefined), route, arrivedAt, status: c.res.status });
     c.var.services.events.publish(event);
-    c.var.services.recordRequest(event, c.req.header(headers.keyId) ?? null);
+    c.var.services.recordRequest(event, requestOrigin(c));
   });
 }
