@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -176,5 +177,50 @@ describe("EventProducer", () => {
     await waitFor("leftover replay", async () => second.stats().spooledEvents === 0, 30_000, 100);
     const got = ids(await readAll(name, sent.length));
     expect(new Set(got)).toEqual(new Set(sent.map((e) => e.event_id)));
+  });
+
+  it("takes over the spool directory of a dead process and replays it; a live process's is left alone", async () => {
+    const name = await topic("orphan");
+    const root = spoolDir();
+    // A process that spooled and died: its directory keeps a lock naming a pid that no longer runs.
+    const first = await EventProducer.create({ brokers: deadBrokers, topic: name, spoolDir: root });
+    const left = events(300);
+    for (const e of left) first.publish(e);
+    await first.close();
+    const orphanDir = join(root, "worker-0");
+    const dead = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
+    writeFileSync(join(orphanDir, "owner.lock"), `${dead} \n`);
+    // A live owner of slot 1 (this test process's parent) keeps its directory out of reach.
+    mkdirSync(join(root, "worker-1"));
+    writeFileSync(join(root, "worker-1", "owner.lock"), `${process.ppid} \n`);
+    writeFileSync(join(root, "worker-1", "seg-000000000001.jsonl"), `${JSON.stringify(events(1)[0])}\n`);
+
+    // The new producer claims slot 0 (stale) or the lowest free one, and adopts what is left.
+    const second = await producer({ topic: name, spoolDir: root, orphanScanMs: 200 });
+    const mine = second.spoolDir();
+    await waitFor("orphan replay", async () => second.stats().spooledEvents === 0, 30_000, 100);
+    const got = ids(await readAll(name, left.length));
+    expect(new Set(got)).toEqual(new Set(left.map((e) => e.event_id)));
+    expect(got).toHaveLength(left.length);
+    expect(mine).toBe(orphanDir);
+    // The live process's directory was left alone.
+    expect(readdirSync(join(root, "worker-1")).sort()).toEqual(["owner.lock", "seg-000000000001.jsonl"]);
+  });
+
+  it("adopts an orphaned directory beside its own (a dead sibling's spool)", async () => {
+    const name = await topic("orphan-sibling");
+    const root = spoolDir();
+    const mineFirst = await producer({ topic: name, spoolDir: root, orphanScanMs: 200 });
+    expect(mineFirst.spoolDir()).toBe(join(root, "worker-0"));
+    // A sibling that died with events in its spool (slot 1).
+    const sibling = await EventProducer.create({ brokers: deadBrokers, topic: name, spoolDir: root });
+    const left = events(120);
+    for (const e of left) sibling.publish(e);
+    const siblingDir = sibling.spoolDir();
+    await sibling.close(); // releases the lock: nobody owns its slot now
+    expect(existsSync(siblingDir)).toBe(true);
+    await waitFor("sibling spool replayed", async () => !existsSync(siblingDir), 30_000, 100);
+    const got = ids(await readAll(name, left.length));
+    expect(new Set(got)).toEqual(new Set(left.map((e) => e.event_id)));
   });
 });
