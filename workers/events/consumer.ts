@@ -163,8 +163,11 @@ async function runSession(run: Run): Promise<void> {
 }
 
 /**
- * Collects messages into batches and stores each (insert, dead letters, commit) with the stream paused.
- * Resolves when ingest stops, rejects when the stream fails; either way the batch in hand is stored first.
+ * Collects messages into batches and stores them one at a time (insert, dead letters, commit), in order.
+ * The next batch is collected while one is stored (fetching and decoding overlap ClickHouse's insert);
+ * when it is full before the store ends, the stream pauses, so at most two batches are in memory (and
+ * while ClickHouse is down, nothing more is read). Resolves when ingest stops, rejects when the stream
+ * fails; either way the batches in hand are stored first.
  */
 function drain(run: Run, stream: EventStream): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -180,11 +183,13 @@ function drain(run: Run, stream: EventStream): Promise<void> {
     const flush = (): Promise<void> => {
       clearTimeout(timer);
       timer = undefined;
-      if (busy) return busy;
+      if (busy) {
+        if (pending.size >= run.options.maxBatchEvents) stream.pause();
+        return busy;
+      }
       if (pending.messages === 0) return Promise.resolve();
       const batch = pending;
       pending = new PendingBatch();
-      stream.pause();
       busy = storeAndCommit(run, batch).finally(() => {
         busy = undefined;
         if (!run.stop.signal.aborted && !ended) stream.resume();
@@ -196,7 +201,7 @@ function drain(run: Run, stream: EventStream): Promise<void> {
       if (ended) return;
       ended = true;
       stream.pause();
-      await flush();
+      while (busy || pending.messages > 0) await flush();
       if (error === undefined) resolve();
       else reject(error);
     };
