@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Admin } from "@platformatic/kafka";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RequestEvent } from "../../../shared/events.ts";
 import { EventProducer, type EventProducerOptions } from "../../../workers/events/producer.ts";
@@ -222,5 +224,42 @@ describe("EventProducer", () => {
     await waitFor("sibling spool replayed", async () => !existsSync(siblingDir), 30_000, 100);
     const got = ids(await readAll(name, left.length));
     expect(new Set(got)).toEqual(new Set(left.map((e) => e.event_id)));
+  });
+
+  it("an event Kafka refuses for good does not hold back newer ones: isolated, dropped and counted", async () => {
+    // A topic that takes messages up to 20 kB, and a spool whose head is a larger event (random, so
+    // compression cannot shrink it), left by an earlier process while Kafka was unreachable.
+    const name = `test.stuck-spool.${randomUUID().slice(0, 8)}`;
+    const admin = new Admin({ clientId: "tiergate-test", bootstrapBrokers: localKafkaBrokers });
+    try {
+      await admin.createTopics({
+        topics: [name],
+        partitions: 1,
+        replicas: 1,
+        configs: [{ name: "max.message.bytes", value: "20000" }],
+      });
+    } finally {
+      await admin.close();
+    }
+    topicsMade.push(name);
+    const root = spoolDir();
+    const huge = { ...events(1)[0], route_decision: randomBytes(60_000).toString("base64") } as RequestEvent;
+    const first = await EventProducer.create({ brokers: deadBrokers, topic: name, spoolDir: root });
+    first.publish(huge);
+    await first.close();
+    expect(first.stats().spooledEvents).toBe(1);
+
+    const p = await producer({ topic: name, spoolDir: root });
+    await sleep(1_500);
+    const fresh = events(50);
+    for (const e of fresh) p.publish(e);
+    await p.flush();
+    const got = ids(await readAll(name, fresh.length));
+    expect(new Set(got)).toEqual(new Set(fresh.map((e) => e.event_id)));
+    // The refused event was isolated from the newer ones (which queued behind it) and counted, not kept
+    // in front of them forever.
+    await waitFor("spool drained", async () => p.stats().spooledEvents === 0, 30_000, 100);
+    expect(p.stats()).toMatchObject({ dropped: 1, sent: fresh.length, spooledEvents: 0 });
+    expect(got).not.toContain(huge.event_id);
   });
 });
