@@ -3,6 +3,17 @@ import { z } from "zod";
 export const cacheStatusSchema = z.enum(["HIT", "MISS", "BYPASS"]);
 export type CacheStatus = z.infer<typeof cacheStatusSchema>;
 
+// Bounds of the ClickHouse column types (workers/clickhouse/migrations): a value outside them would be
+// refused or silently wrapped by ClickHouse, so the schema refuses it first.
+const uint16 = z.number().int().min(0).max(0xffff);
+const uint32 = z.number().int().min(0).max(0xffff_ffff);
+/** The largest finite Float32; larger values would become infinity in the column. */
+const float32Max = 3.4028234663852886e38;
+const float32 = z.number().min(-float32Max).max(float32Max);
+const nonNegativeFloat32 = z.number().nonnegative().max(float32Max);
+/** DateTime64(3) ends in 2299; `ts` is epoch milliseconds. */
+const dateTime64Ms = z.number().int().nonnegative().max(10_413_791_999_999);
+
 /**
  * One request, as it goes to Kafka (topic `tiergate.request-events`, key = tenant) and lands in
  * ClickHouse `events`. `ts` is epoch milliseconds. Empty string means "none" for optional text fields,
@@ -10,7 +21,7 @@ export type CacheStatus = z.infer<typeof cacheStatusSchema>;
  */
 export const requestEventSchema = z.object({
   event_id: z.uuid(),
-  ts: z.number().int().nonnegative(),
+  ts: dateTime64Ms,
   request_id: z.string().min(1),
   tenant: z.string().min(1),
   user_id: z.string(),
@@ -19,25 +30,25 @@ export const requestEventSchema = z.object({
   model: z.string(),
   model_version: z.string(),
   provider: z.string(),
-  status: z.number().int(),
+  status: uint16,
   cache: cacheStatusSchema,
   fallback_reason: z.string(),
   /** The router's decision and reasons, compact (`x-tiergate-route`); absent for events not routed by the pool. */
   route_decision: z.string().optional(),
-  queue_ms: z.number().nonnegative(),
-  ttft_ms: z.number().nonnegative(),
-  latency_ms: z.number().nonnegative(),
-  prompt_tokens: z.number().int().nonnegative(),
-  completion_tokens: z.number().int().nonnegative(),
-  // Drift inputs (issue 8), optional: the classifier's task and confidence for `auto` requests, prompt
+  queue_ms: nonNegativeFloat32,
+  ttft_ms: nonNegativeFloat32,
+  latency_ms: nonNegativeFloat32,
+  prompt_tokens: uint32,
+  completion_tokens: uint32,
+  // Drift inputs, optional: the classifier's task and confidence for `auto` requests, prompt
   // and answer sizes in characters, the best retrieval relevance of a RAG answer, and an 8-d projection
   // of the prompt embedding for a sample of requests.
   task: z.string().max(64).optional(),
   confidence: z.number().min(0).max(1).optional(),
-  prompt_chars: z.number().int().nonnegative().optional(),
-  answer_chars: z.number().int().nonnegative().optional(),
+  prompt_chars: uint32.optional(),
+  answer_chars: uint32.optional(),
   relevance: z.number().min(0).max(1).optional(),
-  prompt_projection: z.array(z.number()).max(64).optional(),
+  prompt_projection: z.array(float32).max(64).optional(),
   // The difficulty router's prediction for `auto` requests: the task class, the chance each level
   // (small, medium, large) answers well enough, and the tier shift learned from the tenant's feedback.
   route_class: z.string().max(64).optional(),
@@ -50,6 +61,8 @@ export const topics = {
   requestEvents: "tiergate.request-events",
   feedback: "tiergate.feedback",
   documentChanges: "tiergate.document-changes",
+  /** Messages ingest could not store, with the reason (workers/events/dead-letter.ts). */
+  deadLetter: "tiergate.dead-letter",
 } as const;
 
 /**
@@ -60,7 +73,7 @@ export const topics = {
  */
 export const feedbackEventSchema = z.object({
   feedback_id: z.uuid(),
-  ts: z.number().int().nonnegative(),
+  ts: dateTime64Ms,
   request_id: z.string().min(1),
   tenant: z.string().min(1),
   user_id: z.string(),

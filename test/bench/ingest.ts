@@ -1,7 +1,14 @@
 /**
  * Ingest benchmark: producer → Kafka → ClickHouse, on the local stack.
  *
- *   npm run bench:ingest [-- --seconds 60 --engines bun,kafka --batches 500,2000,10000 --fresh-rate 2000]
+ *   npm run bench:ingest [-- --seconds 60 --engines bun,kafka --batches 500,2000,10000 --fresh-rate 2000
+ *                           --prefill 300000 --consumers 1,2]
+ *
+ * Two figures, measured separately:
+ * - consume→ClickHouse alone: a topic is filled in advance with `--prefill` events, then `--consumers`
+ *   ingest processes (one consumer group) start; the rate is events landed in `events` divided by the
+ *   time from their start to the last row visible (their boot included);
+ * - end to end, below.
  *
  * For each ingest engine (the Bun batching consumer of workers/events/consumer.ts in a child process, or
  * ClickHouse's Kafka table engine + a materialized view), events are produced at the highest rate the
@@ -35,7 +42,9 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i] ?? "",
 const seconds = Number(args.get("--seconds") ?? "60");
 const engines = (args.get("--engines") ?? "bun,kafka").split(",");
 const freshRate = Number(args.get("--fresh-rate") ?? "2000");
-const batchSizes = (args.get("--batches") ?? "500,2000,10000").split(",").map(Number);
+const batchSizes = (args.get("--batches") ?? "500,2000,10000").split(",").filter(Boolean).map(Number);
+const prefill = Number(args.get("--prefill") ?? "300000");
+const consumerCounts = (args.get("--consumers") ?? "1,2").split(",").filter(Boolean).map(Number);
 const count = z.object({ n: z.number() });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -134,6 +143,16 @@ async function producerSweep(): Promise<{ batch: number; eventsPerSecond: number
   return rows;
 }
 
+/** `name Type, …` of the `events` table, without DEFAULT expressions. */
+async function columnList(ch: ClickHouse): Promise<string> {
+  const columns = await ch.query(
+    "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'events' ORDER BY position",
+    {},
+    z.object({ name: z.string(), type: z.string() }),
+  );
+  return columns.map((c) => `${c.name} ${c.type}`).join(", ");
+}
+
 async function rows(ch: ClickHouse): Promise<number> {
   const [row] = await ch.query("SELECT count() AS n FROM events", {}, count);
   return row?.n ?? 0;
@@ -159,16 +178,12 @@ async function runEngine(engine: string, seconds: number, rate = 0): Promise<Eng
   const ch = createClickHouse({ ...localClickHouse, database, requestTimeoutMs: 30_000 });
   let child: ReturnType<typeof Bun.spawn> | undefined;
   if (engine === "bun") {
-    child = Bun.spawn(
-      [process.execPath, import.meta.path, "--role", "ingest", "--topic", topic, "--db", database],
-      {
-        stdio: ["ignore", "inherit", "inherit"],
-      },
-    );
+    child = spawnIngest(topic, database);
   } else {
-    // Column types as in `events`; the Kafka engine reads JSONEachRow like our inserts.
+    // Column types as in `events`, without their DEFAULT expressions (the Kafka engine refuses them; an
+    // omitted optional field reads as its type's default). It reads JSONEachRow like our inserts.
     await ch.command(
-      `CREATE TABLE kafka_events AS events ENGINE = Kafka SETTINGS
+      `CREATE TABLE kafka_events (${await columnList(ch)}) ENGINE = Kafka SETTINGS
          kafka_broker_list = {brokers:String}, kafka_topic_list = {topic:String},
          kafka_group_name = {group:String}, kafka_format = 'JSONEachRow', kafka_num_consumers = 1,
          kafka_max_block_size = 65536, kafka_flush_interval_ms = 200`,
@@ -266,17 +281,106 @@ async function runEngine(engine: string, seconds: number, rate = 0): Promise<Eng
   };
 }
 
+interface ConsumeResult {
+  consumers: number;
+  events: number;
+  /** From the first rows visible to the last. */
+  eventsPerSecond: number;
+  /** From the processes' spawn to the last row (boot and group join included). */
+  withStartupPerSecond: number;
+  /** Spawn to the first rows visible. */
+  startupSeconds: number;
+  seconds: number;
+}
+
+/** Spawns one ingest process (the child role below) on `topic` into `database`. */
+function spawnIngest(topic: string, database: string): ReturnType<typeof Bun.spawn> {
+  return Bun.spawn(
+    [process.execPath, import.meta.path, "--role", "ingest", "--topic", topic, "--db", database],
+    {
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
+}
+
+/** Consume→ClickHouse alone: a topic filled in advance, then `consumers` ingest processes in one group. */
+async function runConsume(consumers: number): Promise<ConsumeResult> {
+  const database = `bench_consume_${randomUUID().replaceAll("-", "").slice(0, 10)}`;
+  const admin = createClickHouse({ ...localClickHouse, database: "default" });
+  await migrateClickHouse(admin, database);
+  const topic = await createTopic();
+  const ch = createClickHouse({ ...localClickHouse, database, requestTimeoutMs: 30_000 });
+  const spoolDir = mkdtempSync(join(tmpdir(), "bench-ingest-spool-"));
+  const producer = await EventProducer.create({
+    brokers: localKafkaBrokers,
+    topic,
+    spoolDir,
+    maxBatchSize: 10_000,
+  });
+  for (let i = 0; i < prefill; i += 10_000) {
+    for (let k = i; k < Math.min(prefill, i + 10_000); k++) producer.publish(event(k));
+    await producer.flush();
+  }
+  await producer.close();
+  rmSync(spoolDir, { recursive: true, force: true });
+
+  const started = performance.now();
+  const children = Array.from({ length: consumers }, () => spawnIngest(topic, database));
+  const deadline = Date.now() + 300_000;
+  // The steady rate runs from the first rows visible (process boot and the group join are over) to the
+  // last; the first batch's rows are not counted in it.
+  let first: { at: number; rows: number } | undefined;
+  let landed = 0;
+  while (landed < prefill && Date.now() < deadline) {
+    landed = await rows(ch);
+    if (!first && landed > 0) first = { at: performance.now(), rows: landed };
+    if (landed < prefill) await sleep(20);
+  }
+  const ended = performance.now();
+  const seconds = (ended - started) / 1000;
+  const steadySeconds = first ? (ended - first.at) / 1000 : Number.NaN;
+  const steady = first && steadySeconds > 0 ? Math.round((landed - first.rows) / steadySeconds) : 0;
+  for (const child of children) child.kill("SIGTERM");
+  await Promise.all(children.map((child) => child.exited));
+  await admin.command("DROP DATABASE IF EXISTS {db:Identifier} SYNC", { db: database });
+  await Promise.all([ch.close(), admin.close()]);
+  await deleteTopic(topic);
+  if (landed < prefill) console.warn(`consume ×${consumers}: only ${landed} of ${prefill} events landed`);
+  return {
+    consumers,
+    events: landed,
+    eventsPerSecond: steady,
+    withStartupPerSecond: Math.round(landed / seconds),
+    startupSeconds: first ? Number(((first.at - started) / 1000).toFixed(1)) : Number.NaN,
+    seconds: Number(seconds.toFixed(1)),
+  };
+}
+
 async function main(): Promise<void> {
+  const consume: ConsumeResult[] = [];
+  for (const consumers of consumerCounts) consume.push(await runConsume(consumers));
+  console.log(
+    `\nconsume→ClickHouse alone: ${prefill} events filled in advance, Bun ingest processes in one group`,
+  );
+  console.table(
+    consume.map((r) => ({
+      processes: r.consumers,
+      "events/s (steady)": r.eventsPerSecond,
+      "events/s (with startup)": r.withStartupPerSecond,
+      "startup s": r.startupSeconds,
+      seconds: r.seconds,
+    })),
+  );
   const sweep = await producerSweep();
   console.log("\nproducer alone (8 s each, snappy, acks=all, idempotent)");
   console.table(sweep.map((r) => ({ "batch size": r.batch, "events/s": r.eventsPerSecond })));
   const results: EngineResult[] = [];
   for (const engine of engines) results.push(await runEngine(engine, seconds));
   // Freshness means something only below capacity: a paced run of the Bun consumer.
-  const paced = await runEngine("bun", Math.min(seconds, 30), freshRate);
-  results.push(paced);
+  const paced = freshRate > 0 ? await runEngine("bun", Math.min(seconds, 30), freshRate) : undefined;
+  if (paced) results.push(paced);
   console.log(
-    `\nproducer → Kafka → ClickHouse, ${seconds} s at full speed (paced run: ${paced.engine}), batch 10,000`,
+    `\nproducer → Kafka → ClickHouse, ${seconds} s at full speed (paced run: ${paced?.engine}), batch 10,000`,
   );
   console.table(
     results.map((r) => ({
@@ -291,12 +395,21 @@ async function main(): Promise<void> {
     })),
   );
   const kept = results.find((r) => r.engine === "bun") ?? results[0];
+  const fastestConsume = consume.reduce<ConsumeResult | undefined>(
+    (best, r) => (best && best.eventsPerSecond >= r.eventsPerSecond ? best : r),
+    undefined,
+  );
   const file = writeResults("bench-ingest", {
     seconds,
     engine: kept?.engine,
     events_per_second: kept?.eventsPerSecond,
-    freshness_p50_ms: paced.freshnessP50Ms,
-    freshness_p99_ms: paced.freshnessP99Ms,
+    consume_events_per_second: fastestConsume?.eventsPerSecond,
+    consume_processes: fastestConsume?.consumers,
+    consume_prefilled_events: prefill,
+    consume_runs: consume,
+    targets: { consume_events_per_second: 200_000, events_per_second: 50_000, freshness_p99_ms: 1_000 },
+    freshness_p50_ms: paced?.freshnessP50Ms,
+    freshness_p99_ms: paced?.freshnessP99Ms,
     freshness_at_events_per_second: freshRate,
     freshness_at_full_speed_p99_ms: kept?.freshnessP99Ms,
     feature_read_p50_ms: kept?.featureReadP50Ms,

@@ -1,23 +1,16 @@
-import { Consumer, type Message, type MessagesStream, stringDeserializers } from "@platformatic/kafka";
-import type { z } from "zod";
-import type { DependencyError } from "../../shared/dependency-error.ts";
+import { Consumer, type MessagesStream, stringDeserializers } from "@platformatic/kafka";
 import { feedbackEventSchema, requestEventSchema, topics } from "../../shared/events.ts";
+import type { Logger } from "../../shared/logger.ts";
+import { withRetry } from "../../shared/retry.ts";
 import type { ClickHouse } from "../clickhouse/client.ts";
 import { eventsTable } from "../clickhouse/events.ts";
+import { type DeadLetter, DeadLetterQueue } from "./dead-letter.ts";
+import { type EventMessage, type IngestSink, insertIsolating, PendingBatch } from "./ingest-batch.ts";
 import { toKafkaError } from "./kafka-client.ts";
 
-type EventMessage = Message<string, string, string, string>;
-type EventStream = MessagesStream<string, string, string, string>;
+export type { IngestSink } from "./ingest-batch.ts";
 
-/**
- * Where one topic's messages go: each value is validated with `schema` (whose fields equal the table's
- * columns) and inserted into `table`; invalid values are counted and skipped.
- */
-export interface IngestSink {
-  topic: string;
-  table: string;
-  schema: z.ZodType<Record<string, unknown>>;
-}
+type EventStream = MessagesStream<string, string, string, string>;
 
 /** Request events into `events`, feedback into `feedback`: what the pool's ingest process runs. */
 export const defaultSinks: readonly IngestSink[] = [
@@ -34,6 +27,8 @@ export interface IngestConfig {
   topic?: string;
   /** Topics and their tables; default `defaultSinks`. Ignored when `topic` is given. */
   sinks?: readonly IngestSink[];
+  /** Where rejected messages go, with the reason. Default `tiergate.dead-letter`. */
+  deadLetterTopic?: string;
   /** A batch is inserted when it holds this many events… Default 10,000. */
   maxBatchEvents?: number;
   /** …or when its first event has waited this long. Default 200 ms. */
@@ -42,14 +37,19 @@ export interface IngestConfig {
   retryBaseMs?: number;
   /** Told about every failure (insert, commit, Kafka session); ingest carries on by itself. */
   onError?: (error: unknown) => void;
+  logger?: Logger;
 }
 
 export interface IngestStats {
   /** Rows inserted into ClickHouse, all sinks (a redelivered event counts again; the table dedups). */
   inserted: number;
   batches: number;
-  /** Messages that did not match their sink's schema; skipped and committed. */
+  /** Messages that were not JSON or did not match their sink's schema; dead-lettered and committed. */
   invalid: number;
+  /** Valid rows ClickHouse refused; dead-lettered and committed. */
+  refused: number;
+  /** Messages published to the dead-letter topic (`invalid` + `refused`). */
+  deadLettered: number;
   insertRetries: number;
 }
 
@@ -59,27 +59,54 @@ export interface Ingest {
   stats(): IngestStats;
 }
 
-interface Pending {
-  /** Rows per sink topic. */
-  rows: Map<string, Record<string, unknown>[]>;
-  size: number;
-  /** The last message per topic-partition: committing it commits everything before it. */
-  last: Map<string, EventMessage>;
-  /** First and last offset per topic-partition, for the insert deduplication token. */
-  ranges: Map<string, Map<number, [bigint, bigint]>>;
-}
+type Options = Required<Omit<IngestConfig, "topic" | "sinks" | "onError" | "logger" | "deadLetterTopic">> &
+  Pick<IngestConfig, "onError" | "logger">;
 
-const emptyPending = (): Pending => ({ rows: new Map(), size: 0, last: new Map(), ranges: new Map() });
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** The state one ingest run shares across its steps. */
+interface Run {
+  options: Options;
+  sinks: readonly IngestSink[];
+  sinkByTopic: Map<string, IngestSink>;
+  deadLetters: DeadLetterQueue;
+  stats: IngestStats;
+  /** Aborted by `stop`: ends retries and the session loop. */
+  stop: AbortController;
+  /** Ends the current session's drain (set while one runs). */
+  wake?: () => void;
+}
 
 /**
  * Reads request events (and feedback) from Kafka and inserts them into ClickHouse in batches. Offsets are
  * committed only after the insert succeeded (at least once): a crash between the two re-reads the batch,
  * and `events` (ReplacingMergeTree on event_id) folds the copies. While ClickHouse is down the batch is
  * retried with backoff, forever, with the stream paused: nothing is dropped and nothing is committed.
+ * Messages that cannot be stored (invalid, or rows ClickHouse refuses) go to the dead-letter topic with
+ * the reason, so they never stall ingest.
  */
 export function startIngest(config: IngestConfig): Ingest {
-  const options = {
+  const run = createRun(config);
+  const loop = withRetry(() => runSession(run), {
+    attempts: Number.POSITIVE_INFINITY,
+    baseDelayMs: run.options.retryBaseMs,
+    maxDelayMs: 10_000,
+    shouldRetry: () => true,
+    onRetry: (error) => run.options.onError?.(toKafkaError("ingest session", error)),
+    signal: run.stop.signal,
+  }).catch(() => undefined); // only once stopped
+
+  return {
+    async stop() {
+      run.stop.abort();
+      run.wake?.();
+      await loop;
+      await run.deadLetters.close();
+    },
+    stats: () => ({ ...run.stats }),
+  };
+}
+
+function createRun(config: IngestConfig): Run {
+  const options: Options = {
     groupId: "tiergate-ingest",
     clientId: "tiergate-ingest",
     maxBatchEvents: 10_000,
@@ -90,180 +117,167 @@ export function startIngest(config: IngestConfig): Ingest {
   const sinks: readonly IngestSink[] = config.topic
     ? [{ topic: config.topic, table: eventsTable, schema: requestEventSchema }]
     : (config.sinks ?? defaultSinks);
-  const sinkByTopic = new Map(sinks.map((sink) => [sink.topic, sink]));
-  const stats: IngestStats = { inserted: 0, batches: 0, invalid: 0, insertRetries: 0 };
-  let stopping = false;
-  let wake: (() => void) | undefined;
-  const report = (error: unknown) => options.onError?.(error);
-
-  /** Inserts until it succeeds or ingest stops; returns whether it was inserted. */
-  async function insertBatch(batch: Pending): Promise<boolean> {
-    let delay = options.retryBaseMs;
-    for (;;) {
-      try {
-        // Sink by sink; after a partial failure the retry re-sends the done ones with the same token,
-        // and ClickHouse drops them.
-        for (const sink of sinks) {
-          const rows = batch.rows.get(sink.topic) ?? [];
-          if (rows.length === 0) continue;
-          const token = [...(batch.ranges.get(sink.topic) ?? new Map()).entries()]
-            .sort(([a], [b]) => a - b)
-            .map(([partition, [first, last]]) => `${partition}:${first}-${last}`)
-            .join(",");
-          await options.clickhouse.insert(sink.table, rows, { dedupToken: `${sink.topic}/${token}` });
-        }
-        stats.inserted += batch.size;
-        stats.batches++;
-        return true;
-      } catch (error: unknown) {
-        report(error);
-        if (stopping) return false;
-        stats.insertRetries++;
-        await sleep(Math.random() * delay);
-        delay = Math.min(10_000, delay * 2);
-      }
-    }
-  }
-
-  async function commitBatch(batch: Pending): Promise<void> {
-    await Promise.all(
-      [...batch.last.values()].map(async (message) => {
-        try {
-          await message.commit();
-        } catch (error: unknown) {
-          // Lost the partition in a rebalance: its next owner re-reads and the table dedups.
-          report(toKafkaError("committing ingest offsets", error));
-        }
-      }),
-    );
-  }
-
-  /** One consumer session: consume until the stream fails or ingest stops. */
-  async function session(): Promise<void> {
-    const consumer = new Consumer({
-      clientId: options.clientId,
-      groupId: options.groupId,
-      bootstrapBrokers: options.brokers,
-      deserializers: stringDeserializers,
-      autocommit: false,
-      sessionTimeout: 20_000,
-      heartbeatInterval: 2_000,
-      retries: 2,
-      retryDelay: 250,
-    });
-    let stream: EventStream | undefined;
-    try {
-      stream = await consumer.consume({
-        topics: sinks.map((sink) => sink.topic),
-        mode: "committed",
-        fallbackMode: "earliest",
-        autocommit: false,
-        maxWaitTime: Math.min(500, options.maxBatchWaitMs),
-      });
-      await drain(stream);
-    } finally {
-      await stream?.close().catch(() => undefined);
-      await consumer.close(true).catch(() => undefined);
-    }
-  }
-
-  /** Collects messages into batches; resolves when stopping, rejects when the stream fails. */
-  function drain(stream: EventStream): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let pending = emptyPending();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let busy: Promise<void> | undefined;
-      let failed = false;
-
-      const flush = (): Promise<void> => {
-        clearTimeout(timer);
-        timer = undefined;
-        if (busy) return busy;
-        if (pending.last.size === 0) return Promise.resolve();
-        const batch = pending;
-        pending = emptyPending();
-        stream.pause();
-        busy = (async () => {
-          if (await insertBatch(batch)) await commitBatch(batch);
-        })().finally(() => {
-          busy = undefined;
-          if (!stopping && !failed) stream.resume();
-          if (pending.size >= options.maxBatchEvents) void flush();
-          else if (pending.last.size > 0) timer ??= setTimeout(() => void flush(), options.maxBatchWaitMs);
-        });
-        return busy;
-      };
-
-      const finish = async (error?: unknown) => {
-        if (failed) return;
-        failed = true;
-        stream.pause();
-        await flush();
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-
-      wake = () => void finish();
-      stream.on("data", (message: EventMessage) => {
-        const sink = sinkByTopic.get(message.topic);
-        const row = sink ? safeParse(sink.schema, message.value) : undefined;
-        if (sink && row) {
-          const rows = pending.rows.get(sink.topic) ?? [];
-          rows.push(row);
-          pending.rows.set(sink.topic, rows);
-          pending.size++;
-        } else {
-          stats.invalid++;
-        }
-        pending.last.set(`${message.topic}/${message.partition}`, message);
-        const ranges = pending.ranges.get(message.topic) ?? new Map<number, [bigint, bigint]>();
-        const range = ranges.get(message.partition);
-        ranges.set(message.partition, [range?.[0] ?? message.offset, message.offset]);
-        pending.ranges.set(message.topic, ranges);
-        if (pending.size >= options.maxBatchEvents) void flush();
-        else timer ??= setTimeout(() => void flush(), options.maxBatchWaitMs);
-      });
-      stream.once("error", (error: Error) => void finish(toKafkaError("consuming request events", error)));
-      stream.once("close", () => void finish(stopping ? undefined : new Error("kafka stream closed")));
-      if (stopping) void finish();
-    });
-  }
-
-  const loop = (async () => {
-    let delay = options.retryBaseMs;
-    while (!stopping) {
-      try {
-        await session();
-        wake = undefined;
-        delay = options.retryBaseMs;
-      } catch (error: unknown) {
-        if (stopping) break;
-        report(toKafkaError("ingest session", error) satisfies DependencyError);
-        await sleep(Math.random() * delay);
-        delay = Math.min(10_000, delay * 2);
-      }
-    }
-  })();
-
   return {
-    async stop() {
-      stopping = true;
-      wake?.();
-      await loop;
-    },
-    stats: () => ({ ...stats }),
+    options,
+    sinks,
+    sinkByTopic: new Map(sinks.map((sink) => [sink.topic, sink])),
+    deadLetters: new DeadLetterQueue({
+      brokers: config.brokers,
+      clientId: `${options.clientId}-dead-letters`,
+      topic: config.deadLetterTopic,
+    }),
+    stats: { inserted: 0, batches: 0, invalid: 0, refused: 0, deadLettered: 0, insertRetries: 0 },
+    stop: new AbortController(),
   };
 }
 
-function safeParse(
-  schema: z.ZodType<Record<string, unknown>>,
-  value: string | undefined,
-): Record<string, unknown> | undefined {
-  if (!value) return undefined;
+/** One consumer session: resolves once ingest stops, rejects when the Kafka stream fails. */
+async function runSession(run: Run): Promise<void> {
+  if (run.stop.signal.aborted) return;
+  const consumer = new Consumer({
+    clientId: run.options.clientId,
+    groupId: run.options.groupId,
+    bootstrapBrokers: run.options.brokers,
+    deserializers: stringDeserializers,
+    autocommit: false,
+    sessionTimeout: 20_000,
+    heartbeatInterval: 2_000,
+    retries: 2,
+    retryDelay: 250,
+  });
+  let stream: EventStream | undefined;
   try {
-    const parsed = schema.safeParse(JSON.parse(value));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
+    stream = await consumer.consume({
+      topics: run.sinks.map((sink) => sink.topic),
+      mode: "committed",
+      fallbackMode: "earliest",
+      autocommit: false,
+      maxWaitTime: Math.min(500, run.options.maxBatchWaitMs),
+    });
+    await drain(run, stream);
+  } finally {
+    run.wake = undefined;
+    await stream?.close().catch(() => undefined);
+    await consumer.close(true).catch(() => undefined);
   }
+}
+
+/**
+ * Collects messages into batches and stores them one at a time (insert, dead letters, commit), in order.
+ * The next batch is collected while one is stored (fetching and decoding overlap ClickHouse's insert);
+ * when it is full before the store ends, the stream pauses, so at most two batches are in memory (and
+ * while ClickHouse is down, nothing more is read). Resolves when ingest stops, rejects when the stream
+ * fails; either way the batches in hand are stored first.
+ */
+function drain(run: Run, stream: EventStream): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let pending = new PendingBatch();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let busy: Promise<void> | undefined;
+    let ended = false;
+
+    const schedule = () => {
+      if (pending.size >= run.options.maxBatchEvents) void flush();
+      else if (pending.messages > 0) timer ??= setTimeout(() => void flush(), run.options.maxBatchWaitMs);
+    };
+    const flush = (): Promise<void> => {
+      clearTimeout(timer);
+      timer = undefined;
+      if (busy) {
+        if (pending.size >= run.options.maxBatchEvents) stream.pause();
+        return busy;
+      }
+      if (pending.messages === 0) return Promise.resolve();
+      const batch = pending;
+      pending = new PendingBatch();
+      busy = storeAndCommit(run, batch).finally(() => {
+        busy = undefined;
+        if (!run.stop.signal.aborted && !ended) stream.resume();
+        schedule();
+      });
+      return busy;
+    };
+    const finish = async (error?: unknown) => {
+      if (ended) return;
+      ended = true;
+      stream.pause();
+      while (busy || pending.messages > 0) await flush();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+
+    run.wake = () => void finish();
+    stream.on("data", (message: EventMessage) => {
+      pending.add(message, run.sinkByTopic.get(message.topic));
+      schedule();
+    });
+    stream.once("error", (error: Error) => void finish(toKafkaError("consuming request events", error)));
+    stream.once(
+      "close",
+      () => void finish(run.stop.signal.aborted ? undefined : new Error("kafka stream closed")),
+    );
+    if (run.stop.signal.aborted) void finish();
+  });
+}
+
+/** Stores a batch (retried until it succeeds or ingest stops), then commits its offsets. */
+async function storeAndCommit(run: Run, batch: PendingBatch): Promise<void> {
+  const stored = await withRetry(() => storeBatch(run, batch), {
+    attempts: Number.POSITIVE_INFINITY,
+    baseDelayMs: run.options.retryBaseMs,
+    maxDelayMs: 10_000,
+    shouldRetry: () => true,
+    onRetry: (error) => {
+      run.stats.insertRetries++;
+      run.options.onError?.(error);
+    },
+    signal: run.stop.signal,
+  }).then(
+    () => true,
+    (error: unknown) => {
+      run.options.onError?.(error);
+      return false; // stopped while retrying: nothing committed, the next owner re-reads the batch
+    },
+  );
+  if (stored) await commitBatch(run, batch);
+}
+
+/**
+ * Inserts the batch sink by sink, then publishes what was rejected to the dead-letter topic. A retry
+ * repeats the whole step: inserts done before carry the same tokens and ClickHouse drops them.
+ */
+async function storeBatch(run: Run, batch: PendingBatch): Promise<void> {
+  const refused: DeadLetter[] = [];
+  for (const sink of run.sinks) {
+    const entries = batch.entries.get(sink.topic) ?? [];
+    refused.push(
+      ...(await insertIsolating(run.options.clickhouse, sink, entries, batch.dedupToken(sink.topic))),
+    );
+  }
+  const letters = [...batch.rejected, ...refused];
+  await run.deadLetters.publish(letters);
+  run.stats.inserted += batch.size - refused.length;
+  run.stats.batches++;
+  run.stats.invalid += batch.rejected.length;
+  run.stats.refused += refused.length;
+  run.stats.deadLettered += letters.length;
+  if (letters.length > 0) {
+    run.options.logger?.warn("ingest: messages dead-lettered", {
+      count: letters.length,
+      reason: letters[0]?.reason,
+    });
+  }
+}
+
+async function commitBatch(run: Run, batch: PendingBatch): Promise<void> {
+  await Promise.all(
+    [...batch.last.values()].map(async (message) => {
+      try {
+        await message.commit();
+      } catch (error: unknown) {
+        // Lost the partition in a rebalance: its next owner re-reads and the table dedups.
+        run.options.onError?.(toKafkaError("committing ingest offsets", error));
+      }
+    }),
+  );
 }

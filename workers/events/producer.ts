@@ -1,14 +1,24 @@
 import { Producer, stringSerializers } from "@platformatic/kafka";
-import type { DependencyError } from "../../shared/dependency-error.ts";
-import { type RequestEvent, requestEventSchema, topics } from "../../shared/events.ts";
+import { DependencyError } from "../../shared/dependency-error.ts";
+import { type RequestEvent, topics } from "../../shared/events.ts";
+import type { Logger } from "../../shared/logger.ts";
 import { withRetry } from "../../shared/retry.ts";
 import { type EventCompression, toKafkaError } from "./kafka-client.ts";
+import { OrphanSpools } from "./orphan-spools.ts";
 import { Spool } from "./spool.ts";
+import { claimSpoolDir, removeLockedDir, unlockDir } from "./spool-dirs.ts";
+import { drainSpool } from "./spool-replay.ts";
+import type { EventProducerStats, EventProducer as EventSink } from "./types.ts";
+
+export type { EventProducerStats } from "./types.ts";
 
 export interface EventProducerOptions {
   brokers: string[];
   clientId?: string;
-  /** Where events wait while Kafka is unreachable (SPOOL_DIR). */
+  /**
+   * The spool root (SPOOL_DIR), shared by every process of the pool: each producer claims a directory of
+   * its own under it (`worker-<n>`, locked by pid) and adopts the directories of processes that died.
+   */
   spoolDir: string;
   /** Bound of the on-disk spool; the oldest segments are dropped past it. Default 256 MiB. */
   spoolMaxBytes?: number;
@@ -25,25 +35,20 @@ export interface EventProducerOptions {
   sendTimeoutMs?: number;
   /** First pause of the replay loop after a failed attempt; it doubles up to 30 s. Default 500 ms. */
   replayBackoffMs?: number;
+  /** How often the spool root is scanned for orphaned directories. Default 15 s. */
+  orphanScanMs?: number;
+  /**
+   * New batches queue behind a non-empty spool (publish order), unless the spool has not advanced for
+   * this long while Kafka takes sends: then they go straight to Kafka. Default 60 s.
+   */
+  spoolStallMs?: number;
+  /** Events whose JSON is larger than this are dropped (counted): Kafka refuses them. Default 1 MiB. */
+  maxEventBytes?: number;
+  logger?: Logger;
   /** Told about each failure that sent events to the spool (for logs and metrics). */
   onError?: (error: DependencyError) => void;
   /** Told about each published event, synchronously (metrics counters); must not throw. */
   onPublish?: (event: RequestEvent) => void;
-}
-
-export interface EventProducerStats {
-  /** Events in memory, not yet handed to Kafka or the spool. */
-  buffered: number;
-  /** Events in a produce request right now. */
-  inFlight: number;
-  spooledEvents: number;
-  spooledBytes: number;
-  /** Events lost: dropped by the full spool, unreadable spool lines, or a failing spool disk. */
-  dropped: number;
-  /** Events acknowledged by Kafka. */
-  sent: number;
-  /** Whether the last produce attempt failed (Kafka presumed down until a replay succeeds). */
-  kafkaDown: boolean;
 }
 
 /**
@@ -55,12 +60,20 @@ export interface EventProducerStats {
  * while the spool holds anything: events reach Kafka in publish order. A background loop replays the
  * spool oldest first with backoff. Delivery is at least once (a send that timed out may have landed);
  * consumers dedup on `event_id`.
+ *
+ * Each producer owns a spool directory of its own under `spoolDir` (see spool-dirs.ts) and replays the
+ * directories of processes that died (orphan-spools.ts). A hard crash loses only what is in memory: the
+ * buffer and the batch in flight (see the README's "What a crash can lose").
  */
-export class EventProducer {
-  readonly #options: Required<Omit<EventProducerOptions, "onError" | "onPublish" | "spoolSegmentBytes">> &
-    Pick<EventProducerOptions, "onError" | "onPublish">;
+export class EventProducer implements EventSink {
+  readonly #options: Required<
+    Omit<EventProducerOptions, "onError" | "onPublish" | "spoolSegmentBytes" | "logger">
+  > &
+    Pick<EventProducerOptions, "onError" | "onPublish" | "logger">;
   readonly #spool: Spool;
+  readonly #orphans: OrphanSpools;
   readonly #producer: Producer<string, string, string, string>;
+  readonly #abort = new AbortController();
   #buffer: RequestEvent[] = [];
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   #pumping: Promise<void> | undefined;
@@ -69,11 +82,11 @@ export class EventProducer {
   #lost = 0;
   #kafkaDown = false;
   #closed = false;
-  #replayTimer: ReturnType<typeof setTimeout> | undefined;
   #replaying: Promise<void> | undefined;
-  #replayDelayMs: number;
   #pendingSpoolWrites: Promise<void> = Promise.resolve();
   #spoolWritesPending = 0;
+  /** When the spool last advanced (or last became non-empty); a spool idle past `spoolStallMs` is stalled. */
+  #spoolProgressAt = Date.now();
 
   private constructor(options: EventProducerOptions) {
     this.#options = {
@@ -86,14 +99,27 @@ export class EventProducer {
       compression: "snappy",
       sendTimeoutMs: 10_000,
       replayBackoffMs: 500,
+      orphanScanMs: 15_000,
+      spoolStallMs: 60_000,
+      maxEventBytes: 1 << 20,
       ...options,
     };
     this.#spool = new Spool({
-      dir: this.#options.spoolDir,
+      dir: claimSpoolDir(this.#options.spoolDir),
       maxBytes: this.#options.spoolMaxBytes,
       segmentBytes: options.spoolSegmentBytes,
     });
-    this.#replayDelayMs = this.#options.replayBackoffMs;
+    this.#orphans = new OrphanSpools({
+      root: this.#options.spoolDir,
+      send: (events) => this.#send(events),
+      batchSize: this.#options.maxBatchSize,
+      maxBytes: this.#options.spoolMaxBytes,
+      scanIntervalMs: this.#options.orphanScanMs,
+      backoffMs: this.#options.replayBackoffMs,
+      onLost: (count, reason) => this.#loseEvents(count, reason),
+      onError: (error) => this.#options.onError?.(error),
+      logger: this.#options.logger,
+    });
     this.#producer = new Producer({
       clientId: this.#options.clientId,
       bootstrapBrokers: this.#options.brokers,
@@ -109,14 +135,17 @@ export class EventProducer {
   }
 
   /**
-   * Creates a producer at once; its spool opens in the background and whatever an earlier process left
-   * there is replayed first. An unusable spool directory is reported through `onError`.
+   * Creates a producer at once; its spool directory is claimed and opened in the background, and
+   * whatever an earlier process left there, or in an orphaned directory, is replayed first. An unusable
+   * spool directory is reported through `onError`.
    */
   static start(options: EventProducerOptions): EventProducer {
     const producer = new EventProducer(options);
     producer.#spool.ready().then(
       () => {
-        if (!producer.#spool.isEmpty()) producer.#scheduleReplay(0);
+        if (producer.#closed) return;
+        if (!producer.#spool.isEmpty()) producer.#startReplay();
+        producer.#orphans.start();
       },
       (error: unknown) => producer.#options.onError?.(toKafkaError("opening the event spool", error)),
     );
@@ -128,6 +157,11 @@ export class EventProducer {
     const producer = EventProducer.start(options);
     await producer.#spool.ready();
     return producer;
+  }
+
+  /** The directory this producer spools to (empty until its spool is open). */
+  spoolDir(): string {
+    return this.#spool.dir();
   }
 
   /** Queues an event. Never blocks, never throws; after `close` the event is counted as dropped. */
@@ -156,13 +190,19 @@ export class EventProducer {
     await this.#pendingSpoolWrites;
   }
 
-  /** Flushes, stops the replay loop and closes the Kafka client. Spooled events stay on disk for the next start. */
+  /**
+   * Flushes, stops the replay loops and closes the Kafka client. Spooled events stay on disk for the
+   * next process (the directory is unlocked); an empty spool directory is removed.
+   */
   async close(): Promise<void> {
     await this.flush();
     this.#closed = true;
-    clearTimeout(this.#replayTimer);
-    await this.#replaying;
+    this.#abort.abort();
+    await Promise.all([this.#replaying, this.#orphans.stop()]);
     await this.#producer.close(true).catch(() => undefined);
+    await this.#releaseSpoolDir().catch((error: unknown) =>
+      this.#options.onError?.(toKafkaError("releasing the event spool", error)),
+    );
   }
 
   stats(): EventProducerStats {
@@ -170,12 +210,19 @@ export class EventProducer {
     return {
       buffered: this.#buffer.length,
       inFlight: this.#inFlight,
-      spooledEvents: spool.records,
+      spooledEvents: spool.records + this.#orphans.pendingEvents(),
       spooledBytes: spool.bytes,
       dropped: spool.dropped + this.#lost,
       sent: this.#sent,
       kafkaDown: this.#kafkaDown,
     };
+  }
+
+  async #releaseSpoolDir(): Promise<void> {
+    await this.#spool.ready();
+    const dir = this.#spool.dir();
+    if (this.#spool.isEmpty()) await removeLockedDir(this.#options.spoolDir, dir);
+    else await unlockDir(dir);
   }
 
   #startPump(): void {
@@ -190,8 +237,7 @@ export class EventProducer {
   async #pump(): Promise<void> {
     while (this.#buffer.length > 0) {
       const batch = this.#buffer.splice(0, this.#options.maxBatchSize);
-      // While the spool holds events, new ones queue behind them so that Kafka gets publish order.
-      if (this.#kafkaDown || !this.#spool.isEmpty() || this.#spoolWritesPending > 0) {
+      if (this.#behindSpool()) {
         this.#spoolBatch(batch);
         continue;
       }
@@ -204,12 +250,19 @@ export class EventProducer {
     }
   }
 
+  /**
+   * Whether a new batch must go to the spool: while Kafka is down, and while the spool holds events
+   * (so that Kafka gets publish order) unless the spool has stalled with Kafka up.
+   */
+  #behindSpool(): boolean {
+    if (this.#kafkaDown) return true;
+    if (this.#spool.isEmpty() && this.#spoolWritesPending === 0) return false;
+    return Date.now() - this.#spoolProgressAt < this.#options.spoolStallMs;
+  }
+
   async #send(batch: readonly RequestEvent[]): Promise<void> {
-    const messages = batch.map((event) => ({
-      topic: this.#options.topic,
-      key: event.tenant,
-      value: JSON.stringify(event),
-    }));
+    const messages = this.#messages(batch);
+    if (messages.length === 0) return;
     this.#inFlight += batch.length;
     try {
       await withRetry(
@@ -222,24 +275,43 @@ export class EventProducer {
         },
         { attempts: 2, baseDelayMs: 100, maxDelayMs: 500 },
       );
-      this.#sent += batch.length;
+      this.#sent += messages.length;
     } finally {
       this.#inFlight -= batch.length;
     }
   }
 
+  /** Kafka messages of a batch; an event too large for a message is dropped and counted. */
+  #messages(batch: readonly RequestEvent[]): { topic: string; key: string; value: string }[] {
+    const messages: { topic: string; key: string; value: string }[] = [];
+    for (const event of batch) {
+      const value = JSON.stringify(event);
+      const max = this.#options.maxEventBytes;
+      if (value.length > max / 3 && Buffer.byteLength(value) > max) {
+        this.#loseEvents(1, new Error(`event ${event.event_id} is larger than ${max} bytes`));
+        continue;
+      }
+      messages.push({ topic: this.#options.topic, key: event.tenant, value });
+    }
+    return messages;
+  }
+
+  #loseEvents(count: number, reason: unknown): void {
+    this.#lost += count;
+    this.#options.logger?.warn("request events dropped", { count, reason });
+  }
+
   /** Appends to the spool in call order; a failing disk loses the batch (counted), never throws. */
   #spoolBatch(batch: RequestEvent[]): void {
     if (batch.length === 0) return;
+    if (this.#spool.isEmpty() && this.#spoolWritesPending === 0) this.#spoolProgressAt = Date.now();
     this.#spoolWritesPending++;
     this.#pendingSpoolWrites = this.#spool
       .append(batch)
-      .catch(() => {
-        this.#lost += batch.length;
-      })
+      .catch((error: unknown) => this.#loseEvents(batch.length, error))
       .finally(() => {
         this.#spoolWritesPending--;
-        this.#scheduleReplay(this.#kafkaDown ? this.#replayDelayMs : 0);
+        this.#startReplay();
       });
   }
 
@@ -248,40 +320,43 @@ export class EventProducer {
     this.#options.onError?.(error);
   }
 
-  #scheduleReplay(delayMs: number): void {
-    if (this.#closed || this.#replayTimer !== undefined || this.#replaying) return;
-    this.#replayTimer = setTimeout(() => {
-      this.#replayTimer = undefined;
-      this.#replaying = this.#replay().finally(() => {
+  /**
+   * Replays the spool until it is empty: retried with backoff (0.5 s doubling to 30 s, jittered) while
+   * Kafka fails, until `close`.
+   */
+  #startReplay(): void {
+    if (this.#closed || this.#replaying) return;
+    this.#replaying = withRetry(() => this.#replayOnce(), {
+      attempts: Number.POSITIVE_INFINITY,
+      baseDelayMs: this.#options.replayBackoffMs,
+      maxDelayMs: 30_000,
+      shouldRetry: () => true,
+      onRetry: (error) => {
+        if (error instanceof DependencyError && error.dependency === "kafka") this.#markDown(error);
+      },
+      signal: this.#abort.signal,
+    })
+      .catch(() => undefined) // only when closing: the spool stays on disk
+      .finally(() => {
         this.#replaying = undefined;
-        if (!this.#spool.isEmpty()) this.#scheduleReplay(this.#replayDelayMs);
+        if (!this.#spool.isEmpty() || this.#spoolWritesPending > 0) this.#startReplay();
       });
-    }, delayMs);
   }
 
-  /** Sends the spool oldest first until it is empty or a send fails (then backs off). */
-  async #replay(): Promise<void> {
-    try {
-      for (;;) {
-        if (this.#closed) return;
-        await this.#pendingSpoolWrites;
-        const { records, corrupt, position } = await this.#spool.read(this.#options.maxBatchSize);
-        const events = records.flatMap((record) => {
-          const parsed = requestEventSchema.safeParse(record);
-          return parsed.success ? [parsed.data] : [];
-        });
-        this.#lost += corrupt + records.length - events.length;
-        if (events.length > 0) await this.#send(events);
-        await this.#spool.commit(position);
-        if (records.length === 0 && corrupt === 0) break; // nothing readable now; the next round retries
-        if (this.#spool.isEmpty() && this.#spoolWritesPending === 0) break;
-      }
-      this.#kafkaDown = false;
-      this.#replayDelayMs = this.#options.replayBackoffMs;
-    } catch (error: unknown) {
-      this.#markDown(toKafkaError("replaying spooled request events", error));
-      this.#replayDelayMs = Math.min(30_000, this.#replayDelayMs * 2);
-    }
+  /** One pass over the spool; Kafka failures are DependencyErrors, others (disk, unreadable) are not. */
+  async #replayOnce(): Promise<void> {
+    await drainSpool({
+      spool: this.#spool,
+      send: (events) => this.#send(events),
+      batchSize: this.#options.maxBatchSize,
+      onLost: (count, reason) => this.#loseEvents(count, reason),
+      onProgress: () => {
+        this.#spoolProgressAt = Date.now();
+      },
+      stopped: () => this.#closed,
+      beforeRead: () => this.#pendingSpoolWrites,
+    });
+    if (this.#spool.isEmpty()) this.#kafkaDown = false;
   }
 }
 

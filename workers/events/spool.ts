@@ -2,7 +2,8 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "nod
 import { join } from "node:path";
 
 export interface SpoolOptions {
-  dir: string;
+  /** The directory, or its claim in progress (no file is touched before it resolves). */
+  dir: string | Promise<string>;
   /** Upper bound of all segment files together; the oldest segments are dropped beyond it. */
   maxBytes: number;
   /** A segment is closed and a new one begun past this size; defaults to min(8 MiB, maxBytes / 4). */
@@ -65,7 +66,7 @@ function countLines(content: Buffer): number {
  * Operations run one at a time, in call order. A torn last line (crash mid-write) is skipped on read.
  */
 export class Spool {
-  readonly #dir: string;
+  #dir = "";
   readonly #maxBytes: number;
   readonly #segmentBytes: number;
   #segments: Segment[] = [];
@@ -76,13 +77,12 @@ export class Spool {
 
   /** Starts opening (creating if needed) the spool in `options.dir`; operations wait for it. */
   constructor(options: SpoolOptions) {
-    this.#dir = options.dir;
     this.#maxBytes = options.maxBytes;
     this.#segmentBytes = Math.max(
       1024,
       options.segmentBytes ?? Math.min(8 << 20, Math.floor(options.maxBytes / 4)),
     );
-    this.#loaded = this.#load();
+    this.#loaded = this.#load(options.dir);
     this.#queue = this.#loaded.catch(() => undefined);
   }
 
@@ -139,7 +139,13 @@ export class Spool {
     return join(this.#dir, `seg-${String(seq).padStart(12, "0")}.jsonl`);
   }
 
-  async #load(): Promise<void> {
+  /** The directory the spool lives in (empty until `ready` resolves). */
+  dir(): string {
+    return this.#dir;
+  }
+
+  async #load(dir: string | Promise<string>): Promise<void> {
+    this.#dir = await dir;
     await mkdir(this.#dir, { recursive: true });
     const names = (await readdir(this.#dir)).filter((n) => segmentPattern.test(n)).sort();
     for (const name of names) {
@@ -274,10 +280,17 @@ export class Spool {
   }
 }
 
-/** Total size of the files in a spool directory (for tests and operators). */
+/**
+ * Total size of the segment files in a spool directory and in its per-process subdirectories (for tests
+ * and operators).
+ */
 export async function spoolDirBytes(dir: string): Promise<number> {
-  const names = await readdir(dir).catch(() => [] as string[]);
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   let total = 0;
-  for (const name of names) if (segmentPattern.test(name)) total += (await stat(join(dir, name))).size;
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += await spoolDirBytes(path);
+    else if (segmentPattern.test(entry.name)) total += (await stat(path)).size;
+  }
   return total;
 }

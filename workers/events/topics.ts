@@ -23,6 +23,7 @@ export const topicSpecs: readonly TopicSpec[] = [
   },
   { name: topics.feedback, partitions: 3, configs: { "retention.ms": String(30 * day) } },
   { name: topics.documentChanges, partitions: 3, configs: { "retention.ms": String(30 * day) } },
+  { name: topics.deadLetter, partitions: 3, configs: { "retention.ms": String(30 * day) } },
 ];
 
 /**

@@ -34,6 +34,11 @@ export const workerEnvSchema = z.object({
   POOL_HOST: z.string().default("127.0.0.1"),
   POOL_PORT: int(8080),
   POOL_PROCESSES: int(2),
+  /**
+   * Ingest processes the supervisor runs, all in one Kafka consumer group. More than the partition count
+   * of `tiergate.request-events` (6) leaves the extra ones idle.
+   */
+  INGEST_PROCESSES: int(1),
   POOL_REGION: z.string().default("local"),
   /** Shared secret the edge signs pool calls with (HMAC-SHA256). */
   POOL_SIGNING_SECRET: z.string().min(32),
@@ -85,11 +90,14 @@ export const workerEnvSchema = z.object({
     .transform((v) => v === "true"),
   /**
    * How long a request event waits in memory for more before its batch goes to Kafka. Each produce
-   * request has a fixed CPU cost, so longer batches are cheaper per event; a crash loses at most this
-   * window (SIGTERM flushes it).
+   * request has a fixed CPU cost, so longer batches are cheaper per event. SIGTERM flushes the buffer; a
+   * hard crash loses it (README, "What a crash can lose").
    */
   EVENT_LINGER_MS: int(100),
-  /** Where events go while Kafka is unreachable. */
+  /**
+   * Where events go while Kafka is unreachable: each worker claims `worker-<n>` under it (locked by pid)
+   * and replays the directories of workers that died.
+   */
   SPOOL_DIR: z.string().default(".stack/spool"),
   MAX_IN_FLIGHT: int(256),
   SHUTDOWN_GRACE_MS: int(10_000),

@@ -1,67 +1,86 @@
 import type { Subprocess } from "bun";
+import { createLogger } from "../../shared/logger.ts";
 import { startDriftScheduler } from "../drift/scheduler.ts";
+import { type ChildExit, superviseChild } from "./child-supervision.ts";
 import { loadWorkerEnv } from "./env.ts";
 
 /**
- * The regional pool: N HTTP workers sharing one port (SO_REUSEPORT), plus one ingest process that moves
- * events from Kafka into ClickHouse. A child that dies is restarted with backoff; SIGTERM drains them all.
+ * The regional pool: N HTTP workers sharing one port (SO_REUSEPORT), plus INGEST_PROCESSES ingest
+ * processes (one Kafka consumer group) that move events from Kafka into ClickHouse. A child that dies is
+ * restarted with backoff (the streak resets after a minute up); SIGTERM drains them all.
  */
 const config = loadWorkerEnv();
 const here = import.meta.dir;
+const log = createLogger({ bindings: { service: "pool", role: "supervisor", pid: process.pid } });
 
 interface Child {
   name: string;
   script: string;
   process?: Subprocess;
-  restarts: number;
 }
 
 const children: Child[] = [
   ...Array.from({ length: config.POOL_PROCESSES }, (_, i) => ({
     name: `worker-${i + 1}`,
     script: `${here}/worker.ts`,
-    restarts: 0,
   })),
-  { name: "ingest", script: `${here}/ingest.ts`, restarts: 0 },
+  ...Array.from({ length: config.INGEST_PROCESSES }, (_, i) => ({
+    name: config.INGEST_PROCESSES === 1 ? "ingest" : `ingest-${i + 1}`,
+    script: `${here}/ingest.ts`,
+  })),
 ];
+const stop = new AbortController();
 
-let stopping = false;
-
-function spawnChild(child: Child): void {
-  child.process = Bun.spawn([process.execPath, child.script], {
+/** Starts the child once and resolves when it exits. */
+async function runChild(child: Child): Promise<ChildExit> {
+  const startedAt = Date.now();
+  const proc = Bun.spawn([process.execPath, child.script], {
     stdio: ["ignore", "inherit", "inherit"],
     env: process.env,
-    onExit(_proc, exitCode, signal) {
-      if (stopping) return;
-      if (exitCode === 78) {
-        console.error(`${child.name} rejected its configuration; stopping the pool`);
-        void shutdown("bad configuration", 78);
-        return;
-      }
-      const delay = Math.min(30_000, 250 * 2 ** Math.min(child.restarts, 7));
-      child.restarts++;
-      console.error(`${child.name} exited (${exitCode ?? signal}); restarting in ${delay} ms`);
-      setTimeout(() => !stopping && spawnChild(child), delay);
-    },
   });
+  child.process = proc;
+  const code = await proc.exited;
+  return { code, signal: proc.signalCode, upMs: Date.now() - startedAt };
+}
+
+async function supervise(child: Child): Promise<void> {
+  const outcome = await superviseChild({
+    run: () => runChild(child),
+    signal: stop.signal,
+    onRestart: (exit, streak) =>
+      log.warn("child exited; restarting", {
+        child: child.name,
+        code: exit.code,
+        signal: exit.signal,
+        upMs: exit.upMs,
+        streak,
+      }),
+  });
+  if (outcome === "stop-pool") {
+    log.error("child rejected its configuration; stopping the pool", { child: child.name });
+    void shutdown("bad configuration", 78);
+  }
 }
 
 async function shutdown(reason: string, code = 0): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+  if (stop.signal.aborted) return;
+  stop.abort();
   stopDriftScheduler();
   stopLearningScheduler();
-  console.log(`pool: ${reason}; draining ${children.length} children`);
+  log.info("draining children", { reason, children: children.length });
   for (const child of children) child.process?.kill("SIGTERM");
   await Promise.all(children.map((c) => c.process?.exited));
-  console.log("pool: stopped");
+  log.info("pool stopped");
   process.exit(code);
 }
 
-for (const child of children) spawnChild(child);
-console.log(
-  `tiergate pool (${config.POOL_REGION}) on http://${config.POOL_HOST}:${config.POOL_PORT} with ${config.POOL_PROCESSES} workers`,
-);
+for (const child of children) void supervise(child);
+log.info("pool started", {
+  region: config.POOL_REGION,
+  url: `http://${config.POOL_HOST}:${config.POOL_PORT}`,
+  workers: config.POOL_PROCESSES,
+  ingestProcesses: config.INGEST_PROCESSES,
+});
 // Drift job trigger for deployments without Workers cron (DRIFT_SCHEDULE_MS > 0; off by default).
 const stopDriftScheduler =
   config.DRIFT_SCHEDULE_MS > 0
@@ -69,8 +88,8 @@ const stopDriftScheduler =
         poolUrl: `http://${config.POOL_HOST}:${config.POOL_PORT}`,
         signingSecret: config.POOL_ADMIN_SECRETS.get("scheduler") ?? "",
         periodMs: config.DRIFT_SCHEDULE_MS,
-        onResult: (status, body) => console.log(`drift scheduler: ${status} ${body.slice(0, 200)}`),
-        onError: (error) => console.warn("drift scheduler: pool call failed:", error),
+        onResult: (status, body) => log.info("drift scheduler ran", { status, body: body.slice(0, 200) }),
+        onError: (error) => log.warn("drift scheduler: pool call failed", { error }),
       })
     : () => undefined;
 // Routing's per-tenant feedback learning runs on the same cadence, under its own lease.
@@ -81,8 +100,8 @@ const stopLearningScheduler =
         signingSecret: config.POOL_ADMIN_SECRETS.get("scheduler") ?? "",
         periodMs: config.DRIFT_SCHEDULE_MS,
         path: "/internal/v1/routing/learn",
-        onResult: (status, body) => console.log(`routing learning: ${status} ${body.slice(0, 200)}`),
-        onError: (error) => console.warn("routing learning: pool call failed:", error),
+        onResult: (status, body) => log.info("routing learning ran", { status, body: body.slice(0, 200) }),
+        onError: (error) => log.warn("routing learning: pool call failed", { error }),
       })
     : () => undefined;
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -3,9 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { RequestEvent } from "../../../shared/events.ts";
+import { type RequestEvent, requestEventSchema } from "../../../shared/events.ts";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
 import { startIngest } from "../../../workers/events/consumer.ts";
+import type { DeadLetterRecord } from "../../../workers/events/dead-letter.ts";
 import { EventProducer } from "../../../workers/events/producer.ts";
 import { sleep, waitFor } from "../../stack/process.ts";
 import { localClickHouse } from "../../stack/services/clickhouse.ts";
@@ -16,7 +17,14 @@ import {
   sampleEvent,
   scratchDatabase,
 } from "../clickhouse/local-clickhouse.ts";
-import { deleteTopic, ensureKafka, localKafkaBrokers, scratchTopic } from "./local-kafka.ts";
+import {
+  deleteTopic,
+  ensureKafka,
+  localKafkaBrokers,
+  produceStrings,
+  readAll,
+  scratchTopic,
+} from "./local-kafka.ts";
 
 const database = scratchDatabase("ingest");
 const countRow = z.object({ rows: z.number(), ids: z.number() });
@@ -131,5 +139,56 @@ describe("Kafka → ClickHouse ingest", () => {
     // Nothing was committed by the failing run, so the same group re-read all 500.
     expect(ingest.stats().inserted).toBe(500);
     expect(await eventsInClickHouse()).toEqual({ rows: before + 500, ids: before + 500 });
+  });
+
+  it("a message that cannot be stored goes to the dead-letter topic with its reason; the rest lands", async () => {
+    const topic = await scratchTopic("ingest-bad", 3);
+    const deadLetterTopic = await scratchTopic("ingest-dlq", 3);
+    topicsMade.push(topic, deadLetterTopic);
+    const before = (await eventsInClickHouse()).rows;
+    const good = sample(200);
+    const outOfRange = { ...sampleEvent(), status: 70_000 }; // UInt16 column
+    const badUuid = { ...sampleEvent(), event_id: "not-a-uuid" }; // passes the lax schema below, not ClickHouse
+    const values = [
+      ...good.slice(0, 100).map((e) => JSON.stringify(e)),
+      "{not json",
+      JSON.stringify(outOfRange),
+      JSON.stringify(badUuid),
+      ...good.slice(100).map((e) => JSON.stringify(e)),
+    ];
+    await produceStrings(topic, values);
+    const ch = localClient(database);
+    // event_id as any string, so ClickHouse itself must refuse the bad row (and the batch is bisected).
+    const lax = requestEventSchema.extend({ event_id: z.string() });
+    const ingest = startIngest({
+      brokers: localKafkaBrokers,
+      clickhouse: ch,
+      groupId: `ingest-${topic}`,
+      sinks: [{ topic, table: "events", schema: lax }],
+      deadLetterTopic,
+    });
+    try {
+      await waitFor("good rows", async () => (await eventsInClickHouse()).rows >= before + 200, 60_000, 250);
+      await waitFor("dead letters", async () => ingest.stats().deadLettered >= 3, 30_000, 100);
+      // Ingest goes on after the bad rows.
+      const later = sample(50);
+      await produceStrings(
+        topic,
+        later.map((e) => JSON.stringify(e)),
+      );
+      await waitFor("later rows", async () => (await eventsInClickHouse()).rows >= before + 250, 60_000, 250);
+    } finally {
+      await ingest.stop();
+      await ch.close();
+    }
+    expect(await eventsInClickHouse()).toEqual({ rows: before + 250, ids: before + 250 });
+    expect(ingest.stats()).toMatchObject({ invalid: 2, refused: 1, deadLettered: 3 });
+    const letters = (await readAll(deadLetterTopic, 3)).map((v) => JSON.parse(v) as DeadLetterRecord);
+    const byValue = new Map(letters.map((l) => [l.value, l]));
+    expect(letters).toHaveLength(3);
+    expect(byValue.get("{not json")?.reason).toMatch(/not JSON/);
+    expect(byValue.get(JSON.stringify(outOfRange))?.reason).toMatch(/status/);
+    expect(byValue.get(JSON.stringify(badUuid))?.reason).toMatch(/clickhouse:.*UUID/i);
+    for (const l of letters) expect(l).toMatchObject({ source_topic: topic, table: "events" });
   });
 });

@@ -8,7 +8,8 @@ import { localPoolEnv } from "../../stack/local-env.ts";
 import { repoRoot, stackDir } from "../../stack/paths.ts";
 
 /**
- * A pool of its own (`bun workers/pool/supervisor.ts`: one worker + the ingest process) on a private port and spool,
+ * A pool of its own (`bun workers/pool/supervisor.ts`: one worker unless `POOL_PROCESSES` is given, + the ingest
+ * process) on a private port and spool,
  * so a test can watch its events without other tests' traffic on the shared pool. Its model tiers point
  * at an instant OpenAI-compatible upstream on `port + 1000` (test/bench/instant-upstream.ts), so the
  * request rate is set by the event pipeline, not by the CPU model server; routing comes from the env.
@@ -51,7 +52,7 @@ export class PoolUnderTest {
         ...process.env,
         ...this.env,
         POOL_PORT: String(this.port),
-        POOL_PROCESSES: "1",
+        POOL_PROCESSES: this.env.POOL_PROCESSES ?? "1",
         SPOOL_DIR: this.spoolDir,
       },
       stdio: "ignore",
@@ -117,13 +118,13 @@ export class PoolUnderTest {
 
 /**
  * Sends requests with `concurrency` loops until `stop()` is called; collects the request ids the pool
- * answered with 200 (each must become exactly one event).
+ * answered with 200 (each must become exactly one event). Request ids are `<tenant>-<n>` from `firstSequence` on.
  */
-export function requestFlow(pool: PoolUnderTest, tenant: string, concurrency = 4) {
+export function requestFlow(pool: PoolUnderTest, tenant: string, concurrency = 4, firstSequence = 0) {
   const answered: string[] = [];
   const failed: number[] = [];
   let running = true;
-  let sequence = 0;
+  let sequence = firstSequence;
   const loops = Array.from({ length: concurrency }, async () => {
     while (running) {
       const id = `${tenant}-${sequence++}`;

@@ -1,6 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Admin } from "@platformatic/kafka";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RequestEvent } from "../../../shared/events.ts";
 import { EventProducer, type EventProducerOptions } from "../../../workers/events/producer.ts";
@@ -176,5 +179,87 @@ describe("EventProducer", () => {
     await waitFor("leftover replay", async () => second.stats().spooledEvents === 0, 30_000, 100);
     const got = ids(await readAll(name, sent.length));
     expect(new Set(got)).toEqual(new Set(sent.map((e) => e.event_id)));
+  });
+
+  it("takes over the spool directory of a dead process and replays it; a live process's is left alone", async () => {
+    const name = await topic("orphan");
+    const root = spoolDir();
+    // A process that spooled and died: its directory keeps a lock naming a pid that no longer runs.
+    const first = await EventProducer.create({ brokers: deadBrokers, topic: name, spoolDir: root });
+    const left = events(300);
+    for (const e of left) first.publish(e);
+    await first.close();
+    const orphanDir = join(root, "worker-0");
+    const dead = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
+    writeFileSync(join(orphanDir, "owner.lock"), `${dead} \n`);
+    // A live owner of slot 1 (this test process's parent) keeps its directory out of reach.
+    mkdirSync(join(root, "worker-1"));
+    writeFileSync(join(root, "worker-1", "owner.lock"), `${process.ppid} \n`);
+    writeFileSync(join(root, "worker-1", "seg-000000000001.jsonl"), `${JSON.stringify(events(1)[0])}\n`);
+
+    // The new producer claims slot 0 (stale) or the lowest free one, and adopts what is left.
+    const second = await producer({ topic: name, spoolDir: root, orphanScanMs: 200 });
+    const mine = second.spoolDir();
+    await waitFor("orphan replay", async () => second.stats().spooledEvents === 0, 30_000, 100);
+    const got = ids(await readAll(name, left.length));
+    expect(new Set(got)).toEqual(new Set(left.map((e) => e.event_id)));
+    expect(got).toHaveLength(left.length);
+    expect(mine).toBe(orphanDir);
+    // The live process's directory was left alone.
+    expect(readdirSync(join(root, "worker-1")).sort()).toEqual(["owner.lock", "seg-000000000001.jsonl"]);
+  });
+
+  it("adopts an orphaned directory beside its own (a dead sibling's spool)", async () => {
+    const name = await topic("orphan-sibling");
+    const root = spoolDir();
+    const mineFirst = await producer({ topic: name, spoolDir: root, orphanScanMs: 200 });
+    expect(mineFirst.spoolDir()).toBe(join(root, "worker-0"));
+    // A sibling that died with events in its spool (slot 1).
+    const sibling = await EventProducer.create({ brokers: deadBrokers, topic: name, spoolDir: root });
+    const left = events(120);
+    for (const e of left) sibling.publish(e);
+    const siblingDir = sibling.spoolDir();
+    await sibling.close(); // releases the lock: nobody owns its slot now
+    expect(existsSync(siblingDir)).toBe(true);
+    await waitFor("sibling spool replayed", async () => !existsSync(siblingDir), 30_000, 100);
+    const got = ids(await readAll(name, left.length));
+    expect(new Set(got)).toEqual(new Set(left.map((e) => e.event_id)));
+  });
+
+  it("an event Kafka refuses for good does not hold back newer ones: isolated, dropped and counted", async () => {
+    // A topic that takes messages up to 20 kB, and a spool whose head is a larger event (random, so
+    // compression cannot shrink it), left by an earlier process while Kafka was unreachable.
+    const name = `test.stuck-spool.${randomUUID().slice(0, 8)}`;
+    const admin = new Admin({ clientId: "tiergate-test", bootstrapBrokers: localKafkaBrokers });
+    try {
+      await admin.createTopics({
+        topics: [name],
+        partitions: 1,
+        replicas: 1,
+        configs: [{ name: "max.message.bytes", value: "20000" }],
+      });
+    } finally {
+      await admin.close();
+    }
+    topicsMade.push(name);
+    const root = spoolDir();
+    const huge = { ...events(1)[0], route_decision: randomBytes(60_000).toString("base64") } as RequestEvent;
+    const first = await EventProducer.create({ brokers: deadBrokers, topic: name, spoolDir: root });
+    first.publish(huge);
+    await first.close();
+    expect(first.stats().spooledEvents).toBe(1);
+
+    const p = await producer({ topic: name, spoolDir: root });
+    await sleep(1_500);
+    const fresh = events(50);
+    for (const e of fresh) p.publish(e);
+    await p.flush();
+    const got = ids(await readAll(name, fresh.length));
+    expect(new Set(got)).toEqual(new Set(fresh.map((e) => e.event_id)));
+    // The refused event was isolated from the newer ones (which queued behind it) and counted, not kept
+    // in front of them forever.
+    await waitFor("spool drained", async () => p.stats().spooledEvents === 0, 30_000, 100);
+    expect(p.stats()).toMatchObject({ dropped: 1, sent: fresh.length, spooledEvents: 0 });
+    expect(got).not.toContain(huge.event_id);
   });
 });
