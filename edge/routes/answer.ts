@@ -65,6 +65,7 @@ export function registerAnswerRoutes(app: OpenAPIHono<HonoEnv>): void {
         keyId: apiKey.keyId,
         allowedModels: apiKey.allowedModels,
         traceparent: traceparentOf(c),
+        clientRequestId: c.var.clientRequestId,
         deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
       },
       answerResponseSchema,

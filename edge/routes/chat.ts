@@ -93,6 +93,7 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
         requestId,
         arrivedAt,
         traceparent: traceparentOf(c),
+        clientRequestId: c.var.clientRequestId,
         background: (label, work) => inBackground(c, label, work),
       },
       request,

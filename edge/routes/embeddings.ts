@@ -48,6 +48,7 @@ export function registerEmbeddingsRoutes(app: OpenAPIHono<HonoEnv>): void {
         keyId: apiKey.keyId,
         allowedModels: apiKey.allowedModels,
         traceparent: traceparentOf(c),
+        clientRequestId: c.var.clientRequestId,
         deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
       },
       embeddingsResponseSchema,

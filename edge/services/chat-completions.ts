@@ -22,6 +22,8 @@ export interface ChatContext {
   requestId: string;
   /** The client's trace context, forwarded signed. */
   traceparent?: string;
+  /** The client's own request id, if it sent a valid one. */
+  clientRequestId?: string | undefined;
   /** When the request reached the edge (epoch ms), for the latency of answers given here. */
   arrivedAt: number;
   /** Runs work after the response (waitUntil on Workers). */
@@ -179,6 +181,7 @@ function callPool({ ctx, request }: Forward): Promise<ForwardResult> {
     keyId: apiKey.keyId,
     allowedModels: apiKey.allowedModels,
     traceparent: ctx.traceparent,
+    clientRequestId: ctx.clientRequestId,
     deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
   });
 }

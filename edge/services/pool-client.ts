@@ -17,6 +17,8 @@ export interface PoolCall {
   allowedModels?: readonly string[] | null;
   /** The client's W3C `traceparent`, forwarded signed. */
   traceparent?: string;
+  /** The client's own request id (validated), forwarded signed so the pool keeps it on the request row. */
+  clientRequestId?: string | undefined;
   /** Sign with the admin credential instead of the traffic secret (drift runs, registry changes). */
   admin?: boolean;
   /** Absolute deadline, epoch ms: the whole call, body included, must finish by then. */
@@ -213,6 +215,7 @@ export class PoolClient {
       [headers.tenant]: call.tenant,
       [headers.keyId]: call.keyId,
       [headers.traceparent]: call.traceparent,
+      [headers.poolClientRequestId]: call.clientRequestId,
     };
     if (call.tenant !== undefined) trusted[headers.allowedModels] = formatAllowedModels(call.allowedModels);
     const out = await signedHeaders(credential?.secret ?? this.signingSecret, {

@@ -55,6 +55,32 @@ describe("POST /v1/feedback (inside workerd)", () => {
     expect(response.headers.get("x-request-id")).toBeTruthy();
   });
 
+  it("accepts feedback that names the request by the client's own id, sent to the edge as x-request-id", async () => {
+    const clientId = `client-${crypto.randomUUID()}`;
+    const answer = await exports.default.fetch("http://edge.test/v1/chat/completions", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${env.TEST_API_KEY}`,
+        "content-type": "application/json",
+        "x-request-id": clientId,
+      },
+      body: JSON.stringify({
+        model: "small",
+        temperature: 0.7,
+        max_tokens: 1,
+        messages: [{ role: "user", content: `client id probe ${crypto.randomUUID()}` }],
+      }),
+    });
+    expect(answer.status).toBe(200);
+    await answer.body?.cancel();
+    expect(answer.headers.get("x-client-request-id")).toBe(clientId);
+    const serverId = answer.headers.get("x-request-id");
+    expect(serverId).not.toBe(clientId);
+    const response = await post({ client_request_id: clientId, rating: 1 });
+    expect(response.status).toBe(202);
+    expect(((await response.json()) as { request_id: string }).request_id).toBe(serverId);
+  });
+
   it("a label alone is enough", async () => {
     expect((await post({ request_id: await answeredRequestId(), label: "wrong" })).status).toBe(202);
   });

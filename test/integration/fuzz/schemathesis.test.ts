@@ -83,9 +83,10 @@ describe("fuzzing the edge from its own /openapi.json (schemathesis)", () => {
     const document = (await (await fetch(`${edge.url}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, unknown>>;
     };
-    const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
-      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
-    );
+    // Schemathesis does not fuzz the document it was given (GET /openapi.json); every other operation.
+    const operations = Object.entries(document.paths)
+      .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`))
+      .filter((operation) => operation !== "GET /openapi.json");
     expect(operations.length).toBeGreaterThanOrEqual(4);
 
     const reportPath = join(resultsDir, "fuzz-schemathesis-report.json");
