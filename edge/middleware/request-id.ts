@@ -1,12 +1,13 @@
 import { createMiddleware } from "hono/factory";
 import { headers } from "../../shared/headers.ts";
+import { bootLogger } from "../lib/boot-logger.ts";
 import type { HonoEnv } from "../types.ts";
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * Takes the client's `x-request-id` when it is well-formed, else makes one, and echoes it on every
- * response. `x-cache` is on every response too: routes that consult the cache set HIT or MISS, the
+ * Takes the client's `x-request-id` when it is well-formed, else makes one, binds it to `c.var.log`,
+ * and echoes it on every response. `x-cache` is on every response too: routes that consult the cache set HIT or MISS, the
  * rest are BYPASS.
  */
 export const requestIdAndCacheStatus = createMiddleware<HonoEnv>(async (c, next) => {
@@ -15,6 +16,7 @@ export const requestIdAndCacheStatus = createMiddleware<HonoEnv>(async (c, next)
     incoming && requestIdPattern.test(incoming) ? incoming : `req_${crypto.randomUUID().replaceAll("-", "")}`;
   c.set("requestId", id);
   c.set("arrivedAt", Date.now());
+  c.set("log", bootLogger.child({ request_id: id }));
   await next();
   c.res.headers.set(headers.requestId, id);
   if (!c.res.headers.has(headers.cache)) c.res.headers.set(headers.cache, "BYPASS");

@@ -1,4 +1,5 @@
 import { Redis } from "@upstash/redis/cloudflare";
+import { createLogger, type Logger } from "../../shared/logger.ts";
 import { chatCompletionRequestSchema } from "../../shared/schemas/chat.ts";
 import { embeddingsRequestSchema } from "../../shared/schemas/embeddings.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
@@ -12,6 +13,8 @@ import { ResponseCache } from "./response-cache.ts";
 /** The clients one isolate shares across requests. Handlers get them from `c.var.services`. */
 export interface EdgeServices {
   config: EdgeEnv;
+  /** The isolate's logger at `LOG_LEVEL`; requests log through a child on `c.var.log`. */
+  logger: Logger;
   redis: Redis;
   cache: ResponseCache;
   pool: PoolClient;
@@ -68,6 +71,7 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
     ok: true,
     services: {
       config,
+      logger: createLogger({ level: config.LOG_LEVEL, bindings: { service: "edge" } }),
       redis,
       cache: new ResponseCache(
         redis,

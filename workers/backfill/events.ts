@@ -19,6 +19,7 @@ import { createInterface } from "node:readline";
 import { Consumer, stringDeserializers } from "@platformatic/kafka";
 import { type RequestEvent, requestEventSchema, topics } from "../../shared/events.ts";
 import { type ClickHouse, createClickHouse } from "../clickhouse/client.ts";
+import { clickhouseConfig, localClickHouseUrl } from "../clickhouse/config.ts";
 import { insertEvents } from "../clickhouse/events.ts";
 import { toKafkaError } from "../events/kafka-client.ts";
 import { sha256HexSync } from "../lib/sha256.ts";
@@ -189,12 +190,9 @@ async function main(): Promise<void> {
     fromMs: parseTime(args.get("--from"), 0),
     toMs: parseTime(args.get("--to"), Number.MAX_SAFE_INTEGER),
   };
-  const ch = createClickHouse({
-    url: env.CLICKHOUSE_URL ?? "http://127.0.0.1:8123",
-    username: env.CLICKHOUSE_USER ?? "default",
-    password: env.CLICKHOUSE_PASSWORD ?? "",
-    database: env.CLICKHOUSE_DATABASE ?? "tiergate",
-  });
+  const ch = createClickHouse(
+    clickhouseConfig({ ...env, CLICKHOUSE_URL: env.CLICKHOUSE_URL ?? localClickHouseUrl }),
+  );
   const progress = (line: string) => process.stderr.write(`\r${line}`);
   try {
     let stats: BackfillStats;
@@ -217,7 +215,7 @@ async function main(): Promise<void> {
       throw new Error("give --jsonl FILE or --from-offset N|earliest (and optionally --from/--to)");
     }
     process.stderr.write("\n");
-    console.log(`backfill: ${JSON.stringify(stats)}`);
+    process.stdout.write(`backfill: ${JSON.stringify(stats)}\n`);
   } finally {
     await ch.close();
   }
@@ -225,7 +223,7 @@ async function main(): Promise<void> {
 
 if (import.meta.main) {
   main().catch((error: unknown) => {
-    console.error(`\nbackfill: ${error instanceof Error ? error.message : String(error)}`);
+    process.stderr.write(`\nbackfill: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   });
 }

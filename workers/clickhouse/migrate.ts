@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { sha256HexSync } from "../lib/sha256.ts";
 import { type ClickHouse, createClickHouse } from "./client.ts";
+import { clickhouseConfig, localClickHouseUrl } from "./config.ts";
 import { assertIdentifier } from "./identifier.ts";
 
 /** One versioned migration file: `NNNN_name.sql`, statements separated by `;` at the end of a line. */
@@ -95,16 +96,13 @@ export async function migrateClickHouse(ch: ClickHouse, database: string): Promi
 
 async function main(): Promise<void> {
   const env = process.env;
-  const database = env.CLICKHOUSE_DATABASE ?? "tiergate";
-  const ch = createClickHouse({
-    url: env.CLICKHOUSE_URL ?? "http://127.0.0.1:8123",
-    username: env.CLICKHOUSE_USER ?? "default",
-    password: env.CLICKHOUSE_PASSWORD ?? "",
-    database: "default",
-  });
+  const config = clickhouseConfig({ ...env, CLICKHOUSE_URL: env.CLICKHOUSE_URL ?? localClickHouseUrl });
+  const database = config.database;
+  // The target database may not exist yet: connect to `default`, which always does.
+  const ch = createClickHouse({ ...config, database: "default" });
   try {
     await migrateClickHouse(ch, database);
-    console.log(`clickhouse: migrations applied to ${database}`);
+    process.stdout.write(`clickhouse: migrations applied to ${database}\n`);
   } finally {
     await ch.close();
   }
@@ -112,7 +110,7 @@ async function main(): Promise<void> {
 
 if (import.meta.main) {
   main().catch((error: unknown) => {
-    console.error(`clickhouse migrate: ${error instanceof Error ? error.message : String(error)}`);
+    process.stderr.write(`clickhouse migrate: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   });
 }

@@ -36,10 +36,10 @@ export async function migratePostgres(config: { databaseUrl: string; wsProxy?: s
 if (import.meta.main) {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
-    console.error("migrate: set DATABASE_URL (and NEON_WS_PROXY for a local proxy)");
+    process.stderr.write("migrate: set DATABASE_URL (and NEON_WS_PROXY for a local proxy)\n");
     process.exit(78);
   }
   const wsProxy = process.env.NEON_WS_PROXY;
   await migratePostgres(wsProxy ? { databaseUrl, wsProxy } : { databaseUrl });
-  console.log("postgres migrations applied");
+  process.stdout.write("postgres migrations applied\n");
 }

@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import type { RequestEvent } from "../../shared/events.ts";
+import type { Logger } from "../../shared/logger.ts";
 import { chatCompletionRequestSchema } from "../../shared/schemas/chat.ts";
 import { type ClickHouse, createClickHouse } from "../clickhouse/client.ts";
+import { clickhouseConfig } from "../clickhouse/config.ts";
 import { createDatabase, type DatabaseHandle, withPostgres } from "../db/client.ts";
 import { KeyStore } from "../db/key-store.ts";
 import { RequestRowWriter } from "../db/request-rows.ts";
@@ -11,13 +13,15 @@ import { cached, latestDriftScores } from "../events/stats.ts";
 import { createRoutingService, type RoutingService } from "../registry/routing.ts";
 import { routerGenerator } from "../retrieval/router-generator.ts";
 import { createRetrievalService, type RetrievalService } from "../retrieval/service.ts";
-import type { WorkerEnv } from "./env.ts";
+import { poolLogger, type WorkerEnv } from "./env.ts";
 import { PoolMetrics } from "./metrics/pool-metrics.ts";
 import { InFlight } from "./middleware/backpressure.ts";
 
 /** The clients one worker process shares across requests, built once at boot. */
 export interface PoolServices {
   config: WorkerEnv;
+  /** The worker's logger; a call's lines go through `c.var.log`, a child with its request id and tenant. */
+  logger: Logger;
   database: DatabaseHandle;
   clickhouse: ClickHouse;
   events: EventProducer;
@@ -40,16 +44,14 @@ export interface PoolServices {
   close(): Promise<void>;
 }
 
-export function buildPoolServices(config: WorkerEnv): PoolServices {
+export function buildPoolServices(
+  config: WorkerEnv,
+  logger: Logger = poolLogger(config, "worker"),
+): PoolServices {
   const database = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
-  const clickhouse = createClickHouse({
-    url: config.CLICKHOUSE_URL,
-    username: config.CLICKHOUSE_USER,
-    password: config.CLICKHOUSE_PASSWORD,
-    database: config.CLICKHOUSE_DATABASE,
-  });
+  const clickhouse = createClickHouse(clickhouseConfig(config));
   const requestRows = new RequestRowWriter(database.db, {
-    onDrop: (rows, reason) => console.warn(`${rows} request rows not written:`, reason.message),
+    onDrop: (rows, reason) => logger.warn("request rows not written", { rows, error: reason }),
   });
   let metrics: PoolMetrics | undefined;
   const events = createEventProducer({
@@ -65,13 +67,14 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     driftScores: cached(() => latestDriftScores(clickhouse), 30_000, new Map<string, number>()),
     defaultLabels: { worker: String(process.pid) },
   });
-  const routing = createRoutingService(config, database.db);
+  const routing = createRoutingService(config, database.db, logger);
   const feedback = new FeedbackPublisher({
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-feedback`,
   });
   return {
     config,
+    logger,
     database,
     clickhouse,
     events,

@@ -1,3 +1,4 @@
+import type { Logger } from "../../shared/logger.ts";
 import type { Database } from "../db/client.ts";
 import type { WorkerEnv } from "../pool/env.ts";
 import { defaultBalancerOptions } from "../router/balancer.ts";
@@ -40,7 +41,7 @@ export function routerConfigFrom(config: WorkerEnv): RouterConfig {
  * `postgres` (default) the worker starts on the env table, seeds an empty registry, then follows it by
  * polling; when Postgres is down at boot it keeps routing on the env table until the registry answers.
  */
-export function createRoutingService(config: WorkerEnv, db: Database): RoutingService {
+export function createRoutingService(config: WorkerEnv, db: Database, logger: Logger): RoutingService {
   const initial = tableFromEnv(config);
   const fromEnv = config.REGISTRY_SOURCE === "env";
   const watcher = fromEnv
@@ -53,12 +54,14 @@ export function createRoutingService(config: WorkerEnv, db: Database): RoutingSe
           return loadRoutingTable(db, config);
         },
         intervalMs: config.REGISTRY_POLL_MS,
-        onError: (error) => console.warn("registry read failed; routing on the last table:", error),
+        onError: (error) => logger.warn("registry read failed; routing on the last table", { error }),
       });
   const router = new Router(() => watcher?.current ?? initial, routerConfigFrom(config));
   const ready = watcher
     ? seedRegistryIfEmpty(db, config)
-        .catch((error: unknown) => console.warn("registry seed failed; will retry on the next poll:", error))
+        .catch((error: unknown) =>
+          logger.warn("registry seed failed; will retry on the next poll", { error }),
+        )
         .then(() => watcher.refresh())
         .then(() => watcher.start())
     : Promise.resolve();

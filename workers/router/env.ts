@@ -1,6 +1,5 @@
 import { z } from "zod";
-
-const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+import { positiveInt } from "../../shared/env.ts";
 
 /** `name=value,name=value` → a record; an empty string is an empty record. */
 const pairs = (fallback: string) =>
@@ -49,7 +48,7 @@ const msPerTier = (fallback: string) =>
 export const routerEnvShape = {
   REGISTRY_SOURCE: z.enum(["postgres", "env"]).default("postgres"),
   /** How often a worker re-reads the registry (ms). */
-  REGISTRY_POLL_MS: int(2_000),
+  REGISTRY_POLL_MS: positiveInt(2_000),
   VLLM_SMALL_BASE_URL: z.url().optional(),
   VLLM_SMALL_API_KEY: z.string().optional(),
   VLLM_SMALL_MODEL: z.string().min(1).optional(),
@@ -70,10 +69,10 @@ export const routerEnvShape = {
   TIER_TIMEOUTS_MS: msPerTier("small=15000,medium=20000,large=30000,embed=15000"),
   ROUTER_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.6),
   ROUTER_CLASSIFIER: z.enum(["model", "heuristic"]).default("model"),
-  ROUTER_RETRY_ATTEMPTS: int(3),
-  ROUTER_RETRY_BASE_MS: int(20),
-  BREAKER_FAILURE_THRESHOLD: int(3),
-  BREAKER_COOLDOWN_MS: int(5_000),
+  ROUTER_RETRY_ATTEMPTS: positiveInt(3),
+  ROUTER_RETRY_BASE_MS: positiveInt(20),
+  BREAKER_FAILURE_THRESHOLD: positiveInt(3),
+  BREAKER_COOLDOWN_MS: positiveInt(5_000),
   /** API keys that registry endpoints name in `api_key_name`: `name=key,…`. */
   PROVIDER_API_KEYS: pairs(""),
 };

@@ -1,10 +1,12 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { formatIssues } from "../../shared/env.ts";
 import { DocumentStore } from "../backfill/document-store.ts";
 import { ingestDocuments } from "../backfill/ingest.ts";
 import { createProgressBar, formatSummary } from "../backfill/progress.ts";
 import { readDocuments } from "../backfill/read-documents.ts";
 import { createClickHouse } from "../clickhouse/client.ts";
+import { clickhouseConfig } from "../clickhouse/config.ts";
 import { workerEnvSchema } from "../pool/env.ts";
 import { createOpenAIEmbedder, embeddingVersion } from "../retrieval/model-clients.ts";
 
@@ -50,14 +52,12 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log(usage);
+    process.stdout.write(`${usage}\n`);
     return;
   }
   const parsed = argsSchema.safeParse({ ...values, path: positionals[0] });
   if (!parsed.success) {
-    console.error(
-      `${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n")}\n${usage}`,
-    );
+    process.stderr.write(`${formatIssues(parsed.error).join("\n")}\n${usage}\n`);
     process.exit(64);
   }
   const args = parsed.data;
@@ -71,16 +71,11 @@ async function main(): Promise<void> {
     dimensions: env.EMBEDDINGS_DIMENSIONS,
     timeoutMs: env.MODEL_TIMEOUT_MS,
   });
-  const clickhouse = createClickHouse({
-    url: env.CLICKHOUSE_URL,
-    username: env.CLICKHOUSE_USER,
-    password: env.CLICKHOUSE_PASSWORD,
-    database: env.CLICKHOUSE_DATABASE,
-  });
+  const clickhouse = createClickHouse(clickhouseConfig(env));
   try {
     const documents = readDocuments(args.path);
-    console.error(
-      `backfill: ${documents.length} documents from ${args.path} → ${args.tenant}/${args.collection}`,
+    process.stderr.write(
+      `backfill: ${documents.length} documents from ${args.path} → ${args.tenant}/${args.collection}\n`,
     );
     const report = await ingestDocuments(
       {
@@ -94,7 +89,7 @@ async function main(): Promise<void> {
       },
       documents,
     );
-    console.log(formatSummary(report));
+    process.stdout.write(`${formatSummary(report)}\n`);
   } finally {
     await clickhouse.close();
   }
@@ -102,7 +97,7 @@ async function main(): Promise<void> {
 
 if (import.meta.main) {
   main().catch((error: unknown) => {
-    console.error(`backfill: ${error instanceof Error ? error.message : String(error)}`);
+    process.stderr.write(`backfill: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   });
 }

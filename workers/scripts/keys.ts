@@ -39,26 +39,32 @@ async function create(db: Database, raw: Record<string, unknown>): Promise<void>
     allowedModels: options.models ?? null,
     cacheTtlSeconds: options["cache-ttl"] ?? null,
   });
-  console.log(JSON.stringify({ key, id: record.id, tenant: record.tenantId, prefix: record.prefix }));
+  process.stdout.write(
+    `${JSON.stringify({ key, id: record.id, tenant: record.tenantId, prefix: record.prefix })}\n`,
+  );
 }
 
 async function list(db: Database, raw: Record<string, unknown>): Promise<void> {
   const tenant = z.string().min(1).parse(raw.tenant);
   const keys = await listApiKeys(db, tenant);
   if (raw.json) {
-    console.log(JSON.stringify(keys));
+    process.stdout.write(`${JSON.stringify(keys)}\n`);
     return;
   }
   for (const k of keys) {
     const models = k.allowedModels?.join(",") ?? "*";
-    console.log(`${k.id}\t${k.prefix}…\t${k.status}\t${k.rateLimitPerMinute}/min\t${models}\t${k.name}`);
+    process.stdout.write(
+      `${k.id}\t${k.prefix}…\t${k.status}\t${k.rateLimitPerMinute}/min\t${models}\t${k.name}\n`,
+    );
   }
 }
 
 async function revoke(db: Database, keyId: string | undefined): Promise<void> {
   if (!keyId) throw new Error("revoke needs a key id");
   const revoked = await revokeApiKey(db, keyId);
-  console.log(revoked ? `revoked ${keyId}` : `${keyId} was not active (unknown or already revoked)`);
+  process.stdout.write(
+    `${revoked ? `revoked ${keyId}` : `${keyId} was not active (unknown or already revoked)`}\n`,
+  );
   if (!revoked) process.exitCode = 1;
 }
 
@@ -79,7 +85,7 @@ export async function runKeysCli(argv: string[]): Promise<void> {
   const [command, ...rest] = positionals;
   const databaseUrl = process.env.DATABASE_URL;
   if (!command || !["create", "list", "revoke"].includes(command) || !databaseUrl) {
-    console.error(databaseUrl ? usage : `keys: set DATABASE_URL\n\n${usage}`);
+    process.stderr.write(`${databaseUrl ? usage : `keys: set DATABASE_URL\n\n${usage}`}\n`);
     process.exitCode = 64;
     return;
   }
@@ -96,7 +102,7 @@ export async function runKeysCli(argv: string[]): Promise<void> {
 
 if (import.meta.main) {
   await runKeysCli(process.argv.slice(2)).catch((error: unknown) => {
-    console.error(`keys: ${error instanceof Error ? error.message : String(error)}`);
+    process.stderr.write(`keys: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   });
 }

@@ -13,6 +13,7 @@
  */
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
+import { localClickHouseUrl } from "../clickhouse/config.ts";
 import { createDatabase } from "../db/client.ts";
 import { setPinned } from "../drift/state.ts";
 import { loadWorkerEnv } from "../pool/env.ts";
@@ -38,7 +39,7 @@ const { positionals, values } = parseArgs({
 const [command, ...args] = positionals;
 const config = loadWorkerEnv({
   POOL_SIGNING_SECRET: "x".repeat(32),
-  CLICKHOUSE_URL: "http://127.0.0.1:8123",
+  CLICKHOUSE_URL: localClickHouseUrl,
   KAFKA_BROKERS: "",
   ...process.env,
 });
@@ -50,8 +51,8 @@ const database = createDatabase({
 });
 
 function usage(): never {
-  console.error(
-    "usage: registry list | add <tier> <version> <baseURL> <model> | promote <tier> <version> | rollback <tier> | audit [tier] | pin <tier> | unpin <tier>",
+  process.stderr.write(
+    "usage: registry list | add <tier> <version> <baseURL> <model> | promote <tier> <version> | rollback <tier> | audit [tier] | pin <tier> | unpin <tier>\n",
   );
   process.exit(64);
 }
@@ -62,7 +63,9 @@ try {
     case "list": {
       for (const v of await listVersions(database.db)) {
         const endpoints = v.endpoints.map((e) => `${e.baseURL} ${e.model} w=${e.weight}`).join("; ");
-        console.log(`${v.tier.padEnd(8)} ${v.status.padEnd(9)} ${v.version.padEnd(32)} ${endpoints}`);
+        process.stdout.write(
+          `${v.tier.padEnd(8)} ${v.status.padEnd(9)} ${v.version.padEnd(32)} ${endpoints}\n`,
+        );
       }
       break;
     }
@@ -86,27 +89,27 @@ try {
         },
         actor,
       );
-      console.log(`added ${tier} ${version} as candidate`);
+      process.stdout.write(`added ${tier} ${version} as candidate\n`);
       break;
     }
     case "promote": {
       const [tier, version] = args;
       if (!tier || !version) usage();
       const change = await promote(database.db, tier, version, actor, reason);
-      console.log(`${tier}: ${change.from ?? "(none)"} → ${change.to}`);
+      process.stdout.write(`${tier}: ${change.from ?? "(none)"} → ${change.to}\n`);
       break;
     }
     case "rollback": {
       const [tier] = args;
       if (!tier) usage();
       const change = await rollbackTier(database.db, tier, reason, actor);
-      console.log(`${tier}: rolled back ${change.from ?? "(none)"} → ${change.to}`);
+      process.stdout.write(`${tier}: rolled back ${change.from ?? "(none)"} → ${change.to}\n`);
       break;
     }
     case "audit": {
       for (const row of await auditLog(database.db, args[0])) {
-        console.log(
-          `${row.at.toISOString()} ${row.tier} ${row.action} ${row.fromVersion ?? "-"} → ${row.toVersion ?? "-"} by ${row.actor}: ${row.reason}`,
+        process.stdout.write(
+          `${row.at.toISOString()} ${row.tier} ${row.action} ${row.fromVersion ?? "-"} → ${row.toVersion ?? "-"} by ${row.actor}: ${row.reason}\n`,
         );
       }
       break;
@@ -118,14 +121,14 @@ try {
       if (!(await setPinned(database.db, tier, command === "pin", actor, reason))) {
         throw new Error(`no tier '${tier}'`);
       }
-      console.log(`${tier}: ${command === "pin" ? "pinned (no automatic rollback)" : "unpinned"}`);
+      process.stdout.write(`${tier}: ${command === "pin" ? "pinned (no automatic rollback)" : "unpinned"}\n`);
       break;
     }
     default:
       usage();
   }
 } catch (error: unknown) {
-  console.error(`registry ${command}: ${error instanceof Error ? error.message : String(error)}`);
+  process.stderr.write(`registry ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 } finally {
   await database.close();

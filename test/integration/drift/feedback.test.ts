@@ -4,6 +4,7 @@ import { DependencyError } from "../../../shared/dependency-error.ts";
 import { headers } from "../../../shared/headers.ts";
 import { randomNonce, sha256Hex, sign } from "../../../shared/signing.ts";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
+import { clickhouseConfig } from "../../../workers/clickhouse/config.ts";
 import { FeedbackPublisher } from "../../../workers/drift/feedback-publisher.ts";
 import { readWindowSample } from "../../../workers/drift/windows.ts";
 import { createEventProducer } from "../../../workers/events/producer.ts";
@@ -14,12 +15,7 @@ import { sampleEvent } from "../clickhouse/local-clickhouse.ts";
 import { eventually } from "../router/harness.ts";
 
 const config = workerEnvSchema.parse(localPoolEnv());
-const clickhouse = createClickHouse({
-  url: config.CLICKHOUSE_URL,
-  username: config.CLICKHOUSE_USER,
-  password: config.CLICKHOUSE_PASSWORD,
-  database: config.CLICKHOUSE_DATABASE,
-});
+const clickhouse = createClickHouse(clickhouseConfig(config));
 
 /** A signed pool call, as the edge makes it for POST /v1/feedback. */
 async function postFeedback(tenant: string, body: unknown): Promise<Response> {

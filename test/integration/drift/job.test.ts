@@ -4,6 +4,7 @@ import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { feedbackEventSchema, requestEventSchema } from "../../../shared/events.ts";
+import { silentLogger } from "../../../shared/logger.ts";
 import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { driftState, modelVersions, registryAudit, registryTiers } from "../../../workers/db/schema.ts";
@@ -107,6 +108,7 @@ function deps(overrides: Partial<DriftJobDeps> = {}): DriftJobDeps {
     windowMs,
     webhookUrl,
     webhookTimeoutMs: 2_000,
+    logger: silentLogger,
     ...overrides,
   };
 }
@@ -301,7 +303,7 @@ describe("drift job on the real pipeline", () => {
 
   it("an accuracy drop rolls back exactly once: registry, audit with numbers, alert, webhook, router pickup", async () => {
     const s = scenarios.accuracy;
-    const watcher = createRoutingService(config, database.db);
+    const watcher = createRoutingService(config, database.db, silentLogger);
     try {
       await watcher.ready;
       expect(findTier(watcher.router.routingTable, s.tier)?.version).toBe("v2");

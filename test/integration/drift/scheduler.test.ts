@@ -1,6 +1,8 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../../shared/logger.ts";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
+import { clickhouseConfig } from "../../../workers/clickhouse/config.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { jobLeases } from "../../../workers/db/schema.ts";
 import { driftJobDeps } from "../../../workers/drift/deps.ts";
@@ -18,12 +20,7 @@ import { eventually } from "../router/harness.ts";
 
 const config = workerEnvSchema.parse(localPoolEnv());
 const database = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
-const clickhouse = createClickHouse({
-  url: config.CLICKHOUSE_URL,
-  username: config.CLICKHOUSE_USER,
-  password: config.CLICKHOUSE_PASSWORD,
-  database: config.CLICKHOUSE_DATABASE,
-});
+const clickhouse = createClickHouse(clickhouseConfig(config));
 const options: DriftSchedulerOptions = {
   poolUrl: `http://${config.POOL_HOST}:${config.POOL_PORT}`,
   signingSecret: config.POOL_SIGNING_SECRET,
@@ -44,8 +41,12 @@ describe("drift lease", () => {
     await database.db.delete(jobLeases).where(eq(jobLeases.name, lease));
   });
   const deps = () => ({
-    ...driftJobDeps(config, database.db, clickhouse, {
-      rollback: () => Promise.reject(new Error("no rollback expected")),
+    ...driftJobDeps({
+      config,
+      db: database.db,
+      clickhouse,
+      routing: { rollback: () => Promise.reject(new Error("no rollback expected")) },
+      logger: silentLogger,
     }),
     leaseName: lease,
   });

@@ -1,5 +1,6 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../../shared/logger.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { modelEndpoints, modelVersions, registryAudit, registryTiers } from "../../../workers/db/schema.ts";
 import { workerEnvSchema } from "../../../workers/pool/env.ts";
@@ -42,7 +43,7 @@ describe("model registry in Postgres", () => {
     await database.db
       .insert(registryTiers)
       .values({ name: tier, rank: 900, kind: "embeddings", tasks: [], budgetMs: 200, timeoutMs: 10_000 });
-    const routing = createRoutingService(config, database.db);
+    const routing = createRoutingService(config, database.db, silentLogger);
     try {
       await routing.ready;
       const endpoint = { baseURL: localModelServer.baseURL, model: localModelServer.embeddingModel };
@@ -123,7 +124,7 @@ describe("registry unavailable", () => {
       wsProxy: config.NEON_WS_PROXY,
       connectionTimeoutMs: 1_000,
     });
-    const routing = createRoutingService(config, unreachable.db);
+    const routing = createRoutingService(config, unreachable.db, silentLogger);
     try {
       await routing.ready;
       expect(await routing.watcher?.refresh()).toBe(false);

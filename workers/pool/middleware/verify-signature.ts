@@ -2,6 +2,8 @@ import { createMiddleware } from "hono/factory";
 import { GatewayError } from "../../../shared/errors.ts";
 import { headers } from "../../../shared/headers.ts";
 import { sha256HexSync } from "../../lib/sha256.ts";
+import { bootLogger } from "../env.ts";
+import type { PoolServices } from "../services.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { signatureMatches } from "./node-signing.ts";
 
@@ -24,6 +26,7 @@ class NonceWindow {
 /**
  * Only the edge may call the pool: every call carries an HMAC over method, path, timestamp, nonce and
  * body hash. Unsigned, stale (±30 s) or replayed calls get 401. Verified with node:crypto (node-signing.ts).
+ * A verified call gets `c.var.log`: the worker's logger bound to its request id and tenant.
  */
 export function verifySignature(secret: string) {
   const nonces = new NonceWindow();
@@ -49,6 +52,10 @@ export function verifySignature(secret: string) {
       throw new GatewayError("INVALID_SIGNATURE", "Bad signature.");
     if (!nonces.claim(nonce, now)) throw new GatewayError("INVALID_SIGNATURE", "Replayed request.");
     c.set("rawBody", body);
+    // Signed, the tenant header is the edge's word: every line this call logs carries it.
+    const services: PoolServices | undefined = c.get("services");
+    const logger = services?.logger ?? bootLogger;
+    c.set("log", logger.child({ request_id: c.var.requestId, tenant: c.req.header(headers.tenant) }));
     await next();
   });
 }

@@ -26,13 +26,17 @@ export function registerDriftRoutes(app: Hono<PoolHonoEnv>): void {
   app.post("/internal/v1/drift/run", async (c) => {
     const body = parseOrThrow(runBody, c.var.rawBody.trim() === "" ? {} : parseJsonBody(c));
     const { config, database, clickhouse, routing } = c.var.services;
+    const logger = c.var.log;
     const trigger = body.trigger ?? "manual";
     const report = await runDriftJobWithLease(
-      driftJobDeps(config, database.db, clickhouse, routing),
+      driftJobDeps({ config, db: database.db, clickhouse, routing, logger }),
       { now: body.now ?? Date.now(), tiers: body.tiers },
       `${trigger}#${crypto.randomUUID()}`,
     );
-    console.log(`drift run (${trigger}): ${report.ran ? `${report.tiers.length} tiers` : report.skipped}`);
+    logger.info("drift run", {
+      trigger,
+      ...(report.ran ? { tiers: report.tiers.length } : { skipped: report.skipped }),
+    });
     return c.json(report);
   });
   app.get("/internal/v1/drift/status", async (c) => {
