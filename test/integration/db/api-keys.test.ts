@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DependencyError } from "../../../shared/dependency-error.ts";
+import { sha256Hex } from "../../../shared/signing.ts";
 import {
   createApiKey,
   ensureTenant,
   findActiveKeyByHash,
-  hashApiKey,
   listApiKeys,
   revokeApiKey,
 } from "../../../workers/db/api-keys.ts";
@@ -32,11 +32,11 @@ describe("API keys in Postgres", () => {
     });
 
     expect(key).toMatch(/^tg_[0-9A-Za-z]{32}$/);
-    expect(record.keyHash).toBe(await hashApiKey(key));
+    expect(record.keyHash).toBe(await sha256Hex(key));
     expect(record.keyHash).not.toContain(key.slice(3));
     expect(key.startsWith(record.prefix)).toBe(true);
 
-    const found = await findActiveKeyByHash(handle.db, await hashApiKey(key));
+    const found = await findActiveKeyByHash(handle.db, await sha256Hex(key));
     expect(found).toMatchObject({
       id: record.id,
       tenantId: tenant.id,
@@ -62,7 +62,7 @@ describe("API keys in Postgres", () => {
     expect(await ensureTenant(handle.db, { id: tenant.id, name: "renamed" })).toMatchObject({ name: "Beta" });
     const { record } = await createApiKey(handle.db, { tenantId: tenant.id, name: "default" });
     expect(record).toMatchObject({ allowedModels: null, rateLimitPerMinute: 60, status: "active" });
-    expect(await findActiveKeyByHash(handle.db, await hashApiKey("tg_not-a-real-key"))).toBeUndefined();
+    expect(await findActiveKeyByHash(handle.db, await sha256Hex("tg_not-a-real-key"))).toBeUndefined();
   });
 
   it("reports a key for an unknown tenant as a non-retryable DependencyError (SQL error)", async () => {

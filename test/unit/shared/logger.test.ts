@@ -57,7 +57,12 @@ describe("logger", () => {
     request.info("from the request");
     logger.info("from the root");
     expect(lines.map((l) => l.json)).toEqual([
-      expect.objectContaining({ msg: "from the child", request_id: "req_1", tenant: "acme", service: "edge" }),
+      expect.objectContaining({
+        msg: "from the child",
+        request_id: "req_1",
+        tenant: "acme",
+        service: "edge",
+      }),
       expect.objectContaining({ msg: "from the request", request_id: "req_1", service: "test" }),
       expect.objectContaining({ msg: "from the root", service: "test" }),
     ]);
