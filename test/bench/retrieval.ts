@@ -39,7 +39,7 @@ import { workerEnvSchema } from "../../workers/pool/env.ts";
 import { type Embedder, normalise } from "../../workers/retrieval/model-clients.ts";
 import { Retriever } from "../../workers/retrieval/retriever.ts";
 import { retrieverOptions } from "../../workers/retrieval/service.ts";
-import { RetrievalStore, type SearchScope } from "../../workers/retrieval/store.ts";
+import { ClickHouseRetrievalStore, type SearchScope } from "../../workers/retrieval/store.ts";
 import { writeResults } from "../stack/paths.ts";
 import { localClickHouse } from "../stack/services/clickhouse.ts";
 
@@ -76,7 +76,7 @@ const merger = createClickHouse({
   database: "default",
   requestTimeoutMs: 3_600_000,
 });
-const store = new RetrievalStore(ch);
+const store = new ClickHouseRetrievalStore(ch);
 /** The question vector of the query being measured: embedding is not part of the timing. */
 let questionVector: number[] = [];
 const precomputed: Embedder = {
@@ -166,7 +166,13 @@ async function measure(size: number) {
     const words = [...new Set(sample.text.split(" "))]
       .sort((a, b) => Number(b.slice(1)) - Number(a.slice(1)))
       .slice(0, 2);
-    const exact = await store.vectorSearch(scope, vector, 10, "exact", options.tuning);
+    const exact = await store.vectorSearch({
+      scope,
+      vector,
+      k: 10,
+      strategy: "exact",
+      tuning: options.tuning,
+    });
     questions.push({ vector, words, exact: exact.map((h) => h.chunk_id) });
   }
   const floor: number[] = [];
@@ -191,10 +197,16 @@ async function measure(size: number) {
     if (result.kind !== "ranked" || result.chunks.length === 0)
       throw new Error("hybrid search found nothing");
     t = performance.now();
-    const approximate = await store.vectorSearch(scope, question.vector, k, "hnsw", options.tuning);
+    const approximate = await store.vectorSearch({
+      scope,
+      vector: question.vector,
+      k,
+      strategy: "hnsw",
+      tuning: options.tuning,
+    });
     if (counted) vectorOnly.push(performance.now() - t);
     t = performance.now();
-    await store.keywordSearch(scope, question.words, question.vector, k, stats);
+    await store.keywordSearch({ scope, terms: question.words, vector: question.vector, k, stats });
     if (counted) keywordOnly.push(performance.now() - t);
     const found = new Set(approximate.slice(0, 10).map((h) => h.chunk_id));
     const hits = question.exact.filter((id) => found.has(id)).length;

@@ -8,7 +8,7 @@ import { type IngestOptions, ingestDocuments } from "../../../workers/backfill/i
 import { readDocuments } from "../../../workers/backfill/read-documents.ts";
 import { createOpenAIEmbedder, type Embedder } from "../../../workers/retrieval/model-clients.ts";
 import { Retriever } from "../../../workers/retrieval/retriever.ts";
-import { RetrievalStore } from "../../../workers/retrieval/store.ts";
+import { ClickHouseRetrievalStore } from "../../../workers/retrieval/store.ts";
 import { repoRoot } from "../../stack/paths.ts";
 import { localModelServer } from "../../stack/services/model-server.ts";
 import {
@@ -34,7 +34,7 @@ const embedderOf = (revision: string): Embedder =>
 const embedder = embedderOf("1");
 const embeddersByVersion = new Map<string, Embedder>();
 const retriever = new Retriever(
-  new RetrievalStore(ch),
+  new ClickHouseRetrievalStore(ch),
   (version) => {
     const known = embeddersByVersion.get(version) ?? embedderOf(version.split("@")[1] ?? "1");
     embeddersByVersion.set(version, known);

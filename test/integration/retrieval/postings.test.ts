@@ -9,7 +9,7 @@ import { readDocuments } from "../../../workers/backfill/read-documents.ts";
 import { loadMigrations } from "../../../workers/clickhouse/migrate.ts";
 import { sha256HexSync } from "../../../workers/lib/sha256.ts";
 import { createOpenAIEmbedder, type Embedder } from "../../../workers/retrieval/model-clients.ts";
-import { RetrievalStore, type SearchScope } from "../../../workers/retrieval/store.ts";
+import { ClickHouseRetrievalStore, type SearchScope } from "../../../workers/retrieval/store.ts";
 import { tokenCount } from "../../../workers/retrieval/text.ts";
 import { localModelServer } from "../../stack/services/model-server.ts";
 import {
@@ -22,7 +22,7 @@ import {
 const database = scratchDatabase("rag_postings");
 const ch = localClient(database, 60_000);
 const documentStore = new DocumentStore(ch);
-const retrievalStore = new RetrievalStore(ch);
+const retrievalStore = new ClickHouseRetrievalStore(ch);
 const embedderOf = (revision: string): Embedder =>
   createOpenAIEmbedder({
     baseURL: localModelServer.baseURL,
@@ -138,7 +138,7 @@ describe("BM25 from the postings table", () => {
     expect(found?.stats.chunks).toBe(5);
     const stats = found?.stats ?? { chunks: 0, meanTokens: 1 };
     const terms = ["postings", "keyword"];
-    const hits = await retrievalStore.keywordSearch(scope, terms, axisVector(0), 10, stats);
+    const hits = await retrievalStore.keywordSearch({ scope, terms, vector: axisVector(0), k: 10, stats });
     expect(hits.map((h) => h.chunk_id)).toEqual(["e", "b", "a", "c"]);
 
     // BM25 by hand: idf = ln(1 + (N - df + 0.5) / (df + 0.5)), k1 = 1.2, b = 0.75.
@@ -163,8 +163,14 @@ describe("BM25 from the postings table", () => {
     const found = await retrievalStore.collectionStats(scope.tenant, scope.collection);
     const stats = found?.stats ?? { chunks: 0, meanTokens: 1 };
     for (const terms of [["postings", "keyword"], ["keyword"], ["hnsw", "search"], ["absent"]]) {
-      const byPostings = await retrievalStore.keywordSearchByPostings(scope, terms, axisVector(1), 3, stats);
-      const byScan = await retrievalStore.keywordSearchByScan(scope, terms, axisVector(1), 3);
+      const byPostings = await retrievalStore.keywordSearchByPostings({
+        scope,
+        terms,
+        vector: axisVector(1),
+        k: 3,
+        stats,
+      });
+      const byScan = await retrievalStore.keywordSearchByScan({ scope, terms, vector: axisVector(1), k: 3 });
       expect(byPostings.map((h) => h.chunk_id)).toEqual(byScan.map((h) => h.chunk_id));
       byPostings.forEach((hit, i) => {
         expect(hit.keyword_score).toBeCloseTo(byScan[i]?.keyword_score ?? Number.NaN, 9);
@@ -176,21 +182,21 @@ describe("BM25 from the postings table", () => {
   it("applies metadata filters (through the scan) and stays inside the scope", async () => {
     const found = await retrievalStore.collectionStats(scope.tenant, scope.collection);
     const stats = found?.stats ?? { chunks: 0, meanTokens: 1 };
-    const filtered = await retrievalStore.keywordSearch(
-      { ...scope, filter: { kind: "plain" } },
-      ["keyword"],
-      axisVector(0),
-      10,
+    const filtered = await retrievalStore.keywordSearch({
+      scope: { ...scope, filter: { kind: "plain" } },
+      terms: ["keyword"],
+      vector: axisVector(0),
+      k: 10,
       stats,
-    );
+    });
     expect(filtered.map((h) => h.chunk_id)).toEqual(["b", "c"]);
-    const otherTenant = await retrievalStore.keywordSearch(
-      { ...scope, tenant: "someone-else" },
-      ["keyword"],
-      axisVector(0),
-      10,
+    const otherTenant = await retrievalStore.keywordSearch({
+      scope: { ...scope, tenant: "someone-else" },
+      terms: ["keyword"],
+      vector: axisVector(0),
+      k: 10,
       stats,
-    );
+    });
     expect(otherTenant).toEqual([]);
   });
 
@@ -202,14 +208,9 @@ describe("BM25 from the postings table", () => {
       "fixture@2",
     );
     for (const strategy of ["exact", "hnsw"] as const) {
-      const plain = await retrievalStore.vectorSearch(scope, axisVector(3), 3, strategy, tuning);
-      const carried = await retrievalStore.vectorSearchWithSettings(
-        scope,
-        axisVector(3),
-        3,
-        strategy,
-        tuning,
-      );
+      const query = { scope, vector: axisVector(3), k: 3, strategy, tuning };
+      const plain = await retrievalStore.vectorSearch(query);
+      const carried = await retrievalStore.vectorSearchWithSettings(query);
       expect(plain.map((h) => h.chunk_id)[0]).toBe("d");
       expect(carried.hits).toEqual(plain);
       expect(carried.settings).toMatchObject({ activeModelVersion: "fixture@2" });
@@ -229,19 +230,25 @@ describe("BM25 from the postings table", () => {
       collection: orphan.collection,
       modelVersion: orphan.version,
     };
-    const withoutRow = await retrievalStore.vectorSearchWithSettings(
-      orphanScope,
-      axisVector(0),
-      3,
-      "exact",
+    const withoutRow = await retrievalStore.vectorSearchWithSettings({
+      scope: orphanScope,
+      vector: axisVector(0),
+      k: 3,
+      strategy: "exact",
       tuning,
-    );
+    });
     expect(withoutRow.hits.map((h) => h.chunk_id)).toEqual(["orphan"]);
     expect(withoutRow.settings).toBeNull();
     // No hits, nothing to carry them: unknown.
     const elsewhere = { ...orphanScope, tenant: "nobody" };
     expect(
-      await retrievalStore.vectorSearchWithSettings(elsewhere, axisVector(0), 3, "exact", tuning),
+      await retrievalStore.vectorSearchWithSettings({
+        scope: elsewhere,
+        vector: axisVector(0),
+        k: 3,
+        strategy: "exact",
+        tuning,
+      }),
     ).toEqual({
       hits: [],
       settings: undefined,

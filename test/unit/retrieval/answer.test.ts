@@ -3,11 +3,17 @@ import { DependencyError } from "../../../shared/dependency-error.ts";
 import { abstentions } from "../../../shared/schemas/answer.ts";
 import { type AnswerDependencies, answerQuestion } from "../../../workers/retrieval/answer.ts";
 import type { Embedder, Generator } from "../../../workers/retrieval/model-clients.ts";
+import type { RetrievalStore } from "../../../workers/retrieval/retrieval-store.ts";
 import { Retriever } from "../../../workers/retrieval/retriever.ts";
-import type { ChunkHit, RetrievalStore } from "../../../workers/retrieval/store.ts";
+import type { ChunkHit } from "../../../workers/retrieval/store.ts";
 
 /** An in-memory stand-in for the ClickHouse store: fixed hits, optional failures before success. */
-function fakeStore(options: { chunks: number; vector: ChunkHit[]; keyword?: ChunkHit[]; failures?: number }) {
+function fakeStore(options: {
+  chunks: number;
+  vector: ChunkHit[];
+  keyword?: ChunkHit[];
+  failures?: number;
+}): RetrievalStore {
   let failuresLeft = options.failures ?? 0;
   const fail = () => {
     if (failuresLeft > 0) {
@@ -15,18 +21,22 @@ function fakeStore(options: { chunks: number; vector: ChunkHit[]; keyword?: Chun
       throw new DependencyError("clickhouse", true, "connection refused");
     }
   };
+  const settings = { threshold: 0.45, activeModelVersion: "m@1" };
   return {
     collectionStats: async () => {
       fail();
-      return options.chunks > 0
-        ? {
-            settings: { threshold: 0.45, activeModelVersion: "m@1" },
-            stats: { chunks: options.chunks, meanTokens: 10 },
-          }
-        : null;
+      return options.chunks > 0 ? { settings, stats: { chunks: options.chunks, meanTokens: 10 } } : null;
+    },
+    collectionSettings: async () => {
+      fail();
+      return options.chunks > 0 ? settings : null;
     },
     countChunks: async () => options.chunks,
     vectorSearch: async () => options.vector,
+    vectorSearchWithSettings: async () => ({
+      hits: options.vector,
+      settings: options.vector.length > 0 ? settings : undefined,
+    }),
     keywordSearch: async () => options.keyword ?? [],
     rankByPostings: async () =>
       (options.keyword ?? []).map((h) => ({
@@ -35,7 +45,7 @@ function fakeStore(options: { chunks: number; vector: ChunkHit[]; keyword?: Chun
         keyword_score: 1,
       })),
     rowsOfRanked: async () => options.keyword ?? [],
-  } as unknown as RetrievalStore;
+  };
 }
 
 const hit = (id: string, similarity: number): ChunkHit => ({
