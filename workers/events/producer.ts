@@ -4,6 +4,7 @@ import { type RequestEvent, requestEventSchema, topics } from "../../shared/even
 import { withRetry } from "../../shared/retry.ts";
 import { type EventCompression, toKafkaError } from "./kafka-client.ts";
 import { Spool } from "./spool.ts";
+import type { RequestEventPublisher } from "./types.ts";
 
 export interface EventProducerOptions {
   brokers: string[];
@@ -56,7 +57,7 @@ export interface EventProducerStats {
  * spool oldest first with backoff. Delivery is at least once (a send that timed out may have landed);
  * consumers dedup on `event_id`.
  */
-export class EventProducer {
+export class EventProducer implements RequestEventPublisher {
   readonly #options: Required<Omit<EventProducerOptions, "onError" | "onPublish" | "spoolSegmentBytes">> &
     Pick<EventProducerOptions, "onError" | "onPublish">;
   readonly #spool: Spool;

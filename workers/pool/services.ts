@@ -5,11 +5,12 @@ import { chatCompletionRequestSchema } from "../../shared/schemas/chat.ts";
 import { type ClickHouse, createClickHouse } from "../clickhouse/client.ts";
 import { clickhouseConfig } from "../clickhouse/config.ts";
 import { createDatabase, type DatabaseHandle, withPostgres } from "../db/client.ts";
-import { KeyStore } from "../db/key-store.ts";
+import { type KeyStore, PostgresKeyStore } from "../db/key-store.ts";
 import { RequestRowWriter } from "../db/request-rows.ts";
 import { FeedbackPublisher } from "../drift/feedback-publisher.ts";
-import { createEventProducer, type EventProducer } from "../events/producer.ts";
+import { createEventProducer } from "../events/producer.ts";
 import { cached, latestDriftScores } from "../events/stats.ts";
+import type { RequestEventPublisher } from "../events/types.ts";
 import { createRoutingService, type RoutingService } from "../registry/routing.ts";
 import { routerGenerator } from "../retrieval/router-generator.ts";
 import { createRetrievalService, type RetrievalService } from "../retrieval/service.ts";
@@ -24,7 +25,7 @@ export interface PoolServices {
   logger: Logger;
   database: DatabaseHandle;
   clickhouse: ClickHouse;
-  events: EventProducer;
+  events: RequestEventPublisher;
   /** User feedback to Kafka `tiergate.feedback` (issue 8), acknowledged before the 202. */
   feedback: FeedbackPublisher;
   metrics: PoolMetrics;
@@ -80,7 +81,7 @@ export function buildPoolServices(
     events,
     feedback,
     metrics,
-    keys: new KeyStore(database.db),
+    keys: new PostgresKeyStore(database.db),
     inFlight: new InFlight(),
     chatSchema: chatCompletionRequestSchema(),
     routing,
