@@ -14,6 +14,14 @@ interface Cached {
 
 const maxLocalEntries = 10_000;
 
+/** Settings of an {@link ApiKeyVerifier}. */
+export interface ApiKeyVerifierOptions {
+  /** How long a lookup is cached (isolate memory and Redis): a revoked key works at most this long. */
+  ttlSeconds: number;
+  /** Redis reads give up after this long (then the pool is asked), like the response cache's. Default 1 s. */
+  redisDeadlineMs?: number;
+}
+
 /**
  * Verifies bearer keys. Keys are stored only as sha256 in Postgres (behind the pool); the edge caches a
  * lookup in isolate memory and in Redis for `ttlSeconds`, so a revoked key stops working within that TTL.
@@ -23,13 +31,17 @@ export class ApiKeyVerifier {
   /** sha256 of bearer tokens seen lately, so a repeat caller costs no digest. */
   private readonly hashes = new Map<string, string>();
 
+  private readonly ttlSeconds: number;
+  private readonly redisDeadlineMs: number;
+
   constructor(
     private readonly redis: Redis,
     private readonly pool: PoolClient,
-    private readonly ttlSeconds: number,
-    /** Redis reads give up after this long (then the pool is asked), like the response cache's. */
-    private readonly redisDeadlineMs = 1_000,
-  ) {}
+    options: ApiKeyVerifierOptions,
+  ) {
+    this.ttlSeconds = options.ttlSeconds;
+    this.redisDeadlineMs = options.redisDeadlineMs ?? 1_000;
+  }
 
   async verify(authorization: string | undefined, requestId: string): Promise<VerifiedKey> {
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];

@@ -73,19 +73,21 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
       config,
       logger: createLogger({ level: config.LOG_LEVEL, bindings: { service: "edge" } }),
       redis,
-      cache: new ResponseCache(
-        redis,
-        config.CACHE_TTL_SECONDS,
-        config.CACHE_DEADLINE_MS,
-        new RecentEntries(
-          config.CACHE_MEMORY_TTL_MS,
-          config.CACHE_MEMORY_MAX_ENTRIES,
-          config.CACHE_MEMORY_MAX_CHARS,
-        ),
-      ),
+      cache: new ResponseCache(redis, {
+        defaultTtlSeconds: config.CACHE_TTL_SECONDS,
+        deadlineMs: config.CACHE_DEADLINE_MS,
+        recent: new RecentEntries({
+          ttlMs: config.CACHE_MEMORY_TTL_MS,
+          maxEntries: config.CACHE_MEMORY_MAX_ENTRIES,
+          maxChars: config.CACHE_MEMORY_MAX_CHARS,
+        }),
+      }),
       pool,
       events: new EdgeEvents(pool),
-      keys: new ApiKeyVerifier(redis, pool, config.KEY_CACHE_TTL_SECONDS, config.CACHE_DEADLINE_MS),
+      keys: new ApiKeyVerifier(redis, pool, {
+        ttlSeconds: config.KEY_CACHE_TTL_SECONDS,
+        redisDeadlineMs: config.CACHE_DEADLINE_MS,
+      }),
       rateLimiter: new RateLimiter(redis, {
         deadlineMs: config.RATE_LIMIT_DEADLINE_MS,
         syncMs: config.RATE_LIMIT_SYNC_MS,
