@@ -98,12 +98,23 @@ class Batcher {
   }
 }
 
+/** What every backfill takes: the time range to keep, and where progress lines go. */
+export interface BackfillRun {
+  range: BackfillRange;
+  onProgress?: (line: string) => void;
+}
+
+/** A topic to replay, from `fromOffset` of every partition ("earliest" for the oldest kept). */
+export interface KafkaSource {
+  brokers: string[];
+  topic: string;
+  fromOffset: bigint | "earliest";
+}
+
 /** Replays a JSONL file of RequestEvents within `range`. */
 export async function backfillFromJsonl(
   ch: ClickHouse,
-  file: string,
-  range: BackfillRange,
-  onProgress?: (line: string) => void,
+  { file, range, onProgress }: { file: string } & BackfillRun,
 ): Promise<BackfillStats> {
   const size = statSync(file).size;
   const stream = createReadStream(file);
@@ -123,11 +134,7 @@ export async function backfillFromJsonl(
 /** Replays a topic from `fromOffset` (every partition; "earliest" for the oldest kept) to its end now. */
 export async function backfillFromKafka(
   ch: ClickHouse,
-  brokers: string[],
-  topic: string,
-  fromOffset: bigint | "earliest",
-  range: BackfillRange,
-  onProgress?: (line: string) => void,
+  { brokers, topic, fromOffset, range, onProgress }: KafkaSource & BackfillRun,
 ): Promise<BackfillStats> {
   const consumer = new Consumer({
     clientId: "tiergate-backfill",
@@ -199,18 +206,17 @@ async function main(): Promise<void> {
     const file = args.get("--jsonl");
     const offset = args.get("--from-offset");
     if (file) {
-      stats = await backfillFromJsonl(ch, file, range, progress);
+      stats = await backfillFromJsonl(ch, { file, range, onProgress: progress });
     } else if (offset) {
       const brokers = (env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",").map((b) => b.trim());
       const from = offset === "earliest" ? "earliest" : BigInt(offset);
-      stats = await backfillFromKafka(
-        ch,
+      stats = await backfillFromKafka(ch, {
         brokers,
-        args.get("--topic") ?? topics.requestEvents,
-        from,
+        topic: args.get("--topic") ?? topics.requestEvents,
+        fromOffset: from,
         range,
-        progress,
-      );
+        onProgress: progress,
+      });
     } else {
       throw new Error("give --jsonl FILE or --from-offset N|earliest (and optionally --from/--to)");
     }

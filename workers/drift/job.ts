@@ -73,7 +73,7 @@ export async function runDriftJobWithLease(
 ): Promise<DriftRunReport> {
   // The lease outlives a slow run (up to one window) but not a crashed holder's next period.
   const lease = deps.leaseName ?? driftLeaseName;
-  if (!(await tryAcquireLease(deps.db, lease, holder, deps.windowMs))) {
+  if (!(await tryAcquireLease(deps.db, { name: lease, holder, ttlMs: deps.windowMs }))) {
     return { ran: false, skipped: "lease held" };
   }
   try {

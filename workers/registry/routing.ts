@@ -4,7 +4,14 @@ import type { WorkerEnv } from "../pool/env.ts";
 import { defaultBalancerOptions } from "../router/balancer.ts";
 import { Router, type RouterConfig } from "../router/router.ts";
 import { tableFromEnv } from "./seed.ts";
-import { type ActiveChange, loadRoutingTable, promote, rollbackTier, seedRegistryIfEmpty } from "./store.ts";
+import {
+  type ActiveChange,
+  loadRoutingTable,
+  type Promotion,
+  promote,
+  rollbackTier,
+  seedRegistryIfEmpty,
+} from "./store.ts";
 import { RegistryWatcher } from "./watcher.ts";
 
 /** The router of one worker and the registry it follows. */
@@ -13,7 +20,7 @@ export interface RoutingService {
   watcher: RegistryWatcher | undefined;
   /** Resolves when the first registry read (and seeding) is done; routing works before, on the env table. */
   ready: Promise<void>;
-  promote(tier: string, version: string, actor: string, reason: string): Promise<ActiveChange>;
+  promote(change: Promotion): Promise<ActiveChange>;
   /** Rolls a tier back to its previous version (the drift job calls this). */
   rollback(tier: string, reason: string, actor: string): Promise<ActiveChange>;
   close(): void;
@@ -74,8 +81,8 @@ export function createRoutingService(config: WorkerEnv, db: Database, logger: Lo
     router,
     watcher,
     ready,
-    promote: (tier, version, actor, reason) => refreshAfter(promote(db, tier, version, actor, reason)),
-    rollback: (tier, reason, actor) => refreshAfter(rollbackTier(db, tier, reason, actor)),
+    promote: (change) => refreshAfter(promote(db, change)),
+    rollback: (tier, reason, actor) => refreshAfter(rollbackTier(db, { tier, reason, actor })),
     close: () => watcher?.stop(),
   };
 }

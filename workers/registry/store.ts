@@ -199,14 +199,21 @@ async function setStatus(tx: Tx, id: string, status: VersionStatus): Promise<voi
   await tx.update(modelVersions).set({ status, statusChangedAt: sql`now()` }).where(eq(modelVersions.id, id));
 }
 
+/** A change of a tier's active version, with who made it and why (both go into the audit row). */
+export interface Rollback {
+  tier: string;
+  actor: string;
+  reason: string;
+}
+
+/** A promotion: `version` of `tier` becomes active. */
+export interface Promotion extends Rollback {
+  version: string;
+}
+
 /** Makes `version` the tier's active version; the old active one becomes `previous` (an older previous retires). */
-export async function promote(
-  db: Database,
-  tier: string,
-  version: string,
-  actor: string,
-  reason: string,
-): Promise<ActiveChange> {
+export async function promote(db: Database, change: Promotion): Promise<ActiveChange> {
+  const { tier, version, actor, reason } = change;
   return withPostgres(() =>
     db.transaction(async (tx) => {
       const versions = await versionsOfTier(tx, tier);
@@ -238,12 +245,8 @@ export async function promote(
  * Rolls a tier back to its `previous` version; the version that was active retires. This is the call the
  * drift job makes when a version degrades.
  */
-export async function rollbackTier(
-  db: Database,
-  tier: string,
-  reason: string,
-  actor: string,
-): Promise<ActiveChange> {
+export async function rollbackTier(db: Database, change: Rollback): Promise<ActiveChange> {
+  const { tier, reason, actor } = change;
   return withPostgres(() =>
     db.transaction(async (tx) => {
       const versions = await versionsOfTier(tx, tier);

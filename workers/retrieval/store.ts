@@ -79,9 +79,7 @@ const hitWithSettingsRow = chunkHitSchema.extend({
 
 /** The top-k vector query over a scope (`{vector}` and `{k}` still to bind); `extraColumns` from code only. */
 function vectorSearchSql(
-  scope: SearchScope,
-  strategy: VectorStrategy,
-  tuning: VectorSearchTuning,
+  { scope, strategy, tuning }: Pick<VectorQuery, "scope" | "strategy" | "tuning">,
   extraColumns: string,
 ): { sql: string; params: Record<string, unknown> } {
   const where = scopeClause(scope);
@@ -157,7 +155,7 @@ export class ClickHouseRetrievalStore implements RetrievalStore {
 
   /** Top-k chunks by cosine distance to `vector`. */
   async vectorSearch({ scope, vector, k, strategy, tuning }: VectorQuery): Promise<ChunkHit[]> {
-    const search = vectorSearchSql(scope, strategy, tuning, "");
+    const search = vectorSearchSql({ scope, strategy, tuning }, "");
     return this.ch.query(search.sql, { ...search.params, vector, k }, chunkHitSchema);
   }
 
@@ -173,9 +171,7 @@ export class ClickHouseRetrievalStore implements RetrievalStore {
     tuning,
   }: VectorQuery): Promise<{ hits: ChunkHit[]; settings: CollectionSettings | null | undefined }> {
     const search = vectorSearchSql(
-      scope,
-      strategy,
-      tuning,
+      { scope, strategy, tuning },
       `, (SELECT (count(), any(toFloat64(threshold)), any(active_model_version)) FROM rag_collections FINAL
           WHERE tenant = {tenant:String} AND collection = {collection:String}) AS collection_settings`,
     );

@@ -95,14 +95,14 @@ try {
     case "promote": {
       const [tier, version] = args;
       if (!tier || !version) usage();
-      const change = await promote(database.db, tier, version, actor, reason);
+      const change = await promote(database.db, { tier, version, actor, reason });
       process.stdout.write(`${tier}: ${change.from ?? "(none)"} → ${change.to}\n`);
       break;
     }
     case "rollback": {
       const [tier] = args;
       if (!tier) usage();
-      const change = await rollbackTier(database.db, tier, reason, actor);
+      const change = await rollbackTier(database.db, { tier, reason, actor });
       process.stdout.write(`${tier}: rolled back ${change.from ?? "(none)"} → ${change.to}\n`);
       break;
     }
@@ -118,7 +118,7 @@ try {
     case "unpin": {
       const [tier] = args;
       if (!tier) usage();
-      if (!(await setPinned(database.db, tier, command === "pin", actor, reason))) {
+      if (!(await setPinned(database.db, { tier, pinned: command === "pin", actor, reason }))) {
         throw new Error(`no tier '${tier}'`);
       }
       process.stdout.write(`${tier}: ${command === "pin" ? "pinned (no automatic rollback)" : "unpinned"}\n`);

@@ -68,7 +68,7 @@ describe("events in ClickHouse", () => {
       sampleEvent({ tenant: "mv", ts: minute + 4_000, user_id: "u3", latency_ms: 400, cache: "HIT" }),
     ];
     await insertEvents(ch, events);
-    const rows = await eventsPerMinute(ch, "mv", minute, minute + 60_000);
+    const rows = await eventsPerMinute(ch, { tenant: "mv", fromMs: minute, toMs: minute + 60_000 });
     expect(rows).toHaveLength(1);
     const [row] = rows;
     expect(row).toMatchObject({
@@ -106,7 +106,7 @@ describe("events in ClickHouse", () => {
     await insertEvents(ch, batch, "partition-0-offsets-10-11");
     await insertEvents(ch, batch, "partition-0-offsets-10-11");
     expect(await count("token", false)).toBe(2);
-    const [row] = await eventsPerMinute(ch, "token", minute, minute + 60_000);
+    const [row] = await eventsPerMinute(ch, { tenant: "token", fromMs: minute, toMs: minute + 60_000 });
     expect(row?.requests).toBe(2);
     // A different token is a different batch.
     await insertEvents(ch, batch, "partition-0-offsets-12-13");

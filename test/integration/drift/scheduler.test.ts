@@ -53,7 +53,9 @@ describe("drift lease", () => {
 
   it("two triggers at once run the job once: the other reports the lease held", async () => {
     const holders = Array.from({ length: 8 }, (_, i) => `holder-${i}`);
-    const won = await Promise.all(holders.map((h) => tryAcquireLease(database.db, lease, h, 60_000)));
+    const won = await Promise.all(
+      holders.map((h) => tryAcquireLease(database.db, { name: lease, holder: h, ttlMs: 60_000 })),
+    );
     expect(won.filter(Boolean)).toHaveLength(1);
     const winner = holders[won.indexOf(true)] ?? "";
     // While one run holds it, concurrent runs skip; once released, the next one runs.
@@ -95,7 +97,9 @@ describe("Bun-side drift scheduler", () => {
     const holder = `test-holder-${Date.now()}`;
     // Another trigger's run in progress (held briefly: the real lease, shared with the cron).
     const held = await eventually(async () =>
-      (await tryAcquireLease(database.db, driftLeaseName, holder, 30_000)) ? true : undefined,
+      (await tryAcquireLease(database.db, { name: driftLeaseName, holder, ttlMs: 30_000 }))
+        ? true
+        : undefined,
     );
     expect(held).toBe(true);
     try {

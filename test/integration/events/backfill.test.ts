@@ -59,9 +59,9 @@ describe("backfill:events", () => {
     const progress: string[] = [];
     try {
       const range = { fromMs: now - 120_000, toMs: now + 1 };
-      const first = await backfillFromJsonl(ch, file, range, (line) => progress.push(line));
+      const first = await backfillFromJsonl(ch, { file, range, onProgress: (line) => progress.push(line) });
       expect(first).toEqual({ read: 2_802, inserted: 2_500, invalid: 2, outOfRange: 300 });
-      await backfillFromJsonl(ch, file, range);
+      await backfillFromJsonl(ch, { file, range });
     } finally {
       await ch.close();
     }
@@ -86,9 +86,14 @@ describe("backfill:events", () => {
     const ch = localClient(database);
     try {
       const range = { fromMs: 0, toMs: Number.MAX_SAFE_INTEGER };
-      const first = await backfillFromKafka(ch, localKafkaBrokers, topic, "earliest", range);
+      const first = await backfillFromKafka(ch, {
+        brokers: localKafkaBrokers,
+        topic,
+        fromOffset: "earliest",
+        range,
+      });
       expect(first).toMatchObject({ read: 1_200, inserted: 1_200, invalid: 0 });
-      const again = await backfillFromKafka(ch, localKafkaBrokers, topic, 0n, range);
+      const again = await backfillFromKafka(ch, { brokers: localKafkaBrokers, topic, fromOffset: 0n, range });
       expect(again.read).toBe(1_200);
     } finally {
       await ch.close();

@@ -55,7 +55,7 @@ describe("model registry in Postgres", () => {
       );
 
       // Promoted straight in Postgres (as the CLI or another worker would): no call into this worker.
-      await promote(database.db, tier, "embed-v1", "test", "first version");
+      await promote(database.db, { tier, version: "embed-v1", actor: "test", reason: "first version" });
       const v1 = await eventually(() => {
         const found = findTier(routing.router.routingTable, tier);
         return found?.version === "embed-v1" ? found : undefined;
@@ -64,7 +64,7 @@ describe("model registry in Postgres", () => {
       const served = await routing.router.embed({ model: tier, input: "registry" }, context());
       expect(served.served).toMatchObject({ tier, version: "embed-v1" });
 
-      await promote(database.db, tier, "embed-v2", "test", "second version");
+      await promote(database.db, { tier, version: "embed-v2", actor: "test", reason: "second version" });
       await eventually(() =>
         findTier(routing.router.routingTable, tier)?.version === "embed-v2" ? true : undefined,
       );

@@ -19,6 +19,15 @@ export interface PoolMetricsOptions {
   processMetrics?: boolean;
 }
 
+/** One finished HTTP request, as the latency histogram records it. */
+export interface ObservedRequest {
+  method: string;
+  /** The matched route pattern, not the raw path (a bounded label set). */
+  route: string;
+  status: number;
+  seconds: number;
+}
+
 /**
  * Prometheus metrics of one pool worker (prom-client, one registry per worker, so tests can build
  * several). Request latency comes from the HTTP middleware; cache, fallback and upstream numbers from the
@@ -151,7 +160,7 @@ export class PoolMetrics {
   }
 
   /** Records one finished HTTP request (the metrics middleware calls it). */
-  observeRequest(method: string, route: string, status: number, seconds: number): void {
+  observeRequest({ method, route, status, seconds }: ObservedRequest): void {
     this.#requestDuration.observe({ method, route, status: String(status) }, seconds);
   }
 

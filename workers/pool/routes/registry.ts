@@ -28,7 +28,7 @@ export function registerRegistryRoutes(app: Hono<PoolHonoEnv>): void {
   });
   app.post("/internal/v1/registry/promote", async (c) => {
     const body = parseOrThrow(promoteBody, parseJsonBody(c));
-    return c.json(await c.var.services.routing.promote(body.tier, body.version, body.actor, body.reason));
+    return c.json(await c.var.services.routing.promote(body));
   });
   app.post("/internal/v1/registry/rollback", async (c) => {
     const body = parseOrThrow(rollbackBody, parseJsonBody(c));
