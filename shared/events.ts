@@ -29,7 +29,7 @@ export const requestEventSchema = z.object({
   latency_ms: z.number().nonnegative(),
   prompt_tokens: z.number().int().nonnegative(),
   completion_tokens: z.number().int().nonnegative(),
-  // Drift inputs (issue 8), optional: the classifier's task and confidence for `auto` requests, prompt
+  // Drift inputs, optional: the classifier's task and confidence for `auto` requests, prompt
   // and answer sizes in characters, the best retrieval relevance of a RAG answer, and an 8-d projection
   // of the prompt embedding for a sample of requests.
   task: z.string().max(64).optional(),

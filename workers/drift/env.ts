@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { nonNegativeInt, positiveInt } from "../../shared/env.ts";
 
-/** Drift detection settings of the pool (issue 8), spread into workers/pool/env.ts. */
+/** Drift detection and automatic rollback settings of the pool, spread into workers/pool/env.ts. */
 export const driftEnvShape = {
   /** Length of one drift window; the cron period should equal it (wrangler.toml: every 10 minutes). */
   DRIFT_WINDOW_MINUTES: positiveInt(10),

@@ -44,9 +44,9 @@ export const workerEnvSchema = z.object({
   /** Lowest level the pool logs: debug, info (default), warn, error. */
   LOG_LEVEL: logLevel(),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
-  /** Tiered routing and the model registry (issue 5): see workers/router/env.ts. */
+  /** Tiered routing and the model registry: see workers/router/env.ts. */
   ...routerEnvShape,
-  /** RAG (issue 6): the embeddings tier, OpenAI-compatible. Embedding versions are `<model>@<revision>`. */
+  /** RAG: the embeddings tier, OpenAI-compatible. Embedding versions are `<model>@<revision>`. */
   EMBEDDINGS_BASE_URL: z.url().default("http://127.0.0.1:8000/v1"),
   EMBEDDINGS_API_KEY: z.string().default("tiergate-local"),
   EMBEDDINGS_MODEL: z.string().min(1).default("tiergate-embed"),
@@ -63,7 +63,7 @@ export const workerEnvSchema = z.object({
   RAG_MAX_TOKENS: positiveInt(256),
   /** Collections up to this many chunks are searched exactly; larger ones through the HNSW index. */
   RAG_EXACT_SEARCH_MAX_CHUNKS: positiveInt(20_000),
-  /** Drift detection and automatic rollback (issue 8): see workers/drift/env.ts. */
+  /** Drift detection and automatic rollback: see workers/drift/env.ts. */
   ...driftEnvShape,
 });
 

@@ -26,15 +26,15 @@ export interface PoolServices {
   database: DatabaseHandle;
   clickhouse: ClickHouse;
   events: RequestEventPublisher;
-  /** User feedback to Kafka `tiergate.feedback` (issue 8), acknowledged before the 202. */
+  /** User feedback to Kafka `tiergate.feedback` (the drift job's accuracy input), acknowledged before the 202. */
   feedback: FeedbackPublisher;
   metrics: PoolMetrics;
   keys: KeyStore;
   inFlight: InFlight;
   chatSchema: ReturnType<typeof chatCompletionRequestSchema>;
-  /** The tier router and the registry it follows (issue 5). */
+  /** The tier router and the registry it follows. */
   routing: RoutingService;
-  /** RAG: hybrid retrieval, abstention rules and generation (issue 6). */
+  /** RAG: hybrid retrieval, abstention rules and generation. */
   retrieval: RetrievalService;
   pingPostgres(): Promise<boolean>;
   /**

@@ -63,7 +63,7 @@ export const routerEnvShape = {
   VLLM_EMBED_MODEL: z.string().min(1).optional(),
   /** The local stand-in used for tiers without VLLM_* variables. */
   LOCAL_MODEL_BASE_URL: z.url().default("http://127.0.0.1:8000/v1"),
-  /** Latency budgets per tier (the article's defaults). */
+  /** Latency budgets per tier: what each tier should answer within (small 50 ms, medium 200 ms, large 5 s). */
   TIER_BUDGETS_MS: msPerTier("small=50,medium=200,large=5000,embed=200"),
   /** Per-attempt timeouts per tier; generous by default because the local CPU server runs one request at a time. */
   TIER_TIMEOUTS_MS: msPerTier("small=15000,medium=20000,large=30000,embed=15000"),

@@ -3,7 +3,7 @@ import type { RequestEvent } from "../../../shared/events.ts";
 import type { RequestRowStats } from "../../db/request-rows.ts";
 import type { EventProducerStats } from "../../events/producer.ts";
 
-/** The article's latency buckets, in seconds. */
+/** Latency histogram buckets in seconds: they bracket the tier budgets (50 ms, 200 ms, 5 s). */
 export const latencyBucketsSeconds = [0.05, 0.1, 0.2, 0.5, 1, 2, 5] as const;
 
 export interface PoolMetricsOptions {
