@@ -29,6 +29,23 @@ interface Axes {
   yMax?: number;
 }
 
+/** What every chart shares: no animation, raw {x, y} points, a time x axis, a y axis from zero. */
+function chartOptions(long: boolean, axes: { x?: object; y?: object }): ChartConfiguration["options"] {
+  return {
+    animation: false,
+    maintainAspectRatio: false,
+    parsing: false,
+    scales: {
+      x: {
+        type: "linear",
+        ticks: { callback: (v) => timeLabel(Number(v), long), maxTicksLimit: 8 },
+        ...axes.x,
+      },
+      y: { beginAtZero: true, ...axes.y },
+    },
+  };
+}
+
 function line(id: string, datasets: { label: string; data: Point[] }[], { long, yMax }: Axes): void {
   const config: ChartConfiguration = {
     type: "line",
@@ -44,15 +61,7 @@ function line(id: string, datasets: { label: string; data: Point[] }[], { long, 
         }),
       ),
     },
-    options: {
-      animation: false,
-      maintainAspectRatio: false,
-      parsing: false,
-      scales: {
-        x: { type: "linear", ticks: { callback: (v) => timeLabel(Number(v), long), maxTicksLimit: 8 } },
-        y: { beginAtZero: true, ...(yMax === undefined ? {} : { max: yMax }) },
-      },
-    },
+    options: chartOptions(long, { y: yMax === undefined ? {} : { max: yMax } }),
   };
   draw(id, config, datasets);
 }
@@ -70,20 +79,7 @@ function bars(id: string, datasets: { label: string; data: Point[] }[], { long }
         }),
       ),
     },
-    options: {
-      animation: false,
-      maintainAspectRatio: false,
-      parsing: false,
-      scales: {
-        x: {
-          type: "linear",
-          stacked: true,
-          offset: true,
-          ticks: { callback: (v) => timeLabel(Number(v), long), maxTicksLimit: 8 },
-        },
-        y: { beginAtZero: true, stacked: true },
-      },
-    },
+    options: chartOptions(long, { x: { stacked: true, offset: true }, y: { stacked: true } }),
   };
   draw(id, config, datasets);
 }
