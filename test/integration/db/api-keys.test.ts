@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DependencyError } from "../../../shared/dependency-error.ts";
 import { sha256Hex } from "../../../shared/signing.ts";
 import {
@@ -8,23 +8,14 @@ import {
   listApiKeys,
   revokeApiKey,
 } from "../../../workers/db/api-keys.ts";
-import { createDatabase, type DatabaseHandle } from "../../../workers/db/client.ts";
-import { ensureLocalDatabase, localDbConfig, uniqueId } from "./local-db.ts";
+import { uniqueId, useLocalDatabase } from "./local-db.ts";
 
 describe("API keys in Postgres", () => {
-  let handle: DatabaseHandle;
-
-  beforeAll(async () => {
-    await ensureLocalDatabase();
-    handle = createDatabase(localDbConfig);
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  const database = useLocalDatabase();
 
   it("creates a key, finds it by hash, revokes it, and then no longer finds it", async () => {
-    const tenant = await ensureTenant(handle.db, { id: uniqueId("tenant"), name: "Acme" });
-    const { key, record } = await createApiKey(handle.db, {
+    const tenant = await ensureTenant(database().db, { id: uniqueId("tenant"), name: "Acme" });
+    const { key, record } = await createApiKey(database().db, {
       tenantId: tenant.id,
       name: "ci",
       rateLimitPerMinute: 120,
@@ -36,7 +27,7 @@ describe("API keys in Postgres", () => {
     expect(record.keyHash).not.toContain(key.slice(3));
     expect(key.startsWith(record.prefix)).toBe(true);
 
-    const found = await findActiveKeyByHash(handle.db, await sha256Hex(key));
+    const found = await findActiveKeyByHash(database().db, await sha256Hex(key));
     expect(found).toMatchObject({
       id: record.id,
       tenantId: tenant.id,
@@ -46,11 +37,11 @@ describe("API keys in Postgres", () => {
       cacheTtlSeconds: null,
     });
 
-    expect(await revokeApiKey(handle.db, record.id)).toBe(true);
-    expect(await revokeApiKey(handle.db, record.id)).toBe(false);
-    expect(await findActiveKeyByHash(handle.db, record.keyHash)).toBeUndefined();
+    expect(await revokeApiKey(database().db, record.id)).toBe(true);
+    expect(await revokeApiKey(database().db, record.id)).toBe(false);
+    expect(await findActiveKeyByHash(database().db, record.keyHash)).toBeUndefined();
 
-    const listed = await listApiKeys(handle.db, tenant.id);
+    const listed = await listApiKeys(database().db, tenant.id);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ id: record.id, status: "revoked" });
     expect(listed[0]?.revokedAt).toBeInstanceOf(Date);
@@ -58,15 +49,17 @@ describe("API keys in Postgres", () => {
   });
 
   it("does not find an unknown key and defaults allowed models to all (null)", async () => {
-    const tenant = await ensureTenant(handle.db, { id: uniqueId("tenant"), name: "Beta" });
-    expect(await ensureTenant(handle.db, { id: tenant.id, name: "renamed" })).toMatchObject({ name: "Beta" });
-    const { record } = await createApiKey(handle.db, { tenantId: tenant.id, name: "default" });
+    const tenant = await ensureTenant(database().db, { id: uniqueId("tenant"), name: "Beta" });
+    expect(await ensureTenant(database().db, { id: tenant.id, name: "renamed" })).toMatchObject({
+      name: "Beta",
+    });
+    const { record } = await createApiKey(database().db, { tenantId: tenant.id, name: "default" });
     expect(record).toMatchObject({ allowedModels: null, rateLimitPerMinute: 60, status: "active" });
-    expect(await findActiveKeyByHash(handle.db, await sha256Hex("tg_not-a-real-key"))).toBeUndefined();
+    expect(await findActiveKeyByHash(database().db, await sha256Hex("tg_not-a-real-key"))).toBeUndefined();
   });
 
   it("reports a key for an unknown tenant as a non-retryable DependencyError (SQL error)", async () => {
-    const error = await createApiKey(handle.db, { tenantId: uniqueId("missing"), name: "x" }).catch(
+    const error = await createApiKey(database().db, { tenantId: uniqueId("missing"), name: "x" }).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(DependencyError);

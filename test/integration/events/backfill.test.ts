@@ -1,22 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { backfillFromJsonl, backfillFromKafka } from "../../../workers/backfill/events.ts";
 import { EventProducer } from "../../../workers/events/producer.ts";
-import {
-  dropDatabase,
-  localClient,
-  migrateScratchDatabase,
-  sampleEvent,
-  scratchDatabase,
-} from "../clickhouse/local-clickhouse.ts";
-import { deleteTopic, ensureKafka, localKafkaBrokers, scratchTopic } from "./local-kafka.ts";
+import { localClient, sampleEvent, scratchDatabase } from "../clickhouse/local-clickhouse.ts";
+import { localKafkaBrokers, scratchTopic, useKafkaAndScratchDatabase } from "./local-kafka.ts";
 
 const database = scratchDatabase("backfill");
 const dir = mkdtempSync(join(tmpdir(), "tiergate-backfill-"));
-const topicsMade: string[] = [];
 const counts = z.object({ events: z.number(), viewed: z.number() });
 
 /** Rows in events (FINAL) and requests counted by the minute view, for a tenant. */
@@ -36,12 +29,8 @@ async function countsOf(tenant: string): Promise<{ events: number; viewed: numbe
 }
 
 describe("backfill:events", () => {
-  beforeAll(async () => {
-    await Promise.all([ensureKafka(), migrateScratchDatabase(database)]);
-  });
-  afterAll(async () => {
-    for (const t of topicsMade) await deleteTopic(t).catch(() => undefined);
-    await dropDatabase(database);
+  const topicsMade = useKafkaAndScratchDatabase(database);
+  afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
