@@ -1,29 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { ClickHouse } from "../../../workers/clickhouse/client.ts";
 import { eventsPerMinute, insertEvents } from "../../../workers/clickhouse/events.ts";
-import {
-  dropDatabase,
-  localClient,
-  migrateScratchDatabase,
-  sampleEvent,
-  scratchDatabase,
-} from "./local-clickhouse.ts";
+import { localClient, sampleEvent, scratchDatabase, useScratchDatabase } from "./local-clickhouse.ts";
 
 const database = scratchDatabase("events");
 const countRow = z.object({ n: z.number() });
 
 describe("events in ClickHouse", () => {
-  let ch: ClickHouse;
-
-  beforeAll(async () => {
-    await migrateScratchDatabase(database);
-    ch = localClient(database);
-  });
-  afterAll(async () => {
-    await ch.close();
-    await dropDatabase(database);
-  });
+  const ch = localClient(database);
+  useScratchDatabase(database, ch);
 
   async function count(tenant: string, final: boolean): Promise<number> {
     const [row] = await ch.query(

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DocumentStore } from "../../../workers/backfill/document-store.ts";
 import { type IngestOptions, ingestDocuments } from "../../../workers/backfill/ingest.ts";
@@ -11,12 +11,7 @@ import { Retriever } from "../../../workers/retrieval/retriever.ts";
 import { ClickHouseRetrievalStore } from "../../../workers/retrieval/store.ts";
 import { repoRoot } from "../../stack/paths.ts";
 import { localModelServer } from "../../stack/services/model-server.ts";
-import {
-  dropDatabase,
-  localClient,
-  migrateScratchDatabase,
-  scratchDatabase,
-} from "../clickhouse/local-clickhouse.ts";
+import { localClient, scratchDatabase, useScratchDatabase } from "../clickhouse/local-clickhouse.ts";
 
 const database = scratchDatabase("rag_backfill");
 const ch = localClient(database, 60_000);
@@ -68,14 +63,7 @@ const chunkCounts = async (tenant: string, version: string) =>
     )
   )[0];
 
-beforeAll(async () => {
-  await migrateScratchDatabase(database);
-});
-
-afterAll(async () => {
-  await ch.close();
-  await dropDatabase(database);
-});
+useScratchDatabase(database, ch);
 
 describe("backfill and retrieval on the real ClickHouse and MiniLM", () => {
   const documents = readDocuments(corpus);

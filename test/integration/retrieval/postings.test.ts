@@ -15,8 +15,8 @@ import { localModelServer } from "../../stack/services/model-server.ts";
 import {
   dropDatabase,
   localClient,
-  migrateScratchDatabase,
   scratchDatabase,
+  useScratchDatabase,
 } from "../clickhouse/local-clickhouse.ts";
 
 const database = scratchDatabase("rag_postings");
@@ -97,14 +97,7 @@ function fixtureChunk(
   };
 }
 
-beforeAll(async () => {
-  await migrateScratchDatabase(database);
-});
-
-afterAll(async () => {
-  await ch.close();
-  await dropDatabase(database);
-});
+useScratchDatabase(database, ch);
 
 describe("BM25 from the postings table", () => {
   const scope: SearchScope = { tenant: "bm25", collection: "fixture", modelVersion: "fixture@1" };
