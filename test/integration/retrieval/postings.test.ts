@@ -8,30 +8,21 @@ import { type IngestOptions, ingestDocuments } from "../../../workers/backfill/i
 import { readDocuments } from "../../../workers/backfill/read-documents.ts";
 import { loadMigrations } from "../../../workers/clickhouse/migrate.ts";
 import { sha256HexSync } from "../../../workers/lib/sha256.ts";
-import { createOpenAIEmbedder, type Embedder } from "../../../workers/retrieval/model-clients.ts";
+import type { Embedder } from "../../../workers/retrieval/model-clients.ts";
 import { ClickHouseRetrievalStore, type SearchScope } from "../../../workers/retrieval/store.ts";
 import { tokenCount } from "../../../workers/retrieval/text.ts";
-import { localModelServer } from "../../stack/services/model-server.ts";
 import {
   dropDatabase,
   localClient,
   scratchDatabase,
   useScratchDatabase,
 } from "../clickhouse/local-clickhouse.ts";
+import { localEmbedder } from "./demo-corpus.ts";
 
 const database = scratchDatabase("rag_postings");
 const ch = localClient(database, 60_000);
 const documentStore = new DocumentStore(ch);
 const retrievalStore = new ClickHouseRetrievalStore(ch);
-const embedderOf = (revision: string): Embedder =>
-  createOpenAIEmbedder({
-    baseURL: localModelServer.baseURL,
-    apiKey: localModelServer.apiKey,
-    model: localModelServer.embeddingModel,
-    modelVersion: `${localModelServer.embeddingModel}@${revision}`,
-    dimensions: 384,
-    timeoutMs: 30_000,
-  });
 
 /** A unit vector along axis `axis` (the fixture's chunks need 384-d embeddings, not meaningful ones). */
 const axisVector = (axis: number) => Array.from({ length: 384 }, (_, i) => (i === axis ? 1 : 0));
@@ -263,7 +254,7 @@ describe("postings stay in sync with the chunks", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("on insert, on a changed document and on a re-embed", async () => {
-    const v1 = embedderOf("1");
+    const v1 = localEmbedder("1");
     write("alpha.md", "# Alpha\n\nThe alpha document talks about postings, terms and term frequencies.");
     write("beta.md", "# Beta\n\nBeta is about vectors. Vectors, vectors and more vectors.");
     await ingestDocuments(options(v1), readDocuments(dir));
@@ -282,7 +273,7 @@ describe("postings stay in sync with the chunks", () => {
     const statsAfterChange = await retrievalStore.collectionStats(key.tenant, key.collection);
     expect(statsAfterChange?.stats.chunks).toBe(changed.chunks);
 
-    const v2 = embedderOf("2");
+    const v2 = localEmbedder("2");
     await ingestDocuments(options(v2), readDocuments(dir));
     const old = await postingsAndExpected(key.tenant, v1.modelVersion);
     expect(old.postings).toEqual([]);
