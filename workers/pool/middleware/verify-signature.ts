@@ -52,7 +52,7 @@ export function verifySignature(secret: string) {
       throw new GatewayError("INVALID_SIGNATURE", "Bad signature.");
     if (!nonces.claim(nonce, now)) throw new GatewayError("INVALID_SIGNATURE", "Replayed request.");
     c.set("rawBody", body);
-    // Signed, the tenant header is the edge's word: every line this call logs carries it.
+    // A verified call comes from the edge, whose tenant header the routes trust: every line carries it.
     const services: PoolServices | undefined = c.get("services");
     const logger = services?.logger ?? bootLogger;
     c.set("log", logger.child({ request_id: c.var.requestId, tenant: c.req.header(headers.tenant) }));
