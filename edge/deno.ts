@@ -1,4 +1,5 @@
 import { createEdgeApp } from "./app.ts";
+import { bootLogger } from "./lib/boot-logger.ts";
 import { rememberClientIp } from "./lib/client-ip.ts";
 import { localStackEnvPath, parseLocalStackEnv, withLocalStackDefaults } from "./lib/local-bindings.ts";
 
@@ -35,7 +36,8 @@ Deno.serve(
   {
     port: Number(bindings.EDGE_PORT ?? 8787),
     hostname: bindings.EDGE_HOST ?? "127.0.0.1",
-    onListen: ({ hostname, port }) => console.log(`tiergate edge (deno) on http://${hostname}:${port}`),
+    onListen: ({ hostname, port }) =>
+      bootLogger.info("edge listening", { url: `http://${hostname}:${port}` }),
   },
   (request, info) => {
     rememberClientIp(request, info.remoteAddr.hostname);

@@ -1,7 +1,5 @@
 import { z } from "zod";
-
-const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const nonNegativeInt = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+import { formatIssues, logLevel, nonNegativeInt, positiveInt } from "../shared/env.ts";
 
 /** `name=url` pairs, comma-separated: the regional pools the edge may forward to. */
 const regions = z
@@ -39,48 +37,50 @@ export const edgeEnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
     .default("edge-cron"),
-  POOL_TIMEOUT_MS: int(30_000),
-  MAX_BODY_BYTES: int(2 * 1024 * 1024),
-  MAX_CONTENT_CHARS: int(100_000),
-  MAX_MESSAGES: int(256),
-  MAX_TOKENS: int(4_096),
-  CACHE_TTL_SECONDS: int(3_600),
-  KEY_CACHE_TTL_SECONDS: int(30),
+  POOL_TIMEOUT_MS: positiveInt(30_000),
+  MAX_BODY_BYTES: positiveInt(2 * 1024 * 1024),
+  MAX_CONTENT_CHARS: positiveInt(100_000),
+  MAX_MESSAGES: positiveInt(256),
+  MAX_TOKENS: positiveInt(4_096),
+  CACHE_TTL_SECONDS: positiveInt(3_600),
+  KEY_CACHE_TTL_SECONDS: positiveInt(30),
   /** Unknown keys are cached this long (a key created right after a failed try works after it). */
-  KEY_NEGATIVE_CACHE_TTL_SECONDS: int(5),
+  KEY_NEGATIVE_CACHE_TTL_SECONDS: positiveInt(5),
   /** Key lookups missing both key caches (each a Postgres query) one client IP may cause per second. */
-  AUTH_LOOKUPS_PER_IP_PER_SECOND: int(20),
+  AUTH_LOOKUPS_PER_IP_PER_SECOND: positiveInt(20),
   /**
    * The response cache's memory tier (edge/lib/recent-entries.ts): entries this isolate read or
    * wrote are served from memory this long, so an entry can outlive its Redis copy (expiry, another
    * isolate's refresh) by at most this. 0 turns the tier off.
    */
   CACHE_MEMORY_TTL_MS: nonNegativeInt(1_000),
-  CACHE_MEMORY_MAX_ENTRIES: int(1_024),
+  CACHE_MEMORY_MAX_ENTRIES: positiveInt(1_024),
   /** Total characters the memory tier may hold (a UTF-16 character is 2 bytes of isolate memory). */
-  CACHE_MEMORY_MAX_CHARS: int(4 * 1024 * 1024),
+  CACHE_MEMORY_MAX_CHARS: positiveInt(4 * 1024 * 1024),
   /** Redis reads and writes of the response cache give up after this long; the request proceeds uncached. */
-  CACHE_DEADLINE_MS: int(10),
+  CACHE_DEADLINE_MS: positiveInt(10),
   /** The rate-limit check gives up after this long and lets the request through (fails open). */
-  RATE_LIMIT_DEADLINE_MS: int(25),
+  RATE_LIMIT_DEADLINE_MS: positiveInt(25),
   /**
    * Far from its limit, a key's requests are decided in the isolate and added to the shared counter in
    * Redis within this long (see edge/services/rate-limiter.ts); near the limit every request asks Redis.
    */
-  RATE_LIMIT_SYNC_MS: int(50),
+  RATE_LIMIT_SYNC_MS: positiveInt(50),
   /** Requests per minute for keys without their own limit. */
-  RATE_LIMIT_PER_MINUTE: int(600),
+  RATE_LIMIT_PER_MINUTE: positiveInt(600),
   /** One region attempt waits this long for response headers before it counts as a timeout. */
-  POOL_ATTEMPT_TIMEOUT_MS: int(15_000),
+  POOL_ATTEMPT_TIMEOUT_MS: positiveInt(15_000),
   /** Consecutive failures that open a region's circuit, and how long it stays open. */
-  BREAKER_FAILURES: int(5),
-  BREAKER_OPEN_MS: int(5_000),
+  BREAKER_FAILURES: positiveInt(5),
+  BREAKER_OPEN_MS: positiveInt(5_000),
   /** Status of a deterministic fallback answer: 503 (default) or 200. */
   FALLBACK_STATUS: z.coerce
     .string()
     .pipe(z.enum(["200", "503"]))
     .default("503")
     .transform((v): 200 | 503 => (v === "200" ? 200 : 503)),
+  /** Lowest level the edge logs: debug, info (default), warn, error. */
+  LOG_LEVEL: logLevel(),
   FALLBACK_MESSAGE: z
     .string()
     .min(1)
@@ -97,5 +97,5 @@ export function parseEdgeEnv(
 ): { ok: true; env: EdgeEnv } | { ok: false; problems: string[] } {
   const parsed = edgeEnvSchema.safeParse(bindings);
   if (parsed.success) return { ok: true, env: parsed.data };
-  return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };
+  return { ok: false, problems: formatIssues(parsed.error) };
 }

@@ -1,3 +1,4 @@
+import type { Logger } from "../shared/logger.ts";
 import type { EdgeBindings } from "./env.ts";
 import type { VerifiedKey } from "./services/api-keys.ts";
 import type { EdgeServices } from "./services/edge-services.ts";
@@ -14,5 +15,7 @@ export type HonoEnv = {
     arrivedAt: number;
     services: EdgeServices;
     apiKey: VerifiedKey;
+    /** This request's logger: every line carries `request_id`, and `tenant` once the key is verified. */
+    log: Logger;
   };
 };

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { isRetryable } from "./dependency-error.ts";
 import { type ErrorCode, errorBody, GatewayError } from "./errors.ts";
 import { headers } from "./headers.ts";
+import { createLogger, type Logger } from "./logger.ts";
 
 /** Hono's own refusals (body limit, a route's media types) keep their meaning. */
 const httpExceptionCodes: Partial<Record<number, ErrorCode>> = {
@@ -26,16 +27,24 @@ export function toGatewayError(error: unknown): GatewayError {
   return new GatewayError("INTERNAL", "Internal error.", { cause: error });
 }
 
-/** The one `onError` of an app: every failure leaves in OpenAI's error shape with the request id. */
-export function createErrorHandler<E extends { Variables: { requestId: string } }>(service: string) {
+/**
+ * The one `onError` of an app: every failure leaves in OpenAI's error shape with the request id. A 5xx
+ * is logged through the request's logger (`c.var.log`), or, for a request that failed before one was
+ * bound, through a logger of `service` with the request id.
+ */
+export function createErrorHandler<E extends { Variables: { requestId: string; log: Logger } }>(
+  service: string,
+) {
+  const fallback = createLogger({ bindings: { service } });
   return (error: unknown, c: Context<E>): Response => {
     const gatewayError = toGatewayError(error);
     const requestId: string = c.var.requestId ?? "unknown";
     if (gatewayError.status >= 500) {
-      console.error(
-        `${service} [${requestId}] ${gatewayError.code}`,
-        gatewayError.cause ?? gatewayError.message,
-      );
+      const log: Logger = c.var.log ?? fallback.child({ request_id: requestId });
+      log.error("request failed", {
+        code: gatewayError.code,
+        error: gatewayError.cause ?? gatewayError.message,
+      });
     }
     return c.json(errorBody(gatewayError, requestId), gatewayError.status, {
       ...gatewayError.options.headers,

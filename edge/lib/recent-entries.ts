@@ -1,3 +1,12 @@
+/** The bounds of a {@link RecentEntries}. */
+export interface RecentEntriesLimits {
+  /** How long an entry is served after it was put; 0 turns the tier off. */
+  ttlMs: number;
+  maxEntries: number;
+  /** Total characters of the bodies held. */
+  maxChars: number;
+}
+
 /**
  * The response cache's memory tier: entries this isolate read from or wrote to Redis in the last
  * `ttlMs`, served again without a Redis round trip. Bounded by entry count and total characters;
@@ -7,12 +16,15 @@
 export class RecentEntries {
   private readonly entries = new Map<string, { body: string; expiresAt: number }>();
   private chars = 0;
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly maxChars: number;
 
-  constructor(
-    private readonly ttlMs: number,
-    private readonly maxEntries: number,
-    private readonly maxChars: number,
-  ) {}
+  constructor(limits: RecentEntriesLimits) {
+    this.ttlMs = limits.ttlMs;
+    this.maxEntries = limits.maxEntries;
+    this.maxChars = limits.maxChars;
+  }
 
   /** The entry's body if it was put less than `ttlMs` ago. */
   get(key: string, now = Date.now()): string | undefined {

@@ -3,8 +3,8 @@ import { clientIp } from "../lib/client-ip.ts";
 import type { HonoEnv } from "../types.ts";
 
 /**
- * Requires a valid, active bearer key; sets `c.var.apiKey`. Malformed tokens are refused before any
- * lookup; lookups past the key caches are limited per client IP.
+ * Requires a valid, active bearer key; sets `c.var.apiKey` and binds its tenant to `c.var.log`.
+ * Malformed tokens are refused before any lookup; lookups past the key caches are limited per client IP.
  */
 export const requireApiKey = createMiddleware<HonoEnv>(async (c, next) => {
   const key = await c.var.services.keys.verify(
@@ -13,5 +13,6 @@ export const requireApiKey = createMiddleware<HonoEnv>(async (c, next) => {
     clientIp(c.req.raw),
   );
   c.set("apiKey", key);
+  c.set("log", c.var.log.child({ tenant: key.tenantId }));
   await next();
 });

@@ -3,14 +3,24 @@ import { GatewayError } from "../../shared/errors.ts";
 import { type EdgeServices, servicesFor } from "../services/edge-services.ts";
 import type { HonoEnv } from "../types.ts";
 
-/** Validates the config and puts the isolate's clients on `c.var.services`; a bad config is a 500 BAD_ENVIRONMENT. */
+/**
+ * Validates the config and puts the isolate's clients on `c.var.services`, and the configured logger,
+ * bound to the request id (and the client's id), on `c.var.log`. A bad config is a 500 BAD_ENVIRONMENT.
+ */
 export const initServices = createMiddleware<HonoEnv>(async (c, next) => {
   const result = servicesFor(c.env ?? {});
   if (!result.ok) {
-    console.error(`tiergate edge: bad environment: ${result.problems.join("; ")}`);
+    c.var.log.error("bad environment", { problems: result.problems });
     throw new GatewayError("BAD_ENVIRONMENT", "The gateway is misconfigured; the operator has been told.");
   }
   c.set("services", result.services);
+  const client = c.var.clientRequestId;
+  c.set(
+    "log",
+    result.services.logger.child(
+      client ? { request_id: c.var.requestId, client_request_id: client } : { request_id: c.var.requestId },
+    ),
+  );
   await next();
 });
 

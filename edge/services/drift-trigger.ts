@@ -1,4 +1,5 @@
 import type { EdgeBindings } from "../env.ts";
+import { bootLogger } from "../lib/boot-logger.ts";
 import { servicesFor } from "./edge-services.ts";
 
 /**
@@ -13,14 +14,13 @@ export async function runScheduledDrift(
 ): Promise<{ ok: boolean; status: number; body: string }> {
   const built = servicesFor(env);
   if (!built.ok) {
-    console.error(`drift cron ${cron}: bad edge configuration: ${built.problems.join("; ")}`);
+    bootLogger.error("drift cron: bad edge configuration", { cron, problems: built.problems });
     return { ok: false, status: 0, body: "" };
   }
   const { pool, config } = built.services;
+  const log = built.services.logger.child({ cron });
   if (!config.POOL_ADMIN_SECRET) {
-    console.error(
-      `drift cron ${cron}: POOL_ADMIN_SECRET is not set; the drift run needs the admin credential`,
-    );
+    log.error("drift cron: POOL_ADMIN_SECRET is not set; the drift run needs the admin credential");
     return { ok: false, status: 0, body: "" };
   }
   const trigger = `cron:${cron}@${scheduledTime}`;
@@ -34,10 +34,10 @@ export async function runScheduledDrift(
       admin: true,
     });
     const body = await response.text();
-    console.log(`drift cron ${cron}: pool answered ${response.status} ${body.slice(0, 200)}`);
+    log.info("drift cron: pool answered", { status: response.status, body: body.slice(0, 200) });
     return { ok: response.ok, status: response.status, body };
   } catch (error: unknown) {
-    console.error(`drift cron ${cron}: pool unreachable:`, error instanceof Error ? error.message : error);
+    log.error("drift cron: pool unreachable", { error });
     return { ok: false, status: 0, body: "" };
   }
 }

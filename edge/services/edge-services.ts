@@ -1,4 +1,5 @@
 import { Redis } from "@upstash/redis/cloudflare";
+import { createLogger, type Logger } from "../../shared/logger.ts";
 import { chatRequestLimitsSchema } from "../../shared/schemas/chat.ts";
 import { embeddingsLimitsSchema } from "../../shared/schemas/embeddings.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
@@ -13,6 +14,8 @@ import { ResponseCache } from "./response-cache.ts";
 /** The clients one isolate shares across requests. Handlers get them from `c.var.services`. */
 export interface EdgeServices {
   config: EdgeEnv;
+  /** The isolate's logger at `LOG_LEVEL`; requests log through a child on `c.var.log`. */
+  logger: Logger;
   redis: Redis;
   cache: ResponseCache;
   pool: PoolClient;
@@ -74,17 +77,17 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
     ok: true,
     services: {
       config,
+      logger: createLogger({ level: config.LOG_LEVEL, bindings: { service: "edge" } }),
       redis,
-      cache: new ResponseCache(
-        redis,
-        config.CACHE_TTL_SECONDS,
-        config.CACHE_DEADLINE_MS,
-        new RecentEntries(
-          config.CACHE_MEMORY_TTL_MS,
-          config.CACHE_MEMORY_MAX_ENTRIES,
-          config.CACHE_MEMORY_MAX_CHARS,
-        ),
-      ),
+      cache: new ResponseCache(redis, {
+        defaultTtlSeconds: config.CACHE_TTL_SECONDS,
+        deadlineMs: config.CACHE_DEADLINE_MS,
+        recent: new RecentEntries({
+          ttlMs: config.CACHE_MEMORY_TTL_MS,
+          maxEntries: config.CACHE_MEMORY_MAX_ENTRIES,
+          maxChars: config.CACHE_MEMORY_MAX_CHARS,
+        }),
+      }),
       pool,
       events: new EdgeEvents(pool),
       keys: new ApiKeyVerifier({

@@ -60,6 +60,20 @@ interface KeyState {
   blockedUntil: number;
 }
 
+/** One check-and-add of {@link RateLimiter}: the key's window, what to add, and the limit to check. */
+interface RedisCheck {
+  keyId: string;
+  window: number;
+  /** Requests already let through in the isolate, added without being checked. */
+  admitted: number;
+  /** Requests asking now (1 on the request path, 0 for a sync). */
+  asking: number;
+  limit: number;
+  /** The previous window's weight: how much of it still overlaps the sliding minute. */
+  weight: number;
+  deadlineMs: number;
+}
+
 /**
  * Per-key request limits over a sliding minute (two fixed windows, the previous one weighted by how
  * much of it still overlaps, as `@upstash/ratelimit`'s sliding window), shared through Redis.
@@ -93,8 +107,7 @@ export class RateLimiter {
     const decision = (
       allowed: boolean,
       count: number,
-      enforced = true,
-      pending: Promise<void> | null = null,
+      { enforced = true, pending = null }: { enforced?: boolean; pending?: Promise<void> | null } = {},
     ): RateDecision => ({
       allowed,
       limit: perMinute,
@@ -109,19 +122,27 @@ export class RateLimiter {
     if (state && perMinute - (used + 1) > margin) {
       state.unsynced++;
       if (state.sync) return decision(true, used + 1);
-      state.sync = this.syncLater(keyId, state, perMinute, weight);
-      return decision(true, used + 1, true, state.sync);
+      state.sync = this.syncLater(keyId, state, { limit: perMinute, weight });
+      return decision(true, used + 1, { pending: state.sync });
     }
 
     const admitted = state?.unsynced ?? 0;
     if (state) state.unsynced = 0;
-    const reply = await this.ask(keyId, window, admitted, 1, perMinute, weight, this.options.deadlineMs);
+    const reply = await this.ask({
+      keyId,
+      window,
+      admitted,
+      asking: 1,
+      limit: perMinute,
+      weight,
+      deadlineMs: this.options.deadlineMs,
+    });
     if (!reply) {
       if (state) state.unsynced += admitted;
-      return decision(true, 0, false);
+      return decision(true, 0, { enforced: false });
     }
     const [granted, current, previous] = reply;
-    const known = this.remember(keyId, window, current, previous);
+    const known = this.remember(keyId, window, { current, previous });
     if (granted === 1) return decision(true, previous * weight + current + known.unsynced);
     known.blockedUntil = Math.min(reset, Date.now() + 1_000);
     return decision(false, perMinute);
@@ -133,7 +154,11 @@ export class RateLimiter {
     return state && state.window === window ? state : null;
   }
 
-  private remember(keyId: string, window: number, current: number, previous: number): KeyState {
+  private remember(
+    keyId: string,
+    window: number,
+    { current, previous }: Pick<KeyState, "current" | "previous">,
+  ): KeyState {
     let state = this.stateFor(keyId, window);
     if (!state) {
       if (this.states.size >= 10_000) this.states.clear();
@@ -146,12 +171,24 @@ export class RateLimiter {
   }
 
   /** Adds the requests let through here to the shared counter after `syncMs`. */
-  private async syncLater(keyId: string, state: KeyState, limit: number, weight: number): Promise<void> {
+  private async syncLater(
+    keyId: string,
+    state: KeyState,
+    { limit, weight }: { limit: number; weight: number },
+  ): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, this.options.syncMs));
     const admitted = state.unsynced;
     state.unsynced = 0;
     try {
-      const reply = await this.ask(keyId, state.window, admitted, 0, limit, weight, syncDeadlineMs);
+      const reply = await this.ask({
+        keyId,
+        window: state.window,
+        admitted,
+        asking: 0,
+        limit,
+        weight,
+        deadlineMs: syncDeadlineMs,
+      });
       if (reply) {
         state.current = Math.max(state.current, reply[1]);
         state.previous = reply[2];
@@ -165,15 +202,15 @@ export class RateLimiter {
   }
 
   /** One check-and-add in Redis; null when it failed or missed the deadline. */
-  private async ask(
-    keyId: string,
-    window: number,
-    admitted: number,
-    asking: number,
-    limit: number,
-    weight: number,
-    deadlineMs: number,
-  ): Promise<ScriptReply | null> {
+  private async ask({
+    keyId,
+    window,
+    admitted,
+    asking,
+    limit,
+    weight,
+    deadlineMs,
+  }: RedisCheck): Promise<ScriptReply | null> {
     const call = this.script
       .exec(
         [`tg:rl:${keyId}:${window}`, `tg:rl:${keyId}:${window - 1}`],

@@ -70,6 +70,16 @@ interface Flight {
  */
 const entryFormat = "tg1:";
 
+/** Settings of a {@link ResponseCache}. */
+export interface ResponseCacheOptions {
+  /** TTL of entries whose key sets none. */
+  defaultTtlSeconds: number;
+  /** Redis reads and writes give up after this long. */
+  deadlineMs: number;
+  /** The isolate's memory tier in front of Redis. */
+  recent: RecentEntries;
+}
+
 /**
  * The response cache: sha256 of tenant + canonical request, namespaced per tenant so one tenant can
  * never read another's entries. Reads give up after `deadlineMs` (Redis slow or down: the request
@@ -86,12 +96,18 @@ export class ResponseCache {
     maxWritesPerCall,
   );
 
+  private readonly defaultTtlSeconds: number;
+  private readonly deadlineMs: number;
+  private readonly recent: RecentEntries;
+
   constructor(
     private readonly redis: Redis,
-    private readonly defaultTtlSeconds: number,
-    private readonly deadlineMs: number,
-    private readonly recent: RecentEntries,
-  ) {}
+    options: ResponseCacheOptions,
+  ) {
+    this.defaultTtlSeconds = options.defaultTtlSeconds;
+    this.deadlineMs = options.deadlineMs;
+    this.recent = options.recent;
+  }
 
   async keyFor(tenant: string, request: ChatCompletionRequest): Promise<string> {
     const picked: Record<string, unknown> = {};

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { flatStringMap } from "../json-limits.ts";
 
-/** The article's deterministic abstentions. Neither calls a model. */
+/** The two fixed abstention answers, word for word the same every time; neither calls a model. */
 export const abstentions = {
   no_context: "I cannot answer this question based on available data.",
   below_threshold: "No sufficiently relevant information found.",

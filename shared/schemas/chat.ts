@@ -4,7 +4,7 @@ import { flatStringMap, freeFormRecord } from "../json-limits.ts";
 /** Limits the edge enforces before anything reaches a model. All are configurable per deployment. */
 export interface RequestLimits {
   maxMessages: number;
-  /** Sum of all message text, in characters (the article's guardrail: 100,000). */
+  /** Sum of all message text, in characters (a guardrail against oversized prompts; 100,000 unless configured). */
   maxContentChars: number;
   maxTokens: number;
 }

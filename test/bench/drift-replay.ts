@@ -30,7 +30,13 @@ export function replayScenario(
   const result: ReplayResult = { actions: [], scores: [], breaches: [], rollbacks: [] };
   windows.forEach((window, index) => {
     const drift = driftScore(reference, window, thresholds);
-    const decision = decide(state, drift, { hasPrevious, pinned: false }, thresholds, policy);
+    const decision = decide({
+      state,
+      result: drift,
+      tier: { hasPrevious, pinned: false },
+      thresholds,
+      policy,
+    });
     state = decision.state;
     if (decision.action === "rollback") {
       hasPrevious = false;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createApiKey, ensureTenant, findActiveKeyByHash, hashApiKey } from "../../workers/db/api-keys.ts";
+import { sha256Hex } from "../../shared/signing.ts";
+import { createApiKey, ensureTenant, findActiveKeyByHash } from "../../workers/db/api-keys.ts";
 import { createDatabase } from "../../workers/db/client.ts";
 import { defaultTenant } from "../../workers/scripts/lib/script-env.ts";
 import { localPoolEnv } from "./local-env.ts";
@@ -18,7 +19,7 @@ export async function ensureDevApiKey(): Promise<string> {
   try {
     if (existsSync(devKeyFile)) {
       const existing = readFileSync(devKeyFile, "utf8").trim();
-      if (await findActiveKeyByHash(database.db, await hashApiKey(existing))) return existing;
+      if (await findActiveKeyByHash(database.db, await sha256Hex(existing))) return existing;
     }
     await ensureTenant(database.db, { id: defaultTenant, name: "Local development" });
     const { key } = await createApiKey(database.db, { tenantId: defaultTenant, name: "dev key (npm start)" });

@@ -36,16 +36,18 @@ export interface CollectionKey {
 }
 
 /** Deterministic chunk id: the same document content, position and embedding version give the same id. */
-export function chunkId(
-  key: CollectionKey,
-  version: string,
-  documentId: string,
-  hash: string,
-  index: number,
-) {
+export function chunkId(key: CollectionKey, version: string, chunk: ChunkPosition): string {
+  const { documentId, hash, index } = chunk;
   return sha256HexSync(
     [key.tenant, key.collection, version, documentId, hash, String(index)].join("\u0000"),
   ).slice(0, 32);
+}
+
+/** Where a chunk sits: its document, the document's content hash, and its index in the document. */
+export interface ChunkPosition {
+  documentId: string;
+  hash: string;
+  index: number;
 }
 
 const doneRow = z.object({ document_id: z.string(), content_hash: z.string() });
@@ -143,7 +145,11 @@ export class DocumentStore {
    * Removes a changed document's chunks of other content hashes and their postings (lightweight deletes;
    * the postings first, since they are found through the chunks).
    */
-  async deleteStaleChunks(key: CollectionKey, version: string, documentId: string, keepHash: string) {
+  async deleteStaleChunks(
+    key: CollectionKey,
+    version: string,
+    { documentId, keepHash }: { documentId: string; keepHash: string },
+  ) {
     const stale = `${scopeSql} AND document_id = {document_id:String} AND content_hash != {hash:String}`;
     const params = { ...scopeParams(key, version), document_id: documentId, hash: keepHash };
     await this.ch.command(
@@ -174,8 +180,7 @@ export class DocumentStore {
   async chunkPage(
     key: CollectionKey,
     version: string,
-    after: { documentId: string; chunkIndex: number } | null,
-    limit: number,
+    { after, limit }: { after: { documentId: string; chunkIndex: number } | null; limit: number },
   ): Promise<StoredChunk[]> {
     return this.ch.query(
       `SELECT document_id, chunk_index, any(source) AS source, any(content_hash) AS content_hash,

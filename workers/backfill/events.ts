@@ -92,12 +92,23 @@ class Batcher {
   }
 }
 
+/** What every backfill takes: the time range to keep, and where progress lines go. */
+export interface BackfillRun {
+  range: BackfillRange;
+  onProgress?: (line: string) => void;
+}
+
+/** A topic to replay, from `fromOffset` of every partition ("earliest" for the oldest kept). */
+export interface KafkaSource {
+  brokers: string[];
+  topic: string;
+  fromOffset: bigint | "earliest";
+}
+
 /** Replays a JSONL file of RequestEvents within `range`. */
 export async function backfillFromJsonl(
   ch: ClickHouse,
-  file: string,
-  range: BackfillRange,
-  onProgress?: (line: string) => void,
+  { file, range, onProgress }: { file: string } & BackfillRun,
 ): Promise<BackfillStats> {
   const size = statSync(file).size;
   const stream = createReadStream(file);
@@ -117,11 +128,7 @@ export async function backfillFromJsonl(
 /** Replays a topic from `fromOffset` (every partition; "earliest" for the oldest kept) to its end now. */
 export async function backfillFromKafka(
   ch: ClickHouse,
-  brokers: string[],
-  topic: string,
-  fromOffset: bigint | "earliest",
-  range: BackfillRange,
-  onProgress?: (line: string) => void,
+  { brokers, topic, fromOffset, range, onProgress }: KafkaSource & BackfillRun,
 ): Promise<BackfillStats> {
   const consumer = new Consumer({
     clientId: "tiergate-backfill",

@@ -83,7 +83,11 @@ async function writeBatch(
  * copies the document markers, switches the collection to the new version, then deletes `from`.
  * Resumable: chunks already written under the new version are skipped.
  */
-async function reembed(options: IngestOptions, from: string, threshold: number, report: IngestReport) {
+async function reembed(
+  options: IngestOptions,
+  { from, threshold }: { from: string; threshold: number },
+  report: IngestReport,
+) {
   const { store, key } = options;
   const to = options.embedder.modelVersion;
   const documents = await store.documents(key, from);
@@ -91,14 +95,17 @@ async function reembed(options: IngestOptions, from: string, threshold: number, 
   let after: { documentId: string; chunkIndex: number } | null = null;
   let done = 0;
   for (;;) {
-    const page = await withRetry(() => store.chunkPage(key, from, after, options.batchSize), retry);
+    const page = await withRetry(
+      () => store.chunkPage(key, from, { after, limit: options.batchSize }),
+      retry,
+    );
     if (page.length === 0) break;
     const batch = page.map((c) => ({
       row: {
         ...key,
         model_version: to,
         document_id: c.document_id,
-        chunk_id: chunkId(key, to, c.document_id, c.content_hash, c.chunk_index),
+        chunk_id: chunkId(key, to, { documentId: c.document_id, hash: c.content_hash, index: c.chunk_index }),
         chunk_index: c.chunk_index,
         source: c.source,
         content_hash: c.content_hash,
@@ -146,7 +153,7 @@ export async function ingestDocuments(
   const collection = await withRetry(() => store.collection(key), retry);
   const threshold = options.threshold ?? collection?.threshold ?? options.defaultThreshold;
   const active = collection?.activeModelVersion ?? "";
-  if (active !== "" && active !== version) await reembed(options, active, threshold, report);
+  if (active !== "" && active !== version) await reembed(options, { from: active, threshold }, report);
 
   const done = await withRetry(() => store.doneDocuments(key, version), retry);
   let batch: PendingChunk[] = [];
@@ -165,7 +172,11 @@ export async function ingestDocuments(
       for (const w of complete) {
         if (w.changed)
           await withRetry(
-            () => store.deleteStaleChunks(key, version, w.doc.document_id, w.doc.content_hash),
+            () =>
+              store.deleteStaleChunks(key, version, {
+                documentId: w.doc.document_id,
+                keepHash: w.doc.content_hash,
+              }),
             retry,
           );
       }
@@ -187,7 +198,9 @@ export async function ingestDocuments(
       continue;
     }
     const chunks = chunkDocument(doc.text, doc.title, options.chunking ?? defaultChunking);
-    const ids = chunks.map((c) => chunkId(key, version, doc.documentId, hash, c.index));
+    const ids = chunks.map((c) =>
+      chunkId(key, version, { documentId: doc.documentId, hash, index: c.index }),
+    );
     for (const [i, chunk] of chunks.entries()) {
       const text = chunkText(chunk);
       batch.push({

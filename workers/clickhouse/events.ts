@@ -44,9 +44,7 @@ export type MinuteStats = z.infer<typeof minuteStatsSchema>;
 /** Per-minute request statistics of a tenant for minutes in [fromMs, toMs), merged from `events_by_minute`. */
 export function eventsPerMinute(
   ch: ClickHouse,
-  tenant: string,
-  fromMs: number,
-  toMs: number,
+  { tenant, fromMs, toMs }: { tenant: string; fromMs: number; toMs: number },
 ): Promise<MinuteStats[]> {
   return ch.query(
     // Aliases reuse column names, so every column reference is qualified with `agg.`.

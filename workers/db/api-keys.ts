@@ -1,4 +1,5 @@
 import { and, asc, eq, getTableColumns } from "drizzle-orm";
+import { sha256Hex } from "../../shared/signing.ts";
 import { type Database, withPostgres } from "./client.ts";
 import { type ApiKey, apiKeys, type Tenant, tenants } from "./schema.ts";
 
@@ -19,12 +20,6 @@ export function generateApiKey(): string {
     }
   }
   return out;
-}
-
-/** SHA-256 of the key as lowercase hex: what `api_keys.key_hash` stores and lookups use. */
-export async function hashApiKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Creates the tenant if it does not exist yet; returns the stored row. */
@@ -56,7 +51,8 @@ export async function createApiKey(
   input: CreateApiKeyInput,
 ): Promise<{ key: string; record: ApiKey }> {
   const key = generateApiKey();
-  const keyHash = await hashApiKey(key);
+  // `api_keys.key_hash` is the key's SHA-256 as lowercase hex, as the edge computes it to look a key up.
+  const keyHash = await sha256Hex(key);
   const [record] = await withPostgres(() =>
     db
       .insert(apiKeys)

@@ -4,7 +4,13 @@ import { type Database, withPostgres } from "./client.ts";
 import { apiKeys } from "./schema.ts";
 
 /** Looks keys up by their sha256, for the edge's verification call. */
-export class KeyStore {
+export interface KeyStore {
+  /** The key with this hash (any status), or null when there is none. DependencyError when Postgres fails. */
+  findByHash(keyHash: string): Promise<VerifiedKey | null>;
+}
+
+/** The KeyStore over Postgres `api_keys`. */
+export class PostgresKeyStore implements KeyStore {
   constructor(private readonly db: Database) {}
 
   async findByHash(keyHash: string): Promise<VerifiedKey | null> {

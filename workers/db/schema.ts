@@ -77,7 +77,7 @@ export const requests = pgTable(
   ],
 );
 
-// The model registry (issue 5).
+// The model registry: versions per tier, their endpoints, and an append-only audit of every change.
 
 export const modelVersionStatus = pgEnum("model_version_status", [
   "active",
@@ -156,7 +156,7 @@ export const registryAudit = pgTable(
   (table) => [index("registry_audit_tier_at_idx").on(table.tier, table.at)],
 );
 
-// Drift detection (issue 8).
+// Drift detection: per-tier drift state and the lease that keeps one drift run at a time.
 
 /**
  * The drift job's memory per tier: which version it watches, that version's reference window (the first

@@ -1,3 +1,4 @@
+import type { Logger } from "../../shared/logger.ts";
 import type { ClickHouse } from "../clickhouse/client.ts";
 
 /** One drift alert: a rollback made, or one the job wanted but could not make. */
@@ -30,14 +31,22 @@ export async function recordAlert(ch: ClickHouse, alert: DriftAlert): Promise<vo
   ]);
 }
 
+/** Where {@link postWebhook} sends an alert, and how long it waits. */
+export interface WebhookTarget {
+  /** Unset: no webhook, nothing is sent. */
+  url: string | undefined;
+  timeoutMs: number;
+  /** Failures are logged here. */
+  logger: Logger;
+}
+
 /**
  * POSTs the alert as JSON to the configured webhook within `timeoutMs`. Never throws: a failure is
  * logged and reported as false, so a slow or broken receiver cannot hold up the job.
  */
 export async function postWebhook(
-  url: string | undefined,
   alert: DriftAlert,
-  timeoutMs: number,
+  { url, timeoutMs, logger }: WebhookTarget,
 ): Promise<boolean> {
   if (!url) return false;
   try {
@@ -47,10 +56,10 @@ export async function postWebhook(
       body: JSON.stringify({ type: "tiergate.drift_alert", ...alert }),
       signal: AbortSignal.timeout(timeoutMs),
     });
-    if (!response.ok) console.warn(`drift webhook answered ${response.status}`);
+    if (!response.ok) logger.warn("drift webhook refused the alert", { status: response.status });
     return response.ok;
   } catch (error: unknown) {
-    console.warn("drift webhook failed:", error instanceof Error ? error.message : error);
+    logger.warn("drift webhook failed", { error });
     return false;
   }
 }

@@ -1,3 +1,4 @@
+import type { Logger } from "../../shared/logger.ts";
 import type { ClickHouse } from "../clickhouse/client.ts";
 import type { Database } from "../db/client.ts";
 import type { WorkerEnv } from "../pool/env.ts";
@@ -6,16 +7,22 @@ import type { DriftJobDeps } from "./job.ts";
 import { defaultRollbackPolicy } from "./policy.ts";
 import { defaultDriftThresholds } from "./score.ts";
 
+/** What {@link driftJobDeps} builds the job's dependencies from. */
+export interface DriftJobSources {
+  /** The pool's validated config: the drift settings are read from it. */
+  config: WorkerEnv;
+  db: Database;
+  clickhouse: ClickHouse;
+  routing: Pick<RoutingService, "rollback">;
+  logger: Logger;
+}
+
 /** The drift job's dependencies and settings from the pool's validated config. */
-export function driftJobDeps(
-  config: WorkerEnv,
-  db: Database,
-  clickhouse: ClickHouse,
-  routing: Pick<RoutingService, "rollback">,
-): DriftJobDeps {
+export function driftJobDeps({ config, db, clickhouse, routing, logger }: DriftJobSources): DriftJobDeps {
   return {
     db,
     clickhouse,
+    logger,
     rollback: (tier, reason, actor) => routing.rollback(tier, reason, actor),
     thresholds: {
       ...defaultDriftThresholds,

@@ -1,13 +1,12 @@
 import { z } from "zod";
+import { nonNegativeInt, positiveInt } from "../../shared/env.ts";
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-
-/** Drift detection settings of the pool (issue 8), spread into workers/pool/env.ts. */
+/** Drift detection and automatic rollback settings of the pool, spread into workers/pool/env.ts. */
 export const driftEnvShape = {
   /** Length of one drift window; the cron period should equal it (wrangler.toml: every 10 minutes). */
   DRIFT_WINDOW_MINUTES: positiveInt(10),
   /** Bun-side scheduler period for deployments without Workers cron; 0 (default) = off. */
-  DRIFT_SCHEDULE_MS: z.coerce.number().int().nonnegative().default(0),
+  DRIFT_SCHEDULE_MS: nonNegativeInt(0),
   /** Rollback after this many consecutive breaching windows. */
   DRIFT_CONSECUTIVE_WINDOWS: positiveInt(3),
   /** Windows after a rollback during which the tier is not rolled back again. */

@@ -1,3 +1,4 @@
+import type { Logger } from "../../shared/logger.ts";
 import { withRetry } from "../../shared/retry.ts";
 import type { ClickHouse } from "../clickhouse/client.ts";
 import type { Database } from "../db/client.ts";
@@ -5,8 +6,8 @@ import type { DriftStateRow } from "../db/schema.ts";
 import type { ActiveChange } from "../registry/store.ts";
 import { type DriftAlert, postWebhook, recordAlert } from "./alerts.ts";
 import { releaseLease, tryAcquireLease } from "./lease.ts";
-import { type DriftAction, decide, type RollbackPolicy } from "./policy.ts";
-import { type DriftResult, type DriftThresholds, driftScore } from "./score.ts";
+import { type DriftAction, type DriftDecision, decide, type RollbackPolicy } from "./policy.ts";
+import { type DriftResult, type DriftThresholds, driftScore, type WindowSample } from "./score.ts";
 import { loadDriftState, saveDriftState, type WatchedTier, watchedTiers } from "./state.ts";
 import { readWindowSample, type WindowRange } from "./windows.ts";
 
@@ -22,6 +23,8 @@ export interface DriftJobDeps {
   webhookTimeoutMs: number;
   /** Name of the Postgres lease (default "drift-job"); tests use their own. */
   leaseName?: string;
+  /** Failed tiers, an unreleased lease and webhook failures are logged here. */
+  logger: Logger;
   /** Told about every retried ClickHouse read (logs; tests count them). */
   onRetry?: (error: unknown, attempt: number) => void;
 }
@@ -70,14 +73,14 @@ export async function runDriftJobWithLease(
 ): Promise<DriftRunReport> {
   // The lease outlives a slow run (up to one window) but not a crashed holder's next period.
   const lease = deps.leaseName ?? driftLeaseName;
-  if (!(await tryAcquireLease(deps.db, lease, holder, deps.windowMs))) {
+  if (!(await tryAcquireLease(deps.db, { name: lease, holder, ttlMs: deps.windowMs }))) {
     return { ran: false, skipped: "lease held" };
   }
   try {
     return { ran: true, tiers: await runDriftJob(deps, options) };
   } finally {
     await releaseLease(deps.db, lease, holder).catch((error: unknown) =>
-      console.warn("drift lease not released (it expires by itself):", error),
+      deps.logger.warn("drift lease not released (it expires by itself)", { lease, error }),
     );
   }
 }
@@ -93,7 +96,7 @@ export async function runDriftJob(deps: DriftJobDeps, options: DriftRunOptions):
       reports.push(await evaluateTier(deps, tier, options.now));
     } catch (error: unknown) {
       const message = error instanceof Error ? error.message : String(error);
-      console.warn(`drift job: tier ${tier.tier} failed:`, message);
+      deps.logger.warn("drift job: tier failed", { tier: tier.tier, error });
       reports.push({
         tier: tier.tier,
         modelVersion: tier.activeVersion,
@@ -125,51 +128,79 @@ function stateFor(tier: WatchedTier, stored: DriftStateRow | undefined): Omit<Dr
   };
 }
 
+/** One tier's current window: what the steps of {@link evaluateTier} work on. */
+interface TierWindow {
+  tier: WatchedTier;
+  state: Omit<DriftStateRow, "updatedAt">;
+  range: WindowRange;
+  now: number;
+  current: WindowSample;
+}
+
+/** Reads a window, retrying ClickHouse failures (each retry is told to `deps.onRetry`). */
+function readWindow(deps: DriftJobDeps, window: WindowRange): Promise<WindowSample> {
+  return withRetry(() => readWindowSample(deps.clickhouse, window), {
+    attempts: 3,
+    baseDelayMs: 200,
+    onRetry: deps.onRetry,
+  });
+}
+
+/** One tier: skip a window evaluated already, capture the reference, or score the window against it. */
 async function evaluateTier(deps: DriftJobDeps, tier: WatchedTier, now: number): Promise<TierReport> {
   const state = stateFor(tier, await loadDriftState(deps.db, tier.tier));
-  const base = { tier: tier.tier, modelVersion: tier.activeVersion };
   // A window ending less than half a window after the last one has been evaluated already.
   if (state.lastWindowEnd && now - state.lastWindowEnd.getTime() < deps.windowMs / 2) {
-    return { ...base, outcome: "already_evaluated", requests: 0 };
+    return { tier: tier.tier, modelVersion: tier.activeVersion, outcome: "already_evaluated", requests: 0 };
   }
   const range = { tier: tier.tier, modelVersion: tier.activeVersion, fromMs: now - deps.windowMs, toMs: now };
-  const read = (window: WindowRange) =>
-    withRetry(() => readWindowSample(deps.clickhouse, window), {
-      attempts: 3,
-      baseDelayMs: 200,
-      onRetry: deps.onRetry,
-    });
-  const current = await read(range);
-
-  // The reference rule: the first full window after promotion with at least minRequests requests.
-  if (!state.referenceFrom || !state.referenceTo) {
-    const captured = current.requests >= deps.thresholds.minRequests;
-    await saveDriftState(deps.db, {
-      ...state,
-      referenceFrom: captured ? new Date(range.fromMs) : null,
-      referenceTo: captured ? new Date(range.toMs) : null,
-      lastWindowEnd: new Date(now),
-    });
-    return {
-      ...base,
-      outcome: captured ? "reference_captured" : "waiting_for_reference",
-      requests: current.requests,
-    };
-  }
-
-  const reference = await read({
+  const window: TierWindow = { tier, state, range, now, current: await readWindow(deps, range) };
+  const { referenceFrom, referenceTo } = state;
+  if (!referenceFrom || !referenceTo) return captureReference(deps, window);
+  const reference = await readWindow(deps, {
     ...range,
-    fromMs: state.referenceFrom.getTime(),
-    toMs: state.referenceTo.getTime(),
+    fromMs: referenceFrom.getTime(),
+    toMs: referenceTo.getTime(),
   });
+  return scoreWindow(deps, window, reference);
+}
+
+/** The reference rule: the first full window after promotion with at least minRequests requests. */
+async function captureReference(deps: DriftJobDeps, window: TierWindow): Promise<TierReport> {
+  const { tier, state, range, now, current } = window;
+  const captured = current.requests >= deps.thresholds.minRequests;
+  await saveDriftState(deps.db, {
+    ...state,
+    referenceFrom: captured ? new Date(range.fromMs) : null,
+    referenceTo: captured ? new Date(range.toMs) : null,
+    lastWindowEnd: new Date(now),
+  });
+  return {
+    tier: tier.tier,
+    modelVersion: tier.activeVersion,
+    outcome: captured ? "reference_captured" : "waiting_for_reference",
+    requests: current.requests,
+  };
+}
+
+/**
+ * Scores the window against the reference, stores the score and the new state, and raises an alert for
+ * a rollback, or for a blocked one the first time its streak reaches K (not on every window after).
+ */
+async function scoreWindow(
+  deps: DriftJobDeps,
+  window: TierWindow,
+  reference: WindowSample,
+): Promise<TierReport> {
+  const { tier, state, now, current } = window;
   const result = driftScore(reference, current, deps.thresholds);
-  const decision = decide(
-    { window: state.window, breaches: state.breaches, cooldownUntil: state.cooldownUntil },
+  const decision = decide({
+    state: { window: state.window, breaches: state.breaches, cooldownUntil: state.cooldownUntil },
     result,
-    { hasPrevious: tier.hasPrevious, pinned: tier.pinned },
-    deps.thresholds,
-    deps.policy,
-  );
+    tier: { hasPrevious: tier.hasPrevious, pinned: tier.pinned },
+    thresholds: deps.thresholds,
+    policy: deps.policy,
+  });
   const components = scoreComponents(result, current.requests);
   await deps.clickhouse.insert("drift_scores", [
     { ts: now, tier: tier.tier, model_version: tier.activeVersion, score: result.score, components },
@@ -177,7 +208,8 @@ async function evaluateTier(deps: DriftJobDeps, tier: WatchedTier, now: number):
   await saveDriftState(deps.db, { ...state, ...decision.state, lastWindowEnd: new Date(now) });
 
   const report: TierReport = {
-    ...base,
+    tier: tier.tier,
+    modelVersion: tier.activeVersion,
     outcome: "evaluated",
     requests: current.requests,
     score: result.score,
@@ -186,11 +218,26 @@ async function evaluateTier(deps: DriftJobDeps, tier: WatchedTier, now: number):
     reason: decision.reason,
   };
   const blocked = decision.action === "blocked_pinned" || decision.action === "blocked_no_previous";
-  // A blocked rollback alerts once, when its streak first reaches K, not on every window after.
   const alertBlocked = blocked && decision.state.breaches === deps.policy.consecutiveWindows;
   if (decision.action !== "rollback" && !alertBlocked) return report;
+  return raiseAlert(deps, { window, decision, result, components, report });
+}
 
-  const reason = `${decision.reason}; window ${new Date(range.fromMs).toISOString()}–${new Date(range.toMs).toISOString()}, requests=${current.requests}, score=${result.score.toFixed(3)}${result.accuracy ? `, accuracy=${result.accuracy.value.toFixed(3)} [${result.accuracy.low.toFixed(3)}, ${result.accuracy.high.toFixed(3)}] n=${result.accuracy.labelled}` : ""}`;
+/** What {@link raiseAlert} acts on. */
+interface AlertInput {
+  window: TierWindow;
+  decision: DriftDecision;
+  result: DriftResult;
+  components: Record<string, number>;
+  report: TierReport;
+}
+
+/** Rolls back (when decided), records the alert in ClickHouse and posts it to the webhook. */
+async function raiseAlert(deps: DriftJobDeps, input: AlertInput): Promise<TierReport> {
+  const { window, decision, result, components } = input;
+  const { tier, now } = window;
+  const reason = alertReason(window, decision, result);
+  const report: TierReport = { ...input.report, reason };
   let toVersion = "";
   if (decision.action === "rollback") {
     const change = await deps.rollback(tier.tier, reason, actor);
@@ -207,10 +254,19 @@ async function evaluateTier(deps: DriftJobDeps, tier: WatchedTier, now: number):
     reason,
     components,
   };
-  report.reason = reason;
   await recordAlert(deps.clickhouse, alert);
-  await postWebhook(deps.webhookUrl, alert, deps.webhookTimeoutMs);
+  await postWebhook(alert, { url: deps.webhookUrl, timeoutMs: deps.webhookTimeoutMs, logger: deps.logger });
   return report;
+}
+
+/** The alert's reason: the decision's, then the window, its request count, score and accuracy. */
+function alertReason(window: TierWindow, decision: DriftDecision, result: DriftResult): string {
+  const { range, current } = window;
+  const span = `${new Date(range.fromMs).toISOString()}–${new Date(range.toMs).toISOString()}`;
+  const accuracy = result.accuracy
+    ? `, accuracy=${result.accuracy.value.toFixed(3)} [${result.accuracy.low.toFixed(3)}, ${result.accuracy.high.toFixed(3)}] n=${result.accuracy.labelled}`
+    : "";
+  return `${decision.reason}; window ${span}, requests=${current.requests}, score=${result.score.toFixed(3)}${accuracy}`;
 }
 
 /** The components as stored in `drift_scores` (plus accuracy and counts, when known). */

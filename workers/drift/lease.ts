@@ -9,9 +9,7 @@ import { jobLeases } from "../db/schema.ts";
  */
 export async function tryAcquireLease(
   db: Database,
-  name: string,
-  holder: string,
-  ttlMs: number,
+  { name, holder, ttlMs }: { name: string; holder: string; ttlMs: number },
 ): Promise<boolean> {
   const expiresAt = sql`now() + ${`${ttlMs} milliseconds`}::interval`;
   const rows = await withPostgres(() =>

@@ -62,18 +62,23 @@ function recovered(result: DriftResult, thresholds: DriftThresholds, policy: Rol
   return accuracyOk && result.score < thresholds.scoreThreshold * policy.hysteresis;
 }
 
+/** What {@link decide} judges: the tier's streak so far, this window's result, and the rules. */
+export interface DecideInput {
+  state: TierDriftState;
+  result: DriftResult;
+  /** Whether the tier has a version to roll back to, and whether it is pinned by hand. */
+  tier: { hasPrevious: boolean; pinned: boolean };
+  thresholds: DriftThresholds;
+  policy: RollbackPolicy;
+}
+
 /**
  * One step of the rollback state machine: K consecutive breaching windows roll back, unless there is no
  * previous version, a manual pin is set, or the tier is cooling down after a rollback. Between the
  * hysteresis band and the threshold the streak is held, neither grown nor cleared, so it cannot flap.
  */
-export function decide(
-  state: TierDriftState,
-  result: DriftResult,
-  context: { hasPrevious: boolean; pinned: boolean },
-  thresholds: DriftThresholds,
-  policy: RollbackPolicy,
-): DriftDecision {
+export function decide(input: DecideInput): DriftDecision {
+  const { state, result, tier: context, thresholds, policy } = input;
   const window = state.window + 1;
   const reason = breachReason(result, thresholds);
   const breaches = nextStreak(

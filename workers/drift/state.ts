@@ -54,17 +54,20 @@ export async function saveDriftState(db: Database, state: DriftStateUpdate): Pro
   );
 }
 
+/** A pin or unpin of a tier, with who did it and why (for the audit row). */
+export interface PinChange {
+  tier: string;
+  pinned: boolean;
+  actor: string;
+  reason: string;
+}
+
 /**
  * Sets or clears the manual pin of a tier (the CLI's `pin` / `unpin`), with an audit row. While pinned,
  * the drift job alerts but never rolls the tier back. Returns false for an unknown tier.
  */
-export async function setPinned(
-  db: Database,
-  tier: string,
-  pinned: boolean,
-  actor: string,
-  reason: string,
-): Promise<boolean> {
+export async function setPinned(db: Database, change: PinChange): Promise<boolean> {
+  const { tier, pinned, actor, reason } = change;
   return withPostgres(() =>
     db.transaction(async (tx) => {
       const rows = await tx

@@ -17,11 +17,18 @@ export interface EventProducerStats {
   kafkaDown: boolean;
 }
 
-/** Where request events go, off the request path: the boundary the pool's routes depend on. */
+/**
+ * Where the pool's request events go, off the request path: what request handlers, health and metrics
+ * depend on. EventProducer (producer.ts: Kafka, with per-worker on-disk spools) implements it.
+ */
 export interface EventProducer {
   /** Queues an event. Never blocks, never throws. */
   publish(event: RequestEvent): void;
   /** Hands everything queued to Kafka or the disk spool, then releases the producer's resources. */
   close(): Promise<void>;
+  /** Buffer, spool and delivery counters (health, metrics). */
   stats(): EventProducerStats;
 }
+
+/** The name request handlers use for the {@link EventProducer} boundary. */
+export type RequestEventPublisher = EventProducer;

@@ -1,8 +1,9 @@
 import { z } from "zod";
+import { formatIssues, logLevel, positiveInt } from "../../shared/env.ts";
+import { createLogger, type Logger } from "../../shared/logger.ts";
+import { clickhouseEnvShape } from "../clickhouse/config.ts";
 import { driftEnvShape } from "../drift/env.ts";
 import { routerEnvShape } from "../router/env.ts";
-
-const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** `name=secret,…` admin credentials: names as in a signature's `Credential=`, secrets ≥ 32 characters. */
 const adminSecrets = z
@@ -32,13 +33,13 @@ const adminSecrets = z
 /** Configuration of a Bun worker in the regional pool, validated once at boot. */
 export const workerEnvSchema = z.object({
   POOL_HOST: z.string().default("127.0.0.1"),
-  POOL_PORT: int(8080),
-  POOL_PROCESSES: int(2),
+  POOL_PORT: positiveInt(8080),
+  POOL_PROCESSES: positiveInt(2),
   /**
    * Ingest processes the supervisor runs, all in one Kafka consumer group. More than the partition count
    * of `tiergate.request-events` (6) leaves the extra ones idle.
    */
-  INGEST_PROCESSES: int(1),
+  INGEST_PROCESSES: positiveInt(1),
   POOL_REGION: z.string().default("local"),
   /** Shared secret the edge signs pool calls with (HMAC-SHA256). */
   POOL_SIGNING_SECRET: z.string().min(32),
@@ -55,17 +56,15 @@ export const workerEnvSchema = z.object({
     .regex(/^rediss?:\/\//)
     .default("redis://127.0.0.1:6379"),
   /** A nonce claim that takes longer fails: the call gets 503 and the edge tries another region. */
-  NONCE_STORE_TIMEOUT_MS: int(250),
+  NONCE_STORE_TIMEOUT_MS: positiveInt(250),
   /** Signed calls' bodies past this are refused (413) before they are read. */
-  MAX_BODY_BYTES: int(4 * 1024 * 1024),
+  MAX_BODY_BYTES: positiveInt(4 * 1024 * 1024),
   /** Postgres URL; reached through @neondatabase/serverless. */
   DATABASE_URL: z.url(),
   /** Local development only: host:port/path of a WebSocket-to-TCP proxy in front of Postgres. */
   NEON_WS_PROXY: z.string().optional(),
-  CLICKHOUSE_URL: z.url(),
-  CLICKHOUSE_USER: z.string().default("default"),
-  CLICKHOUSE_PASSWORD: z.string().default(""),
-  CLICKHOUSE_DATABASE: z.string().default("tiergate"),
+  /** CLICKHOUSE_URL (required), _USER, _PASSWORD, _DATABASE: see workers/clickhouse/config.ts. */
+  ...clickhouseEnvShape,
   /** Comma-separated host:port list. */
   KAFKA_BROKERS: z.string().transform((s) =>
     s
@@ -93,46 +92,55 @@ export const workerEnvSchema = z.object({
    * request has a fixed CPU cost, so longer batches are cheaper per event. SIGTERM flushes the buffer; a
    * hard crash loses it (README, "What a crash can lose").
    */
-  EVENT_LINGER_MS: int(100),
+  EVENT_LINGER_MS: positiveInt(100),
   /**
    * Where events go while Kafka is unreachable: each worker claims `worker-<n>` under it (locked by pid)
    * and replays the directories of workers that died.
    */
   SPOOL_DIR: z.string().default(".stack/spool"),
-  MAX_IN_FLIGHT: int(256),
-  SHUTDOWN_GRACE_MS: int(10_000),
-  /** Tiered routing and the model registry (issue 5): see workers/router/env.ts. */
+  MAX_IN_FLIGHT: positiveInt(256),
+  /** Lowest level the pool logs: debug, info (default), warn, error. */
+  LOG_LEVEL: logLevel(),
+  SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  /** Tiered routing and the model registry: see workers/router/env.ts. */
   ...routerEnvShape,
-  /** RAG (issue 6): the embeddings tier, OpenAI-compatible. Embedding versions are `<model>@<revision>`. */
+  /** RAG: the embeddings tier, OpenAI-compatible. Embedding versions are `<model>@<revision>`. */
   EMBEDDINGS_BASE_URL: z.url().default("http://127.0.0.1:8000/v1"),
   EMBEDDINGS_API_KEY: z.string().default("tiergate-local"),
   EMBEDDINGS_MODEL: z.string().min(1).default("tiergate-embed"),
   EMBEDDINGS_MODEL_REVISION: z.string().min(1).default("1"),
-  EMBEDDINGS_DIMENSIONS: int(384),
+  EMBEDDINGS_DIMENSIONS: positiveInt(384),
   /** RAG: the generation tier, OpenAI-compatible (to be replaced by the router's generation tier). */
   GENERATION_BASE_URL: z.url().default("http://127.0.0.1:8000/v1"),
   GENERATION_API_KEY: z.string().default("tiergate-local"),
   GENERATION_MODEL: z.string().min(1).default("tiergate-large"),
-  MODEL_TIMEOUT_MS: int(30_000),
+  MODEL_TIMEOUT_MS: positiveInt(30_000),
   /** Relevance threshold of collections that set none, in [0, 1]. */
   RAG_DEFAULT_THRESHOLD: z.coerce.number().min(0).max(1).default(0.45),
-  RAG_TOP_K: int(5),
-  RAG_MAX_TOKENS: int(256),
+  RAG_TOP_K: positiveInt(5),
+  RAG_MAX_TOKENS: positiveInt(256),
   /** Answer gate: share of the question's terms the passages the answer draws on must hold, in [0, 1]. */
   RAG_ANSWER_MIN_COVERAGE: z.coerce.number().min(0).max(1).default(0.6),
   /** Collections up to this many chunks are searched exactly; larger ones through the HNSW index. */
-  RAG_EXACT_SEARCH_MAX_CHUNKS: int(20_000),
-  /** Drift detection and automatic rollback (issue 8): see workers/drift/env.ts. */
+  RAG_EXACT_SEARCH_MAX_CHUNKS: positiveInt(20_000),
+  /** Drift detection and automatic rollback: see workers/drift/env.ts. */
   ...driftEnvShape,
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 
-/** Parses the environment; on failure prints every problem and exits, so a bad config stops the worker at boot. */
+/** The pool's logger before its config is validated (level `info`); then `poolLogger(config)`. */
+export const bootLogger: Logger = createLogger({ bindings: { service: "pool" } });
+
+/** The logger of one pool process (`role`: worker, ingest, supervisor) at `LOG_LEVEL`, with its pid. */
+export function poolLogger(config: Pick<WorkerEnv, "LOG_LEVEL">, role: string): Logger {
+  return createLogger({ level: config.LOG_LEVEL, bindings: { service: "pool", role, pid: process.pid } });
+}
+
+/** Parses the environment; on failure logs every problem and exits, so a bad config stops the worker at boot. */
 export function loadWorkerEnv(source: Record<string, string | undefined> = process.env): WorkerEnv {
   const parsed = workerEnvSchema.safeParse(source);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
-  console.error(`tiergate worker: bad configuration\n${problems}`);
+  bootLogger.error("bad configuration", { problems: formatIssues(parsed.error) });
   process.exit(78);
 }

@@ -1,5 +1,6 @@
 import { createLogger } from "../../shared/logger.ts";
 import { createClickHouse } from "../clickhouse/client.ts";
+import { clickhouseConfig } from "../clickhouse/config.ts";
 import { startIngest } from "../events/consumer.ts";
 import { loadWorkerEnv } from "./env.ts";
 
@@ -9,12 +10,7 @@ import { loadWorkerEnv } from "./env.ts";
  */
 const config = loadWorkerEnv();
 const log = createLogger({ bindings: { service: "pool", role: "ingest", pid: process.pid } });
-const clickhouse = createClickHouse({
-  url: config.CLICKHOUSE_URL,
-  username: config.CLICKHOUSE_USER,
-  password: config.CLICKHOUSE_PASSWORD,
-  database: config.CLICKHOUSE_DATABASE,
-});
+const clickhouse = createClickHouse(clickhouseConfig(config));
 let lastError = "";
 const ingest = startIngest({
   brokers: config.KAFKA_BROKERS,

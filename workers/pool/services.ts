@@ -1,18 +1,20 @@
 import { sql } from "drizzle-orm";
 import type { RequestEvent } from "../../shared/events.ts";
-import { createLogger } from "../../shared/logger.ts";
+import type { Logger } from "../../shared/logger.ts";
 import { type ClickHouse, createClickHouse } from "../clickhouse/client.ts";
+import { clickhouseConfig } from "../clickhouse/config.ts";
 import { createDatabase, type DatabaseHandle, withPostgres } from "../db/client.ts";
-import { KeyStore } from "../db/key-store.ts";
+import { type KeyStore, PostgresKeyStore } from "../db/key-store.ts";
 import { postgresRequestOwnership, type RequestOwnership } from "../db/request-ownership.ts";
 import { RequestRowWriter } from "../db/request-rows.ts";
 import { FeedbackPublisher } from "../drift/feedback-publisher.ts";
-import { createEventProducer, type EventProducer } from "../events/producer.ts";
+import { createEventProducer } from "../events/producer.ts";
 import { cached, latestDriftScores } from "../events/stats.ts";
+import type { RequestEventPublisher } from "../events/types.ts";
 import { createRoutingService, type RoutingService } from "../registry/routing.ts";
 import { routerGenerator } from "../retrieval/router-generator.ts";
 import { createRetrievalService, type RetrievalService } from "../retrieval/service.ts";
-import type { WorkerEnv } from "./env.ts";
+import { poolLogger, type WorkerEnv } from "./env.ts";
 import { PoolMetrics } from "./metrics/pool-metrics.ts";
 import { InFlight } from "./middleware/backpressure.ts";
 import type { NonceStore } from "./nonce-store.ts";
@@ -27,10 +29,12 @@ export interface RequestOrigin {
 /** The clients one worker process shares across requests, built once at boot. */
 export interface PoolServices {
   config: WorkerEnv;
+  /** The worker's logger; a call's lines go through `c.var.log`, a child with its request id and tenant. */
+  logger: Logger;
   database: DatabaseHandle;
   clickhouse: ClickHouse;
-  events: EventProducer;
-  /** User feedback to Kafka `tiergate.feedback` (issue 8), acknowledged before the 202. */
+  events: RequestEventPublisher;
+  /** User feedback to Kafka `tiergate.feedback` (the drift job's accuracy input), acknowledged before the 202. */
   feedback: FeedbackPublisher;
   metrics: PoolMetrics;
   keys: KeyStore;
@@ -39,9 +43,9 @@ export interface PoolServices {
   inFlight: InFlight;
   /** Nonces of signed calls, in the region's Redis (shared by every worker, kept across restarts). */
   nonces: NonceStore;
-  /** The tier router and the registry it follows (issue 5). */
+  /** The tier router and the registry it follows. */
   routing: RoutingService;
-  /** RAG: hybrid retrieval, abstention rules and generation (issue 6). */
+  /** RAG: hybrid retrieval, abstention rules and generation. */
   retrieval: RetrievalService;
   pingPostgres(): Promise<boolean>;
   /**
@@ -52,16 +56,14 @@ export interface PoolServices {
   close(): Promise<void>;
 }
 
-export function buildPoolServices(config: WorkerEnv): PoolServices {
+export function buildPoolServices(
+  config: WorkerEnv,
+  logger: Logger = poolLogger(config, "worker"),
+): PoolServices {
   const database = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
-  const clickhouse = createClickHouse({
-    url: config.CLICKHOUSE_URL,
-    username: config.CLICKHOUSE_USER,
-    password: config.CLICKHOUSE_PASSWORD,
-    database: config.CLICKHOUSE_DATABASE,
-  });
+  const clickhouse = createClickHouse(clickhouseConfig(config));
   const requestRows = new RequestRowWriter(database.db, {
-    onDrop: (rows, reason) => console.warn(`${rows} request rows not written:`, reason.message),
+    onDrop: (rows, reason) => logger.warn("request rows not written", { rows, error: reason }),
   });
   let metrics: PoolMetrics | undefined;
   const events = createEventProducer({
@@ -70,6 +72,7 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     spoolDir: config.SPOOL_DIR,
     lingerMs: config.EVENT_LINGER_MS,
     onPublish: (event) => metrics?.recordEvent(event),
+    logger,
   });
   const inFlight = new InFlight();
   metrics = new PoolMetrics({
@@ -79,12 +82,12 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
     driftScores: cached(() => latestDriftScores(clickhouse), 30_000, new Map<string, number>()),
     defaultLabels: { worker: String(process.pid) },
   });
-  const routing = createRoutingService(config, database.db);
+  const routing = createRoutingService(config, database.db, logger);
   const nonces = new RedisNonceStore({
     url: config.REDIS_URL,
     timeoutMs: config.NONCE_STORE_TIMEOUT_MS,
     prefix: `tg:nonce:${config.POOL_REGION}:`,
-    logger: createLogger({ bindings: { service: "pool", worker: process.pid } }),
+    logger,
   });
   const feedback = new FeedbackPublisher({
     brokers: config.KAFKA_BROKERS,
@@ -92,12 +95,13 @@ export function buildPoolServices(config: WorkerEnv): PoolServices {
   });
   return {
     config,
+    logger,
     database,
     clickhouse,
     events,
     feedback,
     metrics,
-    keys: new KeyStore(database.db),
+    keys: new PostgresKeyStore(database.db),
     requestOwnership: postgresRequestOwnership(database.db),
     inFlight,
     nonces,

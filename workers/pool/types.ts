@@ -1,3 +1,4 @@
+import type { Logger } from "../../shared/logger.ts";
 import type { PoolServices } from "./services.ts";
 
 /** Who made a signed call, from its verified signature and signed headers. */
@@ -25,5 +26,7 @@ export type PoolHonoEnv = {
     services: PoolServices;
     rawBody: string;
     caller: Caller;
+    /** The call's logger, bound by verifySignature: every line carries `request_id` and `tenant`. */
+    log: Logger;
   };
 };

@@ -14,18 +14,19 @@ const server = Bun.serve({
   idleTimeout: 60,
   fetch: app.fetch,
 });
-console.log(`tiergate pool worker ${process.pid} on http://${config.POOL_HOST}:${server.port}`);
+const log = services.logger;
+log.info("pool worker listening", { url: `http://${config.POOL_HOST}:${server.port}` });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`worker ${process.pid}: ${signal}, draining ${services.inFlight.count} in flight`);
+  log.info("pool worker draining", { signal, in_flight: services.inFlight.count });
   services.inFlight.draining = true;
   const grace = new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_MS));
   await Promise.race([Promise.all([server.stop(false), services.inFlight.idle()]), grace]);
   await services.close();
-  console.log(`worker ${process.pid}: stopped cleanly`);
+  log.info("pool worker stopped cleanly");
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

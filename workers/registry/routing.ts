@@ -1,10 +1,18 @@
+import type { Logger } from "../../shared/logger.ts";
 import type { Database } from "../db/client.ts";
 import type { WorkerEnv } from "../pool/env.ts";
 import { defaultBalancerOptions } from "../router/balancer.ts";
 import { RegistryDifficultySource } from "../router/learning/source.ts";
 import { Router, type RouterConfig } from "../router/router.ts";
 import { tableFromEnv } from "./seed.ts";
-import { type ActiveChange, loadRoutingTable, promote, rollbackTier, seedRegistryIfEmpty } from "./store.ts";
+import {
+  type ActiveChange,
+  loadRoutingTable,
+  type Promotion,
+  promote,
+  rollbackTier,
+  seedRegistryIfEmpty,
+} from "./store.ts";
 import { RegistryWatcher } from "./watcher.ts";
 
 /** The router of one worker and the registry it follows. */
@@ -13,7 +21,7 @@ export interface RoutingService {
   watcher: RegistryWatcher | undefined;
   /** Resolves when the first registry read (and seeding) is done; routing works before, on the env table. */
   ready: Promise<void>;
-  promote(tier: string, version: string, actor: string, reason: string): Promise<ActiveChange>;
+  promote(change: Promotion): Promise<ActiveChange>;
   /** Rolls a tier back to its previous version (the drift job calls this). */
   rollback(tier: string, reason: string, actor: string): Promise<ActiveChange>;
   close(): void;
@@ -42,7 +50,7 @@ export function routerConfigFrom(config: WorkerEnv): RouterConfig {
  * `postgres` (default) the worker starts on the env table, seeds an empty registry, then follows it by
  * polling; when Postgres is down at boot it keeps routing on the env table until the registry answers.
  */
-export function createRoutingService(config: WorkerEnv, db: Database): RoutingService {
+export function createRoutingService(config: WorkerEnv, db: Database, logger: Logger): RoutingService {
   const initial = tableFromEnv(config);
   const fromEnv = config.REGISTRY_SOURCE === "env";
   const watcher = fromEnv
@@ -55,7 +63,7 @@ export function createRoutingService(config: WorkerEnv, db: Database): RoutingSe
           return loadRoutingTable(db, config);
         },
         intervalMs: config.REGISTRY_POLL_MS,
-        onError: (error) => console.warn("registry read failed; routing on the last table:", error),
+        onError: (error) => logger.warn("registry read failed; routing on the last table", { error }),
       });
   const router = new Router(() => watcher?.current ?? initial, routerConfigFrom(config));
   // The classifier and per-tenant shifts follow the registry too (the bundled model until it has one).
@@ -63,7 +71,7 @@ export function createRoutingService(config: WorkerEnv, db: Database): RoutingSe
     ? undefined
     : new RegistryDifficultySource(db, {
         intervalMs: config.REGISTRY_POLL_MS,
-        onError: (error) => console.warn("router model read failed; routing on the last one:", error),
+        onError: (error) => logger.warn("router model read failed; routing on the last one", { error }),
       });
   if (difficulty) {
     router.difficulty = difficulty;
@@ -71,7 +79,9 @@ export function createRoutingService(config: WorkerEnv, db: Database): RoutingSe
   }
   const ready = watcher
     ? seedRegistryIfEmpty(db, config)
-        .catch((error: unknown) => console.warn("registry seed failed; will retry on the next poll:", error))
+        .catch((error: unknown) =>
+          logger.warn("registry seed failed; will retry on the next poll", { error }),
+        )
         .then(() => watcher.refresh())
         .then(() => watcher.start())
     : Promise.resolve();
@@ -84,8 +94,8 @@ export function createRoutingService(config: WorkerEnv, db: Database): RoutingSe
     router,
     watcher,
     ready,
-    promote: (tier, version, actor, reason) => refreshAfter(promote(db, tier, version, actor, reason)),
-    rollback: (tier, reason, actor) => refreshAfter(rollbackTier(db, tier, reason, actor)),
+    promote: (change) => refreshAfter(promote(db, change)),
+    rollback: (tier, reason, actor) => refreshAfter(rollbackTier(db, { tier, reason, actor })),
     close: () => {
       watcher?.stop();
       difficulty?.stop();

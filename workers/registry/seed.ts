@@ -2,14 +2,23 @@ import type { WorkerEnv } from "../pool/env.ts";
 import type { EndpointSpec } from "../providers/types.ts";
 import { defaultTiers, type RoutingTable, type TierKind, type TierRoute } from "./types.ts";
 
-/** What one tier is seeded with: from `VLLM_<TIER>_*` when set, else the local model server. */
-export interface TierSeed {
+/** A tier's own settings, as `registry_tiers` stores them. */
+export interface TierShape {
   name: string;
   rank: number;
   kind: TierKind;
   tasks: TierRoute["tasks"];
   budgetMs: number;
   timeoutMs: number;
+}
+
+/** The tier's own settings of a seed (or of anything carrying them), without its version and endpoint. */
+export function tierShape({ name, rank, kind, tasks, budgetMs, timeoutMs }: TierShape): TierShape {
+  return { name, rank, kind, tasks, budgetMs, timeoutMs };
+}
+
+/** What one tier is seeded with: from `VLLM_<TIER>_*` when set, else the local model server. */
+export interface TierSeed extends TierShape {
   version: string;
   endpoint: {
     baseURL: string;
@@ -108,12 +117,7 @@ export function tableFromEnv(config: WorkerEnv): RoutingTable {
         completions: seed.endpoint.completions,
       };
       return {
-        name: seed.name,
-        rank: seed.rank,
-        kind: seed.kind,
-        tasks: seed.tasks,
-        budgetMs: seed.budgetMs,
-        timeoutMs: seed.timeoutMs,
+        ...tierShape(seed),
         versionId: `${seed.name}-env`,
         version: seed.version,
         endpoints: [endpoint],

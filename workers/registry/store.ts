@@ -11,7 +11,7 @@ import {
 } from "../db/schema.ts";
 import type { WorkerEnv } from "../pool/env.ts";
 import type { ProviderKind, TaskType } from "../providers/types.ts";
-import { resolveApiKey, tierSeeds } from "./seed.ts";
+import { resolveApiKey, tierSeeds, tierShape } from "./seed.ts";
 import type { RoutingTable, TierKind, VersionStatus } from "./types.ts";
 
 /** Seeds tiers, a first active version per tier and its endpoint when the registry is empty. Idempotent. */
@@ -23,14 +23,7 @@ export async function seedRegistryIfEmpty(db: Database, config: WorkerEnv, actor
       const existing = await tx.select({ name: registryTiers.name }).from(registryTiers).limit(1);
       if (existing.length > 0) return false;
       for (const seed of tierSeeds(config)) {
-        await tx.insert(registryTiers).values({
-          name: seed.name,
-          rank: seed.rank,
-          kind: seed.kind,
-          tasks: seed.tasks,
-          budgetMs: seed.budgetMs,
-          timeoutMs: seed.timeoutMs,
-        });
+        await tx.insert(registryTiers).values(tierShape(seed));
         const versionId = `${seed.name}:${seed.version}`;
         await tx
           .insert(modelVersions)
@@ -186,6 +179,17 @@ export interface ActiveChange {
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
+/** Writes the audit row of a change of the tier's active version (in its transaction) and returns the change. */
+async function recordChange(
+  tx: Tx,
+  action: "promote" | "rollback",
+  change: Rollback & ActiveChange,
+): Promise<ActiveChange> {
+  const { tier, from, to, actor, reason } = change;
+  await tx.insert(registryAudit).values({ tier, action, fromVersion: from, toVersion: to, actor, reason });
+  return { tier, from, to };
+}
+
 async function versionsOfTier(tx: Tx, tier: string): Promise<ModelVersionRow[]> {
   await tx.execute(sql`select 1 from registry_tiers where name = ${tier} for update`);
   return tx
@@ -199,14 +203,21 @@ async function setStatus(tx: Tx, id: string, status: VersionStatus): Promise<voi
   await tx.update(modelVersions).set({ status, statusChangedAt: sql`now()` }).where(eq(modelVersions.id, id));
 }
 
+/** A change of a tier's active version, with who made it and why (both go into the audit row). */
+export interface Rollback {
+  tier: string;
+  actor: string;
+  reason: string;
+}
+
+/** A promotion: `version` of `tier` becomes active. */
+export interface Promotion extends Rollback {
+  version: string;
+}
+
 /** Makes `version` the tier's active version; the old active one becomes `previous` (an older previous retires). */
-export async function promote(
-  db: Database,
-  tier: string,
-  version: string,
-  actor: string,
-  reason: string,
-): Promise<ActiveChange> {
+export async function promote(db: Database, change: Promotion): Promise<ActiveChange> {
+  const { tier, version } = change;
   return withPostgres(() =>
     db.transaction(async (tx) => {
       const versions = await versionsOfTier(tx, tier);
@@ -221,15 +232,7 @@ export async function promote(
         await setStatus(tx, old.id, "retired");
       if (current) await setStatus(tx, current.id, "previous");
       await setStatus(tx, target.id, "active");
-      await tx.insert(registryAudit).values({
-        tier,
-        action: "promote",
-        fromVersion: current?.name ?? null,
-        toVersion: version,
-        actor,
-        reason,
-      });
-      return { tier, from: current?.name ?? null, to: version };
+      return recordChange(tx, "promote", { ...change, from: current?.name ?? null, to: version });
     }),
   );
 }
@@ -238,12 +241,8 @@ export async function promote(
  * Rolls a tier back to its `previous` version; the version that was active retires. This is the call the
  * drift job makes when a version degrades.
  */
-export async function rollbackTier(
-  db: Database,
-  tier: string,
-  reason: string,
-  actor: string,
-): Promise<ActiveChange> {
+export async function rollbackTier(db: Database, change: Rollback): Promise<ActiveChange> {
+  const { tier } = change;
   return withPostgres(() =>
     db.transaction(async (tx) => {
       const versions = await versionsOfTier(tx, tier);
@@ -255,15 +254,7 @@ export async function rollbackTier(
       const current = versions.find((v) => v.status === "active");
       if (current) await setStatus(tx, current.id, "retired");
       await setStatus(tx, previous.id, "active");
-      await tx.insert(registryAudit).values({
-        tier,
-        action: "rollback",
-        fromVersion: current?.name ?? null,
-        toVersion: previous.name,
-        actor,
-        reason,
-      });
-      return { tier, from: current?.name ?? null, to: previous.name };
+      return recordChange(tx, "rollback", { ...change, from: current?.name ?? null, to: previous.name });
     }),
   );
 }

@@ -10,7 +10,7 @@ export interface TierRoute {
   rank: number;
   kind: TierKind;
   tasks: TaskType[];
-  /** The latency the tier is meant to answer in (the article's 50/200/5000 ms). */
+  /** The latency the tier is meant to answer in (by default small 50, medium 200, large 5000 ms). */
   budgetMs: number;
   /** Per-attempt timeout. */
   timeoutMs: number;
@@ -43,7 +43,7 @@ export function tierOfModel(table: RoutingTable, model: string): TierRoute | und
   );
 }
 
-/** Default tier shapes (budgets are the article's; everything is overridable by config or the registry). */
+/** Default tier shapes; budgets come from TIER_BUDGETS_MS, and config or the registry override the rest. */
 export const defaultTiers: { name: string; rank: number; kind: TierKind; tasks: TaskType[] }[] = [
   { name: "small", rank: 1, kind: "chat", tasks: ["classify"] },
   { name: "medium", rank: 2, kind: "chat", tasks: ["classify", "extract", "chat"] },

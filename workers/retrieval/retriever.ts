@@ -2,10 +2,10 @@ import { GatewayError } from "../../shared/errors.ts";
 import { withRetry } from "../../shared/retry.ts";
 import { fuseRankings, type ScoredChunk } from "./fusion.ts";
 import type { Embedder } from "./model-clients.ts";
+import type { RetrievalStore } from "./retrieval-store.ts";
 import { ScopeStatsCache } from "./scope-stats-cache.ts";
 import type {
   CollectionSettings,
-  RetrievalStore,
   ScopeStats,
   SearchScope,
   VectorSearchTuning,
@@ -80,7 +80,7 @@ export class Retriever {
     const { tenant, collection, signal } = query;
     const cached = this.statsCache.peek(tenant, collection);
     if (cached) {
-      const speculative = await this.search(query, cached.modelVersion, cached.stats, true);
+      const speculative = await this.search(query, { ...cached, withSettings: true });
       const settings =
         speculative.settings !== undefined
           ? speculative.settings
@@ -94,8 +94,9 @@ export class Retriever {
     if (!found) throw collectionNotFound(collection);
     const threshold = query.threshold ?? found.settings.threshold ?? this.options.defaultThreshold;
     if (found.settings.activeModelVersion === "") return { kind: "empty", threshold };
-    this.statsCache.set(tenant, collection, found.settings.activeModelVersion, found.stats);
-    const searched = await this.search(query, found.settings.activeModelVersion, found.stats, false);
+    const version = { modelVersion: found.settings.activeModelVersion, stats: found.stats };
+    this.statsCache.set(tenant, collection, version);
+    const searched = await this.search(query, { ...version, withSettings: false });
     return ranked(searched.found, threshold);
   }
 
@@ -107,9 +108,7 @@ export class Retriever {
    */
   private async search(
     query: RetrievalQuery,
-    modelVersion: string,
-    stats: ScopeStats,
-    withSettings: boolean,
+    { modelVersion, stats, withSettings }: { modelVersion: string; stats: ScopeStats; withSettings: boolean },
   ): Promise<{ found: Searched; settings?: CollectionSettings | null }> {
     const { signal } = query;
     const scope: SearchScope = {
@@ -126,7 +125,7 @@ export class Retriever {
     const terms = keywordTerms(query.question);
     const ranking = filtered
       ? null
-      : this.retried(() => this.store.rankByPostings(scope, terms, k, stats), signal);
+      : this.retried(() => this.store.rankByPostings({ scope, terms, k, stats }), signal);
     // Awaited below, or abandoned when the embedding fails; never an unhandled rejection.
     ranking?.catch(() => undefined);
     const [vector] = await this.retried(
@@ -136,14 +135,16 @@ export class Retriever {
     if (!vector) return { found: null };
     const strategy: VectorStrategy = size <= this.options.exactSearchMaxChunks ? "exact" : "hnsw";
     const { tuning } = this.options;
+    const vectorQuery = { scope, vector, k, strategy, tuning };
     const vectorSide = withSettings
-      ? this.retried(() => this.store.vectorSearchWithSettings(scope, vector, k, strategy, tuning), signal)
-      : this.retried(() => this.store.vectorSearch(scope, vector, k, strategy, tuning), signal).then(
-          (hits) => ({ hits, settings: undefined }),
-        );
+      ? this.retried(() => this.store.vectorSearchWithSettings(vectorQuery), signal)
+      : this.retried(() => this.store.vectorSearch(vectorQuery), signal).then((hits) => ({
+          hits,
+          settings: undefined,
+        }));
     const keywordSide = ranking
       ? ranking.then((ranked) => this.retried(() => this.store.rowsOfRanked(scope, ranked, vector), signal))
-      : this.retried(() => this.store.keywordSearch(scope, terms, vector, k, stats), signal);
+      : this.retried(() => this.store.keywordSearch({ scope, terms, vector, k, stats }), signal);
     const [vectorHits, keywordHits] = await Promise.all([vectorSide, keywordSide]);
     return {
       found: { strategy, chunks: fuseRankings(vectorHits.hits, keywordHits) },

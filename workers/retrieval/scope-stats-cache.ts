@@ -1,8 +1,12 @@
 import type { ScopeStats } from "./store.ts";
 
-interface Entry {
+/** The size of one embedding version of a collection. */
+export interface VersionStats {
   modelVersion: string;
   stats: ScopeStats;
+}
+
+interface Entry extends VersionStats {
   expiresAt: number;
 }
 
@@ -39,7 +43,7 @@ export class ScopeStatsCache {
   }
 
   /** Keeps the stats of a non-empty scope (an empty one is asked again, so the first chunks are seen at once). */
-  set(tenant: string, collection: string, modelVersion: string, stats: ScopeStats): void {
+  set(tenant: string, collection: string, { modelVersion, stats }: VersionStats): void {
     if (this.ttlMs <= 0 || stats.chunks <= 0) return;
     const key = ScopeStatsCache.key(tenant, collection);
     this.entries.delete(key);
@@ -51,7 +55,7 @@ export class ScopeStatsCache {
   }
 
   /** The fresh entry of the collection whatever its version: what the hot path searches before the settings confirm it. */
-  peek(tenant: string, collection: string): { modelVersion: string; stats: ScopeStats } | undefined {
+  peek(tenant: string, collection: string): VersionStats | undefined {
     const entry = this.entries.get(ScopeStatsCache.key(tenant, collection));
     if (!entry || entry.expiresAt <= this.now()) return undefined;
     return { modelVersion: entry.modelVersion, stats: entry.stats };

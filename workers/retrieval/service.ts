@@ -16,7 +16,7 @@ import {
   type Generator,
 } from "./model-clients.ts";
 import { Retriever, type RetrieverOptions } from "./retriever.ts";
-import { RetrievalStore } from "./store.ts";
+import { ClickHouseRetrievalStore } from "./store.ts";
 
 /** RAG on the pool: hybrid retrieval from ClickHouse, abstention rules, generation. */
 export interface RetrievalService {
@@ -101,7 +101,11 @@ export function createRetrievalService(
       model: config.GENERATION_MODEL,
       timeoutMs: config.MODEL_TIMEOUT_MS,
     });
-  const retriever = new Retriever(new RetrievalStore(clickhouse), embedderFor, retrieverOptions(config));
+  const retriever = new Retriever(
+    new ClickHouseRetrievalStore(clickhouse),
+    embedderFor,
+    retrieverOptions(config),
+  );
   const groundingDeps = {
     retriever,
     defaultTopK: config.RAG_TOP_K,

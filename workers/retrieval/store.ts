@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ClickHouse } from "../clickhouse/client.ts";
+import type { KeywordQuery, RankQuery, RetrievalStore, VectorQuery } from "./retrieval-store.ts";
 
 /**
  * Where a search looks: always one tenant's collection, one embedding version, optional equality filters
@@ -86,9 +87,7 @@ const hitWithSettingsRow = chunkHitSchema.extend({
 
 /** The top-k vector query over a scope (`{vector}` and `{k}` still to bind); `extraColumns` from code only. */
 function vectorSearchSql(
-  scope: SearchScope,
-  strategy: VectorStrategy,
-  tuning: VectorSearchTuning,
+  { scope, strategy, tuning }: Pick<VectorQuery, "scope" | "strategy" | "tuning">,
   extraColumns: string,
 ): { sql: string; params: Record<string, unknown> } {
   const where = scopeClause(scope);
@@ -107,8 +106,8 @@ function vectorSearchSql(
   };
 }
 
-/** Reads of the RAG tables (`rag_collections`, `rag_chunks` in the client's database). */
-export class RetrievalStore {
+/** The RetrievalStore over ClickHouse: `rag_collections`, `rag_chunks` and `rag_postings` in the client's database. */
+export class ClickHouseRetrievalStore implements RetrievalStore {
   constructor(private readonly ch: ClickHouse) {}
 
   /**
@@ -163,14 +162,8 @@ export class RetrievalStore {
   }
 
   /** Top-k chunks by cosine distance to `vector`. */
-  async vectorSearch(
-    scope: SearchScope,
-    vector: readonly number[],
-    k: number,
-    strategy: VectorStrategy,
-    tuning: VectorSearchTuning,
-  ): Promise<ChunkHit[]> {
-    const search = vectorSearchSql(scope, strategy, tuning, "");
+  async vectorSearch({ scope, vector, k, strategy, tuning }: VectorQuery): Promise<ChunkHit[]> {
+    const search = vectorSearchSql({ scope, strategy, tuning }, "");
     return this.ch.query(search.sql, { ...search.params, vector, k }, chunkHitSchema);
   }
 
@@ -178,17 +171,15 @@ export class RetrievalStore {
    * `vectorSearch`, with the collection's settings read in the same statement (one round trip fewer on
    * the hot path). They ride on the hits, so with no hits they are `undefined`: unknown, not absent.
    */
-  async vectorSearchWithSettings(
-    scope: SearchScope,
-    vector: readonly number[],
-    k: number,
-    strategy: VectorStrategy,
-    tuning: VectorSearchTuning,
-  ): Promise<{ hits: ChunkHit[]; settings: CollectionSettings | null | undefined }> {
+  async vectorSearchWithSettings({
+    scope,
+    vector,
+    k,
+    strategy,
+    tuning,
+  }: VectorQuery): Promise<{ hits: ChunkHit[]; settings: CollectionSettings | null | undefined }> {
     const search = vectorSearchSql(
-      scope,
-      strategy,
-      tuning,
+      { scope, strategy, tuning },
       `, (SELECT (count(), any(toFloat64(threshold)), any(active_model_version)) FROM rag_collections FINAL
           WHERE tenant = {tenant:String} AND collection = {collection:String}) AS collection_settings`,
     );
@@ -208,43 +199,26 @@ export class RetrievalStore {
    * so keyword-only hits get a relevance score too. Without metadata filters it reads the terms'
    * postings (`rag_postings`) and `stats` of the scope; with filters it scans the text-index candidates.
    */
-  async keywordSearch(
-    scope: SearchScope,
-    terms: readonly string[],
-    vector: readonly number[],
-    k: number,
-    stats: ScopeStats,
-  ): Promise<ChunkHit[]> {
-    if (terms.length === 0) return [];
-    if (Object.keys(scope.filter ?? {}).length > 0) return this.keywordSearchByScan(scope, terms, vector, k);
-    return this.keywordSearchByPostings(scope, terms, vector, k, stats);
+  async keywordSearch(query: KeywordQuery): Promise<ChunkHit[]> {
+    if (query.terms.length === 0) return [];
+    if (Object.keys(query.scope.filter ?? {}).length > 0) return this.keywordSearchByScan(query);
+    return this.keywordSearchByPostings(query);
   }
 
   /**
    * BM25 from the postings: `rankByPostings`, then `rowsOfRanked`. The retriever runs the two steps
    * itself, so the ranking (which needs no vector) overlaps the question's embedding.
    */
-  async keywordSearchByPostings(
-    scope: SearchScope,
-    terms: readonly string[],
-    vector: readonly number[],
-    k: number,
-    stats: ScopeStats,
-  ): Promise<ChunkHit[]> {
-    const ranked = await this.rankByPostings(scope, terms, k, stats);
-    return this.rowsOfRanked(scope, ranked, vector);
+  async keywordSearchByPostings(query: KeywordQuery): Promise<ChunkHit[]> {
+    const ranked = await this.rankByPostings(query);
+    return this.rowsOfRanked(query.scope, ranked, query.vector);
   }
 
   /**
    * Top-k chunk ids by BM25 from the postings alone: df per term is the length of its postings list
    * (window count), N and avgdl come from `stats`. Metadata filters are not applied here.
    */
-  async rankByPostings(
-    scope: SearchScope,
-    terms: readonly string[],
-    k: number,
-    stats: ScopeStats,
-  ): Promise<KeywordRank[]> {
+  async rankByPostings({ scope, terms, k, stats }: RankQuery): Promise<KeywordRank[]> {
     if (terms.length === 0 || stats.chunks === 0) return [];
     const where = scopeClause({ ...scope, filter: undefined });
     return this.ch.query(
@@ -299,12 +273,7 @@ export class RetrievalStore {
    * time; document frequencies are counted among them, N and the mean length over the (filtered) scope.
    * Only the top k rows read their embedding (lazy materialization after LIMIT).
    */
-  async keywordSearchByScan(
-    scope: SearchScope,
-    terms: readonly string[],
-    vector: readonly number[],
-    k: number,
-  ): Promise<ChunkHit[]> {
+  async keywordSearchByScan({ scope, terms, vector, k }: Omit<KeywordQuery, "stats">): Promise<ChunkHit[]> {
     if (terms.length === 0) return [];
     const where = scopeClause(scope);
     return this.ch.query(

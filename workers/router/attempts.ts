@@ -41,6 +41,20 @@ export class TierExhausted extends Error {
 const retryableOrMisconfigured = (error: unknown) =>
   error instanceof ProviderError && (error.retryable || error.failure === "misconfigured");
 
+/** One call of {@link runOnTier}: the attempt, the tier to run it on, and its limits. */
+export interface TierRun<T> {
+  tier: TierRoute;
+  balancer: Balancer;
+  retry: RetryPolicy;
+  /** Epoch ms after which no attempt starts; each attempt's timeout is capped by it. */
+  deadline: number;
+  /** The client's signal: aborting it aborts the attempt in flight and ends the retries. */
+  signal: AbortSignal;
+  attempt: TierAttempt<T>;
+  /** Told about each failed attempt that is retried. */
+  onRetry?: (failure: AttemptFailure) => void;
+}
+
 /**
  * Runs `attempt` on the tier's endpoints: power-of-two-choices picks each one, a per-attempt timeout
  * (the tier's, capped by the deadline) aborts slow calls, and retryable failures move on to another
@@ -48,14 +62,9 @@ const retryableOrMisconfigured = (error: unknown) =>
  * and ends routing with a 400.
  */
 export async function runOnTier<T>(
-  tier: TierRoute,
-  balancer: Balancer,
-  retry: RetryPolicy,
-  deadline: number,
-  clientSignal: AbortSignal,
-  attempt: TierAttempt<T>,
-  onRetry?: (failure: AttemptFailure) => void,
+  run: TierRun<T>,
 ): Promise<{ result: T; endpoint: EndpointSpec; failures: AttemptFailure[]; startedAt: number }> {
+  const { tier, balancer, retry, deadline, signal: clientSignal, attempt, onRetry } = run;
   const tried = new Set<string>();
   const failures: AttemptFailure[] = [];
   try {

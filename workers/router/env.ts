@@ -1,6 +1,5 @@
 import { z } from "zod";
-
-const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+import { positiveInt } from "../../shared/env.ts";
 
 /** `name=value,name=value` → a record; an empty string is an empty record. */
 const pairs = (fallback: string) =>
@@ -49,7 +48,7 @@ const msPerTier = (fallback: string) =>
 export const routerEnvShape = {
   REGISTRY_SOURCE: z.enum(["postgres", "env"]).default("postgres"),
   /** How often a worker re-reads the registry (ms). */
-  REGISTRY_POLL_MS: int(2_000),
+  REGISTRY_POLL_MS: positiveInt(2_000),
   VLLM_SMALL_BASE_URL: z.url().optional(),
   VLLM_SMALL_API_KEY: z.string().optional(),
   VLLM_SMALL_MODEL: z.string().min(1).optional(),
@@ -64,7 +63,7 @@ export const routerEnvShape = {
   VLLM_EMBED_MODEL: z.string().min(1).optional(),
   /** The local stand-in used for tiers without VLLM_* variables. */
   LOCAL_MODEL_BASE_URL: z.url().default("http://127.0.0.1:8000/v1"),
-  /** Latency budgets per tier (the article's defaults). */
+  /** Latency budgets per tier: what each tier should answer within (small 50 ms, medium 200 ms, large 5 s). */
   TIER_BUDGETS_MS: msPerTier("small=50,medium=200,large=5000,embed=200"),
   /** Per-attempt timeouts per tier; generous by default because the local CPU server runs one request at a time. */
   TIER_TIMEOUTS_MS: msPerTier("small=15000,medium=20000,large=30000,embed=15000"),
@@ -85,16 +84,16 @@ export const routerEnvShape = {
   /** Ratings hold "well above" the target at target + this margin; then a cheaper tier is tried. */
   ROUTE_LEARNING_LOWER_MARGIN: z.coerce.number().gt(0).lt(1).default(0.2),
   /** Windows with fewer rated answers for a class are not judged. */
-  ROUTE_LEARNING_MIN_RATED: int(10),
+  ROUTE_LEARNING_MIN_RATED: positiveInt(10),
   /** Bounds of the learned shift: tiers up, and tiers down. */
   ROUTE_LEARNING_MAX_RAISE: z.coerce.number().int().min(0).max(3).default(2),
   ROUTE_LEARNING_MAX_LOWER: z.coerce.number().int().min(0).max(3).default(1),
   /** Consecutive well-rated windows before a cheaper tier is tried. */
-  ROUTE_LEARNING_LOWER_WINDOWS: int(6),
-  ROUTER_RETRY_ATTEMPTS: int(3),
-  ROUTER_RETRY_BASE_MS: int(20),
-  BREAKER_FAILURE_THRESHOLD: int(3),
-  BREAKER_COOLDOWN_MS: int(5_000),
+  ROUTE_LEARNING_LOWER_WINDOWS: positiveInt(6),
+  ROUTER_RETRY_ATTEMPTS: positiveInt(3),
+  ROUTER_RETRY_BASE_MS: positiveInt(20),
+  BREAKER_FAILURE_THRESHOLD: positiveInt(3),
+  BREAKER_COOLDOWN_MS: positiveInt(5_000),
   /** API keys that registry endpoints name in `api_key_name`: `name=key,…`. */
   PROVIDER_API_KEYS: pairs(""),
 };

@@ -17,7 +17,7 @@ export interface RequestOutcome {
   firstTokenAt?: number;
   promptTokens?: number;
   completionTokens?: number;
-  /** Drift inputs (issue 8): prompt and answer sizes in characters, when the route knows them. */
+  /** Drift inputs: prompt and answer sizes in characters, when the route knows them. */
   promptChars?: number;
   answerChars?: number;
 }

@@ -119,13 +119,13 @@ export class Router {
     if (!small || small.endpoints.length === 0) return { ...heuristic, note: "no_small_tier" };
     const prompt = classifierPrompt(request);
     try {
-      const { result } = await runOnTier(
-        small,
-        this.balancer,
-        { ...this.config.retry, attempts: 1 },
-        ctx.deadline,
-        ctx.signal,
-        {
+      const { result } = await runOnTier({
+        tier: small,
+        balancer: this.balancer,
+        retry: { ...this.config.retry, attempts: 1 },
+        deadline: ctx.deadline,
+        signal: ctx.signal,
+        attempt: {
           call: (endpoint, signal) =>
             endpoint.completions
               ? textCompletion({ endpoint, prompt, maxTokens: 3, temperature: 0, stop: ["\n"], signal })
@@ -140,7 +140,7 @@ export class Router {
                   signal,
                 }).then((c) => c.choices[0]?.message.content ?? ""),
         },
-      );
+      });
       const label = parseLabel(result);
       return combine(heuristic, label, label ? undefined : "unparsable");
     } catch (error: unknown) {
@@ -232,17 +232,17 @@ export class Router {
     const hops: string[] = [];
     for (const tier of chain) {
       try {
-        const done = await runOnTier(
+        const done = await runOnTier({
           tier,
-          this.balancer,
-          this.config.retry,
-          ctx.deadline,
-          ctx.signal,
-          attemptFor(tier),
-          () => {
+          balancer: this.balancer,
+          retry: this.config.retry,
+          deadline: ctx.deadline,
+          signal: ctx.signal,
+          attempt: attemptFor(tier),
+          onRetry: () => {
             this.retries++;
           },
-        );
+        });
         if (done.failures.length > 0) hops.push(describeFailures(done.failures));
         return {
           result: done.result,

@@ -4,6 +4,7 @@ import { ingestDocuments } from "../backfill/ingest.ts";
 import { createProgressBar, formatSummary } from "../backfill/progress.ts";
 import { readDocuments } from "../backfill/read-documents.ts";
 import { createClickHouse } from "../clickhouse/client.ts";
+import { clickhouseConfig } from "../clickhouse/config.ts";
 import { workerEnvSchema } from "../pool/env.ts";
 import { createOpenAIEmbedder, embeddingVersion } from "../retrieval/model-clients.ts";
 import {
@@ -89,12 +90,7 @@ async function main(): Promise<void> {
     dimensions: env.EMBEDDINGS_DIMENSIONS,
     timeoutMs: env.MODEL_TIMEOUT_MS,
   });
-  const clickhouse = createClickHouse({
-    url: env.CLICKHOUSE_URL,
-    username: env.CLICKHOUSE_USER,
-    password: env.CLICKHOUSE_PASSWORD,
-    database: env.CLICKHOUSE_DATABASE,
-  });
+  const clickhouse = createClickHouse(clickhouseConfig(env));
   try {
     const documents = readDocuments(args.path);
     printError(

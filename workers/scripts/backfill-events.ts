@@ -3,6 +3,7 @@ import { z } from "zod";
 import { topics } from "../../shared/events.ts";
 import { type BackfillStats, backfillFromJsonl, backfillFromKafka, parseTime } from "../backfill/events.ts";
 import { createClickHouse } from "../clickhouse/client.ts";
+import { clickhouseConfig } from "../clickhouse/config.ts";
 import { workerEnvSchema } from "../pool/env.ts";
 import { CliError, loadScriptEnv, parseCommandLine, print, runScript } from "./lib/script-env.ts";
 
@@ -71,17 +72,18 @@ export async function runBackfillEventsCli(argv: string[]): Promise<void> {
   const env = loadScriptEnv(eventsEnvSchema);
   const brokers = env.KAFKA_BROKERS ?? [];
   if (from && brokers.length === 0) throw new CliError("bad configuration\n  KAFKA_BROKERS: not set", 78);
-  const ch = createClickHouse({
-    url: env.CLICKHOUSE_URL,
-    username: env.CLICKHOUSE_USER,
-    password: env.CLICKHOUSE_PASSWORD,
-    database: env.CLICKHOUSE_DATABASE,
-  });
+  const ch = createClickHouse(clickhouseConfig(env));
   const progress = (line: string) => process.stderr.write(`\r${line}`);
   try {
     const stats: BackfillStats = from
-      ? await backfillFromKafka(ch, brokers, values.topic, from.data, range, progress)
-      : await backfillFromJsonl(ch, values.jsonl ?? "", range, progress);
+      ? await backfillFromKafka(ch, {
+          brokers,
+          topic: values.topic,
+          fromOffset: from.data,
+          range,
+          onProgress: progress,
+        })
+      : await backfillFromJsonl(ch, { file: values.jsonl ?? "", range, onProgress: progress });
     process.stderr.write("\n");
     print(
       `backfill: ${stats.inserted} events inserted of ${stats.read} read (${stats.invalid} invalid, ${stats.outOfRange} out of range)`,

@@ -1,6 +1,7 @@
 /** `npm run migrate`: applies the Postgres (drizzle) and ClickHouse (versioned SQL) migrations. */
 import { z } from "zod";
 import { createClickHouse } from "../clickhouse/client.ts";
+import { clickhouseConfig } from "../clickhouse/config.ts";
 import { ddlModeFromEnv } from "../clickhouse/ddl-modes.ts";
 import { migrateClickHouse } from "../clickhouse/migrate.ts";
 import { migratePostgres } from "../db/migrate.ts";
@@ -33,12 +34,7 @@ async function migratePostgresStore(): Promise<void> {
 async function migrateClickHouseStore(): Promise<void> {
   const env = loadScriptEnv(clickhouseEnvSchema);
   // Connected to `default`: the migrations create the target database first.
-  const ch = createClickHouse({
-    url: env.CLICKHOUSE_URL,
-    username: env.CLICKHOUSE_USER,
-    password: env.CLICKHOUSE_PASSWORD,
-    database: "default",
-  });
+  const ch = createClickHouse({ ...clickhouseConfig(env), database: "default" });
   try {
     await migrateClickHouse(ch, env.CLICKHOUSE_DATABASE, { mode: ddlModeFromEnv(process.env) });
     print(`clickhouse: migrations applied to ${env.CLICKHOUSE_DATABASE}`);

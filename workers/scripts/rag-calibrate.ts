@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { DocumentStore } from "../backfill/document-store.ts";
 import { createClickHouse } from "../clickhouse/client.ts";
+import { clickhouseConfig } from "../clickhouse/config.ts";
 import { workerEnvSchema } from "../pool/env.ts";
 import { proposedThreshold, storeCalibratedThreshold } from "../retrieval/calibration.ts";
 
@@ -53,12 +54,7 @@ async function main(): Promise<void> {
       CLICKHOUSE_DATABASE: true,
     })
     .parse(process.env);
-  const clickhouse = createClickHouse({
-    url: env.CLICKHOUSE_URL,
-    username: env.CLICKHOUSE_USER,
-    password: env.CLICKHOUSE_PASSWORD,
-    database: env.CLICKHOUSE_DATABASE,
-  });
+  const clickhouse = createClickHouse(clickhouseConfig(env));
   try {
     const key = { tenant: args.tenant, collection: args.collection };
     const { previous, stored } = await storeCalibratedThreshold(

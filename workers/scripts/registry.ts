@@ -91,13 +91,13 @@ async function add({ db, args, values, actor }: Command): Promise<void> {
 
 async function promoteVersion({ db, args, actor, reason }: Command): Promise<void> {
   const [tier = "", version = ""] = needArgs(args, 2, "promote");
-  const change = await promote(db, tier, version, actor, reason);
+  const change = await promote(db, { tier, version, actor, reason });
   print(`${tier}: ${change.from ?? "(none)"} → ${change.to}`);
 }
 
 async function rollback({ db, args, actor, reason }: Command): Promise<void> {
   const [tier = ""] = needArgs(args, 1, "rollback");
-  const change = await rollbackTier(db, tier, reason, actor);
+  const change = await rollbackTier(db, { tier, reason, actor });
   print(`${tier}: rolled back ${change.from ?? "(none)"} → ${change.to}`);
 }
 
@@ -114,7 +114,7 @@ async function audit({ db, args }: Command): Promise<void> {
 function pinning(pinned: boolean) {
   return async ({ db, args, actor, reason }: Command): Promise<void> => {
     const [tier = ""] = needArgs(args, 1, pinned ? "pin" : "unpin");
-    if (!(await setPinned(db, tier, pinned, actor, reason))) throw new CliError(`no tier '${tier}'`, 1);
+    if (!(await setPinned(db, { tier, pinned, actor, reason }))) throw new CliError(`no tier '${tier}'`, 1);
     print(`${tier}: ${pinned ? "pinned (no automatic rollback)" : "unpinned"}`);
   };
 }

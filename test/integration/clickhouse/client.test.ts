@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DependencyError } from "../../../shared/dependency-error.ts";
-import type { ClickHouse } from "../../../workers/clickhouse/client.ts";
 import { clickhouseService } from "../../stack/services/clickhouse.ts";
 import { ensureClickHouse, localClient } from "./local-clickhouse.ts";
 
@@ -15,12 +14,9 @@ async function failure(promise: Promise<unknown>): Promise<DependencyError> {
 }
 
 describe("ClickHouse wrapper", () => {
-  let ch: ClickHouse;
+  const ch = localClient("default");
 
-  beforeAll(async () => {
-    await ensureClickHouse();
-    ch = localClient("default");
-  });
+  beforeAll(ensureClickHouse);
   afterAll(async () => {
     await ch.close();
     await ensureClickHouse();

@@ -1,29 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { ClickHouse } from "../../../workers/clickhouse/client.ts";
 import { eventsPerMinute, insertEvents } from "../../../workers/clickhouse/events.ts";
-import {
-  dropDatabase,
-  localClient,
-  migrateScratchDatabase,
-  sampleEvent,
-  scratchDatabase,
-} from "./local-clickhouse.ts";
+import { localClient, sampleEvent, scratchDatabase, useScratchDatabase } from "./local-clickhouse.ts";
 
 const database = scratchDatabase("events");
 const countRow = z.object({ n: z.number() });
 
 describe("events in ClickHouse", () => {
-  let ch: ClickHouse;
-
-  beforeAll(async () => {
-    await migrateScratchDatabase(database);
-    ch = localClient(database);
-  });
-  afterAll(async () => {
-    await ch.close();
-    await dropDatabase(database);
-  });
+  const ch = localClient(database);
+  useScratchDatabase(database, ch);
 
   async function count(tenant: string, final: boolean): Promise<number> {
     const [row] = await ch.query(
@@ -68,7 +53,7 @@ describe("events in ClickHouse", () => {
       sampleEvent({ tenant: "mv", ts: minute + 4_000, user_id: "u3", latency_ms: 400, cache: "HIT" }),
     ];
     await insertEvents(ch, events);
-    const rows = await eventsPerMinute(ch, "mv", minute, minute + 60_000);
+    const rows = await eventsPerMinute(ch, { tenant: "mv", fromMs: minute, toMs: minute + 60_000 });
     expect(rows).toHaveLength(1);
     const [row] = rows;
     expect(row).toMatchObject({
@@ -106,7 +91,7 @@ describe("events in ClickHouse", () => {
     await insertEvents(ch, batch, "partition-0-offsets-10-11");
     await insertEvents(ch, batch, "partition-0-offsets-10-11");
     expect(await count("token", false)).toBe(2);
-    const [row] = await eventsPerMinute(ch, "token", minute, minute + 60_000);
+    const [row] = await eventsPerMinute(ch, { tenant: "token", fromMs: minute, toMs: minute + 60_000 });
     expect(row?.requests).toBe(2);
     // A different token is a different batch.
     await insertEvents(ch, batch, "partition-0-offsets-12-13");

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll } from "vitest";
 import type { RequestEvent } from "../../../shared/events.ts";
 import { type ClickHouse, createClickHouse } from "../../../workers/clickhouse/client.ts";
 import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
@@ -29,6 +30,20 @@ export async function migrateScratchDatabase(database: string): Promise<void> {
   } finally {
     await admin.close();
   }
+}
+
+/**
+ * For a test file or describe block: `database` migrated before its tests; afterwards `client` (a client
+ * on that database) closed and the database dropped.
+ */
+export function useScratchDatabase(database: string, client: ClickHouse): void {
+  beforeAll(async () => {
+    await migrateScratchDatabase(database);
+  });
+  afterAll(async () => {
+    await client.close();
+    await dropDatabase(database);
+  });
 }
 
 export async function dropDatabase(database: string): Promise<void> {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { ClickHouse } from "../../../workers/clickhouse/client.ts";
 import { loadMigrations, migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { dropDatabase, ensureClickHouse, localClient, scratchDatabase } from "./local-clickhouse.ts";
 
@@ -9,12 +8,9 @@ const versionRow = z.object({ version: z.number(), name: z.string() });
 const tableRow = z.object({ name: z.string(), engine: z.string() });
 
 describe("ClickHouse migrations", () => {
-  let ch: ClickHouse;
+  const ch = localClient("default");
 
-  beforeAll(async () => {
-    await ensureClickHouse();
-    ch = localClient("default");
-  });
+  beforeAll(ensureClickHouse);
   afterAll(async () => {
     await ch.close();
     await dropDatabase(database);

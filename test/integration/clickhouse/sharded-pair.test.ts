@@ -111,12 +111,11 @@ describe("a sharded pair of ClickHouse servers", () => {
       database,
     });
     try {
-      const minutes = await eventsPerMinute(
-        second,
-        "sharded",
-        Date.now() - 3_600_000,
-        Date.now() + 3_600_000,
-      );
+      const minutes = await eventsPerMinute(second, {
+        tenant: "sharded",
+        fromMs: Date.now() - 3_600_000,
+        toMs: Date.now() + 3_600_000,
+      });
       // The views count inserts, the redelivered 100 included (exact counts come from events FINAL).
       expect(minutes.reduce((sum, m) => sum + m.requests, 0)).toBe(500);
       expect(Math.max(...minutes.map((m) => m.users))).toBeLessThanOrEqual(7);

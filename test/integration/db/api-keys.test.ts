@@ -3,11 +3,11 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DependencyError } from "../../../shared/dependency-error.ts";
 import { keyCacheEntry } from "../../../shared/schemas/keys.ts";
+import { sha256Hex } from "../../../shared/signing.ts";
 import {
   createApiKey,
   ensureTenant,
   findActiveKeyByHash,
-  hashApiKey,
   listApiKeys,
   revokeApiKey,
   revokeApiKeyEverywhere,
@@ -16,22 +16,14 @@ import { createDatabase, type DatabaseHandle, withPostgres } from "../../../work
 import { upstashKeyLookupCache } from "../../../workers/lib/edge-key-cache.ts";
 import { localEdgeEnv } from "../../stack/local-env.ts";
 import { upstashBridgeService } from "../../stack/services/redis.ts";
-import { ensureLocalDatabase, localDbConfig, uniqueId } from "./local-db.ts";
+import { ensureLocalDatabase, localDbConfig, uniqueId, useLocalDatabase } from "./local-db.ts";
 
 describe("API keys in Postgres", () => {
-  let handle: DatabaseHandle;
-
-  beforeAll(async () => {
-    await ensureLocalDatabase();
-    handle = createDatabase(localDbConfig);
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  const database = useLocalDatabase();
 
   it("creates a key, finds it by hash, revokes it, and then no longer finds it", async () => {
-    const tenant = await ensureTenant(handle.db, { id: uniqueId("tenant"), name: "Acme" });
-    const { key, record } = await createApiKey(handle.db, {
+    const tenant = await ensureTenant(database().db, { id: uniqueId("tenant"), name: "Acme" });
+    const { key, record } = await createApiKey(database().db, {
       tenantId: tenant.id,
       name: "ci",
       rateLimitPerMinute: 120,
@@ -39,11 +31,11 @@ describe("API keys in Postgres", () => {
     });
 
     expect(key).toMatch(/^tg_[0-9A-Za-z]{32}$/);
-    expect(record.keyHash).toBe(await hashApiKey(key));
+    expect(record.keyHash).toBe(await sha256Hex(key));
     expect(record.keyHash).not.toContain(key.slice(3));
     expect(key.startsWith(record.prefix)).toBe(true);
 
-    const found = await findActiveKeyByHash(handle.db, await hashApiKey(key));
+    const found = await findActiveKeyByHash(database().db, await sha256Hex(key));
     expect(found).toMatchObject({
       id: record.id,
       tenantId: tenant.id,
@@ -53,11 +45,11 @@ describe("API keys in Postgres", () => {
       cacheTtlSeconds: null,
     });
 
-    expect(await revokeApiKey(handle.db, record.id)).toBe(true);
-    expect(await revokeApiKey(handle.db, record.id)).toBe(false);
-    expect(await findActiveKeyByHash(handle.db, record.keyHash)).toBeUndefined();
+    expect(await revokeApiKey(database().db, record.id)).toBe(true);
+    expect(await revokeApiKey(database().db, record.id)).toBe(false);
+    expect(await findActiveKeyByHash(database().db, record.keyHash)).toBeUndefined();
 
-    const listed = await listApiKeys(handle.db, tenant.id);
+    const listed = await listApiKeys(database().db, tenant.id);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ id: record.id, status: "revoked" });
     expect(listed[0]?.revokedAt).toBeInstanceOf(Date);
@@ -65,15 +57,17 @@ describe("API keys in Postgres", () => {
   });
 
   it("does not find an unknown key and defaults allowed models to all (null)", async () => {
-    const tenant = await ensureTenant(handle.db, { id: uniqueId("tenant"), name: "Beta" });
-    expect(await ensureTenant(handle.db, { id: tenant.id, name: "renamed" })).toMatchObject({ name: "Beta" });
-    const { record } = await createApiKey(handle.db, { tenantId: tenant.id, name: "default" });
+    const tenant = await ensureTenant(database().db, { id: uniqueId("tenant"), name: "Beta" });
+    expect(await ensureTenant(database().db, { id: tenant.id, name: "renamed" })).toMatchObject({
+      name: "Beta",
+    });
+    const { record } = await createApiKey(database().db, { tenantId: tenant.id, name: "default" });
     expect(record).toMatchObject({ allowedModels: null, rateLimitPerMinute: 60, status: "active" });
-    expect(await findActiveKeyByHash(handle.db, await hashApiKey("tg_not-a-real-key"))).toBeUndefined();
+    expect(await findActiveKeyByHash(database().db, await sha256Hex("tg_not-a-real-key"))).toBeUndefined();
   });
 
   it("reports a key for an unknown tenant as a non-retryable DependencyError (SQL error)", async () => {
-    const error = await createApiKey(handle.db, { tenantId: uniqueId("missing"), name: "x" }).catch(
+    const error = await createApiKey(database().db, { tenantId: uniqueId("missing"), name: "x" }).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(DependencyError);

@@ -1,23 +1,14 @@
 import { Client } from "@neondatabase/serverless";
 import { eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabase, type DatabaseHandle } from "../../../workers/db/client.ts";
+import { describe, expect, it } from "vitest";
 import { requests, tenants } from "../../../workers/db/schema.ts";
-import { ensureLocalDatabase, localDbConfig, uniqueId } from "./local-db.ts";
+import { localDbConfig, uniqueId, useLocalDatabase } from "./local-db.ts";
 
 describe("Neon driver through the local WebSocket proxy", () => {
-  let handle: DatabaseHandle;
-
-  beforeAll(async () => {
-    await ensureLocalDatabase();
-    handle = createDatabase(localDbConfig);
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  const database = useLocalDatabase();
 
   it("runs a query on the Pool", async () => {
-    const { rows } = await handle.pool.query<{ sum: number; user: string }>(
+    const { rows } = await database().pool.query<{ sum: number; user: string }>(
       "SELECT $1::int + $2::int AS sum, current_user AS user",
       [40, 2],
     );
@@ -38,18 +29,18 @@ describe("Neon driver through the local WebSocket proxy", () => {
   it("commits a drizzle transaction and rolls back a failed one", async () => {
     const committed = uniqueId("tenant");
     const rolledBack = uniqueId("tenant");
-    await handle.db.transaction(async (tx) => {
+    await database().db.transaction(async (tx) => {
       await tx.insert(tenants).values({ id: committed, name: "committed" });
     });
     await expect(
-      handle.db.transaction(async (tx) => {
+      database().db.transaction(async (tx) => {
         await tx.insert(tenants).values({ id: rolledBack, name: "rolled back" });
         throw new Error("abort on purpose");
       }),
     ).rejects.toThrow("abort on purpose");
 
-    const found = await handle.db
-      .select({ id: tenants.id })
+    const found = await database()
+      .db.select({ id: tenants.id })
       .from(tenants)
       .where(sql`${tenants.id} in (${committed}, ${rolledBack})`);
     expect(found.map((r) => r.id)).toEqual([committed]);
@@ -57,8 +48,8 @@ describe("Neon driver through the local WebSocket proxy", () => {
 
   it("writes and reads a request row with a real-valued latency", async () => {
     const requestId = uniqueId("req");
-    await handle.db.insert(requests).values({ requestId, status: 200, latencyMs: 12.5, cache: "miss" });
-    const [row] = await handle.db.select().from(requests).where(eq(requests.requestId, requestId));
+    await database().db.insert(requests).values({ requestId, status: 200, latencyMs: 12.5, cache: "miss" });
+    const [row] = await database().db.select().from(requests).where(eq(requests.requestId, requestId));
     expect(row).toMatchObject({ requestId, status: 200, latencyMs: 12.5, cache: "miss", tenantId: null });
     expect(row?.createdAt).toBeInstanceOf(Date);
   });

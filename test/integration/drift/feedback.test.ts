@@ -6,6 +6,7 @@ import { DependencyError } from "../../../shared/dependency-error.ts";
 import { headers } from "../../../shared/headers.ts";
 import { signedHeaders } from "../../../shared/signing.ts";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
+import { clickhouseConfig } from "../../../workers/clickhouse/config.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { requests } from "../../../workers/db/schema.ts";
 import { FeedbackPublisher } from "../../../workers/drift/feedback-publisher.ts";
@@ -18,12 +19,7 @@ import { sampleEvent } from "../clickhouse/local-clickhouse.ts";
 import { eventually } from "../router/harness.ts";
 
 const config = workerEnvSchema.parse(localPoolEnv());
-const clickhouse = createClickHouse({
-  url: config.CLICKHOUSE_URL,
-  username: config.CLICKHOUSE_USER,
-  password: config.CLICKHOUSE_PASSWORD,
-  database: config.CLICKHOUSE_DATABASE,
-});
+const clickhouse = createClickHouse(clickhouseConfig(config));
 
 /** A signed pool call, as the edge makes it for POST /v1/feedback. */
 function postFeedback(tenant: string, body: unknown): Promise<Response> {

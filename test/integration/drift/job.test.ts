@@ -4,6 +4,7 @@ import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { feedbackEventSchema, requestEventSchema } from "../../../shared/events.ts";
+import { silentLogger } from "../../../shared/logger.ts";
 import { migrateClickHouse } from "../../../workers/clickhouse/migrate.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { driftState, modelVersions, registryAudit, registryTiers } from "../../../workers/db/schema.ts";
@@ -101,12 +102,13 @@ function deps(overrides: Partial<DriftJobDeps> = {}): DriftJobDeps {
   return {
     db: database.db,
     clickhouse: ch,
-    rollback: (tier, reason, actor) => rollbackTier(database.db, tier, reason, actor),
+    rollback: (tier, reason, actor) => rollbackTier(database.db, { tier, reason, actor }),
     thresholds: defaultDriftThresholds,
     policy: defaultRollbackPolicy,
     windowMs,
     webhookUrl,
     webhookTimeoutMs: 2_000,
+    logger: silentLogger,
     ...overrides,
   };
 }
@@ -169,10 +171,15 @@ beforeAll(async () => {
       .values({ name: s.tier, rank: 950, kind: "embeddings", tasks: [], budgetMs: 200, timeoutMs: 10_000 });
     const endpoint = { baseURL: "http://127.0.0.1:8000/v1", model: "tiergate-embed" };
     await addVersion(database.db, { tier: s.tier, version: "v1", endpoints: [endpoint] }, "drift-test");
-    await promote(database.db, s.tier, "v1", "drift-test", "first version");
+    await promote(database.db, { tier: s.tier, version: "v1", actor: "drift-test", reason: "first version" });
     if (s.single) continue;
     await addVersion(database.db, { tier: s.tier, version: "v2", endpoints: [endpoint] }, "drift-test");
-    await promote(database.db, s.tier, "v2", "drift-test", "second version");
+    await promote(database.db, {
+      tier: s.tier,
+      version: "v2",
+      actor: "drift-test",
+      reason: "second version",
+    });
   }
 
   // Traffic: every window through the real producer → Kafka → ingest → ClickHouse, feedback likewise.
@@ -301,7 +308,7 @@ describe("drift job on the real pipeline", () => {
 
   it("an accuracy drop rolls back exactly once: registry, audit with numbers, alert, webhook, router pickup", async () => {
     const s = scenarios.accuracy;
-    const watcher = createRoutingService(config, database.db);
+    const watcher = createRoutingService(config, database.db, silentLogger);
     try {
       await watcher.ready;
       expect(findTier(watcher.router.routingTable, s.tier)?.version).toBe("v2");
@@ -358,7 +365,9 @@ describe("drift job on the real pipeline", () => {
 
   it("a pinned tier is never rolled back (one alert), and rolls back once unpinned", async () => {
     const s = scenarios.pinned;
-    expect(await setPinned(database.db, s.tier, true, "drift-test", "hold v2")).toBe(true);
+    expect(
+      await setPinned(database.db, { tier: s.tier, pinned: true, actor: "drift-test", reason: "hold v2" }),
+    ).toBe(true);
     // A webhook that refuses connections: logged, never blocks the job.
     const broken = { webhookUrl: "http://127.0.0.1:9/refused" };
     const pinned = await runWindows(s, 0, s.windows - 1, broken);
@@ -367,7 +376,7 @@ describe("drift job on the real pipeline", () => {
     expect(await activeVersion(s.tier)).toBe("v2");
     expect((await alertsOf(s.tier)).map((a) => a.action)).toEqual(["blocked_pinned"]);
 
-    await setPinned(database.db, s.tier, false, "drift-test", "release");
+    await setPinned(database.db, { tier: s.tier, pinned: false, actor: "drift-test", reason: "release" });
     const [last] = await runWindows(s, s.windows - 1, s.windows, broken);
     expect(last).toMatchObject({ action: "rollback", rolledBackTo: "v1" });
     expect(await activeVersion(s.tier)).toBe("v1");

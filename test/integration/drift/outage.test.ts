@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { DependencyError } from "../../../shared/dependency-error.ts";
+import { silentLogger } from "../../../shared/logger.ts";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { driftJobDeps } from "../../../workers/drift/deps.ts";
@@ -36,7 +37,13 @@ describe("drift job when its dependencies fail", () => {
     const now = Math.max(Date.now(), (before?.lastWindowEnd?.getTime() ?? 0) + windowMs);
     const reports = await runDriftJob(
       {
-        ...driftJobDeps(config, database.db, deadClickHouse, noRollback),
+        ...driftJobDeps({
+          config,
+          db: database.db,
+          clickhouse: deadClickHouse,
+          routing: noRollback,
+          logger: silentLogger,
+        }),
         onRetry: (_error, attempt) => retries.push(attempt),
       },
       { now, tiers: ["small"] },
@@ -52,7 +59,13 @@ describe("drift job when its dependencies fail", () => {
     const deadPostgres = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: "127.0.0.1:1/v1" });
     try {
       const error = await runDriftJobWithLease(
-        driftJobDeps(config, deadPostgres.db, deadClickHouse, noRollback),
+        driftJobDeps({
+          config,
+          db: deadPostgres.db,
+          clickhouse: deadClickHouse,
+          routing: noRollback,
+          logger: silentLogger,
+        }),
         { now: Date.now() },
       ).then(
         () => undefined,

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FeedbackEvent, RequestEvent } from "../../../shared/events.ts";
 import type { FeedbackPublisher } from "../../../workers/drift/feedback-publisher.ts";
 import type { WindowSample } from "../../../workers/drift/score.ts";
-import type { EventProducer } from "../../../workers/events/producer.ts";
+import type { RequestEventPublisher } from "../../../workers/events/types.ts";
 
 export const windowMs = 10 * 60_000;
 
@@ -25,7 +25,7 @@ export interface WindowTraffic {
  * producers. Returns how many of each were published.
  */
 export async function publishWindow(
-  events: EventProducer,
+  events: RequestEventPublisher,
   feedback: FeedbackPublisher,
   traffic: WindowTraffic,
 ): Promise<{ events: number; feedback: number }> {

@@ -1,6 +1,8 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../../shared/logger.ts";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
+import { clickhouseConfig } from "../../../workers/clickhouse/config.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { jobLeases } from "../../../workers/db/schema.ts";
 import { driftJobDeps } from "../../../workers/drift/deps.ts";
@@ -18,12 +20,7 @@ import { eventually } from "../router/harness.ts";
 
 const config = workerEnvSchema.parse(localPoolEnv());
 const database = createDatabase({ databaseUrl: config.DATABASE_URL, wsProxy: config.NEON_WS_PROXY });
-const clickhouse = createClickHouse({
-  url: config.CLICKHOUSE_URL,
-  username: config.CLICKHOUSE_USER,
-  password: config.CLICKHOUSE_PASSWORD,
-  database: config.CLICKHOUSE_DATABASE,
-});
+const clickhouse = createClickHouse(clickhouseConfig(config));
 const options: DriftSchedulerOptions = {
   poolUrl: `http://${config.POOL_HOST}:${config.POOL_PORT}`,
   signingSecret: config.POOL_ADMIN_SECRETS.get("scheduler") ?? "",
@@ -45,15 +42,21 @@ describe("drift lease", () => {
     await database.db.delete(jobLeases).where(eq(jobLeases.name, lease));
   });
   const deps = () => ({
-    ...driftJobDeps(config, database.db, clickhouse, {
-      rollback: () => Promise.reject(new Error("no rollback expected")),
+    ...driftJobDeps({
+      config,
+      db: database.db,
+      clickhouse,
+      routing: { rollback: () => Promise.reject(new Error("no rollback expected")) },
+      logger: silentLogger,
     }),
     leaseName: lease,
   });
 
   it("two triggers at once run the job once: the other reports the lease held", async () => {
     const holders = Array.from({ length: 8 }, (_, i) => `holder-${i}`);
-    const won = await Promise.all(holders.map((h) => tryAcquireLease(database.db, lease, h, 60_000)));
+    const won = await Promise.all(
+      holders.map((h) => tryAcquireLease(database.db, { name: lease, holder: h, ttlMs: 60_000 })),
+    );
     expect(won.filter(Boolean)).toHaveLength(1);
     const winner = holders[won.indexOf(true)] ?? "";
     // While one run holds it, concurrent runs skip; once released, the next one runs.
@@ -95,7 +98,9 @@ describe("Bun-side drift scheduler", () => {
     const holder = `test-holder-${Date.now()}`;
     // Another trigger's run in progress (held briefly: the real lease, shared with the cron).
     const held = await eventually(async () =>
-      (await tryAcquireLease(database.db, driftLeaseName, holder, 30_000)) ? true : undefined,
+      (await tryAcquireLease(database.db, { name: driftLeaseName, holder, ttlMs: 30_000 }))
+        ? true
+        : undefined,
     );
     expect(held).toBe(true);
     try {

@@ -6,9 +6,13 @@ import { DependencyError } from "../../../shared/dependency-error.ts";
 import { host, localSecrets, ports } from "../../stack/ports.ts";
 
 const bridgeUrl = `http://${host}:${ports.upstashBridge}`;
-const memoryOff = () => new RecentEntries(0, 1, 1);
+const memoryOff = () => new RecentEntries({ ttlMs: 0, maxEntries: 1, maxChars: 1 });
 const cacheAt = (url: string, recent = memoryOff()) =>
-  new ResponseCache(createEdgeRedis(url, localSecrets.upstashToken), 60, 500, recent);
+  new ResponseCache(createEdgeRedis(url, localSecrets.upstashToken), {
+    defaultTtlSeconds: 60,
+    deadlineMs: 500,
+    recent,
+  });
 const completion = (n: number) => JSON.stringify({ id: `chatcmpl-${n}`, object: "chat.completion" });
 
 describe("ResponseCache writes (real Redis through the Upstash bridge)", () => {
@@ -27,7 +31,10 @@ describe("ResponseCache writes (real Redis through the Upstash bridge)", () => {
   });
 
   it("keeps an entry in the memory tier, and rejects the background write typed, when Redis is unreachable", async () => {
-    const cache = cacheAt("http://127.0.0.1:9", new RecentEntries(60_000, 10, 10_000));
+    const cache = cacheAt(
+      "http://127.0.0.1:9",
+      new RecentEntries({ ttlMs: 60_000, maxEntries: 10, maxChars: 10_000 }),
+    );
     const key = `tg:resp:cache-test:${crypto.randomUUID()}`;
     const write = cache.set(key, completion(7));
     await expect(write).rejects.toBeInstanceOf(DependencyError);

@@ -1,22 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { backfillFromJsonl, backfillFromKafka } from "../../../workers/backfill/events.ts";
 import { EventProducer } from "../../../workers/events/producer.ts";
-import {
-  dropDatabase,
-  localClient,
-  migrateScratchDatabase,
-  sampleEvent,
-  scratchDatabase,
-} from "../clickhouse/local-clickhouse.ts";
-import { deleteTopic, ensureKafka, localKafkaBrokers, scratchTopic } from "./local-kafka.ts";
+import { localClient, sampleEvent, scratchDatabase } from "../clickhouse/local-clickhouse.ts";
+import { localKafkaBrokers, scratchTopic, useKafkaAndScratchDatabase } from "./local-kafka.ts";
 
 const database = scratchDatabase("backfill");
 const dir = mkdtempSync(join(tmpdir(), "tiergate-backfill-"));
-const topicsMade: string[] = [];
 const counts = z.object({ events: z.number(), viewed: z.number() });
 
 /** Rows in events (FINAL) and requests counted by the minute view, for a tenant. */
@@ -36,12 +29,8 @@ async function countsOf(tenant: string): Promise<{ events: number; viewed: numbe
 }
 
 describe("backfill:events", () => {
-  beforeAll(async () => {
-    await Promise.all([ensureKafka(), migrateScratchDatabase(database)]);
-  });
-  afterAll(async () => {
-    for (const t of topicsMade) await deleteTopic(t).catch(() => undefined);
-    await dropDatabase(database);
+  const topicsMade = useKafkaAndScratchDatabase(database);
+  afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -59,9 +48,9 @@ describe("backfill:events", () => {
     const progress: string[] = [];
     try {
       const range = { fromMs: now - 120_000, toMs: now + 1 };
-      const first = await backfillFromJsonl(ch, file, range, (line) => progress.push(line));
+      const first = await backfillFromJsonl(ch, { file, range, onProgress: (line) => progress.push(line) });
       expect(first).toEqual({ read: 2_802, inserted: 2_500, invalid: 2, outOfRange: 300 });
-      await backfillFromJsonl(ch, file, range);
+      await backfillFromJsonl(ch, { file, range });
     } finally {
       await ch.close();
     }
@@ -86,9 +75,14 @@ describe("backfill:events", () => {
     const ch = localClient(database);
     try {
       const range = { fromMs: 0, toMs: Number.MAX_SAFE_INTEGER };
-      const first = await backfillFromKafka(ch, localKafkaBrokers, topic, "earliest", range);
+      const first = await backfillFromKafka(ch, {
+        brokers: localKafkaBrokers,
+        topic,
+        fromOffset: "earliest",
+        range,
+      });
       expect(first).toMatchObject({ read: 1_200, inserted: 1_200, invalid: 0 });
-      const again = await backfillFromKafka(ch, localKafkaBrokers, topic, 0n, range);
+      const again = await backfillFromKafka(ch, { brokers: localKafkaBrokers, topic, fromOffset: 0n, range });
       expect(again.read).toBe(1_200);
     } finally {
       await ch.close();

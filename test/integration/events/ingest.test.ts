@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type RequestEvent, requestEventSchema } from "../../../shared/events.ts";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
@@ -10,25 +10,17 @@ import type { DeadLetterRecord } from "../../../workers/events/dead-letter.ts";
 import { EventProducer } from "../../../workers/events/producer.ts";
 import { sleep, waitFor } from "../../stack/process.ts";
 import { localClickHouse } from "../../stack/services/clickhouse.ts";
+import { localClient, sampleEvent, scratchDatabase } from "../clickhouse/local-clickhouse.ts";
 import {
-  dropDatabase,
-  localClient,
-  migrateScratchDatabase,
-  sampleEvent,
-  scratchDatabase,
-} from "../clickhouse/local-clickhouse.ts";
-import {
-  deleteTopic,
-  ensureKafka,
   localKafkaBrokers,
   produceStrings,
   readAll,
   scratchTopic,
+  useKafkaAndScratchDatabase,
 } from "./local-kafka.ts";
 
 const database = scratchDatabase("ingest");
 const countRow = z.object({ rows: z.number(), ids: z.number() });
-const topicsMade: string[] = [];
 
 async function eventsInClickHouse(): Promise<{ rows: number; ids: number }> {
   const ch = localClient(database);
@@ -65,13 +57,7 @@ const sample = (n: number) =>
   Array.from({ length: n }, (_, i) => sampleEvent({ tenant: `tenant-${i % 5}`, user_id: `user-${i % 11}` }));
 
 describe("Kafka → ClickHouse ingest", () => {
-  beforeAll(async () => {
-    await Promise.all([ensureKafka(), migrateScratchDatabase(database)]);
-  });
-  afterAll(async () => {
-    for (const t of topicsMade) await deleteTopic(t).catch(() => undefined);
-    await dropDatabase(database);
-  });
+  const topicsMade = useKafkaAndScratchDatabase(database);
 
   it("inserts every produced event into events, once (FINAL)", async () => {
     const topic = await scratchTopic("ingest", 6);

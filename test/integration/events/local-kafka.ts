@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from "@platformatic/kafka";
+import { afterAll, beforeAll } from "vitest";
 import { kafkaService, localKafkaBrokers } from "../../stack/services/kafka.ts";
+import { dropDatabase, migrateScratchDatabase } from "../clickhouse/local-clickhouse.ts";
 import "../../../workers/events/kafka-client.ts";
 
 export { localKafkaBrokers };
@@ -9,6 +11,22 @@ export { localKafkaBrokers };
 export async function ensureKafka(): Promise<void> {
   await kafkaService.install();
   await kafkaService.start();
+}
+
+/**
+ * For a describe block of the Kafka → ClickHouse path: the broker up and `database` migrated before its
+ * tests; afterwards the database and every topic pushed to the returned list are deleted.
+ */
+export function useKafkaAndScratchDatabase(database: string): string[] {
+  const topicsMade: string[] = [];
+  beforeAll(async () => {
+    await Promise.all([ensureKafka(), migrateScratchDatabase(database)]);
+  });
+  afterAll(async () => {
+    for (const t of topicsMade) await deleteTopic(t).catch(() => undefined);
+    await dropDatabase(database);
+  });
+  return topicsMade;
 }
 
 /** A fresh topic per test, so tests never see each other's messages. */

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { FeedbackEvent } from "../../../shared/events.ts";
 import { feedbackEventSchema, requestEventSchema } from "../../../shared/events.ts";
@@ -8,26 +8,18 @@ import { startIngest } from "../../../workers/events/consumer.ts";
 import { userFeatures } from "../../../workers/events/features.ts";
 import { latestDriftScores, windowStats } from "../../../workers/events/stats.ts";
 import { waitFor } from "../../stack/process.ts";
+import { localClient, sampleEvent, scratchDatabase } from "../clickhouse/local-clickhouse.ts";
 import {
-  dropDatabase,
-  localClient,
-  migrateScratchDatabase,
-  sampleEvent,
-  scratchDatabase,
-} from "../clickhouse/local-clickhouse.ts";
-import { deleteTopic, ensureKafka, localKafkaBrokers, produceStrings, scratchTopic } from "./local-kafka.ts";
+  localKafkaBrokers,
+  produceStrings,
+  scratchTopic,
+  useKafkaAndScratchDatabase,
+} from "./local-kafka.ts";
 
 const database = scratchDatabase("stats");
-const topicsMade: string[] = [];
 
 describe("stats views, features and feedback", () => {
-  beforeAll(async () => {
-    await Promise.all([ensureKafka(), migrateScratchDatabase(database)]);
-  });
-  afterAll(async () => {
-    for (const t of topicsMade) await deleteTopic(t).catch(() => undefined);
-    await dropDatabase(database);
-  });
+  const topicsMade = useKafkaAndScratchDatabase(database);
 
   it("the minute and hour views hold counts, quantiles, cache hits, fallbacks by reason and tokens", async () => {
     const now = Date.now();

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
+import { clickhouseConfig } from "../../../workers/clickhouse/config.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { requests } from "../../../workers/db/schema.ts";
 import { createTestApiKey } from "../../stack/dev-key.ts";
@@ -10,12 +11,7 @@ import { localPoolEnv } from "../../stack/local-env.ts";
 
 const env = localPoolEnv();
 const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
-const clickhouse = createClickHouse({
-  url: env.CLICKHOUSE_URL,
-  username: "default",
-  password: "",
-  database: env.CLICKHOUSE_DATABASE,
-});
+const clickhouse = createClickHouse(clickhouseConfig(env));
 let apiKey = "";
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

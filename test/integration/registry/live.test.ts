@@ -1,5 +1,6 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../../shared/logger.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { modelEndpoints, modelVersions, registryAudit, registryTiers } from "../../../workers/db/schema.ts";
 import { workerEnvSchema } from "../../../workers/pool/env.ts";
@@ -42,7 +43,7 @@ describe("model registry in Postgres", () => {
     await database.db
       .insert(registryTiers)
       .values({ name: tier, rank: 900, kind: "embeddings", tasks: [], budgetMs: 200, timeoutMs: 10_000 });
-    const routing = createRoutingService(config, database.db);
+    const routing = createRoutingService(config, database.db, silentLogger);
     try {
       await routing.ready;
       const endpoint = { baseURL: localModelServer.baseURL, model: localModelServer.embeddingModel };
@@ -54,7 +55,7 @@ describe("model registry in Postgres", () => {
       );
 
       // Promoted straight in Postgres (as the CLI or another worker would): no call into this worker.
-      await promote(database.db, tier, "embed-v1", "test", "first version");
+      await promote(database.db, { tier, version: "embed-v1", actor: "test", reason: "first version" });
       const v1 = await eventually(() => {
         const found = findTier(routing.router.routingTable, tier);
         return found?.version === "embed-v1" ? found : undefined;
@@ -63,7 +64,7 @@ describe("model registry in Postgres", () => {
       const served = await routing.router.embed({ model: tier, input: "registry" }, context());
       expect(served.served).toMatchObject({ tier, version: "embed-v1" });
 
-      await promote(database.db, tier, "embed-v2", "test", "second version");
+      await promote(database.db, { tier, version: "embed-v2", actor: "test", reason: "second version" });
       await eventually(() =>
         findTier(routing.router.routingTable, tier)?.version === "embed-v2" ? true : undefined,
       );
@@ -123,7 +124,7 @@ describe("registry unavailable", () => {
       wsProxy: config.NEON_WS_PROXY,
       connectionTimeoutMs: 1_000,
     });
-    const routing = createRoutingService(config, unreachable.db);
+    const routing = createRoutingService(config, unreachable.db, silentLogger);
     try {
       await routing.ready;
       expect(await routing.watcher?.refresh()).toBe(false);

@@ -1,42 +1,28 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DocumentStore } from "../../../workers/backfill/document-store.ts";
 import { type IngestOptions, ingestDocuments } from "../../../workers/backfill/ingest.ts";
 import { readDocuments } from "../../../workers/backfill/read-documents.ts";
-import { createOpenAIEmbedder, type Embedder } from "../../../workers/retrieval/model-clients.ts";
+import type { Embedder } from "../../../workers/retrieval/model-clients.ts";
 import { Retriever } from "../../../workers/retrieval/retriever.ts";
-import { RetrievalStore } from "../../../workers/retrieval/store.ts";
+import { ClickHouseRetrievalStore } from "../../../workers/retrieval/store.ts";
 import { repoRoot } from "../../stack/paths.ts";
-import { localModelServer } from "../../stack/services/model-server.ts";
-import {
-  dropDatabase,
-  localClient,
-  migrateScratchDatabase,
-  scratchDatabase,
-} from "../clickhouse/local-clickhouse.ts";
+import { localClient, scratchDatabase, useScratchDatabase } from "../clickhouse/local-clickhouse.ts";
+import { localEmbedder } from "./demo-corpus.ts";
 
 const database = scratchDatabase("rag_backfill");
 const ch = localClient(database, 60_000);
 const store = new DocumentStore(ch);
 const corpus = join(repoRoot, "test/fixtures/rag/corpus");
-const embedderOf = (revision: string): Embedder =>
-  createOpenAIEmbedder({
-    baseURL: localModelServer.baseURL,
-    apiKey: localModelServer.apiKey,
-    model: localModelServer.embeddingModel,
-    modelVersion: `${localModelServer.embeddingModel}@${revision}`,
-    dimensions: 384,
-    timeoutMs: 30_000,
-  });
-const embedder = embedderOf("1");
+const embedder = localEmbedder("1");
 const embeddersByVersion = new Map<string, Embedder>();
 const retriever = new Retriever(
-  new RetrievalStore(ch),
+  new ClickHouseRetrievalStore(ch),
   (version) => {
-    const known = embeddersByVersion.get(version) ?? embedderOf(version.split("@")[1] ?? "1");
+    const known = embeddersByVersion.get(version) ?? localEmbedder(version.split("@")[1] ?? "1");
     embeddersByVersion.set(version, known);
     return known;
   },
@@ -68,14 +54,7 @@ const chunkCounts = async (tenant: string, version: string) =>
     )
   )[0];
 
-beforeAll(async () => {
-  await migrateScratchDatabase(database);
-});
-
-afterAll(async () => {
-  await ch.close();
-  await dropDatabase(database);
-});
+useScratchDatabase(database, ch);
 
 describe("backfill and retrieval on the real ClickHouse and MiniLM", () => {
   const documents = readDocuments(corpus);
@@ -197,7 +176,7 @@ describe("backfill and retrieval on the real ClickHouse and MiniLM", () => {
   it("re-embeds into a new version beside the old one, switches, then deletes the old version", async () => {
     const before = await chunkCounts("acme", embedder.modelVersion);
     const seen: string[] = [];
-    const next = embedderOf("2");
+    const next = localEmbedder("2");
     const report = await ingestDocuments(
       options({
         embedder: next,

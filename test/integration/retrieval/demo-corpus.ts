@@ -3,20 +3,25 @@ import { DocumentStore } from "../../../workers/backfill/document-store.ts";
 import { ingestDocuments } from "../../../workers/backfill/ingest.ts";
 import { readDocuments } from "../../../workers/backfill/read-documents.ts";
 import type { ClickHouse } from "../../../workers/clickhouse/client.ts";
-import { createOpenAIEmbedder } from "../../../workers/retrieval/model-clients.ts";
+import { createOpenAIEmbedder, type Embedder } from "../../../workers/retrieval/model-clients.ts";
 import { repoRoot } from "../../stack/paths.ts";
 import { localModelServer } from "../../stack/services/model-server.ts";
 
-/** Backfills the demo corpus (test/fixtures/rag) into `collection` of `tenant`, with real MiniLM vectors. */
-export async function ingestDemoCorpus(ch: ClickHouse, tenant: string, collection = "docs"): Promise<void> {
-  const embedder = createOpenAIEmbedder({
+/** The local model server's MiniLM as embedding version `<model>@<revision>` (384 dimensions). */
+export function localEmbedder(revision: string): Embedder {
+  return createOpenAIEmbedder({
     baseURL: localModelServer.baseURL,
     apiKey: localModelServer.apiKey,
     model: localModelServer.embeddingModel,
-    modelVersion: `${localModelServer.embeddingModel}@1`,
+    modelVersion: `${localModelServer.embeddingModel}@${revision}`,
     dimensions: 384,
     timeoutMs: 30_000,
   });
+}
+
+/** Backfills the demo corpus (test/fixtures/rag) into `collection` of `tenant`, with real MiniLM vectors. */
+export async function ingestDemoCorpus(ch: ClickHouse, tenant: string, collection = "docs"): Promise<void> {
+  const embedder = localEmbedder("1");
   await ingestDocuments(
     {
       store: new DocumentStore(ch),

@@ -8,30 +8,21 @@ import { type IngestOptions, ingestDocuments } from "../../../workers/backfill/i
 import { readDocuments } from "../../../workers/backfill/read-documents.ts";
 import { loadMigrations } from "../../../workers/clickhouse/migrate.ts";
 import { sha256HexSync } from "../../../workers/lib/sha256.ts";
-import { createOpenAIEmbedder, type Embedder } from "../../../workers/retrieval/model-clients.ts";
-import { RetrievalStore, type SearchScope } from "../../../workers/retrieval/store.ts";
+import type { Embedder } from "../../../workers/retrieval/model-clients.ts";
+import { ClickHouseRetrievalStore, type SearchScope } from "../../../workers/retrieval/store.ts";
 import { tokenCount } from "../../../workers/retrieval/text.ts";
-import { localModelServer } from "../../stack/services/model-server.ts";
 import {
   dropDatabase,
   localClient,
-  migrateScratchDatabase,
   scratchDatabase,
+  useScratchDatabase,
 } from "../clickhouse/local-clickhouse.ts";
+import { localEmbedder } from "./demo-corpus.ts";
 
 const database = scratchDatabase("rag_postings");
 const ch = localClient(database, 60_000);
 const documentStore = new DocumentStore(ch);
-const retrievalStore = new RetrievalStore(ch);
-const embedderOf = (revision: string): Embedder =>
-  createOpenAIEmbedder({
-    baseURL: localModelServer.baseURL,
-    apiKey: localModelServer.apiKey,
-    model: localModelServer.embeddingModel,
-    modelVersion: `${localModelServer.embeddingModel}@${revision}`,
-    dimensions: 384,
-    timeoutMs: 30_000,
-  });
+const retrievalStore = new ClickHouseRetrievalStore(ch);
 
 /** A unit vector along axis `axis` (the fixture's chunks need 384-d embeddings, not meaningful ones). */
 const axisVector = (axis: number) => Array.from({ length: 384 }, (_, i) => (i === axis ? 1 : 0));
@@ -97,14 +88,7 @@ function fixtureChunk(
   };
 }
 
-beforeAll(async () => {
-  await migrateScratchDatabase(database);
-});
-
-afterAll(async () => {
-  await ch.close();
-  await dropDatabase(database);
-});
+useScratchDatabase(database, ch);
 
 describe("BM25 from the postings table", () => {
   const scope: SearchScope = { tenant: "bm25", collection: "fixture", modelVersion: "fixture@1" };
@@ -138,7 +122,7 @@ describe("BM25 from the postings table", () => {
     expect(found?.stats.chunks).toBe(5);
     const stats = found?.stats ?? { chunks: 0, meanTokens: 1 };
     const terms = ["postings", "keyword"];
-    const hits = await retrievalStore.keywordSearch(scope, terms, axisVector(0), 10, stats);
+    const hits = await retrievalStore.keywordSearch({ scope, terms, vector: axisVector(0), k: 10, stats });
     expect(hits.map((h) => h.chunk_id)).toEqual(["e", "b", "a", "c"]);
 
     // BM25 by hand: idf = ln(1 + (N - df + 0.5) / (df + 0.5)), k1 = 1.2, b = 0.75.
@@ -163,8 +147,14 @@ describe("BM25 from the postings table", () => {
     const found = await retrievalStore.collectionStats(scope.tenant, scope.collection);
     const stats = found?.stats ?? { chunks: 0, meanTokens: 1 };
     for (const terms of [["postings", "keyword"], ["keyword"], ["hnsw", "search"], ["absent"]]) {
-      const byPostings = await retrievalStore.keywordSearchByPostings(scope, terms, axisVector(1), 3, stats);
-      const byScan = await retrievalStore.keywordSearchByScan(scope, terms, axisVector(1), 3);
+      const byPostings = await retrievalStore.keywordSearchByPostings({
+        scope,
+        terms,
+        vector: axisVector(1),
+        k: 3,
+        stats,
+      });
+      const byScan = await retrievalStore.keywordSearchByScan({ scope, terms, vector: axisVector(1), k: 3 });
       expect(byPostings.map((h) => h.chunk_id)).toEqual(byScan.map((h) => h.chunk_id));
       byPostings.forEach((hit, i) => {
         expect(hit.keyword_score).toBeCloseTo(byScan[i]?.keyword_score ?? Number.NaN, 9);
@@ -176,21 +166,21 @@ describe("BM25 from the postings table", () => {
   it("applies metadata filters (through the scan) and stays inside the scope", async () => {
     const found = await retrievalStore.collectionStats(scope.tenant, scope.collection);
     const stats = found?.stats ?? { chunks: 0, meanTokens: 1 };
-    const filtered = await retrievalStore.keywordSearch(
-      { ...scope, filter: { kind: "plain" } },
-      ["keyword"],
-      axisVector(0),
-      10,
+    const filtered = await retrievalStore.keywordSearch({
+      scope: { ...scope, filter: { kind: "plain" } },
+      terms: ["keyword"],
+      vector: axisVector(0),
+      k: 10,
       stats,
-    );
+    });
     expect(filtered.map((h) => h.chunk_id)).toEqual(["b", "c"]);
-    const otherTenant = await retrievalStore.keywordSearch(
-      { ...scope, tenant: "someone-else" },
-      ["keyword"],
-      axisVector(0),
-      10,
+    const otherTenant = await retrievalStore.keywordSearch({
+      scope: { ...scope, tenant: "someone-else" },
+      terms: ["keyword"],
+      vector: axisVector(0),
+      k: 10,
       stats,
-    );
+    });
     expect(otherTenant).toEqual([]);
   });
 
@@ -202,14 +192,9 @@ describe("BM25 from the postings table", () => {
       "fixture@2",
     );
     for (const strategy of ["exact", "hnsw"] as const) {
-      const plain = await retrievalStore.vectorSearch(scope, axisVector(3), 3, strategy, tuning);
-      const carried = await retrievalStore.vectorSearchWithSettings(
-        scope,
-        axisVector(3),
-        3,
-        strategy,
-        tuning,
-      );
+      const query = { scope, vector: axisVector(3), k: 3, strategy, tuning };
+      const plain = await retrievalStore.vectorSearch(query);
+      const carried = await retrievalStore.vectorSearchWithSettings(query);
       expect(plain.map((h) => h.chunk_id)[0]).toBe("d");
       expect(carried.hits).toEqual(plain);
       expect(carried.settings).toMatchObject({ activeModelVersion: "fixture@2" });
@@ -229,19 +214,25 @@ describe("BM25 from the postings table", () => {
       collection: orphan.collection,
       modelVersion: orphan.version,
     };
-    const withoutRow = await retrievalStore.vectorSearchWithSettings(
-      orphanScope,
-      axisVector(0),
-      3,
-      "exact",
+    const withoutRow = await retrievalStore.vectorSearchWithSettings({
+      scope: orphanScope,
+      vector: axisVector(0),
+      k: 3,
+      strategy: "exact",
       tuning,
-    );
+    });
     expect(withoutRow.hits.map((h) => h.chunk_id)).toEqual(["orphan"]);
     expect(withoutRow.settings).toBeNull();
     // No hits, nothing to carry them: unknown.
     const elsewhere = { ...orphanScope, tenant: "nobody" };
     expect(
-      await retrievalStore.vectorSearchWithSettings(elsewhere, axisVector(0), 3, "exact", tuning),
+      await retrievalStore.vectorSearchWithSettings({
+        scope: elsewhere,
+        vector: axisVector(0),
+        k: 3,
+        strategy: "exact",
+        tuning,
+      }),
     ).toEqual({
       hits: [],
       settings: undefined,
@@ -263,7 +254,7 @@ describe("postings stay in sync with the chunks", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("on insert, on a changed document and on a re-embed", async () => {
-    const v1 = embedderOf("1");
+    const v1 = localEmbedder("1");
     write("alpha.md", "# Alpha\n\nThe alpha document talks about postings, terms and term frequencies.");
     write("beta.md", "# Beta\n\nBeta is about vectors. Vectors, vectors and more vectors.");
     await ingestDocuments(options(v1), readDocuments(dir));
@@ -282,7 +273,7 @@ describe("postings stay in sync with the chunks", () => {
     const statsAfterChange = await retrievalStore.collectionStats(key.tenant, key.collection);
     expect(statsAfterChange?.stats.chunks).toBe(changed.chunks);
 
-    const v2 = embedderOf("2");
+    const v2 = localEmbedder("2");
     await ingestDocuments(options(v2), readDocuments(dir));
     const old = await postingsAndExpected(key.tenant, v1.modelVersion);
     expect(old.postings).toEqual([]);

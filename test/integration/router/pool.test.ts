@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
+import { clickhouseConfig } from "../../../workers/clickhouse/config.ts";
 import { type FaultProxy, startFaultProxy } from "../../stack/fault-proxy/client.ts";
 import { localPoolEnv } from "../../stack/local-env.ts";
 import { eventually, modelServerRoot } from "./harness.ts";
@@ -11,12 +12,7 @@ import { startTestPool, type TestPool } from "./pool-harness.ts";
 let medium: FaultProxy;
 let pool: TestPool;
 const env = localPoolEnv();
-const clickhouse = createClickHouse({
-  url: env.CLICKHOUSE_URL,
-  username: "default",
-  password: "",
-  database: env.CLICKHOUSE_DATABASE,
-});
+const clickhouse = createClickHouse(clickhouseConfig(env));
 
 beforeAll(async () => {
   medium = await startFaultProxy(modelServerRoot);

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { PoolClient } from "../../../edge/services/pool-client.ts";
 import { createClickHouse } from "../../../workers/clickhouse/client.ts";
+import { clickhouseConfig } from "../../../workers/clickhouse/config.ts";
 import { createDatabase } from "../../../workers/db/client.ts";
 import { requests } from "../../../workers/db/schema.ts";
 import { poolService } from "../../stack/gateway.ts";
@@ -16,12 +17,7 @@ const env = localPoolEnv();
 const port = 18_080;
 const upstreamPort = 18_091;
 const upstreamUrl = `http://127.0.0.1:${upstreamPort}/v1`;
-const clickhouse = createClickHouse({
-  url: env.CLICKHOUSE_URL,
-  username: "default",
-  password: "",
-  database: env.CLICKHOUSE_DATABASE,
-});
+const clickhouse = createClickHouse(clickhouseConfig(env));
 const database = createDatabase({ databaseUrl: env.DATABASE_URL, wsProxy: env.NEON_WS_PROXY });
 let pool: ChildProcess | undefined;
 let upstream: ChildProcess | undefined;

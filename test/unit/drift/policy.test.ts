@@ -18,7 +18,13 @@ const at = (score: number): DriftResult => ({ score, components, enoughRequests:
 function run(scores: number[], context = { hasPrevious: true, pinned: false }) {
   let state = initialTierDriftState;
   return scores.map((score) => {
-    const decision = decide(state, at(score), context, defaultDriftThresholds, defaultRollbackPolicy);
+    const decision = decide({
+      state,
+      result: at(score),
+      tier: context,
+      thresholds: defaultDriftThresholds,
+      policy: defaultRollbackPolicy,
+    });
     state = decision.state;
     return decision.action;
   });
@@ -42,13 +48,13 @@ describe("rollback policy", () => {
   it("ignores windows with too few requests and accuracy with too few labels", () => {
     let state = initialTierDriftState;
     for (let i = 0; i < 5; i++) {
-      const decision = decide(
+      const decision = decide({
         state,
-        { score: 9, components, enoughRequests: false, accuracy: null },
-        { hasPrevious: true, pinned: false },
-        defaultDriftThresholds,
-        defaultRollbackPolicy,
-      );
+        result: { score: 9, components, enoughRequests: false, accuracy: null },
+        tier: { hasPrevious: true, pinned: false },
+        thresholds: defaultDriftThresholds,
+        policy: defaultRollbackPolicy,
+      });
       expect(decision.action).toBe("none");
       state = decision.state;
     }

@@ -35,13 +35,13 @@ function actionAfter(sample: WindowSample, windows = 5): string {
   let state = initialTierDriftState;
   let action = "none";
   for (let i = 0; i < windows; i++) {
-    const decision = decide(
+    const decision = decide({
       state,
-      driftScore(reference, sample),
-      { hasPrevious: true, pinned: false },
-      defaultDriftThresholds,
-      defaultRollbackPolicy,
-    );
+      result: driftScore(reference, sample),
+      tier: { hasPrevious: true, pinned: false },
+      thresholds: defaultDriftThresholds,
+      policy: defaultRollbackPolicy,
+    });
     state = decision.state;
     if (decision.action !== "none") action = decision.action;
   }

@@ -4,7 +4,11 @@ import { RecentEntries } from "../../../edge/lib/recent-entries.ts";
 import { ResponseCache } from "../../../edge/services/response-cache.ts";
 
 function cache(): ResponseCache {
-  return new ResponseCache({} as Redis, 60, 10, new RecentEntries(0, 1, 1));
+  return new ResponseCache({} as Redis, {
+    defaultTtlSeconds: 60,
+    deadlineMs: 10,
+    recent: new RecentEntries({ ttlMs: 0, maxEntries: 1, maxChars: 1 }),
+  });
 }
 
 afterEach(() => vi.useRealTimers());

@@ -3,7 +3,7 @@ import { RecentEntries } from "../../../edge/lib/recent-entries.ts";
 
 describe("RecentEntries (the response cache's memory tier)", () => {
   it("serves an entry until its TTL has passed, then forgets it", () => {
-    const recent = new RecentEntries(1_000, 10, 1_000);
+    const recent = new RecentEntries({ ttlMs: 1_000, maxEntries: 10, maxChars: 1_000 });
     recent.put("a", "body-a", 5_000);
     expect(recent.get("a", 5_999)).toBe("body-a");
     expect(recent.get("a", 6_000)).toBeUndefined();
@@ -11,7 +11,7 @@ describe("RecentEntries (the response cache's memory tier)", () => {
   });
 
   it("drops the oldest entries past the entry bound", () => {
-    const recent = new RecentEntries(60_000, 2, 1_000);
+    const recent = new RecentEntries({ ttlMs: 60_000, maxEntries: 2, maxChars: 1_000 });
     recent.put("a", "1", 0);
     recent.put("b", "2", 0);
     recent.put("c", "3", 0);
@@ -19,7 +19,7 @@ describe("RecentEntries (the response cache's memory tier)", () => {
   });
 
   it("drops the oldest entries past the character bound, and never holds one larger than it", () => {
-    const recent = new RecentEntries(60_000, 100, 10);
+    const recent = new RecentEntries({ ttlMs: 60_000, maxEntries: 100, maxChars: 10 });
     recent.put("a", "aaaa", 0);
     recent.put("b", "bbbb", 0);
     recent.put("c", "cccc", 0);
@@ -31,7 +31,7 @@ describe("RecentEntries (the response cache's memory tier)", () => {
   });
 
   it("replaces an entry put again, counting only its new size", () => {
-    const recent = new RecentEntries(60_000, 100, 8);
+    const recent = new RecentEntries({ ttlMs: 60_000, maxEntries: 100, maxChars: 8 });
     recent.put("a", "aaaa", 0);
     recent.put("a", "AAAAAA", 0);
     recent.put("b", "bb", 0);
@@ -39,7 +39,7 @@ describe("RecentEntries (the response cache's memory tier)", () => {
   });
 
   it("holds nothing when its TTL is 0", () => {
-    const recent = new RecentEntries(0, 100, 100);
+    const recent = new RecentEntries({ ttlMs: 0, maxEntries: 100, maxChars: 100 });
     recent.put("a", "body", 0);
     expect(recent.get("a", 0)).toBeUndefined();
   });

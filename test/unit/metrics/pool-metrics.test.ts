@@ -59,7 +59,7 @@ const sample = (text: string, series: string): number | undefined => {
 };
 
 describe("PoolMetrics", () => {
-  it("exposes the article's latency buckets, per route pattern, in Prometheus text", async () => {
+  it("exposes the latency buckets, per route pattern, in Prometheus text", async () => {
     const metrics = new PoolMetrics({ eventStats: () => producerStats, processMetrics: false });
     const app = metricsApp(metrics);
     await app.request("/slow/1");

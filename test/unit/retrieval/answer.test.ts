@@ -3,11 +3,17 @@ import { DependencyError } from "../../../shared/dependency-error.ts";
 import { abstentions } from "../../../shared/schemas/answer.ts";
 import { type AnswerDependencies, answerQuestion } from "../../../workers/retrieval/answer.ts";
 import type { Embedder, Generator } from "../../../workers/retrieval/model-clients.ts";
+import type { RetrievalStore } from "../../../workers/retrieval/retrieval-store.ts";
 import { Retriever } from "../../../workers/retrieval/retriever.ts";
-import type { ChunkHit, RetrievalStore } from "../../../workers/retrieval/store.ts";
+import type { ChunkHit } from "../../../workers/retrieval/store.ts";
 
 /** An in-memory stand-in for the ClickHouse store: fixed hits, optional failures before success. */
-function fakeStore(options: { chunks: number; vector: ChunkHit[]; keyword?: ChunkHit[]; failures?: number }) {
+function fakeStore(options: {
+  chunks: number;
+  vector: ChunkHit[];
+  keyword?: ChunkHit[];
+  failures?: number;
+}): RetrievalStore {
   let failuresLeft = options.failures ?? 0;
   const fail = () => {
     if (failuresLeft > 0) {
@@ -15,17 +21,23 @@ function fakeStore(options: { chunks: number; vector: ChunkHit[]; keyword?: Chun
       throw new DependencyError("clickhouse", true, "connection refused");
     }
   };
+  const settings = { threshold: 0.45, activeModelVersion: "m@1" };
   return {
     collectionStats: async () => {
       fail();
       // A collection that exists; with chunks 0 it is empty (one never created is a 404, see retriever).
-      return {
-        settings: { threshold: 0.45, activeModelVersion: "m@1" },
-        stats: { chunks: options.chunks, meanTokens: 10 },
-      };
+      return { settings, stats: { chunks: options.chunks, meanTokens: 10 } };
+    },
+    collectionSettings: async () => {
+      fail();
+      return settings;
     },
     countChunks: async () => options.chunks,
     vectorSearch: async () => options.vector,
+    vectorSearchWithSettings: async () => ({
+      hits: options.vector,
+      settings: options.vector.length > 0 ? settings : undefined,
+    }),
     keywordSearch: async () => options.keyword ?? [],
     rankByPostings: async () =>
       (options.keyword ?? []).map((h) => ({
@@ -34,7 +46,7 @@ function fakeStore(options: { chunks: number; vector: ChunkHit[]; keyword?: Chun
         keyword_score: 1,
       })),
     rowsOfRanked: async () => options.keyword ?? [],
-  } as unknown as RetrievalStore;
+  };
 }
 
 const hit = (id: string, similarity: number): ChunkHit => ({

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Embedder } from "../../../workers/retrieval/model-clients.ts";
+import type { RetrievalStore } from "../../../workers/retrieval/retrieval-store.ts";
 import { Retriever } from "../../../workers/retrieval/retriever.ts";
-import type { ChunkHit, RetrievalStore, SearchScope } from "../../../workers/retrieval/store.ts";
+import type { ChunkHit, SearchScope } from "../../../workers/retrieval/store.ts";
 
 /** A store whose active version can be switched; every hit names the version it was searched in. */
 function switchableStore() {
@@ -25,7 +26,7 @@ function switchableStore() {
     metadata: {},
     distance: 0.1,
   });
-  const store = {
+  const store: RetrievalStore = {
     collectionSettings: async () => {
       calls.settings++;
       return settings();
@@ -36,37 +37,31 @@ function switchableStore() {
       return found ? { settings: found, stats: { chunks: state.chunks, meanTokens: 10 } } : null;
     },
     countChunks: async () => state.chunks,
-    vectorSearch: async (scope: SearchScope) => {
+    vectorSearch: async ({ scope }) => {
       calls.vectorVersions.push(scope.modelVersion);
       return state.vectorHits ? [hitIn(scope)] : [];
     },
-    vectorSearchWithSettings: async (scope: SearchScope) => {
+    vectorSearchWithSettings: async ({ scope }) => {
       calls.vectorVersions.push(scope.modelVersion);
       if (!state.vectorHits) return { hits: [], settings: undefined };
       calls.carried++;
       return { hits: [hitIn(scope)], settings: settings() };
     },
-    keywordSearch: async (
-      _scope: SearchScope,
-      _terms: string[],
-      _v: number[],
-      _k: number,
-      stats: { chunks: number },
-    ) => {
+    keywordSearch: async ({ stats }) => {
       calls.keywordSteps.push("scan");
       calls.keywordChunks.push(stats.chunks);
       return [];
     },
-    rankByPostings: async (scope: SearchScope, _terms: string[], _k: number, stats: { chunks: number }) => {
+    rankByPostings: async ({ scope, stats }) => {
       calls.keywordSteps.push("rank");
       calls.keywordChunks.push(stats.chunks);
       return [{ chunk_id: `${scope.modelVersion}-k`, document_id: "k.md", keyword_score: 2 }];
     },
-    rowsOfRanked: async (scope: SearchScope, ranked: readonly { chunk_id: string }[], vector: number[]) => {
+    rowsOfRanked: async (scope, ranked, vector) => {
       calls.keywordSteps.push(`rows of ${ranked.length} with a ${vector.length}-d vector`);
       return ranked.map((r) => ({ ...hitIn(scope), chunk_id: r.chunk_id, distance: 0.3, keyword_score: 2 }));
     },
-  } as unknown as RetrievalStore;
+  };
   return { state, calls, store };
 }
 

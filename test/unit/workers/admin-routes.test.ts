@@ -84,7 +84,7 @@ describe("admin operations", () => {
     );
     expect(rolled.status).toBe(200);
     expect(calls).toEqual([
-      ["promote", "small", "v2", "admin:alice", "canary ok"],
+      ["promote", { tier: "small", version: "v2", actor: "admin:alice", reason: "canary ok" }],
       ["rollback", "small", "bad", "admin:alice"],
     ]);
     // A body that names its own actor is refused: the actor is not the caller's to choose.

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import { describe, expect, it } from "vitest";
+import { requestId } from "hono/request-id";
+import { describe, expect, it, vi } from "vitest";
 import { DependencyError } from "../../../shared/dependency-error.ts";
 import { createErrorHandler } from "../../../shared/on-error.ts";
 import { formatAllowedModels, signedHeaders as signCall } from "../../../shared/signing.ts";
@@ -72,6 +73,42 @@ async function errorCode(response: Response): Promise<string> {
 }
 
 describe("pool signature check", () => {
+  it("binds the call's request id and signed tenant to c.var.log", async () => {
+    const app = new Hono<PoolHonoEnv>();
+    app.use(requestId({ headerName: "x-request-id" }));
+    app.use(
+      verifySignature({
+        trafficSecrets: [secret],
+        adminSecrets: new Map(),
+        nonces: new MemoryNonceStore(),
+        maxBodyBytes: 1024,
+      }),
+    );
+    app.post("/internal/echo", (c) => {
+      c.var.log.info("handled");
+      return c.text("ok");
+    });
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    try {
+      const response = await app.request("/internal/echo", {
+        method: "POST",
+        body: "hi",
+        headers: await signedHeaders("hi", {
+          headers: { "x-request-id": "req-pool-1", "x-tiergate-tenant": "acme" },
+        }),
+      });
+      expect(response.status).toBe(200);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ msg: "handled", service: "pool", request_id: "req-pool-1", tenant: "acme" }),
+    ]);
+  });
+
   it("accepts a correctly signed call and hands the raw body on", async () => {
     const app = makeApp();
     const response = await app.request("/internal/echo", {

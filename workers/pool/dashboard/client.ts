@@ -22,7 +22,31 @@ function timeLabel(ms: number, long: boolean): string {
   return long ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
 }
 
-function line(id: string, datasets: { label: string; data: Point[] }[], long: boolean, yMax?: number): void {
+/** The time axis: long spans (hourly buckets or more) label days too. */
+interface Axes {
+  long: boolean;
+  /** The y axis ends here (ratios: 1); unset, at the data's maximum. */
+  yMax?: number;
+}
+
+/** What every chart shares: no animation, raw {x, y} points, a time x axis, a y axis from zero. */
+function chartOptions(long: boolean, axes: { x?: object; y?: object }): ChartConfiguration["options"] {
+  return {
+    animation: false,
+    maintainAspectRatio: false,
+    parsing: false,
+    scales: {
+      x: {
+        type: "linear",
+        ticks: { callback: (v) => timeLabel(Number(v), long), maxTicksLimit: 8 },
+        ...axes.x,
+      },
+      y: { beginAtZero: true, ...axes.y },
+    },
+  };
+}
+
+function line(id: string, datasets: { label: string; data: Point[] }[], { long, yMax }: Axes): void {
   const config: ChartConfiguration = {
     type: "line",
     data: {
@@ -37,25 +61,13 @@ function line(id: string, datasets: { label: string; data: Point[] }[], long: bo
         }),
       ),
     },
-    options: {
-      animation: false,
-      maintainAspectRatio: false,
-      parsing: false,
-      scales: {
-        x: { type: "linear", ticks: { callback: (v) => timeLabel(Number(v), long), maxTicksLimit: 8 } },
-        y: { beginAtZero: true, ...(yMax === undefined ? {} : { max: yMax }) },
-      },
-    },
+    options: chartOptions(long, { y: yMax === undefined ? {} : { max: yMax } }),
   };
   draw(id, config, datasets);
 }
 
-function bars(
-  id: string,
-  datasets: { label: string; data: Point[] }[],
-  long: boolean,
-  stacked: boolean,
-): void {
+/** Stacked bars over time. */
+function bars(id: string, datasets: { label: string; data: Point[] }[], { long }: Axes): void {
   const config: ChartConfiguration = {
     type: "bar",
     data: {
@@ -67,20 +79,7 @@ function bars(
         }),
       ),
     },
-    options: {
-      animation: false,
-      maintainAspectRatio: false,
-      parsing: false,
-      scales: {
-        x: {
-          type: "linear",
-          stacked,
-          offset: true,
-          ticks: { callback: (v) => timeLabel(Number(v), long), maxTicksLimit: 8 },
-        },
-        y: { beginAtZero: true, stacked },
-      },
-    },
+    options: chartOptions(long, { x: { stacked: true, offset: true }, y: { stacked: true } }),
   };
   draw(id, config, datasets);
 }
@@ -97,34 +96,19 @@ function render(stats: DashboardStats): void {
   const long = stats.bucketSeconds >= 3600;
   const s = stats.series;
   const q = (i: number, key: "latency_ms" | "ttft_ms") => s.map((p) => ({ x: p.t, y: p[key][i] ?? 0 }));
-  line(
-    "chart-latency",
-    [
-      { label: "p50", data: q(0, "latency_ms") },
-      { label: "p95", data: q(1, "latency_ms") },
-      { label: "p99", data: q(2, "latency_ms") },
-    ],
-    long,
-  );
-  line(
-    "chart-ttft",
-    [
-      { label: "p50", data: q(0, "ttft_ms") },
-      { label: "p95", data: q(1, "ttft_ms") },
-      { label: "p99", data: q(2, "ttft_ms") },
-    ],
-    long,
-  );
+  const percentiles = (key: "latency_ms" | "ttft_ms") =>
+    ["p50", "p95", "p99"].map((label, i) => ({ label, data: q(i, key) }));
+  line("chart-latency", percentiles("latency_ms"), { long });
+  line("chart-ttft", percentiles("ttft_ms"), { long });
   line(
     "chart-rps",
     [{ label: "requests/s", data: s.map((p) => ({ x: p.t, y: p.requests / stats.bucketSeconds })) }],
-    long,
+    { long },
   );
   line(
     "chart-cache",
     [{ label: "hit ratio", data: s.map((p) => ({ x: p.t, y: p.requests ? p.cache_hits / p.requests : 0 })) }],
-    long,
-    1,
+    { long, yMax: 1 },
   );
   const reasons = [...new Set(s.flatMap((p) => Object.keys(p.fallback_reasons)))].sort();
   bars(
@@ -133,8 +117,7 @@ function render(stats: DashboardStats): void {
       label: reason,
       data: s.map((p) => ({ x: p.t, y: p.requests ? (p.fallback_reasons[reason] ?? 0) / p.requests : 0 })),
     })),
-    long,
-    true,
+    { long },
   );
   const driftTiers = [...new Set(stats.drift.map((d) => d.tier))].sort();
   line(
@@ -143,7 +126,7 @@ function render(stats: DashboardStats): void {
       label: tier,
       data: stats.drift.filter((d) => d.tier === tier).map((d) => ({ x: d.t, y: d.score })),
     })),
-    long,
+    { long },
   );
   const tiers = [...new Set(stats.tiers.map((p) => p.tier))].sort();
   const perTier = (tier: string, value: (p: DashboardStats["tiers"][number]) => number) => {
@@ -154,14 +137,12 @@ function render(stats: DashboardStats): void {
   bars(
     "chart-tiers",
     tiers.map((tier) => ({ label: tier, data: perTier(tier, (p) => p.requests) })),
-    long,
-    true,
+    { long },
   );
   bars(
     "chart-cost",
     tiers.map((tier) => ({ label: tier, data: perTier(tier, (p) => p.cost_usd) })),
-    long,
-    true,
+    { long },
   );
 }
 

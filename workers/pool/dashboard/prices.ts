@@ -6,7 +6,7 @@ export interface TokenPrice {
 
 /**
  * Estimated cost per tier for the dashboard, until the router's provider config carries prices: the
- * self-hosted tiers are priced as GPU time per token, roughly in the article's ratio (large ≈ 20× small).
+ * self-hosted tiers are priced as GPU time per token, large ≈ 20× small (the ratio of their model sizes).
  * An unknown tier costs 0 and is labelled as such on the chart.
  */
 export const tierPrices: Readonly<Record<string, TokenPrice>> = {

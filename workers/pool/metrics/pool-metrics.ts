@@ -3,7 +3,7 @@ import type { RequestEvent } from "../../../shared/events.ts";
 import type { RequestRowStats } from "../../db/request-rows.ts";
 import type { EventProducerStats } from "../../events/producer.ts";
 
-/** The article's latency buckets, in seconds. */
+/** Latency histogram buckets in seconds: they bracket the tier budgets (50 ms, 200 ms, 5 s). */
 export const latencyBucketsSeconds = [0.05, 0.1, 0.2, 0.5, 1, 2, 5] as const;
 
 export interface PoolMetricsOptions {
@@ -19,6 +19,15 @@ export interface PoolMetricsOptions {
   defaultLabels?: Record<string, string>;
   /** Node/Bun process metrics (CPU, memory, event loop). Default true. */
   processMetrics?: boolean;
+}
+
+/** One finished HTTP request, as the latency histogram records it. */
+export interface ObservedRequest {
+  method: string;
+  /** The matched route pattern, not the raw path (a bounded label set). */
+  route: string;
+  status: number;
+  seconds: number;
 }
 
 /**
@@ -164,7 +173,7 @@ export class PoolMetrics {
   }
 
   /** Records one finished HTTP request (the metrics middleware calls it). */
-  observeRequest(method: string, route: string, status: number, seconds: number): void {
+  observeRequest({ method, route, status, seconds }: ObservedRequest): void {
     this.#requestDuration.observe({ method, route, status: String(status) }, seconds);
   }
 

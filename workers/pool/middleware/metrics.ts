@@ -15,12 +15,12 @@ export function requestMetrics<E extends MetricsEnv>(): MiddlewareHandler<E> {
     try {
       await next();
     } finally {
-      c.var.services.metrics.observeRequest(
-        c.req.method,
-        c.req.routePath,
-        c.res.status,
-        (performance.now() - started) / 1000,
-      );
+      c.var.services.metrics.observeRequest({
+        method: c.req.method,
+        route: c.req.routePath,
+        status: c.res.status,
+        seconds: (performance.now() - started) / 1000,
+      });
     }
   };
 }

@@ -10,7 +10,9 @@ import {
   trustedHeaders,
 } from "../../../shared/signing.ts";
 import { sha256HexSync } from "../../lib/sha256.ts";
+import { bootLogger } from "../env.ts";
 import type { NonceStore } from "../nonce-store.ts";
+import type { PoolServices } from "../services.ts";
 import type { Caller, PoolHonoEnv } from "../types.ts";
 import { readBodyWithin } from "./body-limit.ts";
 import { signatureMatchesAny } from "./node-signing.ts";
@@ -106,7 +108,8 @@ function callerOf(credential: string, signed: Record<string, string>): Caller {
  * trusted header is signed; the credential; the body size (413 before the body is read); the HMAC over
  * method, path, query, timestamp, nonce, body hash and signed headers (the current or previous secret);
  * and last the nonce, claimed once per region in the shared store (503 when the store is down).
- * Failures are 401. Sets `rawBody` and `caller`.
+ * Failures are 401. Sets `rawBody`, `caller`, and `c.var.log`: the worker's logger bound to the call's
+ * request id and signed tenant.
  */
 export function verifySignature(options: SignatureCheckOptions) {
   return createMiddleware<PoolHonoEnv>(async (c, next) => {
@@ -138,7 +141,12 @@ export function verifySignature(options: SignatureCheckOptions) {
     // Hono's body cache, which holds promises at run time (its type says methods).
     (c.req.bodyCache as unknown as { text?: Promise<string> }).text = Promise.resolve(text);
     c.set("rawBody", text);
-    c.set("caller", callerOf(header.credential, signed));
+    const caller = callerOf(header.credential, signed);
+    c.set("caller", caller);
+    // Only the signed tenant is trusted: every line of the call carries it.
+    const services: PoolServices | undefined = c.get("services");
+    const logger = services?.logger ?? bootLogger;
+    c.set("log", logger.child({ request_id: c.var.requestId, tenant: caller.tenant }));
     await next();
   });
 }

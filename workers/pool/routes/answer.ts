@@ -112,7 +112,7 @@ export function registerAnswerRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       allowedModels,
     });
     if (outcome.retrievalError) {
-      console.warn(`answer [${c.var.requestId}] retrieval unavailable:`, outcome.retrievalError.message);
+      c.var.log.warn("answer: retrieval unavailable", { error: outcome.retrievalError });
     }
     const event = buildEvent(c, tenant, request, outcome, started);
     services.events.publish(event);

@@ -12,7 +12,6 @@ import {
 import { rulesChatChunks } from "../../providers/rules/chat.ts";
 import { routedEvent } from "../../router/events.ts";
 import { pipeChatStream } from "../../router/sse.ts";
-import type { RequestOrigin } from "../services.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { gateChatCompletion, groundChat, ragHeaders, ragModel } from "./chat-rag.ts";
 import {

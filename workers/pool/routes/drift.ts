@@ -65,15 +65,18 @@ export function registerDriftRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   app.openapi(runRoute, async (c) => {
     const body = c.req.valid("json");
     const { config, database, clickhouse, routing } = c.var.services;
+    const logger = c.var.log;
     const trigger = body.trigger ?? "manual";
     const report = await runDriftJobWithLease(
-      driftJobDeps(config, database.db, clickhouse, routing),
+      driftJobDeps({ config, db: database.db, clickhouse, routing, logger }),
       { now: body.now ?? Date.now(), tiers: body.tiers },
       `${trigger}#${crypto.randomUUID()}`,
     );
-    console.log(
-      `drift run (${trigger}, by admin:${c.var.caller.credential}): ${report.ran ? `${report.tiers.length} tiers` : report.skipped}`,
-    );
+    logger.info("drift run", {
+      trigger,
+      actor: `admin:${c.var.caller.credential}`,
+      ...(report.ran ? { tiers: report.tiers.length } : { skipped: report.skipped }),
+    });
     return c.json(report);
   });
   app.openapi(statusRoute, async (c) => {

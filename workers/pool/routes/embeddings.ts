@@ -1,5 +1,4 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { headers } from "../../../shared/headers.ts";
 import { jsonContent } from "../../../shared/openapi.ts";
 import { embeddingsRequestSchema, embeddingsResponseSchema } from "../../../shared/schemas/embeddings.ts";
 import { routedEvent } from "../../router/events.ts";

@@ -63,12 +63,12 @@ export function registerRegistryRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   app.openapi(promoteRoute, async (c) => {
     const body = c.req.valid("json");
     return c.json(
-      await c.var.services.routing.promote(
-        body.tier,
-        body.version,
-        `admin:${c.var.caller.credential}`,
-        body.reason,
-      ),
+      await c.var.services.routing.promote({
+        tier: body.tier,
+        version: body.version,
+        actor: `admin:${c.var.caller.credential}`,
+        reason: body.reason,
+      }),
     );
   });
   app.openapi(rollbackRoute, async (c) => {

@@ -102,7 +102,7 @@ export async function runRouteLearningWithLease(
   holder: string = crypto.randomUUID(),
 ): Promise<RouteLearningReport> {
   const lease = deps.leaseName ?? routeLearningLeaseName;
-  if (!(await tryAcquireLease(deps.db, lease, holder, deps.windowMs)))
+  if (!(await tryAcquireLease(deps.db, { name: lease, holder, ttlMs: deps.windowMs })))
     return { ran: false, skipped: "lease held" };
   try {
     return { ran: true, classes: await runRouteLearning(deps, now) };
