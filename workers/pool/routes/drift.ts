@@ -1,59 +1,27 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { jsonContent, plainResponses } from "../../../shared/openapi.ts";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { withPostgres } from "../../db/client.ts";
 import { driftState } from "../../db/schema.ts";
 import { driftJobDeps } from "../../drift/deps.ts";
 import { driftLeaseName, runDriftJobWithLease } from "../../drift/job.ts";
 import { readLease } from "../../drift/lease.ts";
 import type { PoolHonoEnv } from "../types.ts";
-import { jsonBody, signedBodyErrors, signedErrors, signedSecurity, tags } from "./shared.ts";
-
-/** How far a run's `now` may be from the server's clock. */
-const maxNowSkewMs = 24 * 3600 * 1000;
+import { adminJobRoute, adminReadRoute, boundedNow, runTrigger } from "./admin-jobs.ts";
 
 const runBody = z.strictObject({
-  /** End of the window (epoch ms), within a day of the server's clock; default now. */
-  now: z
-    .number()
-    .int()
-    .positive()
-    .refine(
-      (now) => Math.abs(now - Date.now()) <= maxNowSkewMs,
-      "must be within 24 hours of the server's clock",
-    )
-    .optional(),
+  now: boundedNow,
   tiers: z.array(z.string().min(1).max(64)).min(1).max(100).optional(),
-  /** Who triggered the run ("cron:*\/10 * * * *@<time>", "scheduler", "manual"); part of the lease holder. */
-  trigger: z.string().min(1).max(128).optional(),
+  trigger: runTrigger,
 });
 
-const runRoute = createRoute({
-  method: "post",
+const runRoute = adminJobRoute({
   path: "/internal/v1/drift/run",
   summary: "Run the drift job under its lease (`{}` for now and every tier)",
-  tags: tags.admin,
-  security: signedSecurity,
-  middleware: jsonBody,
-  request: { body: { required: true, content: jsonContent(runBody) } },
-  responses: plainResponses({
-    200: {
-      description: "The run's report, or `{ran:false, skipped}`",
-      content: jsonContent(z.record(z.string(), z.unknown())),
-    },
-    ...signedBodyErrors,
-  }),
+  body: runBody,
 });
 
-const statusRoute = createRoute({
-  method: "get",
+const statusRoute = adminReadRoute({
   path: "/internal/v1/drift/status",
   summary: "The drift lease's holder and every tier's drift state",
-  tags: tags.admin,
-  security: signedSecurity,
-  responses: plainResponses({
-    200: { description: "OK", content: jsonContent(z.record(z.string(), z.unknown())) },
-    ...signedErrors,
-  }),
 });
 
 /**
