@@ -58,6 +58,8 @@ describe("npm run dev:edge:deno on the local stack, without environment", () => 
     });
     expect(response.status, output).toBe(200);
     expect(((await response.json()) as { object: string }).object).toBe("chat.completion");
-    expect(output).toContain(`tiergate edge (deno) on ${url}`);
+    // The edge logs one JSON line when it listens.
+    expect(output).toContain(`"msg":"edge listening"`);
+    expect(output).toContain(`"url":"${url}"`);
   });
 });

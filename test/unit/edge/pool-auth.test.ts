@@ -89,7 +89,7 @@ describe("a region that refuses the signature (401)", () => {
 });
 
 describe("what the edge signs", () => {
-  it("sends the tenant context, allowed models and trace context signed, each named in SignedHeaders", async () => {
+  it("sends the tenant context, allowed models, trace context and client id signed, each named in SignedHeaders", async () => {
     reset({ kind: "json" });
     const app = createEdgeApp();
     const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -102,12 +102,14 @@ describe("what the edge signs", () => {
     const sent = primary.lastHeaders;
     expect(sent.traceparent).toBe(traceparent);
     expect(sent["x-tiergate-allowed-models"]).toBe("*");
+    expect(sent["x-tiergate-client-request-id"]).toBe("rid-signed");
     const signature = parseSignatureHeader(String(sent["x-tiergate-signature"]));
     expect(signature?.credential).toBe("edge");
     expect(signature?.signedHeaders).toEqual([
       "traceparent",
       "x-request-id",
       "x-tiergate-allowed-models",
+      "x-tiergate-client-request-id",
       "x-tiergate-deadline",
       "x-tiergate-key-id",
       "x-tiergate-tenant",
