@@ -14,7 +14,7 @@ import type { AnswerOutcome } from "../../retrieval/answer.ts";
 import { defaultGenerationModel } from "../../retrieval/router-generator.ts";
 import { modelForbidden, tierAllowed } from "../../router/allowed.ts";
 import type { PoolHonoEnv } from "../types.ts";
-import { jsonBody, requestOrigin, signedBodyErrors, signedSecurity, tags } from "./shared.ts";
+import { jsonBody, recordEvent, signedBodyErrors, signedSecurity, tags } from "./shared.ts";
 
 const answerRoute = createRoute({
   method: "post",
@@ -115,8 +115,7 @@ export function registerAnswerRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       c.var.log.warn("answer: retrieval unavailable", { error: outcome.retrievalError });
     }
     const event = buildEvent(c, tenant, request, outcome, started);
-    services.events.publish(event);
-    services.recordRequest(event, requestOrigin(c));
+    recordEvent(c, event);
     c.header(headers.route, "answer");
     c.header(headers.region, services.config.POOL_REGION);
     return c.json(outcome.response, 200);

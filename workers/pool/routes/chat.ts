@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
+import type { RequestEvent } from "../../../shared/events.ts";
 import { headers } from "../../../shared/headers.ts";
 import { jsonContent, plainResponses } from "../../../shared/openapi.ts";
 import {
@@ -10,15 +11,15 @@ import {
   messageText,
 } from "../../../shared/schemas/chat.ts";
 import { rulesChatChunks } from "../../providers/rules/chat.ts";
-import { routedEvent } from "../../router/events.ts";
+import { type RequestOutcome, routedEvent } from "../../router/events.ts";
 import { pipeChatStream } from "../../router/sse.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { gateChatCompletion, groundChat, ragHeaders, ragModel } from "./chat-rag.ts";
 import {
   jsonBody,
+  recordEvent,
   recordFailures,
   requestIdentity,
-  requestOrigin,
   routingContext,
   setRoutingHeaders,
   signedBodyErrors,
@@ -52,6 +53,24 @@ const chatRoute = createRoute({
 });
 
 /**
+ * The event of a non-streamed completion: usage from what the model returned, answer length from what
+ * is sent (the gate may have withheld the model's answer).
+ */
+function completedEvent(
+  outcome: Omit<RequestOutcome, "status">,
+  completion: ChatCompletionResponse,
+  sent: ChatCompletionResponse,
+): RequestEvent {
+  return routedEvent({
+    ...outcome,
+    status: 200,
+    promptTokens: completion.usage?.prompt_tokens ?? 0,
+    completionTokens: completion.usage?.completion_tokens ?? 0,
+    answerChars: sent.choices[0]?.message.content?.length ?? 0,
+  });
+}
+
+/**
  * POST /internal/v1/chat/completions: routed by the tier router. Streams are opened up to the first
  * token before anything is sent, so earlier failures fall over invisibly; one event per request.
  */
@@ -67,7 +86,6 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       route: grounding.kind === "none" ? "chat" : "chat+rag",
       arrivedAt,
     };
-    const origin = requestOrigin(c);
     const { router } = services.routing;
     for (const [name, value] of Object.entries(ragHeaders(grounding))) c.header(name, value);
     if (grounding.kind === "abstain") {
@@ -78,8 +96,7 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
         model: ragModel,
         fallback_reason: grounding.rule,
       };
-      services.events.publish(event);
-      services.recordRequest(event, origin);
+      recordEvent(c, event);
       return parsed.stream ? sseOf(c, grounding.completion) : c.json(grounding.completion);
     }
     const request = grounding.request;
@@ -90,19 +107,13 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       const { stream_options: _, ...whole } = request;
       const { decision, served, completion } = await router.complete({ ...whole, stream: false }, ctx);
       const gated = gateChatCompletion(c, grounding, completion);
-      const event = routedEvent({
-        ...identity,
-        status: 200,
-        decision,
-        served,
-        promptTokens: completion.usage?.prompt_tokens ?? 0,
-        completionTokens: completion.usage?.completion_tokens ?? 0,
-        promptChars,
-        answerChars: gated.completion.choices[0]?.message.content?.length ?? 0,
-      });
+      const event = completedEvent(
+        { ...identity, decision, served, promptChars },
+        completion,
+        gated.completion,
+      );
       if (gated.withheld) event.fallback_reason = "unsupported_answer";
-      services.events.publish(event);
-      services.recordRequest(event, origin);
+      recordEvent(c, event);
       setRoutingHeaders(c, served, decision);
       if (gated.withheld) c.header(headers.ragRule, "unsupported_answer");
       return request.stream ? sseOf(c, gated.completion) : c.json(gated.completion);
@@ -110,18 +121,8 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
 
     if (!request.stream) {
       const { decision, served, completion } = await router.complete(request, ctx);
-      const event = routedEvent({
-        ...identity,
-        status: 200,
-        decision,
-        served,
-        promptTokens: completion.usage?.prompt_tokens ?? 0,
-        completionTokens: completion.usage?.completion_tokens ?? 0,
-        promptChars,
-        answerChars: completion.choices[0]?.message.content?.length ?? 0,
-      });
-      services.events.publish(event);
-      services.recordRequest(event, origin);
+      const event = completedEvent({ ...identity, decision, served, promptChars }, completion, completion);
+      recordEvent(c, event);
       setRoutingHeaders(c, served, decision);
       return c.json(completion);
     }
@@ -143,8 +144,7 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
         completionTokens: piped.completionTokens,
         promptChars,
       });
-      services.events.publish(event);
-      services.recordRequest(event, origin);
+      recordEvent(c, event);
     });
   });
 }

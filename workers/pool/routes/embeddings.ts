@@ -5,9 +5,9 @@ import { routedEvent } from "../../router/events.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import {
   jsonBody,
+  recordEvent,
   recordFailures,
   requestIdentity,
-  requestOrigin,
   routingContext,
   setRoutingHeaders,
   signedBodyErrors,
@@ -44,8 +44,7 @@ export function registerEmbeddingsRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       served,
       promptTokens: response.usage?.prompt_tokens ?? 0,
     });
-    services.events.publish(event);
-    services.recordRequest(event, requestOrigin(c));
+    recordEvent(c, event);
     setRoutingHeaders(c, served);
     return c.json(response, 200);
   });

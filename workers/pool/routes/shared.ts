@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { RequestEvent } from "../../../shared/events.ts";
 import { headers } from "../../../shared/headers.ts";
 import { parseJsonBodyText } from "../../../shared/json-limits.ts";
 import { errorResponses } from "../../../shared/openapi.ts";
@@ -85,6 +86,12 @@ export function requestOrigin(c: Context<PoolHonoEnv>): RequestOrigin {
   return { keyId: c.req.header(headers.keyId) ?? null, clientRequestId: c.var.clientRequestId };
 }
 
+/** A request's one event: published to Kafka, and its request row queued for Postgres. */
+export function recordEvent(c: Context<PoolHonoEnv>, event: RequestEvent): void {
+  c.var.services.events.publish(event);
+  c.var.services.recordRequest(event, requestOrigin(c));
+}
+
 /** A request that ends in an error still produces its one event (status and request ids, no tier). */
 export function recordFailures(route: string) {
   return createMiddleware<PoolHonoEnv>(async (c, next) => {
@@ -92,7 +99,6 @@ export function recordFailures(route: string) {
     await next();
     if (!c.error) return;
     const event = routedEvent({ ...requestIdentity(c, undefined), route, arrivedAt, status: c.res.status });
-    c.var.services.events.publish(event);
-    c.var.services.recordRequest(event, requestOrigin(c));
+    recordEvent(c, event);
   });
 }
