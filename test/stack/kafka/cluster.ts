@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { dataDir, repoRoot, stackDir } from "../paths.ts";
+import { dataDir } from "../paths.ts";
 import { host } from "../ports.ts";
 import { isAlive, readPid, run, signalGroup, sleep, spawnDaemon, stopDaemon, waitFor } from "../process.ts";
+import { kafkaJavaArgs, newClusterId } from "../services/kafka.ts";
 import { kafkaBrokerIds } from "./metadata-probe.ts";
 
 /** One broker of a local multi-broker cluster. */
@@ -30,8 +30,6 @@ export interface KafkaCluster {
   stop(): Promise<void>;
 }
 
-const classpath = `${join(stackDir, "kafka", "libs")}/*`;
-const log4jConfig = join(repoRoot, "test", "stack", "kafka", "log4j2.properties");
 const jvmOptions = ["-Xms64m", "-Xmx256m", "-XX:+UseSerialGC", "-Djava.awt.headless=true"];
 
 function brokerProperties(options: {
@@ -78,7 +76,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions): Promise<K
   const size = options.size ?? 3;
   const root = join(dataDir, "kafka-cluster");
   rmSync(root, { recursive: true, force: true });
-  const clusterId = randomBytes(16).toString("base64url").replace(/^-/, "A");
+  const clusterId = newClusterId();
   const brokers = Array.from({ length: size }, (_, i) => ({
     name: `kafka-cluster-${i + 1}`,
     nodeId: i + 1,
@@ -92,18 +90,10 @@ export async function startKafkaCluster(options: KafkaClusterOptions): Promise<K
       mkdirSync(dir, { recursive: true });
       const properties = join(dir, "server.properties");
       writeFileSync(properties, brokerProperties({ ...broker, voters, dir }));
-      await run("java", [
-        ...jvmOptions,
-        "-cp",
-        classpath,
-        `-Dlog4j2.configurationFile=${log4jConfig}`,
-        "kafka.tools.StorageTool",
-        "format",
-        "-t",
-        clusterId,
-        "-c",
-        properties,
-      ]);
+      await run(
+        "java",
+        kafkaJavaArgs("kafka.tools.StorageTool", ["format", "-t", clusterId, "-c", properties], jvmOptions),
+      );
     }),
   );
   for (const broker of brokers) {
@@ -111,14 +101,11 @@ export async function startKafkaCluster(options: KafkaClusterOptions): Promise<K
     spawnDaemon({
       name: broker.name,
       command: "java",
-      args: [
-        ...jvmOptions,
-        "-cp",
-        classpath,
-        `-Dlog4j2.configurationFile=${log4jConfig}`,
+      args: kafkaJavaArgs(
         "kafka.Kafka",
-        join(root, `node-${broker.nodeId}`, "server.properties"),
-      ],
+        [join(root, `node-${broker.nodeId}`, "server.properties")],
+        jvmOptions,
+      ),
     });
   }
   for (const broker of brokers) {

@@ -72,7 +72,7 @@ async function gatherJars(): Promise<void> {
 }
 
 /** A Kafka cluster id: 16 random bytes, URL-safe base64 without padding, not starting with '-'. */
-function newClusterId(): string {
+export function newClusterId(): string {
   for (;;) {
     const id = randomBytes(16).toString("base64url");
     if (!id.startsWith("-")) return id;
@@ -95,24 +95,31 @@ function writeServerProperties(): void {
   writeFileSync(serverProperties(), text);
 }
 
+/** `java` arguments that run `mainClass` of the stack's Kafka jars with `jvm` options and our log config. */
+export function kafkaJavaArgs(
+  mainClass: string,
+  args: string[],
+  jvm: readonly string[] = jvmOptions,
+): string[] {
+  return [...jvm, "-cp", classpath, `-Dlog4j2.configurationFile=${log4jConfig}`, mainClass, ...args];
+}
+
 /** Formats the KRaft storage once; the cluster id is kept so a re-format cannot split the data. */
 async function formatStorageOnce(): Promise<void> {
   if (existsSync(join(metadataDir(), "meta.properties"))) return;
   if (!existsSync(clusterIdFile())) writeFileSync(clusterIdFile(), newClusterId());
   const clusterId = readFileSync(clusterIdFile(), "utf8").trim();
-  await run("java", [
-    ...jvmOptions,
-    "-cp",
-    classpath,
-    `-Dlog4j2.configurationFile=${log4jConfig}`,
-    "kafka.tools.StorageTool",
-    "format",
-    "--ignore-formatted",
-    "-t",
-    clusterId,
-    "-c",
-    serverProperties(),
-  ]);
+  await run(
+    "java",
+    kafkaJavaArgs("kafka.tools.StorageTool", [
+      "format",
+      "--ignore-formatted",
+      "-t",
+      clusterId,
+      "-c",
+      serverProperties(),
+    ]),
+  );
 }
 
 async function brokerAnswers(): Promise<boolean> {
@@ -148,14 +155,7 @@ export const kafkaService: StackService = {
       spawnDaemon({
         name,
         command: "java",
-        args: [
-          ...jvmOptions,
-          "-cp",
-          classpath,
-          `-Dlog4j2.configurationFile=${log4jConfig}`,
-          "kafka.Kafka",
-          serverProperties(),
-        ],
+        args: kafkaJavaArgs("kafka.Kafka", [serverProperties()]),
       });
     }
     await waitFor(name, brokerAnswers, 90_000, 200);
