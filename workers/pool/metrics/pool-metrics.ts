@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { RequestEvent } from "../../../shared/events.ts";
 import type { RequestRowStats } from "../../db/request-rows.ts";
 import type { EventProducerStats } from "../../events/producer.ts";
+import { PoolMetricsGatherer, type PoolSiblings } from "./pool-aggregate.ts";
 
 /** Latency histogram buckets in seconds: they bracket the tier budgets (50 ms, 200 ms, 5 s). */
 export const latencyBucketsSeconds = [0.05, 0.1, 0.2, 0.5, 1, 2, 5] as const;
@@ -19,6 +20,8 @@ export interface PoolMetricsOptions {
   defaultLabels?: Record<string, string>;
   /** Node/Bun process metrics (CPU, memory, event loop). Default true. */
   processMetrics?: boolean;
+  /** The pool's other workers: when set, {@link PoolMetrics.render} returns every worker's series. */
+  pool?: PoolSiblings;
 }
 
 /** One finished HTTP request, as the latency histogram records it. */
@@ -43,6 +46,7 @@ export class PoolMetrics {
   readonly #upstreamRequests: Counter<"provider" | "outcome">;
   readonly #upstreamUp: Gauge<"endpoint">;
   readonly #drift = new Map<string, number>();
+  readonly #gatherer: PoolMetricsGatherer | undefined;
   #lookups = 0;
   #hits = 0;
 
@@ -50,6 +54,7 @@ export class PoolMetrics {
     const registers = [this.registry];
     if (options.defaultLabels) this.registry.setDefaultLabels(options.defaultLabels);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.#gatherer = options.pool && new PoolMetricsGatherer({ ...options.pool, own: this.registry });
     this.#requestDuration = new Histogram({
       name: "http_request_duration_seconds",
       help: "Pool HTTP request latency, from the first byte in to the response handed back.",
@@ -200,9 +205,9 @@ export class PoolMetrics {
     this.#upstreamUp.set({ endpoint }, healthy ? 1 : 0);
   }
 
-  /** The Prometheus text exposition of every metric. */
-  render(): Promise<string> {
-    return this.registry.metrics();
+  /** The Prometheus text of this worker, or of every worker of the pool when it has siblings. */
+  async render(): Promise<string> {
+    return this.#gatherer ? (await this.#gatherer.gather()).text : this.registry.metrics();
   }
 
   get contentType(): string {
