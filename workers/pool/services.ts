@@ -82,6 +82,7 @@ export function buildPoolServices(
     requestRowStats: () => requestRows.stats(),
     driftScores: cached(() => latestDriftScores(clickhouse), 30_000, new Map<string, number>()),
     defaultLabels: { worker: String(config.POOL_WORKER_INDEX ?? process.pid) },
+    breakers: () => routing.router.balancer.breakers(),
     pool: poolSiblings(config),
   });
   const routing = createRoutingService(config, database.db, logger);

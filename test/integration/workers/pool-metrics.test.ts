@@ -55,7 +55,9 @@ describe("pool /metrics covers every worker", () => {
       const seen = new Set(samples(text, "tiergate_in_flight_requests").map((s) => s.labels.worker));
       expect([...seen].sort()).toEqual(["1", "2", "3"]);
       // HELP and TYPE once per metric, as Prometheus requires.
-      expect(text.split("\n").filter((l) => l === "# TYPE tiergate_in_flight_requests gauge")).toHaveLength(1);
+      expect(text.split("\n").filter((l) => l === "# TYPE tiergate_in_flight_requests gauge")).toHaveLength(
+        1,
+      );
     }
   });
 

@@ -1,6 +1,11 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from "prom-client";
+import {
+  AggregatorRegistry,
+  type MetricObjectWithValues,
+  type MetricValue,
+  type Registry,
+} from "prom-client";
 
 /** One worker's metrics as prom-client's JSON (`Registry.getMetricsAsJSON`). */
 export type WorkerMetricsJson = MetricObjectWithValues<MetricValue<string>>[];

@@ -20,9 +20,30 @@ export interface PoolMetricsOptions {
   defaultLabels?: Record<string, string>;
   /** Node/Bun process metrics (CPU, memory, event loop). Default true. */
   processMetrics?: boolean;
+  /** The router's circuit breakers, read at scrape time (upstream health and openings). */
+  breakers?: () => readonly BreakerReading[];
   /** The pool's other workers: when set, {@link PoolMetrics.render} returns every worker's series. */
   pool?: PoolSiblings;
 }
+
+/** One endpoint's circuit breaker as a scrape reads it. */
+export interface BreakerReading {
+  endpoint: string;
+  state: "closed" | "open" | "half-open";
+  /** Times the circuit opened since the worker started. */
+  openings: number;
+}
+
+/**
+ * Rules of RAG answers that abstain on purpose (nothing relevant, or the answer gate withheld an
+ * unsupported answer). They are the product working, not a failure, so they are counted apart from
+ * fallbacks: the fallback rate is about failures only.
+ */
+export const abstentionRules: ReadonlySet<string> = new Set([
+  "no_context",
+  "below_threshold",
+  "unsupported_answer",
+]);
 
 /** One finished HTTP request, as the latency histogram records it. */
 export interface ObservedRequest {
@@ -43,6 +64,8 @@ export class PoolMetrics {
   readonly #requestDuration: Histogram<"method" | "route" | "status">;
   readonly #events: Counter<"tier" | "cache">;
   readonly #fallbacks: Counter<"reason">;
+  readonly #abstentions: Counter<"rule">;
+  readonly #tierLatency: Histogram<"tier" | "route">;
   readonly #upstreamRequests: Counter<"provider" | "outcome">;
   readonly #upstreamUp: Gauge<"endpoint">;
   readonly #drift = new Map<string, number>();
@@ -74,17 +97,44 @@ export class PoolMetrics {
       labelNames: ["reason"],
       registers,
     });
+    this.#abstentions = new Counter({
+      name: "tiergate_abstentions_total",
+      help: "RAG answers that abstained on purpose (no context, below threshold, unsupported), by rule.",
+      labelNames: ["rule"],
+      registers,
+    });
+    this.#tierLatency = new Histogram({
+      name: "tiergate_request_latency_seconds",
+      help: "End-to-end latency of requests a model tier served (cache hits excluded), by tier and route.",
+      labelNames: ["tier", "route"],
+      buckets: [...latencyBucketsSeconds],
+      registers,
+    });
     this.#upstreamRequests = new Counter({
       name: "tiergate_upstream_requests_total",
       help: "Model calls by provider and outcome (ok: status < 500).",
       labelNames: ["provider", "outcome"],
       registers,
     });
+    const breakers = options.breakers;
     this.#upstreamUp = new Gauge({
       name: "tiergate_upstream_up",
-      help: "1 when the upstream model endpoint is considered healthy, 0 when not.",
+      help: "1 while the upstream endpoint's circuit is closed, 0 while it is open or probing.",
       labelNames: ["endpoint"],
       registers,
+      collect() {
+        for (const b of breakers?.() ?? []) this.set({ endpoint: b.endpoint }, b.state === "closed" ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: "tiergate_breaker_openings_total",
+      help: "Times an upstream endpoint's circuit breaker opened, by endpoint.",
+      labelNames: ["endpoint"],
+      registers,
+      collect() {
+        this.reset();
+        for (const b of breakers?.() ?? []) this.inc({ endpoint: b.endpoint }, b.openings);
+      },
     });
     const metrics = this;
     new Gauge({
@@ -189,7 +239,11 @@ export class PoolMetrics {
       this.#lookups++;
       if (event.cache === "HIT") this.#hits++;
     }
-    if (event.fallback_reason !== "") this.#fallbacks.inc({ reason: event.fallback_reason });
+    if (abstentionRules.has(event.fallback_reason)) this.#abstentions.inc({ rule: event.fallback_reason });
+    else if (event.fallback_reason !== "") this.#fallbacks.inc({ reason: event.fallback_reason });
+    if (event.cache !== "HIT" && event.tier !== "") {
+      this.#tierLatency.observe({ tier: event.tier, route: event.route }, event.latency_ms / 1000);
+    }
     if (event.cache !== "HIT" && event.provider !== "") {
       this.#upstreamRequests.inc({ provider: event.provider, outcome: event.status < 500 ? "ok" : "error" });
     }
