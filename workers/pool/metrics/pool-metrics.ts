@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { RequestEvent } from "../../../shared/events.ts";
 import type { RequestRowStats } from "../../db/request-rows.ts";
 import type { EventProducerStats } from "../../events/producer.ts";
+import { abstentionRules } from "../../retrieval/abstention-rules.ts";
 import { PoolMetricsGatherer, type PoolSiblings } from "./pool-aggregate.ts";
 
 /** Latency histogram buckets in seconds: they bracket the tier budgets (50 ms, 200 ms, 5 s). */
@@ -33,17 +34,6 @@ export interface BreakerReading {
   /** Times the circuit opened since the worker started. */
   openings: number;
 }
-
-/**
- * Rules of RAG answers that abstain on purpose (nothing relevant, or the answer gate withheld an
- * unsupported answer). They are the product working, not a failure, so they are counted apart from
- * fallbacks: the fallback rate is about failures only.
- */
-export const abstentionRules: ReadonlySet<string> = new Set([
-  "no_context",
-  "below_threshold",
-  "unsupported_answer",
-]);
 
 /** One finished HTTP request, as the latency histogram records it. */
 export interface ObservedRequest {
