@@ -83,6 +83,8 @@ export function buildPoolServices(
     driftScores: cached(() => latestDriftScores(clickhouse), 30_000, new Map<string, number>()),
     defaultLabels: { worker: String(config.POOL_WORKER_INDEX ?? process.pid) },
     breakers: () => routing.router.balancer.breakers(),
+    tierBudgetsMs: config.TIER_BUDGETS_MS,
+    driftThreshold: config.DRIFT_SCORE_THRESHOLD,
     pool: poolSiblings(config),
   });
   const routing = createRoutingService(config, database.db, logger);

@@ -21,6 +21,10 @@ export interface PoolMetricsOptions {
   defaultLabels?: Record<string, string>;
   /** Node/Bun process metrics (CPU, memory, event loop). Default true. */
   processMetrics?: boolean;
+  /** The drift job's alarm level (DRIFT_SCORE_THRESHOLD), exported for the drift alert rule. */
+  driftThreshold?: number;
+  /** Each tier's latency budget (ms), exported so alert rules compare p99 with the configured budget. */
+  tierBudgetsMs?: Readonly<Record<string, number>>;
   /** The router's circuit breakers, read at scrape time (upstream health and openings). */
   breakers?: () => readonly BreakerReading[];
   /** The pool's other workers: when set, {@link PoolMetrics.render} returns every worker's series. */
@@ -106,6 +110,20 @@ export class PoolMetrics {
       labelNames: ["provider", "outcome"],
       registers,
     });
+    const budgets = new Gauge({
+      name: "tiergate_tier_budget_seconds",
+      help: "Each tier's latency budget (TIER_BUDGETS_MS): the p99 alert's threshold.",
+      labelNames: ["tier"],
+      registers,
+    });
+    for (const [tier, ms] of Object.entries(options.tierBudgetsMs ?? {})) budgets.set({ tier }, ms / 1000);
+    if (options.driftThreshold !== undefined) {
+      new Gauge({
+        name: "tiergate_drift_score_threshold",
+        help: "The drift score at which a window counts as drifting (DRIFT_SCORE_THRESHOLD).",
+        registers,
+      }).set(options.driftThreshold);
+    }
     const breakers = options.breakers;
     this.#upstreamUp = new Gauge({
       name: "tiergate_upstream_up",
