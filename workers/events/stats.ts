@@ -17,10 +17,14 @@ export const statsPointSchema = z.object({
   ttft_ms: quantiles,
   cache_hits: z.number(),
   errors: z.number(),
+  /** Requests answered 503 (shed under load, or no capacity), counted from `events` by event id. */
+  shed: z.number(),
   fallbacks: z.number(),
   fallback_reasons: z.record(z.string(), z.number()),
 });
 export type StatsPoint = z.infer<typeof statsPointSchema>;
+
+const shedRow = z.object({ t: z.number(), shed: z.number() });
 
 export const tierPointSchema = z.object({
   t: z.number(),
@@ -65,7 +69,7 @@ function range(query: StatsQuery) {
     bucketSeconds,
     fromMs,
     toMs,
-    params: { table, from, to: Math.ceil(toMs / 1000), tenant: query.tenant },
+    params: { table, from, to: Math.ceil(toMs / 1000), tenant: query.tenant, bucket: bucketSeconds },
   };
 }
 
@@ -78,7 +82,7 @@ const where = `s.bucket >= toDateTime({from:UInt32}, 'UTC') AND s.bucket < toDat
  */
 export async function windowStats(ch: ClickHouse, query: StatsQuery): Promise<WindowStats> {
   const { bucketSeconds, fromMs, toMs, params } = range(query);
-  const [series, tiers, drift] = await Promise.all([
+  const [rollup, shed, tiers, drift] = await Promise.all([
     ch.query(
       `SELECT toUnixTimestamp(s.bucket) * 1000 AS t,
               countMerge(s.requests) AS requests,
@@ -93,7 +97,17 @@ export async function windowStats(ch: ClickHouse, query: StatsQuery): Promise<Wi
        WHERE ${where}
        GROUP BY s.bucket ORDER BY s.bucket`,
       params,
-      statsPointSchema,
+      statsPointSchema.omit({ shed: true }),
+    ),
+    ch.query(
+      `SELECT toUnixTimestamp(toStartOfInterval(e.ts, INTERVAL {bucket:UInt32} SECOND)) * 1000 AS t,
+              uniqExact(e.event_id) AS shed
+       FROM events AS e
+       WHERE e.ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND e.ts < toDateTime64({to:UInt32}, 3, 'UTC')
+         AND ({tenant:String} = '' OR e.tenant = {tenant:String}) AND e.status = 503
+       GROUP BY t`,
+      params,
+      shedRow,
     ),
     ch.query(
       `SELECT toUnixTimestamp(s.bucket) * 1000 AS t, s.tier AS tier, s.model AS model,
@@ -115,6 +129,8 @@ export async function windowStats(ch: ClickHouse, query: StatsQuery): Promise<Wi
       driftPointSchema,
     ),
   ]);
+  const shedAt = new Map(shed.map((row) => [row.t, row.shed]));
+  const series = rollup.map((point) => ({ ...point, shed: shedAt.get(point.t) ?? 0 }));
   return { window: query.window, bucketSeconds, fromMs, toMs, series, tiers, drift };
 }
 

@@ -41,6 +41,14 @@ export const workerEnvSchema = z.object({
    */
   INGEST_PROCESSES: positiveInt(1),
   POOL_REGION: z.string().default("local"),
+  /**
+   * Set by the supervisor: this worker's index (1..POOL_PROCESSES) and the private directory where every
+   * worker serves its metrics on a Unix socket, so one scrape of /metrics returns the whole pool.
+   */
+  POOL_WORKER_INDEX: z.coerce.number().int().positive().optional(),
+  POOL_METRICS_SOCKET_DIR: z.string().min(1).optional(),
+  /** How long a /metrics scrape waits for a sibling worker's registry before leaving it out. */
+  POOL_METRICS_SIBLING_TIMEOUT_MS: positiveInt(500),
   /** Shared secret the edge signs pool calls with (HMAC-SHA256). */
   POOL_SIGNING_SECRET: z.string().min(32),
   /** The secret being rotated out: accepted beside POOL_SIGNING_SECRET until every edge signs with the new one. */

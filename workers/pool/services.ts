@@ -15,6 +15,7 @@ import { createRoutingService, type RoutingService } from "../registry/routing.t
 import { routerGenerator } from "../retrieval/router-generator.ts";
 import { createRetrievalService, type RetrievalService } from "../retrieval/service.ts";
 import { poolLogger, type WorkerEnv } from "./env.ts";
+import { poolSiblings } from "./metrics/pool-aggregate.ts";
 import { PoolMetrics } from "./metrics/pool-metrics.ts";
 import { InFlight } from "./middleware/backpressure.ts";
 import type { NonceStore } from "./nonce-store.ts";
@@ -80,7 +81,11 @@ export function buildPoolServices(
     inFlight: () => inFlight.count,
     requestRowStats: () => requestRows.stats(),
     driftScores: cached(() => latestDriftScores(clickhouse), 30_000, new Map<string, number>()),
-    defaultLabels: { worker: String(process.pid) },
+    defaultLabels: { worker: String(config.POOL_WORKER_INDEX ?? process.pid) },
+    breakers: () => routing.router.balancer.breakers(),
+    tierBudgetsMs: config.TIER_BUDGETS_MS,
+    driftThreshold: config.DRIFT_SCORE_THRESHOLD,
+    pool: poolSiblings(config),
   });
   const routing = createRoutingService(config, database.db, logger);
   const nonces = new RedisNonceStore({

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { createLogger } from "../../shared/logger.ts";
 import { startDriftScheduler } from "../drift/scheduler.ts";
@@ -16,13 +19,19 @@ const log = createLogger({ bindings: { service: "pool", role: "supervisor", pid:
 interface Child {
   name: string;
   script: string;
+  /** Extra environment of this child (a worker's index and the metrics socket directory). */
+  env?: Record<string, string>;
   process?: Subprocess;
 }
+
+// Workers serve their own registries on Unix sockets here, so any worker can answer /metrics for all.
+const metricsSocketDir = mkdtempSync(join(tmpdir(), "tiergate-pool-metrics-"));
 
 const children: Child[] = [
   ...Array.from({ length: config.POOL_PROCESSES }, (_, i) => ({
     name: `worker-${i + 1}`,
     script: `${here}/worker.ts`,
+    env: { POOL_WORKER_INDEX: String(i + 1), POOL_METRICS_SOCKET_DIR: metricsSocketDir },
   })),
   ...Array.from({ length: config.INGEST_PROCESSES }, (_, i) => ({
     name: config.INGEST_PROCESSES === 1 ? "ingest" : `ingest-${i + 1}`,
@@ -36,7 +45,7 @@ async function runChild(child: Child): Promise<ChildExit> {
   const startedAt = Date.now();
   const proc = Bun.spawn([process.execPath, child.script], {
     stdio: ["ignore", "inherit", "inherit"],
-    env: process.env,
+    env: { ...process.env, ...child.env },
   });
   child.process = proc;
   const code = await proc.exited;
@@ -70,6 +79,7 @@ async function shutdown(reason: string, code = 0): Promise<void> {
   log.info("draining children", { reason, children: children.length });
   for (const child of children) child.process?.kill("SIGTERM");
   await Promise.all(children.map((c) => c.process?.exited));
+  rmSync(metricsSocketDir, { recursive: true, force: true });
   log.info("pool stopped");
   process.exit(code);
 }

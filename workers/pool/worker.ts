@@ -1,5 +1,6 @@
 import { createPoolApp } from "./app.ts";
 import { loadWorkerEnv } from "./env.ts";
+import { serveWorkerMetrics, workerMetricsSocket } from "./metrics/pool-aggregate.ts";
 import { buildPoolServices } from "./services.ts";
 
 /** One pool worker process. Several share the port through SO_REUSEPORT; `main.ts` supervises them. */
@@ -15,6 +16,13 @@ const server = Bun.serve({
   fetch: app.fetch,
 });
 const log = services.logger;
+const stopMetricsSocket =
+  config.POOL_METRICS_SOCKET_DIR !== undefined && config.POOL_WORKER_INDEX !== undefined
+    ? serveWorkerMetrics({
+        registry: services.metrics.registry,
+        socket: workerMetricsSocket(config.POOL_METRICS_SOCKET_DIR, config.POOL_WORKER_INDEX),
+      })
+    : () => undefined;
 log.info("pool worker listening", { url: `http://${config.POOL_HOST}:${server.port}` });
 
 let stopping = false;
@@ -25,6 +33,7 @@ async function shutdown(signal: string): Promise<void> {
   services.inFlight.draining = true;
   const grace = new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_MS));
   await Promise.race([Promise.all([server.stop(false), services.inFlight.idle()]), grace]);
+  stopMetricsSocket();
   await services.close();
   log.info("pool worker stopped cleanly");
   process.exit(0);

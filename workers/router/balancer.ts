@@ -1,6 +1,6 @@
 import { type EndpointLoad, fetchVllmLoad } from "../providers/openai-compatible/metrics.ts";
 import type { EndpointSpec } from "../providers/types.ts";
-import { type BreakerOptions, CircuitBreaker } from "./breaker.ts";
+import { type BreakerOptions, type BreakerState, CircuitBreaker } from "./breaker.ts";
 
 /** What the balancer knows about one endpoint. Kept across registry reloads (keyed by endpoint id). */
 export class EndpointStats {
@@ -46,6 +46,15 @@ export class Balancer {
     private readonly random: () => number = Math.random,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Every endpoint seen so far with its breaker state and how often its circuit opened (for metrics). */
+  breakers(): { endpoint: string; state: BreakerState; openings: number }[] {
+    return [...this.stats].map(([endpoint, stats]) => ({
+      endpoint,
+      state: stats.breaker.state,
+      openings: stats.breaker.openings,
+    }));
+  }
 
   statsOf(endpoint: EndpointSpec): EndpointStats {
     let stats = this.stats.get(endpoint.id);

@@ -16,6 +16,8 @@ export class CircuitBreaker {
   private failures = 0;
   private openedAt: number | undefined;
   private probeInFlight = false;
+  /** How many times the circuit has opened since start (a re-open after a failed probe counts). */
+  openings = 0;
 
   constructor(
     private readonly options: BreakerOptions,
@@ -50,6 +52,7 @@ export class CircuitBreaker {
     this.failures++;
     if (state === "half-open" || (state === "closed" && this.failures >= this.options.failureThreshold)) {
       this.openedAt = this.now();
+      this.openings++;
     }
   }
 

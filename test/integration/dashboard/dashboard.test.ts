@@ -27,6 +27,8 @@ const charts = [
   "chart-rps",
   "chart-cache",
   "chart-fallback",
+  "chart-abstention",
+  "chart-errors",
   "chart-ttft",
   "chart-drift",
   "chart-tiers",
@@ -35,7 +37,10 @@ const charts = [
 let browser: BrowserContext | undefined;
 const userDataDir = mkdtempSync(join(tmpdir(), "tiergate-chromium-"));
 
-/** Events over the last 10 minutes in three tiers, with cache hits and fallbacks of two reasons. */
+/**
+ * Events over the last 10 minutes in three tiers, with cache hits, fallbacks of two reasons, RAG
+ * abstentions and shed (503) requests.
+ */
 function seedEvents(): RequestEvent[] {
   const now = Date.now();
   const tiers = ["small", "medium", "large"] as const;
@@ -48,7 +53,9 @@ function seedEvents(): RequestEvent[] {
       tier,
       model: `tiergate-${tier}`,
       cache: i % 4 === 0 ? "HIT" : "MISS",
-      fallback_reason: i % 10 === 0 ? "upstream_timeout" : i % 15 === 0 ? "overloaded" : "",
+      fallback_reason:
+        i % 10 === 0 ? "upstream_timeout" : i % 15 === 0 ? "overloaded" : i % 14 === 0 ? "no_context" : "",
+      status: i % 15 === 0 ? 503 : 200,
       latency_ms: 50 + (i % 40) * 20 * (tier === "large" ? 3 : 1),
       ttft_ms: 10 + (i % 30) * 5,
       prompt_tokens: 100 + (i % 7) * 10,
@@ -178,5 +185,20 @@ describe("dashboard in headless Chromium", () => {
 
     mkdirSync(resultsDir, { recursive: true });
     await page.screenshot({ path: join(resultsDir, "dashboard.png"), fullPage: true });
+
+    // A tenant with no data: every panel says so instead of drawing empty axes.
+    await page.goto(`${pool.url}/dashboard?window=1h&tenant=${tenant}-nobody`);
+    await page.waitForSelector("body[data-ready='1']", { timeout: 30_000 });
+    const notes = await page.evaluate(
+      (ids: string[]) =>
+        ids.map((id) => {
+          const canvas = document.getElementById(id) as HTMLCanvasElement;
+          const note = canvas.parentElement?.querySelector(".empty") as HTMLElement | null;
+          return { canvasHidden: canvas.hidden, noteShown: note !== null && !note.hidden };
+        }),
+      charts.filter((id) => id !== "chart-drift"), // drift scores are not per tenant
+    );
+    for (const note of notes) expect(note).toEqual({ canvasHidden: true, noteShown: true });
+    expect(errors).toEqual([]);
   }, 300_000);
 });

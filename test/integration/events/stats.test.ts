@@ -51,6 +51,7 @@ describe("stats views, features and feedback", () => {
         expect(point?.users).toBe(10);
         expect(point?.cache_hits).toBe(20);
         expect(point?.errors).toBe(1);
+        expect(point?.shed).toBe(1); // the one 503, counted once although its batch came twice
         expect(point?.fallback_reasons).toEqual({ upstream_timeout: 10, overloaded: 4 });
         expect(point?.fallbacks).toBe(14);
         expect(point?.latency_ms[0]).toBeGreaterThan(40);

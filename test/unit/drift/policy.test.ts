@@ -61,7 +61,8 @@ describe("rollback policy", () => {
   });
 });
 
-describe("synthetic scenarios through score and policy", () => {
+// CPU-bound replays: seconds each on a busy two-core machine, so the default 5 s is too tight.
+describe("synthetic scenarios through score and policy", { timeout: 60_000 }, () => {
   const options = (kind: (typeof changeKinds)[number], seed: number) => ({ ...defaultScenario, kind, seed });
 
   it.each(quietKinds)("%s: no rollback", (kind) => {

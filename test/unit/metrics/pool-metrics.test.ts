@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { RequestEvent } from "../../../shared/events.ts";
 import { createDocumentedApp } from "../../../shared/openapi.ts";
 import type { EventProducerStats } from "../../../workers/events/producer.ts";
-import { PoolMetrics } from "../../../workers/pool/metrics/pool-metrics.ts";
+import { type BreakerReading, PoolMetrics } from "../../../workers/pool/metrics/pool-metrics.ts";
 import { type MetricsEnv, requestMetrics } from "../../../workers/pool/middleware/metrics.ts";
 import { registerMetricsRoutes } from "../../../workers/pool/routes/metrics.ts";
 
@@ -89,6 +89,49 @@ describe("PoolMetrics", () => {
     expect(sample(text, 'fallback_total{reason="overload"}')).toBe(1);
     expect(sample(text, "cache_hit_ratio")).toBe(0.25);
     expect(sample(text, 'tiergate_upstream_requests_total{provider="local",outcome="error"}')).toBe(1);
+  });
+
+  it("keeps RAG abstentions out of the fallback rate, in their own series", async () => {
+    const metrics = new PoolMetrics({ eventStats: () => producerStats, processMetrics: false });
+    metrics.recordEvent(event({ route: "answer", fallback_reason: "no_context" }));
+    metrics.recordEvent(event({ route: "answer", fallback_reason: "below_threshold" }));
+    metrics.recordEvent(event({ route: "answer", fallback_reason: "unsupported_answer" }));
+    metrics.recordEvent(event({ route: "answer", fallback_reason: "retrieval_unavailable" }));
+    const text = await metrics.render();
+    expect(sample(text, 'fallback_total{reason="no_context"}')).toBeUndefined();
+    expect(sample(text, 'tiergate_abstentions_total{rule="no_context"}')).toBe(1);
+    expect(sample(text, 'tiergate_abstentions_total{rule="below_threshold"}')).toBe(1);
+    expect(sample(text, 'tiergate_abstentions_total{rule="unsupported_answer"}')).toBe(1);
+    // A dependency failure is a fallback, not an abstention.
+    expect(sample(text, 'fallback_total{reason="retrieval_unavailable"}')).toBe(1);
+  });
+
+  it("times model-served requests per tier, leaving cache hits out", async () => {
+    const metrics = new PoolMetrics({ eventStats: () => producerStats, processMetrics: false });
+    metrics.recordEvent(event({ tier: "small", latency_ms: 30 }));
+    metrics.recordEvent(event({ tier: "small", latency_ms: 300 }));
+    metrics.recordEvent(event({ tier: "small", latency_ms: 1, cache: "HIT" }));
+    const text = await metrics.render();
+    expect(sample(text, 'tiergate_request_latency_seconds_count{tier="small",route="chat"}')).toBe(2);
+    expect(sample(text, 'tiergate_request_latency_seconds_bucket{le="0.05",tier="small",route="chat"}')).toBe(
+      1,
+    );
+  });
+
+  it("reads upstream health and breaker openings from the router at scrape time", async () => {
+    let readings: BreakerReading[] = [{ endpoint: "a", state: "closed", openings: 0 }];
+    const metrics = new PoolMetrics({
+      eventStats: () => producerStats,
+      processMetrics: false,
+      breakers: () => readings,
+    });
+    let text = await metrics.render();
+    expect(sample(text, 'tiergate_upstream_up{endpoint="a"}')).toBe(1);
+    expect(sample(text, 'tiergate_breaker_openings_total{endpoint="a"}')).toBe(0);
+    readings = [{ endpoint: "a", state: "open", openings: 2 }];
+    text = await metrics.render();
+    expect(sample(text, 'tiergate_upstream_up{endpoint="a"}')).toBe(0);
+    expect(sample(text, 'tiergate_breaker_openings_total{endpoint="a"}')).toBe(2);
   });
 
   it("reports spool depth, Kafka state, drift scores and upstream health", async () => {

@@ -11,6 +11,9 @@ describe("circuit breaker", () => {
     breaker.onFailure();
     expect(breaker.state).toBe("open");
     expect(breaker.canPass()).toBe(false);
+    expect(breaker.openings).toBe(1);
+    breaker.onFailure(); // a late failure while open is not another opening
+    expect(breaker.openings).toBe(1);
     now = 1_000;
     expect(breaker.state).toBe("half-open");
     expect(breaker.canPass()).toBe(true);
@@ -29,6 +32,7 @@ describe("circuit breaker", () => {
     breaker.onStart();
     breaker.onFailure();
     expect(breaker.state).toBe("open");
+    expect(breaker.openings).toBe(2);
     now = 199;
     expect(breaker.canPass()).toBe(false);
     now = 200;

@@ -2,6 +2,7 @@
 // /dashboard/chart.js (its UMD build, straight from node_modules).
 import type { ChartConfiguration, ChartDataset, Chart as ChartInstance } from "chart.js";
 import type { DashboardStats } from "./api-types.ts";
+import { driftPanel, errorPanel, type Panel, panel, reasonPanels, tierPanel } from "./series.ts";
 
 type ChartConstructor = new (canvas: HTMLCanvasElement, config: ChartConfiguration) => ChartInstance;
 const ChartJs = (globalThis as unknown as { Chart: ChartConstructor }).Chart;
@@ -15,8 +16,6 @@ const drawn: Record<string, number> = {};
   drawn,
 };
 
-type Point = { x: number; y: number };
-
 function timeLabel(ms: number, long: boolean): string {
   const iso = new Date(ms).toISOString();
   return long ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
@@ -29,8 +28,12 @@ interface Axes {
   yMax?: number;
 }
 
-/** What every chart shares: no animation, raw {x, y} points, a time x axis, a y axis from zero. */
-function chartOptions(long: boolean, axes: { x?: object; y?: object }): ChartConfiguration["options"] {
+/** What every chart shares: no animation, raw {x, y} points, the window as x axis, y from zero. */
+function chartOptions(
+  p: Panel,
+  long: boolean,
+  axes: { x?: object; y?: object },
+): ChartConfiguration["options"] {
   return {
     animation: false,
     maintainAspectRatio: false,
@@ -38,6 +41,8 @@ function chartOptions(long: boolean, axes: { x?: object; y?: object }): ChartCon
     scales: {
       x: {
         type: "linear",
+        min: p.xMin,
+        max: p.xMax,
         ticks: { callback: (v) => timeLabel(Number(v), long), maxTicksLimit: 8 },
         ...axes.x,
       },
@@ -46,32 +51,33 @@ function chartOptions(long: boolean, axes: { x?: object; y?: object }): ChartCon
   };
 }
 
-function line(id: string, datasets: { label: string; data: Point[] }[], { long, yMax }: Axes): void {
+function line(id: string, p: Panel, { long, yMax }: Axes): void {
   const config: ChartConfiguration = {
     type: "line",
     data: {
-      datasets: datasets.map(
+      datasets: p.series.map(
         (d, i): ChartDataset => ({
           label: d.label,
           data: d.data,
           borderColor: palette[i % palette.length],
           backgroundColor: palette[i % palette.length],
           pointRadius: d.data.length > 60 ? 0 : 2,
-          tension: 0.2,
+          tension: 0,
+          spanGaps: false,
         }),
       ),
     },
-    options: chartOptions(long, { y: yMax === undefined ? {} : { max: yMax } }),
+    options: chartOptions(p, long, { y: yMax === undefined ? {} : { max: yMax } }),
   };
-  draw(id, config, datasets);
+  draw(id, config, p);
 }
 
 /** Stacked bars over time. */
-function bars(id: string, datasets: { label: string; data: Point[] }[], { long }: Axes): void {
+function bars(id: string, p: Panel, { long }: Axes): void {
   const config: ChartConfiguration = {
     type: "bar",
     data: {
-      datasets: datasets.map(
+      datasets: p.series.map(
         (d, i): ChartDataset => ({
           label: d.label,
           data: d.data,
@@ -79,69 +85,67 @@ function bars(id: string, datasets: { label: string; data: Point[] }[], { long }
         }),
       ),
     },
-    options: chartOptions(long, { x: { stacked: true, offset: true }, y: { stacked: true } }),
+    options: chartOptions(p, long, { x: { stacked: true, offset: true }, y: { stacked: true } }),
   };
-  draw(id, config, datasets);
+  draw(id, config, p);
 }
 
-function draw(id: string, config: ChartConfiguration, datasets: { data: Point[] }[]): void {
+/** Draws a panel, or says "no data" in its place: empty axes would read as a flat zero line. */
+function draw(id: string, config: ChartConfiguration, p: Panel): void {
   charts.get(id)?.destroy();
+  charts.delete(id);
   const canvas = document.getElementById(id);
   if (!(canvas instanceof HTMLCanvasElement)) return;
-  charts.set(id, new ChartJs(canvas, config));
-  drawn[id] = datasets.reduce((sum, d) => sum + d.data.length, 0);
+  const note = canvas.parentElement?.querySelector(".empty");
+  if (note instanceof HTMLElement) note.hidden = !p.empty;
+  canvas.hidden = p.empty;
+  drawn[id] = p.series.reduce((sum, d) => sum + d.data.filter((point) => point.y !== null).length, 0);
+  if (!p.empty) charts.set(id, new ChartJs(canvas, config));
 }
 
 function render(stats: DashboardStats): void {
   const long = stats.bucketSeconds >= 3600;
   const s = stats.series;
-  const q = (i: number, key: "latency_ms" | "ttft_ms") => s.map((p) => ({ x: p.t, y: p[key][i] ?? 0 }));
   const percentiles = (key: "latency_ms" | "ttft_ms") =>
-    ["p50", "p95", "p99"].map((label, i) => ({ label, data: q(i, key) }));
+    panel(
+      stats,
+      ["p50", "p95", "p99"].map((label, i) => ({
+        label,
+        points: s.map((p) => ({ x: p.t, y: p[key][i] ?? 0 })),
+      })),
+    );
   line("chart-latency", percentiles("latency_ms"), { long });
   line("chart-ttft", percentiles("ttft_ms"), { long });
   line(
     "chart-rps",
-    [{ label: "requests/s", data: s.map((p) => ({ x: p.t, y: p.requests / stats.bucketSeconds })) }],
+    panel(stats, [
+      { label: "requests/s", points: s.map((p) => ({ x: p.t, y: p.requests / stats.bucketSeconds })) },
+    ]),
     { long },
   );
   line(
     "chart-cache",
-    [{ label: "hit ratio", data: s.map((p) => ({ x: p.t, y: p.requests ? p.cache_hits / p.requests : 0 })) }],
+    panel(stats, [
+      {
+        label: "hit ratio",
+        points: s.map((p) => ({ x: p.t, y: p.requests ? p.cache_hits / p.requests : 0 })),
+      },
+    ]),
     { long, yMax: 1 },
   );
-  const reasons = [...new Set(s.flatMap((p) => Object.keys(p.fallback_reasons)))].sort();
-  bars(
-    "chart-fallback",
-    reasons.map((reason) => ({
-      label: reason,
-      data: s.map((p) => ({ x: p.t, y: p.requests ? (p.fallback_reasons[reason] ?? 0) / p.requests : 0 })),
-    })),
-    { long },
-  );
-  const driftTiers = [...new Set(stats.drift.map((d) => d.tier))].sort();
-  line(
-    "chart-drift",
-    driftTiers.map((tier) => ({
-      label: tier,
-      data: stats.drift.filter((d) => d.tier === tier).map((d) => ({ x: d.t, y: d.score })),
-    })),
-    { long },
-  );
-  const tiers = [...new Set(stats.tiers.map((p) => p.tier))].sort();
-  const perTier = (tier: string, value: (p: DashboardStats["tiers"][number]) => number) => {
-    const byBucket = new Map<number, number>();
-    for (const p of stats.tiers) if (p.tier === tier) byBucket.set(p.t, (byBucket.get(p.t) ?? 0) + value(p));
-    return [...byBucket].map(([x, y]) => ({ x, y }));
-  };
+  const reasons = reasonPanels(stats);
+  bars("chart-fallback", reasons.fallbacks, { long });
+  bars("chart-abstention", reasons.abstentions, { long });
+  line("chart-errors", errorPanel(stats), { long });
+  line("chart-drift", driftPanel(stats), { long });
   bars(
     "chart-tiers",
-    tiers.map((tier) => ({ label: tier, data: perTier(tier, (p) => p.requests) })),
+    tierPanel(stats, (p) => p.requests),
     { long },
   );
   bars(
     "chart-cost",
-    tiers.map((tier) => ({ label: tier, data: perTier(tier, (p) => p.cost_usd) })),
+    tierPanel(stats, (p) => p.cost_usd),
     { long },
   );
 }

@@ -15,6 +15,8 @@ export const dashboardPage = `<!doctype html>
   section { background: #fff; border-radius: 8px; padding: .75rem 1rem; box-shadow: 0 1px 2px #0002; }
   section h2 { font-size: .95rem; margin: 0 0 .5rem; }
   .chart { position: relative; height: 240px; }
+  .empty { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; color: #6b7280; }
+  .empty[hidden] { display: none; }
 </style>
 </head>
 <body>
@@ -30,14 +32,16 @@ export const dashboardPage = `<!doctype html>
   <span id="status">loading…</span>
 </header>
 <main>
-  <section><h2>Latency p50 / p95 / p99 (ms)</h2><div class="chart"><canvas id="chart-latency"></canvas></div></section>
-  <section><h2>Requests per second</h2><div class="chart"><canvas id="chart-rps"></canvas></div></section>
-  <section><h2>Cache hit ratio</h2><div class="chart"><canvas id="chart-cache"></canvas></div></section>
-  <section><h2>Fallback rate by reason</h2><div class="chart"><canvas id="chart-fallback"></canvas></div></section>
-  <section><h2>Time to first token p50 / p95 / p99 (ms)</h2><div class="chart"><canvas id="chart-ttft"></canvas></div></section>
-  <section><h2>Drift score per tier</h2><div class="chart"><canvas id="chart-drift"></canvas></div></section>
-  <section><h2>Tier mix (requests)</h2><div class="chart"><canvas id="chart-tiers"></canvas></div></section>
-  <section><h2>Estimated cost per tier (USD)</h2><div class="chart"><canvas id="chart-cost"></canvas></div></section>
+  <section><h2>Latency p50 / p95 / p99 (ms)</h2><div class="chart"><canvas id="chart-latency"></canvas><p class="empty" hidden>No data in this window</p></div></section>
+  <section><h2>Requests per second</h2><div class="chart"><canvas id="chart-rps"></canvas><p class="empty" hidden>No data in this window</p></div></section>
+  <section><h2>Cache hit ratio</h2><div class="chart"><canvas id="chart-cache"></canvas><p class="empty" hidden>No data in this window</p></div></section>
+  <section><h2>Error and shed (503) rates</h2><div class="chart"><canvas id="chart-errors"></canvas><p class="empty" hidden>No data in this window</p></div></section>
+  <section><h2>Fallback rate by reason (failures)</h2><div class="chart"><canvas id="chart-fallback"></canvas><p class="empty" hidden>No data in this window</p></div></section>
+  <section><h2>RAG abstention rate by rule</h2><div class="chart"><canvas id="chart-abstention"></canvas><p class="empty" hidden>No data in this window</p></div></section>
+  <section><h2>Time to first token p50 / p95 / p99 (ms)</h2><div class="chart"><canvas id="chart-ttft"></canvas><p class="empty" hidden>No data in this window</p></div></section>
+  <section><h2>Drift score per tier</h2><div class="chart"><canvas id="chart-drift"></canvas><p class="empty" hidden>No data in this window</p></div></section>
+  <section><h2>Tier mix (requests)</h2><div class="chart"><canvas id="chart-tiers"></canvas><p class="empty" hidden>No data in this window</p></div></section>
+  <section><h2>Estimated cost per tier (USD)</h2><div class="chart"><canvas id="chart-cost"></canvas><p class="empty" hidden>No data in this window</p></div></section>
 </main>
 <script src="/dashboard/chart.js"></script>
 <script src="/dashboard/app.js"></script>

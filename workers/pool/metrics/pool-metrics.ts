@@ -2,6 +2,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { RequestEvent } from "../../../shared/events.ts";
 import type { RequestRowStats } from "../../db/request-rows.ts";
 import type { EventProducerStats } from "../../events/producer.ts";
+import { abstentionRules } from "../../retrieval/abstention-rules.ts";
+import { PoolMetricsGatherer, type PoolSiblings } from "./pool-aggregate.ts";
 
 /** Latency histogram buckets in seconds: they bracket the tier budgets (50 ms, 200 ms, 5 s). */
 export const latencyBucketsSeconds = [0.05, 0.1, 0.2, 0.5, 1, 2, 5] as const;
@@ -19,6 +21,22 @@ export interface PoolMetricsOptions {
   defaultLabels?: Record<string, string>;
   /** Node/Bun process metrics (CPU, memory, event loop). Default true. */
   processMetrics?: boolean;
+  /** The drift job's alarm level (DRIFT_SCORE_THRESHOLD), exported for the drift alert rule. */
+  driftThreshold?: number;
+  /** Each tier's latency budget (ms), exported so alert rules compare p99 with the configured budget. */
+  tierBudgetsMs?: Readonly<Record<string, number>>;
+  /** The router's circuit breakers, read at scrape time (upstream health and openings). */
+  breakers?: () => readonly BreakerReading[];
+  /** The pool's other workers: when set, {@link PoolMetrics.render} returns every worker's series. */
+  pool?: PoolSiblings;
+}
+
+/** One endpoint's circuit breaker as a scrape reads it. */
+export interface BreakerReading {
+  endpoint: string;
+  state: "closed" | "open" | "half-open";
+  /** Times the circuit opened since the worker started. */
+  openings: number;
 }
 
 /** One finished HTTP request, as the latency histogram records it. */
@@ -40,9 +58,12 @@ export class PoolMetrics {
   readonly #requestDuration: Histogram<"method" | "route" | "status">;
   readonly #events: Counter<"tier" | "cache">;
   readonly #fallbacks: Counter<"reason">;
+  readonly #abstentions: Counter<"rule">;
+  readonly #tierLatency: Histogram<"tier" | "route">;
   readonly #upstreamRequests: Counter<"provider" | "outcome">;
   readonly #upstreamUp: Gauge<"endpoint">;
   readonly #drift = new Map<string, number>();
+  readonly #gatherer: PoolMetricsGatherer | undefined;
   #lookups = 0;
   #hits = 0;
 
@@ -50,6 +71,7 @@ export class PoolMetrics {
     const registers = [this.registry];
     if (options.defaultLabels) this.registry.setDefaultLabels(options.defaultLabels);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.#gatherer = options.pool && new PoolMetricsGatherer({ ...options.pool, own: this.registry });
     this.#requestDuration = new Histogram({
       name: "http_request_duration_seconds",
       help: "Pool HTTP request latency, from the first byte in to the response handed back.",
@@ -69,17 +91,58 @@ export class PoolMetrics {
       labelNames: ["reason"],
       registers,
     });
+    this.#abstentions = new Counter({
+      name: "tiergate_abstentions_total",
+      help: "RAG answers that abstained on purpose (no context, below threshold, unsupported), by rule.",
+      labelNames: ["rule"],
+      registers,
+    });
+    this.#tierLatency = new Histogram({
+      name: "tiergate_request_latency_seconds",
+      help: "End-to-end latency of requests a model tier served (cache hits excluded), by tier and route.",
+      labelNames: ["tier", "route"],
+      buckets: [...latencyBucketsSeconds],
+      registers,
+    });
     this.#upstreamRequests = new Counter({
       name: "tiergate_upstream_requests_total",
       help: "Model calls by provider and outcome (ok: status < 500).",
       labelNames: ["provider", "outcome"],
       registers,
     });
+    const budgets = new Gauge({
+      name: "tiergate_tier_budget_seconds",
+      help: "Each tier's latency budget (TIER_BUDGETS_MS): the p99 alert's threshold.",
+      labelNames: ["tier"],
+      registers,
+    });
+    for (const [tier, ms] of Object.entries(options.tierBudgetsMs ?? {})) budgets.set({ tier }, ms / 1000);
+    if (options.driftThreshold !== undefined) {
+      new Gauge({
+        name: "tiergate_drift_score_threshold",
+        help: "The drift score at which a window counts as drifting (DRIFT_SCORE_THRESHOLD).",
+        registers,
+      }).set(options.driftThreshold);
+    }
+    const breakers = options.breakers;
     this.#upstreamUp = new Gauge({
       name: "tiergate_upstream_up",
-      help: "1 when the upstream model endpoint is considered healthy, 0 when not.",
+      help: "1 while the upstream endpoint's circuit is closed, 0 while it is open or probing.",
       labelNames: ["endpoint"],
       registers,
+      collect() {
+        for (const b of breakers?.() ?? []) this.set({ endpoint: b.endpoint }, b.state === "closed" ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: "tiergate_breaker_openings_total",
+      help: "Times an upstream endpoint's circuit breaker opened, by endpoint.",
+      labelNames: ["endpoint"],
+      registers,
+      collect() {
+        this.reset();
+        for (const b of breakers?.() ?? []) this.inc({ endpoint: b.endpoint }, b.openings);
+      },
     });
     const metrics = this;
     new Gauge({
@@ -184,7 +247,11 @@ export class PoolMetrics {
       this.#lookups++;
       if (event.cache === "HIT") this.#hits++;
     }
-    if (event.fallback_reason !== "") this.#fallbacks.inc({ reason: event.fallback_reason });
+    if (abstentionRules.has(event.fallback_reason)) this.#abstentions.inc({ rule: event.fallback_reason });
+    else if (event.fallback_reason !== "") this.#fallbacks.inc({ reason: event.fallback_reason });
+    if (event.cache !== "HIT" && event.tier !== "") {
+      this.#tierLatency.observe({ tier: event.tier, route: event.route }, event.latency_ms / 1000);
+    }
     if (event.cache !== "HIT" && event.provider !== "") {
       this.#upstreamRequests.inc({ provider: event.provider, outcome: event.status < 500 ? "ok" : "error" });
     }
@@ -200,9 +267,9 @@ export class PoolMetrics {
     this.#upstreamUp.set({ endpoint }, healthy ? 1 : 0);
   }
 
-  /** The Prometheus text exposition of every metric. */
-  render(): Promise<string> {
-    return this.registry.metrics();
+  /** The Prometheus text of this worker, or of every worker of the pool when it has siblings. */
+  async render(): Promise<string> {
+    return this.#gatherer ? (await this.#gatherer.gather()).text : this.registry.metrics();
   }
 
   get contentType(): string {

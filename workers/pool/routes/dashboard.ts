@@ -28,13 +28,19 @@ function chartJsSource(): Promise<string> {
   return chartJs;
 }
 
-/** The page script, TypeScript transpiled by Bun once (the pool runs on Bun). */
+/** The page script with its data functions, bundled by Bun once (the pool runs on Bun). */
 let appJs: Promise<string> | undefined;
 function appJsSource(): Promise<string> {
-  appJs ??= readFile(new URL("../dashboard/client.ts", import.meta.url), "utf8").then((source) =>
-    new Bun.Transpiler({ loader: "ts", target: "browser" }).transformSync(source),
-  );
+  appJs ??= bundleClient();
   return appJs;
+}
+
+async function bundleClient(): Promise<string> {
+  const entry = fileURLToPath(new URL("../dashboard/client.ts", import.meta.url));
+  const built = await Bun.build({ entrypoints: [entry], target: "browser", minify: true });
+  const output = built.outputs[0];
+  if (!built.success || !output) throw new Error(`dashboard script did not build: ${built.logs.join("; ")}`);
+  return output.text();
 }
 
 const javascript = { "content-type": "text/javascript; charset=utf-8", "cache-control": "max-age=300" };
