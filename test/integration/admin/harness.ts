@@ -32,8 +32,8 @@ export class AdminStack {
   readonly edge = createEdgeApp();
   readonly bindings: Record<string, string>;
 
-  constructor(port: number, name: string) {
-    this.pool = new PoolUnderTest(port, name, { CLICKHOUSE_DATABASE: this.clickhouseDatabase });
+  constructor(port: number, name: string, poolEnv: Record<string, string> = {}) {
+    this.pool = new PoolUnderTest(port, name, { CLICKHOUSE_DATABASE: this.clickhouseDatabase, ...poolEnv });
     this.bindings = { ...localEdgeEnv(), POOL_REGIONS: `local=${this.pool.url}` };
   }
 
@@ -96,8 +96,8 @@ export class AdminStack {
 }
 
 /** For a test file: the stack started before its tests and stopped after them. */
-export function useAdminStack(port: number, name: string): AdminStack {
-  const stack = new AdminStack(port, name);
+export function useAdminStack(port: number, name: string, poolEnv: Record<string, string> = {}): AdminStack {
+  const stack = new AdminStack(port, name, poolEnv);
   beforeAll(async () => {
     await stack.start();
   }, 120_000);
