@@ -161,6 +161,14 @@ export class ApiKeyVerifier {
     return parsed.data.key;
   }
 
+  /**
+   * Counts one lookup that bypasses the key caches (the admin API looks every credential up) against
+   * the per-client-IP limit; true when there is no limiter.
+   */
+  allowLookup(clientIp: string): Promise<boolean> {
+    return this.options.lookupLimiter ? this.options.lookupLimiter.allow(clientIp) : Promise.resolve(true);
+  }
+
   /** Drops this isolate's cached lookup of `hash` (after a revocation or rotation through this edge). */
   forget(hash: string): void {
     this.local.delete(hash);

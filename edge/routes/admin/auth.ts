@@ -9,6 +9,7 @@ import {
 import { GatewayError } from "../../../shared/errors.ts";
 import { apiKeyPattern } from "../../../shared/schemas/keys.ts";
 import { sha256Hex } from "../../../shared/signing.ts";
+import { clientIp } from "../../lib/client-ip.ts";
 import type { HonoEnv } from "../../types.ts";
 
 const authAnswer = z.object({ principal: adminPrincipalSchema.nullable() });
@@ -34,11 +35,17 @@ function bearerOf(authorization: string | undefined): string {
 
 /**
  * Requires an active, unexpired admin credential (`tga_…`), looked up by its sha256 through the pool on
- * every call (no cache: a revocation takes effect at once). Traffic keys get 401. Sets `adminPrincipal`.
+ * every call (no cache: a revocation takes effect at once), within the per-client-IP lookup limit
+ * (AUTH_LOOKUPS_PER_IP_PER_SECOND, 429). Traffic keys get 401. Sets `adminPrincipal`.
  */
 export const requireAdminKey = createMiddleware<HonoEnv>(async (c, next) => {
   const token = bearerOf(c.req.header("authorization"));
   const { services, requestId } = c.var;
+  if (!(await services.keys.allowLookup(clientIp(c.req.raw)))) {
+    throw new GatewayError("RATE_LIMITED", "Too many credential lookups from this address; slow down.", {
+      headers: { "retry-after": "1" },
+    });
+  }
   const result = await services.pool.forward({
     method: "POST",
     path: "/internal/v1/admin-auth",

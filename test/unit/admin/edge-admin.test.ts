@@ -36,6 +36,22 @@ describe("the admin API at the edge", () => {
     expect(answer.body.error?.request_id).toBe(answer.requestId);
   });
 
+  it("limits credential lookups per client IP (429), since each one is a Postgres query", async () => {
+    const limited = unitEnv("local=http://127.0.0.1:9", { AUTH_LOOKUPS_PER_IP_PER_SECOND: "2" });
+    const statuses: number[] = [];
+    // Seven calls: however they fall across a second boundary, one second sees at least three.
+    for (let i = 0; i < 7; i++) {
+      const response = await app.request(
+        "/admin/v1/whoami",
+        { headers: { authorization: `Bearer ${randomSecret("tga_")}`, "cf-connecting-ip": "203.0.113.7" } },
+        limited,
+      );
+      statuses.push(response.status);
+    }
+    expect(statuses).toContain(429);
+    expect(statuses.filter((s) => s !== 429 && s !== 503)).toEqual([]);
+  });
+
   it("serves its own OpenAPI document with every admin route and the bearer scheme", async () => {
     const response = await app.request("/admin/v1/openapi.json", {}, deadPool);
     expect(response.status).toBe(200);
