@@ -5,6 +5,7 @@ import { createDocumentedApp } from "../shared/openapi.ts";
 import { initServices, provideServices } from "./middleware/init.ts";
 import { recordRefusal } from "./middleware/refusal-events.ts";
 import { requestIdAndCacheStatus } from "./middleware/request-id.ts";
+import { registerAdminDocument, registerAdminRoutes } from "./routes/admin/routes.ts";
 import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
 import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
@@ -25,12 +26,14 @@ export function createEdgeApp(services?: EdgeServices): OpenAPIHono<HonoEnv> {
   app.use(requestIdAndCacheStatus);
   registerHealthRoutes(app);
   registerOpenApiRoutes(app);
+  registerAdminDocument(app);
   app.use(services ? provideServices(services) : initServices);
   registerChatRoutes(app);
   registerEmbeddingsRoutes(app);
   registerModelRoutes(app);
   registerAnswerRoutes(app);
   registerFeedbackRoutes(app);
+  registerAdminRoutes(app);
   app.notFound((c) => {
     throw new GatewayError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
   });

@@ -1,3 +1,4 @@
+import type { AdminPrincipal } from "../shared/admin/rbac.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { EdgeBindings } from "./env.ts";
 import type { VerifiedKey } from "./services/api-keys.ts";
@@ -15,6 +16,8 @@ export type HonoEnv = {
     arrivedAt: number;
     services: EdgeServices;
     apiKey: VerifiedKey;
+    /** The admin credential of an `/admin/v1` call (edge/routes/admin/auth.ts). */
+    adminPrincipal: AdminPrincipal;
     /** This request's logger: every line carries `request_id`, and `tenant` once the key is verified. */
     log: Logger;
   };

@@ -10,6 +10,7 @@ export const errorCodes = {
   UNAUTHORIZED: { status: 401, type: "authentication_error" },
   INVALID_API_KEY: { status: 401, type: "authentication_error" },
   KEY_REVOKED: { status: 403, type: "permission_error" },
+  KEY_EXPIRED: { status: 401, type: "authentication_error" },
   MODEL_FORBIDDEN: { status: 403, type: "permission_error" },
   ADMIN_REQUIRED: { status: 403, type: "permission_error" },
   INVALID_SIGNATURE: { status: 401, type: "authentication_error" },

@@ -54,6 +54,8 @@ export const requestEventSchema = z.object({
   route_class: z.string().max(64).optional(),
   route_success: z.record(z.string().max(32), z.number().min(0).max(1)).optional(),
   route_shift: z.number().int().min(-3).max(3).optional(),
+  /** The API key that made the request (usage per key); absent for events without a verified key. */
+  key_id: z.string().max(128).optional(),
 });
 export type RequestEvent = z.infer<typeof requestEventSchema>;
 

@@ -24,6 +24,7 @@ export function recordRefusal(c: Context<HonoEnv>, status: number): void {
     edgeEvent({
       requestId: c.var.requestId,
       tenant: apiKey.tenantId,
+      keyId: apiKey.keyId,
       userId: undefined,
       route: routeOf(c.req.path),
       model: "",

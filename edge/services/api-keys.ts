@@ -85,6 +85,10 @@ export class ApiKeyVerifier {
     const key = await this.lookup(hash, requestId, clientIp);
     if (!key) throw new GatewayError("INVALID_API_KEY", "Incorrect API key provided.");
     if (key.status !== "active") throw new GatewayError("KEY_REVOKED", "This API key has been revoked.");
+    // Checked on every use, so a cached entry stops working at its expiry, not at the cache's.
+    if (key.expiresAt && Date.parse(key.expiresAt) <= Date.now()) {
+      throw new GatewayError("KEY_EXPIRED", "This API key has expired.");
+    }
     return key;
   }
 
@@ -155,6 +159,19 @@ export class ApiKeyVerifier {
       });
     }
     return parsed.data.key;
+  }
+
+  /**
+   * Counts one lookup that bypasses the key caches (the admin API looks every credential up) against
+   * the per-client-IP limit; true when there is no limiter.
+   */
+  allowLookup(clientIp: string): Promise<boolean> {
+    return this.options.lookupLimiter ? this.options.lookupLimiter.allow(clientIp) : Promise.resolve(true);
+  }
+
+  /** Drops this isolate's cached lookup of `hash` (after a revocation or rotation through this edge). */
+  forget(hash: string): void {
+    this.local.delete(hash);
   }
 
   private async hashOf(token: string): Promise<string> {

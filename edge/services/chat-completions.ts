@@ -39,6 +39,7 @@ function recordAtEdge(
   const event = edgeEvent({
     requestId: ctx.requestId,
     tenant: ctx.apiKey.tenantId,
+    keyId: ctx.apiKey.keyId,
     userId: request.user,
     model: request.model,
     arrivedAt: ctx.arrivedAt,

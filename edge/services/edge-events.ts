@@ -60,6 +60,8 @@ export class EdgeEvents {
 export function edgeEvent(fields: {
   requestId: string;
   tenant: string;
+  /** The verified key's id (usage per key). */
+  keyId?: string;
   userId: string | undefined;
   route?: string;
   model: string;
@@ -92,5 +94,6 @@ export function edgeEvent(fields: {
     latency_ms: latency,
     prompt_tokens: 0,
     completion_tokens: 0,
+    ...(fields.keyId ? { key_id: fields.keyId } : {}),
   };
 }

@@ -8,6 +8,8 @@ export const verifiedKeySchema = z.object({
   allowedModels: z.array(z.string()).nullable(),
   rateLimitPerMinute: z.number().int().positive().nullable(),
   cacheTtlSeconds: z.number().int().positive().nullable(),
+  /** When this secret stops working (ISO time; expiry or the end of a rotation's grace). Absent/null: never. */
+  expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
 });
 export type VerifiedKey = z.infer<typeof verifiedKeySchema>;
 

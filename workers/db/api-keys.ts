@@ -40,10 +40,12 @@ export interface CreateApiKeyInput {
   allowedModels?: string[] | null;
   /** Null or absent: the gateway's default. */
   cacheTtlSeconds?: number | null;
+  /** Null or absent: never expires. */
+  expiresAt?: Date | null;
 }
 
 /** A key record without its hash, for listings. */
-export type ApiKeySummary = Omit<ApiKey, "keyHash">;
+export type ApiKeySummary = Omit<ApiKey, "keyHash" | "previousKeyHash">;
 
 /** Creates a key. The plaintext `key` is returned only here; the database keeps its SHA-256. */
 export async function createApiKey(
@@ -65,6 +67,7 @@ export async function createApiKey(
         rateLimitPerMinute: input.rateLimitPerMinute,
         allowedModels: input.allowedModels ?? null,
         cacheTtlSeconds: input.cacheTtlSeconds ?? null,
+        expiresAt: input.expiresAt ?? null,
       })
       .returning(),
   );
@@ -121,7 +124,7 @@ export async function revokeApiKeyEverywhere(
 
 /** A tenant's keys (active and revoked), oldest first, without hashes. */
 export async function listApiKeys(db: Database, tenantId: string): Promise<ApiKeySummary[]> {
-  const { keyHash: _omitted, ...columns } = getTableColumns(apiKeys);
+  const { keyHash: _omitted, previousKeyHash: _previous, ...columns } = getTableColumns(apiKeys);
   return withPostgres(() =>
     db.select(columns).from(apiKeys).where(eq(apiKeys.tenantId, tenantId)).orderBy(asc(apiKeys.createdAt)),
   );

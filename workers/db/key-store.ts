@@ -1,5 +1,6 @@
-import { eq } from "drizzle-orm";
+import { eq, or } from "drizzle-orm";
 import type { VerifiedKey } from "../../shared/schemas/keys.ts";
+import { secretExpiry } from "../admin/key-expiry.ts";
 import { type Database, withPostgres } from "./client.ts";
 import { apiKeys } from "./schema.ts";
 
@@ -15,7 +16,11 @@ export class PostgresKeyStore implements KeyStore {
 
   async findByHash(keyHash: string): Promise<VerifiedKey | null> {
     const rows = await withPostgres(() =>
-      this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).limit(1),
+      this.db
+        .select()
+        .from(apiKeys)
+        .where(or(eq(apiKeys.keyHash, keyHash), eq(apiKeys.previousKeyHash, keyHash)))
+        .limit(1),
     );
     const row = rows[0];
     if (!row) return null;
@@ -26,6 +31,7 @@ export class PostgresKeyStore implements KeyStore {
       allowedModels: row.allowedModels,
       rateLimitPerMinute: row.rateLimitPerMinute,
       cacheTtlSeconds: row.cacheTtlSeconds,
+      expiresAt: secretExpiry(row, keyHash),
     };
   }
 }

@@ -43,8 +43,58 @@ export const apiKeys = pgTable(
     cacheTtlSeconds: integer("cache_ttl_seconds"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    /** Null: never expires. An expired key is refused like an unknown one (401). */
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    rotatedAt: timestamp("rotated_at", { withTimezone: true }),
+    /** After a rotation, the old secret's hash, accepted until `previousKeyExpiresAt`. */
+    previousKeyHash: text("previous_key_hash"),
+    previousKeyExpiresAt: timestamp("previous_key_expires_at", { withTimezone: true }),
   },
-  (table) => [index("api_keys_tenant_id_idx").on(table.tenantId)],
+  (table) => [
+    index("api_keys_tenant_id_idx").on(table.tenantId),
+    uniqueIndex("api_keys_previous_key_hash_idx")
+      .on(table.previousKeyHash)
+      .where(sql`${table.previousKeyHash} is not null`),
+  ],
+);
+
+export const adminRole = pgEnum("admin_role", ["admin", "tenant-admin", "viewer"]);
+
+/**
+ * Admin credentials (`tga_…`), stored as SHA-256 like API keys. `tenant-admin` always has a tenant;
+ * `admin` never; a `viewer` with a tenant reads that tenant only, without one every tenant.
+ */
+export const adminKeys = pgTable("admin_keys", {
+  id: text("id").primaryKey(),
+  keyHash: text("key_hash").notNull().unique(),
+  prefix: text("prefix").notNull(),
+  name: text("name").notNull(),
+  role: adminRole("role").notNull(),
+  tenantId: text("tenant_id").references(() => tenants.id, { onDelete: "cascade" }),
+  status: apiKeyStatus("status").notNull().default("active"),
+  /** Who created it: an admin key's actor, or `cli:<user>` for the bootstrap. */
+  createdBy: text("created_by").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }),
+  revokedAt: timestamp("revoked_at", { withTimezone: true }),
+});
+
+/** Append-only log of every admin change (a trigger refuses update, delete and truncate). No secrets. */
+export const adminAudit = pgTable(
+  "admin_audit",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    actor: text("actor").notNull(),
+    actorRole: text("actor_role").notNull(),
+    tenantId: text("tenant_id"),
+    action: text("action").notNull(),
+    target: text("target").notNull(),
+    before: jsonb("before"),
+    after: jsonb("after"),
+    requestId: text("request_id"),
+  },
+  (table) => [index("admin_audit_tenant_idx").on(table.tenantId, table.id)],
 );
 
 /**
@@ -256,6 +306,8 @@ export type RegistryAuditRow = typeof registryAudit.$inferSelect;
 
 export type Tenant = typeof tenants.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
+export type AdminKey = typeof adminKeys.$inferSelect;
+export type AdminAuditRow = typeof adminAudit.$inferSelect;
 export type NewApiKey = typeof apiKeys.$inferInsert;
 export type RequestRow = typeof requests.$inferSelect;
 export type NewRequestRow = typeof requests.$inferInsert;

@@ -6,6 +6,7 @@ import { backpressure } from "./middleware/backpressure.ts";
 import { requestMetrics } from "./middleware/metrics.ts";
 import { poolRequestId } from "./middleware/request-id.ts";
 import { authorizeCredential, verifySignature } from "./middleware/verify-signature.ts";
+import { registerAdminRoutes } from "./routes/admin/register.ts";
 import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
@@ -73,6 +74,7 @@ export function registerPoolRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   registerDriftRoutes(app);
   registerRoutingRoutes(app);
   registerFeedbackRoutes(app);
+  registerAdminRoutes(app);
 }
 
 /**

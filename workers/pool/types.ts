@@ -28,5 +28,7 @@ export type PoolHonoEnv = {
     caller: Caller;
     /** The call's logger, bound by verifySignature: every line carries `request_id` and `tenant`. */
     log: Logger;
+    /** The one tenant the dashboard shows to a tenant-bound admin credential (workers/admin/dashboard-scope.ts). */
+    dashboardTenant?: string;
   };
 };

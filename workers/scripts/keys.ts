@@ -1,8 +1,9 @@
 /** `npm run keys`: create, list and revoke API keys in Postgres. */
 import { z } from "zod";
-import { createApiKey, ensureTenant, listApiKeys, revokeApiKeyEverywhere } from "../db/api-keys.ts";
+import { createKey, listKeys, revokeKeyById } from "../admin/keys.ts";
 import { createDatabase, type Database } from "../db/client.ts";
 import { noKeyLookupCache, upstashKeyLookupCache } from "../lib/edge-key-cache.ts";
+import { adminUsage, cliActor, durationOption, runAdminCommand } from "./lib/admin-cli.ts";
 import {
   CliError,
   countOption,
@@ -21,12 +22,15 @@ import {
 const usage = `usage: npm run keys -- <command> [options]
 
   create [--tenant <id>] [--name <text>] [--rate-limit <per minute>] [--models a,b] [--cache-ttl <s>]
+         [--expires-in 30d]
          creates the tenant if needed and prints the new key once (only its sha256 is stored);
-         a key allows 60 requests a minute unless --rate-limit says otherwise
+         a key allows 60 requests a minute unless --rate-limit says otherwise; an expired key gets 401
   list   [--tenant <id>] [--json]
   revoke <key id>
          deletes the edge's cached lookup too (with UPSTASH_REDIS_REST_URL/TOKEN set); without
          them the edge stops accepting it within KEY_CACHE_TTL_SECONDS
+${adminUsage}
+Changes are written to the admin audit log with the actor cli:<user> (or --actor).
 
 The tenant defaults to "${defaultTenant}" (the local development key's tenant).
 Environment: DATABASE_URL (postgresql://user:password@host:port/db), NEON_WS_PROXY (local proxy only),
@@ -52,26 +56,34 @@ const createOptions = z.object({
     )
     .optional(),
   "cache-ttl": countOption.optional(),
+  "expires-in": durationOption.optional(),
 });
 
 const listOptions = z.object({ tenant: tenantOption, json: z.boolean().optional() });
 
 async function create(db: Database, raw: Record<string, unknown>): Promise<void> {
   const options = parseOptions(createOptions, raw, usage);
-  await ensureTenant(db, { id: options.tenant, name: options.tenant });
-  const { key, record } = await createApiKey(db, {
-    tenantId: options.tenant,
-    name: options.name,
-    rateLimitPerMinute: options["rate-limit"],
-    allowedModels: options.models ?? null,
-    cacheTtlSeconds: options["cache-ttl"] ?? null,
-  });
-  print(JSON.stringify({ key, id: record.id, tenant: record.tenantId, prefix: record.prefix }));
+  const expiresIn = options["expires-in"];
+  const { key, record } = await createKey(
+    db,
+    {
+      tenantId: options.tenant,
+      ensureTenant: true,
+      name: options.name,
+      ...(options["rate-limit"] === undefined ? {} : { rateLimitPerMinute: options["rate-limit"] }),
+      allowedModels: options.models ?? null,
+      cacheTtlSeconds: options["cache-ttl"] ?? null,
+      ...(expiresIn ? { expiresAt: new Date(Date.now() + expiresIn * 1000) } : {}),
+    },
+    cliActor(raw.actor as string | undefined),
+  );
+  const expiry = record.expires_at ? { expires_at: record.expires_at } : {};
+  print(JSON.stringify({ key, id: record.id, tenant: record.tenant_id, prefix: record.prefix, ...expiry }));
 }
 
 async function list(db: Database, raw: Record<string, unknown>): Promise<void> {
   const options = parseOptions(listOptions, raw, usage);
-  const keys = await listApiKeys(db, options.tenant);
+  const keys = await listKeys(db, options.tenant);
   if (options.json) {
     print(JSON.stringify(keys));
     return;
@@ -81,18 +93,23 @@ async function list(db: Database, raw: Record<string, unknown>): Promise<void> {
     return;
   }
   for (const k of keys) {
-    const models = k.allowedModels?.join(",") ?? "*";
-    print(`${k.id}\t${k.prefix}…\t${k.status}\t${k.rateLimitPerMinute}/min\t${models}\t${k.name}`);
+    const models = k.allowed_models?.join(",") ?? "*";
+    const expiry = k.expires_at ? `\texpires ${k.expires_at}` : "";
+    print(
+      `${k.id}\t${k.prefix}…\t${k.status}\t${k.rate_limit_per_minute}/min\t${models}\t${k.name}${expiry}`,
+    );
   }
 }
 
-async function revoke(db: Database, keyId: string | undefined): Promise<void> {
+async function revoke(db: Database, keyId: string | undefined, actor: string | undefined): Promise<void> {
   if (!keyId) throw new CliError(`revoke needs a key id\n\n${usage}`);
   const stack = readStackEnv(stackEnvFile());
   const url = process.env.UPSTASH_REDIS_REST_URL || stack.UPSTASH_REDIS_REST_URL;
   const token = process.env.UPSTASH_REDIS_REST_TOKEN || stack.UPSTASH_REDIS_REST_TOKEN;
   const cache = url && token ? upstashKeyLookupCache(url, token) : noKeyLookupCache;
-  const revoked = await revokeApiKeyEverywhere(db, keyId, cache);
+  const done = await revokeKeyById(db, keyId, cliActor(actor));
+  for (const hash of done?.forgetHashes ?? []) await cache.forget(hash);
+  const revoked = done?.revoked === true;
   print(revoked ? `revoked ${keyId}` : `${keyId} was not active (unknown or already revoked)`);
   if (!url || !token)
     printError("UPSTASH_REDIS_REST_URL/TOKEN unset: the edge's cached lookup expires on its own.");
@@ -111,6 +128,9 @@ function commandLine(argv: string[]) {
         models: { type: "string" },
         "cache-ttl": { type: "string" },
         json: { type: "boolean" },
+        "expires-in": { type: "string" },
+        role: { type: "string" },
+        actor: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     },
@@ -127,7 +147,7 @@ export async function runKeysCli(argv: string[]): Promise<void> {
     return;
   }
   if (!command) throw new CliError(`a command is needed\n\n${usage}`);
-  if (!["create", "list", "revoke"].includes(command)) {
+  if (!["create", "list", "revoke", "admin"].includes(command)) {
     throw new CliError(`unknown command '${command}'\n\n${usage}`);
   }
   const env = loadScriptEnv(z.object(databaseEnvShape));
@@ -135,7 +155,8 @@ export async function runKeysCli(argv: string[]): Promise<void> {
   try {
     if (command === "create") await create(database.db, values);
     else if (command === "list") await list(database.db, values);
-    else await revoke(database.db, rest[0]);
+    else if (command === "admin") await runAdminCommand(database.db, { rest, values, usage });
+    else await revoke(database.db, rest[0], values.actor);
   } finally {
     await database.close();
   }

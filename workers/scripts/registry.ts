@@ -1,18 +1,13 @@
 /** `npm run registry`: the model registry's admin CLI, straight on Postgres. */
 import { userInfo } from "node:os";
 import { z } from "zod";
+import { GatewayError } from "../../shared/errors.ts";
+import { RegistryAdmin, storeRegistryChanges } from "../admin/registry.ts";
 import { createDatabase, type Database } from "../db/client.ts";
-import { setPinned } from "../drift/state.ts";
 import { type WorkerEnv, workerEnvSchema } from "../pool/env.ts";
 import { metricsURLOf } from "../registry/seed.ts";
-import {
-  addVersion,
-  auditLog,
-  listVersions,
-  promote,
-  rollbackTier,
-  seedRegistryIfEmpty,
-} from "../registry/store.ts";
+import { addVersion, auditLog, seedRegistryIfEmpty } from "../registry/store.ts";
+import { cliActor } from "./lib/admin-cli.ts";
 import {
   CliError,
   databaseEnvShape,
@@ -66,8 +61,11 @@ function needArgs(args: string[], count: number, what: string): string[] {
   return args;
 }
 
+/** The same service the admin API's registry routes use (audited in registry_audit and admin_audit). */
+const registryAdmin = (db: Database) => new RegistryAdmin(db, storeRegistryChanges(db));
+
 async function list({ db }: Command): Promise<void> {
-  const versions = await listVersions(db);
+  const versions = await registryAdmin(db).list();
   if (versions.length === 0) print("no versions in the registry");
   for (const v of versions) {
     const endpoints = v.endpoints.map((e) => `${e.baseURL} ${e.model} w=${e.weight}`).join("; ");
@@ -91,13 +89,13 @@ async function add({ db, args, values, actor }: Command): Promise<void> {
 
 async function promoteVersion({ db, args, actor, reason }: Command): Promise<void> {
   const [tier = "", version = ""] = needArgs(args, 2, "promote");
-  const change = await promote(db, { tier, version, actor, reason });
+  const change = await registryAdmin(db).promote({ tier, version, reason }, cliActor(actor));
   print(`${tier}: ${change.from ?? "(none)"} → ${change.to}`);
 }
 
 async function rollback({ db, args, actor, reason }: Command): Promise<void> {
   const [tier = ""] = needArgs(args, 1, "rollback");
-  const change = await rollbackTier(db, { tier, reason, actor });
+  const change = await registryAdmin(db).rollback({ tier, reason }, cliActor(actor));
   print(`${tier}: rolled back ${change.from ?? "(none)"} → ${change.to}`);
 }
 
@@ -114,7 +112,13 @@ async function audit({ db, args }: Command): Promise<void> {
 function pinning(pinned: boolean) {
   return async ({ db, args, actor, reason }: Command): Promise<void> => {
     const [tier = ""] = needArgs(args, 1, pinned ? "pin" : "unpin");
-    if (!(await setPinned(db, { tier, pinned, actor, reason }))) throw new CliError(`no tier '${tier}'`, 1);
+    await registryAdmin(db)
+      .pin({ tier, pinned, reason }, cliActor(actor))
+      .catch((error: unknown) => {
+        if (error instanceof GatewayError && error.code === "NOT_FOUND")
+          throw new CliError(`no tier '${tier}'`, 1);
+        throw error;
+      });
     print(`${tier}: ${pinned ? "pinned (no automatic rollback)" : "unpinned"}`);
   };
 }

@@ -42,13 +42,21 @@ function poolApp(): OpenAPIHono<PoolHonoEnv> {
 }
 
 describe("the generated OpenAPI documents cover every registered route", () => {
-  it("edge: /openapi.json lists each route the app answers, /v1/feedback included", async () => {
+  it("edge: /openapi.json and /admin/v1/openapi.json together list each route the app answers", async () => {
     const app = createEdgeApp();
     const doc = await servedDocument(app);
     expect(doc.openapi).toBe("3.1.0");
+    const adminResponse = await app.request("/admin/v1/openapi.json");
+    expect(adminResponse.status).toBe(200);
+    const adminDoc = (await adminResponse.json()) as Document;
     const registered = registeredRoutes(app);
     expect(registered).toContain("post /v1/feedback");
-    expect(documentedRoutes(doc)).toEqual(registered);
+    expect(registered).toContain("post /admin/v1/tenants/{tenant}/keys/{key_id}/rotate");
+    const publicRoutes = documentedRoutes(doc);
+    const adminRoutes = documentedRoutes(adminDoc);
+    // The admin API lives in its own document only.
+    expect(publicRoutes.filter((r) => r.includes(" /admin/v1/"))).toEqual([]);
+    expect([...publicRoutes, ...adminRoutes, "get /admin/v1/openapi.json"].sort()).toEqual(registered);
   });
 
   it("pool: its /openapi.json lists each route, the signed ones marked", async () => {

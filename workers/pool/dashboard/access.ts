@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { GatewayError } from "../../../shared/errors.ts";
 import { safeEqual } from "../../../shared/signing.ts";
+import { admitAdminCredential, loginWithAdminCredential } from "../../admin/dashboard-scope.ts";
 import { sha256HexSync } from "../../lib/sha256.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { loginPage } from "./login-page.ts";
@@ -62,7 +63,9 @@ function allowed(c: Context<PoolHonoEnv>, config: DashboardAccessConfig): boolea
  */
 export function dashboardAccess(config: DashboardAccessConfig): MiddlewareHandler<PoolHonoEnv> {
   return async (c, next) => {
-    if (c.req.path === dashboardLoginPath || allowed(c, config)) return next();
+    if (c.req.path === dashboardLoginPath) return next();
+    // An admin credential first: its scope (a tenant-admin's tenant) applies even to loopback clients.
+    if ((await admitAdminCredential(c)) || allowed(c, config)) return next();
     if (
       c.req.method === "GET" &&
       c.req.path === "/dashboard" &&
@@ -81,6 +84,7 @@ export function dashboardAccess(config: DashboardAccessConfig): MiddlewareHandle
 export async function dashboardLogin(c: Context<PoolHonoEnv>, token: string | undefined): Promise<Response> {
   const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
   const presented = form.token;
+  if (await loginWithAdminCredential(c, presented)) return c.redirect("/dashboard", 303);
   if (token === undefined || typeof presented !== "string" || !safeEqual(presented, token)) {
     return c.html(loginPage("That token is not right."), 401);
   }

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, Next } from "hono";
 import { errorResponses, jsonContent, plainResponses, textContent } from "../../../shared/openapi.ts";
+import { scopeDashboardQuery } from "../../admin/dashboard-scope.ts";
 import { type StatsWindow, statsWindows, windowStats } from "../../events/stats.ts";
 import { dashboardAccess, dashboardLogin, dashboardLoginPath } from "../dashboard/access.ts";
 import type { DashboardStats } from "../dashboard/api-types.ts";
@@ -113,7 +114,7 @@ export function registerDashboardRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
     async (c) => c.body(await appJsSource(), 200, javascript),
   );
   app.openapi(statsRoute, async (c) => {
-    const query = c.req.valid("query");
+    const query = scopeDashboardQuery(c, c.req.valid("query"));
     const stats = await windowStats(c.var.services.clickhouse, query);
     const body: DashboardStats = {
       ...stats,

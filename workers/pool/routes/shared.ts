@@ -88,8 +88,9 @@ export function requestOrigin(c: Context<PoolHonoEnv>): RequestOrigin {
 
 /** A request's one event: published to Kafka, and its request row queued for Postgres. */
 export function recordEvent(c: Context<PoolHonoEnv>, event: RequestEvent): void {
-  c.var.services.events.publish(event);
-  c.var.services.recordRequest(event, requestOrigin(c));
+  const origin = requestOrigin(c);
+  c.var.services.events.publish(origin.keyId ? { ...event, key_id: origin.keyId } : event);
+  c.var.services.recordRequest(event, origin);
 }
 
 /** A request that ends in an error still produces its one event (status and request ids, no tier). */
