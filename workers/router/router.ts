@@ -1,6 +1,7 @@
 import { GatewayError } from "../../shared/errors.ts";
 import type { ChatCompletionRequest, ChatCompletionResponse } from "../../shared/schemas/chat.ts";
 import type { EmbeddingsRequest, EmbeddingsResponse, ModelList } from "../../shared/schemas/embeddings.ts";
+import { providerChat } from "../providers/dispatch.ts";
 import { chatCompletion } from "../providers/openai-compatible/chat.ts";
 import { textCompletion } from "../providers/openai-compatible/completions.ts";
 import { createEmbeddings } from "../providers/openai-compatible/embeddings.ts";
@@ -284,7 +285,7 @@ export class Router {
     const { decision, primary } = await this.decide(request, ctx);
     const chain = fallbackChain(allowedView(this.table(), ctx.allowedModels), primary, decision.task);
     const outcome = await this.runChain(chain, ctx, () => ({
-      call: (endpoint, signal) => chatCompletion({ endpoint, request, signal }),
+      call: (endpoint, signal) => providerChat({ endpoint, request, signal }),
     }));
     if ("result" in outcome) return { decision, served: outcome.served, completion: outcome.result };
     const { rule: _rule, ...completion } = rulesChat(request, ctx.requestId);
