@@ -3,7 +3,7 @@ import { postJson, readJson } from "../native/http.ts";
 import { completionOf, type NativeCompletion, type ToolCall, type Usage } from "../native/openai-shape.ts";
 import { ProviderError } from "../openai-compatible/errors.ts";
 import type { ChatCall } from "../types.ts";
-import { anthropicHeaders, describeAnthropicError, messagesURL } from "./endpoint.ts";
+import { anthropicHeaders, anthropicVersion, describeAnthropicError, messagesURL } from "./endpoint.ts";
 import { toMessagesBody } from "./request.ts";
 
 const usageSchema = z.object({
@@ -62,7 +62,10 @@ export async function anthropicChat(call: ChatCall): Promise<NativeCompletion> {
   const response = await postJson({
     url: messagesURL(call.endpoint),
     headers: anthropicHeaders(call.endpoint),
-    body: toMessagesBody(call.request, call.endpoint.model, false),
+    body: toMessagesBody(call.request, call.endpoint.model, {
+      stream: false,
+      apiVersion: anthropicVersion(call.endpoint),
+    }),
     signal: call.signal,
     where,
     describeError: describeAnthropicError,

@@ -22,11 +22,16 @@ export function messagesURL(endpoint: EndpointSpec): string {
   return `${root}/v1/messages`;
 }
 
+/** The endpoint's `anthropic-version`. */
+export function anthropicVersion(endpoint: EndpointSpec): string {
+  return endpoint.options?.apiVersion ?? anthropicProvider.defaultVersion;
+}
+
 /** The documented request headers. */
 export function anthropicHeaders(endpoint: EndpointSpec): Record<string, string> {
   return {
     "x-api-key": endpoint.apiKey,
-    "anthropic-version": endpoint.options?.apiVersion ?? anthropicProvider.defaultVersion,
+    "anthropic-version": anthropicVersion(endpoint),
   };
 }
 

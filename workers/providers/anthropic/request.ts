@@ -120,9 +120,17 @@ function toolChoiceOf(request: ChatCompletionRequest): MessagesBody["tool_choice
  * OpenAI chat → Messages. Documented rules: system/developer messages become `system`; tool messages
  * become `tool_result` blocks; `temperature` above 1 is capped at 1 (Messages' range); `seed`, penalties,
  * `metadata` and vLLM extras other than `top_k` are dropped; `n`>1, logprobs, logit_bias and
- * `response_format` are rejected with a 400 naming the field.
+ * `response_format` are rejected with a 400 naming the field. With `anthropic-version` 2026-10-21 or
+ * later, temperature, top_p and top_k are dropped (that version rejects them).
  */
-export function toMessagesBody(request: ChatCompletionRequest, model: string, stream: boolean): MessagesBody {
+export function toMessagesBody(
+  request: ChatCompletionRequest,
+  model: string,
+  options: { stream: boolean; apiVersion: string },
+): MessagesBody {
+  const { stream } = options;
+  // API version 2026-10-21 removed the sampling parameters (sending one is a 400): they are dropped.
+  const sampling = options.apiVersion < "2026-10-21";
   rejectFields(
     "anthropic",
     request,
@@ -136,9 +144,11 @@ export function toMessagesBody(request: ChatCompletionRequest, model: string, st
     max_tokens: maxTokensOf(request, anthropicProvider.defaultMaxTokens),
     messages: mergeTurns(request.messages.map(turnOf).filter((t): t is Turn => t !== undefined)),
     ...(system ? { system } : {}),
-    ...(request.temperature !== undefined ? { temperature: Math.min(request.temperature, 1) } : {}),
-    ...(request.top_p !== undefined ? { top_p: request.top_p } : {}),
-    ...(request.top_k !== undefined && request.top_k > 0 ? { top_k: request.top_k } : {}),
+    ...(sampling && request.temperature !== undefined
+      ? { temperature: Math.min(request.temperature, 1) }
+      : {}),
+    ...(sampling && request.top_p !== undefined ? { top_p: request.top_p } : {}),
+    ...(sampling && request.top_k !== undefined && request.top_k > 0 ? { top_k: request.top_k } : {}),
     ...(stop ? { stop_sequences: stop } : {}),
     ...(stream ? { stream: true } : {}),
     ...(request.tools?.length

@@ -3,7 +3,7 @@ import { chunkMaker } from "../native/openai-shape.ts";
 import { failureOfStatus, ProviderError } from "../openai-compatible/errors.ts";
 import type { ChatCall, ChatChunk } from "../types.ts";
 import { anthropicUsageSchema, finishReasonOf, usageOf } from "./chat.ts";
-import { anthropicHeaders, describeAnthropicError, messagesURL } from "./endpoint.ts";
+import { anthropicHeaders, anthropicVersion, describeAnthropicError, messagesURL } from "./endpoint.ts";
 import { toMessagesBody } from "./request.ts";
 
 /** The HTTP status Messages documents for each error type (an `error` event carries only the type). */
@@ -92,7 +92,10 @@ export async function* anthropicChatStream(call: ChatCall): AsyncGenerator<ChatC
   const response = await postJson({
     url: messagesURL(call.endpoint),
     headers: anthropicHeaders(call.endpoint),
-    body: toMessagesBody(call.request, call.endpoint.model, true),
+    body: toMessagesBody(call.request, call.endpoint.model, {
+      stream: true,
+      apiVersion: anthropicVersion(call.endpoint),
+    }),
     signal: call.signal,
     where,
     describeError: describeAnthropicError,
