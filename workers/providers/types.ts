@@ -43,7 +43,15 @@ export interface EndpointSpec {
   completions: boolean;
   /** Provider settings; absent for OpenAI-compatible endpoints. */
   options?: ProviderOptions;
+  /** What the model behind it can do (from the catalog); absent: assumed to do everything (tier endpoints). */
+  capabilities?: readonly Capability[];
+  /** The model's context window in tokens (from the catalog); absent: unknown, never excluded. */
+  contextWindow?: number;
 }
+
+/** What a catalog model can do; routing never sends a request to a model lacking one it needs. */
+export type Capability = "tools" | "vision" | "json_schema" | "embeddings";
+export const capabilities: readonly Capability[] = ["tools", "vision", "json_schema", "embeddings"];
 
 /** One streamed tool call fragment, OpenAI's shape: the first carries id and name, later ones argument text. */
 export interface ToolCallDelta {

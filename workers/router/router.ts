@@ -19,6 +19,7 @@ import {
   TierExhausted,
 } from "./attempts.ts";
 import { Balancer, type BalancerOptions, defaultBalancerOptions } from "./balancer.ts";
+import { capableChain, catalogChain, findCatalogModel } from "./catalog.ts";
 import {
   type Classification,
   classifierPrompt,
@@ -181,6 +182,20 @@ export class Router {
         },
       };
     }
+    const named = findCatalogModel(table, request.model);
+    if (named && named.kind === "chat") {
+      return {
+        primary: named,
+        decision: {
+          mode: "model",
+          requested: request.model,
+          tier: named.name,
+          escalated: false,
+          reasons: ["catalog model"],
+        },
+      };
+    }
+    if (findCatalogModel(full, request.model)) throw modelForbidden(request.model);
     const byTier = findTier(table, request.model);
     if (byTier && byTier.kind === "chat") {
       return {
@@ -222,6 +237,24 @@ export class Router {
     const shift =
       ctx.tenant && classification.category ? this.difficulty.shift(ctx.tenant, classification.category) : 0;
     return { success, target, shift };
+  }
+
+  /**
+   * The tiers to try: a catalog model then its `auto` tier's chain, or the tier's fallback chain; limited
+   * to endpoints whose model can serve the request (tools, vision, json_schema, context window).
+   */
+  private chainFor(
+    request: ChatCompletionRequest,
+    primary: TierRoute,
+    decision: RouteDecision,
+    ctx: RoutingContext,
+  ): TierRoute[] {
+    const table = allowedView(this.table(), ctx.allowedModels);
+    const model = table.models?.find((m) => m === primary);
+    const chain = model
+      ? catalogChain(model, (tier) => fallbackChain(table, tier, undefined), table)
+      : fallbackChain(table, primary, decision.task);
+    return capableChain(chain, request);
   }
 
   /** Tries each tier of the chain; the failures so far make up the fallback reason. */
@@ -283,7 +316,7 @@ export class Router {
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; served: Served; completion: ChatCompletionResponse }> {
     const { decision, primary } = await this.decide(request, ctx);
-    const chain = fallbackChain(allowedView(this.table(), ctx.allowedModels), primary, decision.task);
+    const chain = this.chainFor(request, primary, decision, ctx);
     const outcome = await this.runChain(chain, ctx, () => ({
       call: (endpoint, signal) => providerChat({ endpoint, request, signal }),
     }));
@@ -301,7 +334,7 @@ export class Router {
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; served: Served; stream: StreamHandle }> {
     const { decision, primary } = await this.decide(request, ctx);
-    const chain = fallbackChain(allowedView(this.table(), ctx.allowedModels), primary, decision.task);
+    const chain = this.chainFor(request, primary, decision, ctx);
     const outcome = await this.runChain(chain, ctx, () => ({
       call: (endpoint, signal) => openStream({ endpoint, request, signal }),
       settled: (handle: StreamHandle) => handle.outcome,
@@ -359,6 +392,7 @@ export class Router {
       ids.add(tier.version);
       for (const endpoint of tier.endpoints) ids.add(endpoint.model);
     }
+    for (const model of table.models ?? []) for (const id of [model.name, ...model.aliases]) ids.add(id);
     return {
       object: "list",
       data: [...ids].map((id) => ({ id, object: "model" as const, created, owned_by: owner })),

@@ -201,7 +201,10 @@ function stream(
   fault: Fault | undefined,
 ): void {
   const events = streamEvents(request, model);
-  if (!sse) return sendJson(response, 200, events);
+  if (!sse) {
+    sendJson(response, 200, events);
+    return;
+  }
   response.writeHead(200, { "content-type": "text/event-stream" });
   for (const [i, event] of events.entries()) {
     writeSse(response, event, undefined, "\r\n");
