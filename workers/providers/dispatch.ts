@@ -1,13 +1,17 @@
 import type { ChatCompletionResponse } from "../../shared/schemas/chat.ts";
+import type { EmbeddingsResponse } from "../../shared/schemas/embeddings.ts";
 import { anthropicChat } from "./anthropic/chat.ts";
 import { anthropicChatStream } from "./anthropic/stream.ts";
 import { azureChat, azureChatStream } from "./azure-openai/chat.ts";
+import { azureEmbeddings } from "./azure-openai/embeddings.ts";
 import { bedrockChat } from "./bedrock/chat.ts";
 import { bedrockChatStream } from "./bedrock/stream.ts";
 import { geminiChat } from "./gemini/chat.ts";
 import { geminiChatStream } from "./gemini/stream.ts";
 import { chatCompletion, chatCompletionStream } from "./openai-compatible/chat.ts";
-import type { ChatCall, ChatChunk, ProviderKind } from "./types.ts";
+import { createEmbeddings } from "./openai-compatible/embeddings.ts";
+import { ProviderError } from "./openai-compatible/errors.ts";
+import type { ChatCall, ChatChunk, EmbeddingsCall, ProviderKind } from "./types.ts";
 
 /** One provider's chat capability: a whole completion and a stream, both in OpenAI's shape. */
 interface ChatAdapter {
@@ -38,4 +42,18 @@ export function providerChat(call: ChatCall): Promise<ChatCompletionResponse> {
 /** A streamed chat completion on the endpoint's provider. */
 export function providerChatStream(call: ChatCall): AsyncGenerator<ChatChunk> {
   return adapterOf(call).stream(call);
+}
+
+/**
+ * Embeddings on the endpoint's provider: OpenAI-compatible and Azure OpenAI serve them; any other
+ * provider is `misconfigured` (an embeddings tier or model must not list it), so routing moves on.
+ */
+export function providerEmbeddings(call: EmbeddingsCall): Promise<EmbeddingsResponse> {
+  if (call.endpoint.provider === "azure-openai") return azureEmbeddings(call);
+  if (call.endpoint.provider === "openai-compatible") return createEmbeddings(call);
+  const error = new ProviderError(
+    "misconfigured",
+    `${call.endpoint.provider} endpoints do not serve embeddings`,
+  );
+  return Promise.reject(error);
 }

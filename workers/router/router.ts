@@ -1,10 +1,9 @@
 import { GatewayError } from "../../shared/errors.ts";
 import type { ChatCompletionRequest, ChatCompletionResponse } from "../../shared/schemas/chat.ts";
 import type { EmbeddingsRequest, EmbeddingsResponse, ModelList } from "../../shared/schemas/embeddings.ts";
-import { providerChat } from "../providers/dispatch.ts";
+import { providerChat, providerEmbeddings } from "../providers/dispatch.ts";
 import { chatCompletion } from "../providers/openai-compatible/chat.ts";
 import { textCompletion } from "../providers/openai-compatible/completions.ts";
-import { createEmbeddings } from "../providers/openai-compatible/embeddings.ts";
 import { ProviderError } from "../providers/openai-compatible/errors.ts";
 import { rulesChat } from "../providers/rules/chat.ts";
 import { rulesEndpoint, rulesModelVersion } from "../providers/rules/endpoint.ts";
@@ -361,7 +360,8 @@ export class Router {
       table.tiers.find(
         (t) => t.kind === "embeddings" && t.endpoints.some((e) => e.model === request.model),
       ) ??
-      (request.model === "auto" ? table.tiers.find((t) => t.kind === "embeddings") : undefined);
+      (request.model === "auto" ? table.tiers.find((t) => t.kind === "embeddings") : undefined) ??
+      [findCatalogModel(table, request.model)].find((m) => m?.kind === "embeddings");
     if (!tier && table !== full && full.tiers.some((t) => t.kind === "embeddings")) {
       throw modelForbidden(request.model);
     }
@@ -370,7 +370,7 @@ export class Router {
         param: "model",
       });
     const outcome = await this.runChain([tier], ctx, () => ({
-      call: (endpoint, signal) => createEmbeddings({ endpoint, request, signal }),
+      call: (endpoint, signal) => providerEmbeddings({ endpoint, request, signal }),
     }));
     if ("result" in outcome) return { served: outcome.served, response: outcome.result };
     throw new GatewayError(

@@ -153,7 +153,28 @@ function stream(
   response.end("data: [DONE]\n\n");
 }
 
-const route = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
+const route = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/;
+
+const embeddingsSchema = z.looseObject({
+  input: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+});
+
+/** A deterministic 8-dimension vector per input, with OpenAI's embeddings list shape. */
+function embeddings(response: ServerResponse, body: unknown, model: string): void {
+  const parsed = embeddingsSchema.safeParse(body);
+  if (!parsed.success)
+    return sendError(response, 400, "invalid_request_error", "input: must be a string or strings");
+  const inputs = typeof parsed.data.input === "string" ? [parsed.data.input] : parsed.data.input;
+  const vector = (text: string) =>
+    Array.from({ length: 8 }, (_, i) => (text.charCodeAt(i % text.length) % 17) / 17);
+  const tokens = inputs.reduce((sum, text) => sum + Math.ceil(text.length / 4), 0);
+  sendJson(response, 200, {
+    object: "list",
+    model,
+    data: inputs.map((text, index) => ({ object: "embedding", index, embedding: vector(text) })),
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}
 
 function handle(apiKey: string, deployments: string[]) {
   return (seen: SeenRequest, response: ServerResponse, fault: Fault | undefined) => {
@@ -182,6 +203,7 @@ function handle(apiKey: string, deployments: string[]) {
         "The API deployment for this resource does not exist.",
       );
     }
+    if (match[2] === "embeddings") return embeddings(response, parseObject(seen.body), deployment);
     const parsed = requestSchema.safeParse(parseObject(seen.body));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { azureChat, azureChatStream } from "../../../../workers/providers/azure-openai/chat.ts";
+import { providerEmbeddings } from "../../../../workers/providers/dispatch.ts";
 import { ProviderError } from "../../../../workers/providers/openai-compatible/errors.ts";
 import { startAzureOpenAIServer } from "../../../stack/conformance/azure-openai.ts";
 import type { ConformanceServer } from "../../../stack/conformance/server.ts";
@@ -45,6 +46,17 @@ describe("the Azure OpenAI adapter", () => {
     );
     expect(streamed.calls[0]?.name).toBe("get_weather");
     expect(JSON.parse(streamed.calls[0]?.arguments ?? "")).toEqual({ query: "weather in Paris" });
+  });
+
+  it("serves embeddings on the deployment; a provider without embeddings is misconfigured", async () => {
+    const request = { model: "auto", input: ["alpha", "beta"] };
+    const response = await providerEmbeddings({ endpoint: endpoint(), request, signal: signal() });
+    expect(response.data.map((d) => d.index)).toEqual([0, 1]);
+    expect(server.seen.at(-1)?.url).toBe("/openai/deployments/gpt-deploy/embeddings?api-version=2024-10-21");
+    const gemini = { ...endpoint(), provider: "gemini" as const };
+    await expect(providerEmbeddings({ endpoint: gemini, request, signal: signal() })).rejects.toMatchObject({
+      failure: "misconfigured",
+    });
   });
 
   it("maps 429 to retryable; a missing deployment, wrong version or key to misconfigured/rejected", async () => {
