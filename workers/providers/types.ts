@@ -51,6 +51,7 @@ export interface EndpointSpec {
 
 /** What a catalog model can do; routing never sends a request to a model lacking one it needs. */
 export type Capability = "tools" | "vision" | "json_schema" | "embeddings";
+/** Every capability, for validating registry input. */
 export const capabilities: readonly Capability[] = ["tools", "vision", "json_schema", "embeddings"];
 
 /** One streamed tool call fragment, OpenAI's shape: the first carries id and name, later ones argument text. */

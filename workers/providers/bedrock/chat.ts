@@ -6,6 +6,7 @@ import type { ChatCall } from "../types.ts";
 import { bedrockSigner, bedrockURL, describeBedrockError } from "./endpoint.ts";
 import { toConverseBody } from "./request.ts";
 
+/** Converse `usage` (also the `metadata` event's usage in a stream). */
 export const converseUsageSchema = z.object({
   inputTokens: z.number().default(0),
   outputTokens: z.number().default(0),

@@ -35,6 +35,7 @@ export const generateContentResponseSchema = z.object({
   modelVersion: z.string().optional(),
   responseId: z.string().optional(),
 });
+/** One parsed GenerateContentResponse. */
 export type GenerateContentResponse = z.infer<typeof generateContentResponseSchema>;
 
 /** Gemini `finishReason` → OpenAI `finish_reason`; a candidate with function calls finishes with tool_calls. */

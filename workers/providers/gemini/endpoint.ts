@@ -24,6 +24,7 @@ export function geminiURL(
   return `${root}/${version}/models/${encodeURIComponent(model)}:${method}${query}`;
 }
 
+/** The documented key header (the key never goes in the URL, so it stays out of logs). */
 export function geminiHeaders(endpoint: EndpointSpec): Record<string, string> {
   return { "x-goog-api-key": endpoint.apiKey };
 }

@@ -34,6 +34,7 @@ export interface NativeCompletion extends ChatCompletionResponse {
 /** The content parts of a message (a string becomes one text part). */
 export type ContentPart = Exclude<ChatMessage["content"], string | null | undefined>[number];
 
+/** A message's content as parts (a string is one text part; none is no parts). */
 export function partsOf(message: ChatMessage): ContentPart[] {
   const content = message.content;
   if (content === undefined || content === null) return [];
