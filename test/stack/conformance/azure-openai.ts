@@ -162,8 +162,10 @@ const embeddingsSchema = z.looseObject({
 /** A deterministic 8-dimension vector per input, with OpenAI's embeddings list shape. */
 function embeddings(response: ServerResponse, body: unknown, model: string): void {
   const parsed = embeddingsSchema.safeParse(body);
-  if (!parsed.success)
-    return sendError(response, 400, "invalid_request_error", "input: must be a string or strings");
+  if (!parsed.success) {
+    sendError(response, 400, "invalid_request_error", "input: must be a string or strings");
+    return;
+  }
   const inputs = typeof parsed.data.input === "string" ? [parsed.data.input] : parsed.data.input;
   const vector = (text: string) =>
     Array.from({ length: 8 }, (_, i) => (text.charCodeAt(i % text.length) % 17) / 17);
