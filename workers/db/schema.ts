@@ -186,9 +186,29 @@ export const modelEndpoints = pgTable(
     metricsUrl: text("metrics_url").notNull().default(""),
     completions: boolean("completions").notNull().default(true),
     weight: real("weight").notNull().default(1),
+    /** Provider settings (Azure `apiVersion`, Bedrock `region`); null for OpenAI-compatible endpoints. */
+    options: jsonb("options").$type<{ apiVersion?: string; region?: string }>(),
   },
   (table) => [index("model_endpoints_version_idx").on(table.versionId)],
 );
+
+/**
+ * The model catalog: a named model is a registry tier row (kind `model`, versioned, promoted and rolled
+ * back like a tier) plus what routing needs to know about it. Prices are not here: they are kept per
+ * model version with their history by the spend module (keyed by `model_versions.id`).
+ */
+export const catalogModels = pgTable("catalog_models", {
+  name: text("name")
+    .primaryKey()
+    .references(() => registryTiers.name, { onDelete: "cascade" }),
+  aliases: text("aliases").array().notNull().default(sql`'{}'`),
+  /** The tier whose `auto` routing this model's endpoints also serve; null: only by name. */
+  autoTier: text("auto_tier").references(() => registryTiers.name),
+  contextWindow: integer("context_window").notNull(),
+  /** Subset of tools, vision, json_schema, embeddings. */
+  capabilities: text("capabilities").array().notNull().default(sql`'{}'`),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
 
 /** Append-only log of every change of a tier's active version: who, when, why, from → to. */
 export const registryAudit = pgTable(
@@ -311,3 +331,5 @@ export type AdminAuditRow = typeof adminAudit.$inferSelect;
 export type NewApiKey = typeof apiKeys.$inferInsert;
 export type RequestRow = typeof requests.$inferSelect;
 export type NewRequestRow = typeof requests.$inferInsert;
+
+export type CatalogModelRow = typeof catalogModels.$inferSelect;

@@ -5,8 +5,25 @@ import type { EmbeddingsRequest, EmbeddingsResponse } from "../../shared/schemas
 export type TaskType = "classify" | "extract" | "generate" | "chat";
 export const taskTypes: readonly TaskType[] = ["classify", "extract", "generate", "chat"];
 
-/** The provider kinds the router knows. Any OpenAI-compatible server (vLLM, llama.cpp, Ollama, OpenAI) is `openai-compatible`. */
-export type ProviderKind = "openai-compatible" | "rules";
+/**
+ * The provider kinds the router knows. Any OpenAI-compatible server (vLLM, llama.cpp, Ollama, OpenAI) is
+ * `openai-compatible`; the native adapters translate to each provider's own wire format.
+ */
+export type ProviderKind =
+  | "openai-compatible"
+  | "anthropic"
+  | "gemini"
+  | "azure-openai"
+  | "bedrock"
+  | "rules";
+
+/** Provider settings that do not fit base URL, key and model (all optional; each adapter has defaults). */
+export interface ProviderOptions {
+  /** Azure OpenAI `api-version`; Anthropic `anthropic-version`. */
+  apiVersion?: string;
+  /** AWS region of a Bedrock endpoint (SigV4 scope). */
+  region?: string;
+}
 
 /**
  * One upstream endpoint, as data: adding a server is a registry row (or env vars), not code.
@@ -24,6 +41,25 @@ export interface EndpointSpec {
   metricsURL: string;
   /** Whether the upstream serves `/v1/completions` (the classifier prefers it). */
   completions: boolean;
+  /** Provider settings; absent for OpenAI-compatible endpoints. */
+  options?: ProviderOptions;
+  /** What the model behind it can do (from the catalog); absent: assumed to do everything (tier endpoints). */
+  capabilities?: readonly Capability[];
+  /** The model's context window in tokens (from the catalog); absent: unknown, never excluded. */
+  contextWindow?: number;
+}
+
+/** What a catalog model can do; routing never sends a request to a model lacking one it needs. */
+export type Capability = "tools" | "vision" | "json_schema" | "embeddings";
+/** Every capability, for validating registry input. */
+export const capabilities: readonly Capability[] = ["tools", "vision", "json_schema", "embeddings"];
+
+/** One streamed tool call fragment, OpenAI's shape: the first carries id and name, later ones argument text. */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function: { name?: string; arguments: string };
 }
 
 /** One streamed chat chunk as received from upstream; forwarded unchanged apart from usage accounting. */
@@ -34,7 +70,7 @@ export interface ChatChunk {
   model?: string;
   choices: {
     index: number;
-    delta: { role?: string; content?: string | null };
+    delta: { role?: string; content?: string | null; tool_calls?: ToolCallDelta[] };
     finish_reason: string | null;
   }[];
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;

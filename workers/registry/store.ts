@@ -11,6 +11,7 @@ import {
 } from "../db/schema.ts";
 import type { WorkerEnv } from "../pool/env.ts";
 import type { ProviderKind, TaskType } from "../providers/types.ts";
+import { catalogRows, withCatalog } from "./catalog-store.ts";
 import { resolveApiKey, tierSeeds, tierShape } from "./seed.ts";
 import type { RoutingTable, TierKind, VersionStatus } from "./types.ts";
 
@@ -66,37 +67,36 @@ export async function loadRoutingTable(db: Database, config: WorkerEnv): Promise
                 active.map((v) => v.id),
               ),
             );
-    return {
-      source: "postgres",
-      tiers: tiers
-        .map((tier) => {
-          const version = active.find((v) => v.tier === tier.name);
-          return {
-            name: tier.name,
-            rank: tier.rank,
-            kind: tier.kind as TierKind,
-            tasks: tier.tasks as TaskType[],
-            budgetMs: tier.budgetMs,
-            timeoutMs: tier.timeoutMs,
-            versionId: version?.id ?? "",
-            version: version?.name ?? "",
-            endpoints: endpoints
-              .filter((e) => e.versionId === version?.id)
-              .sort((a, b) => a.id.localeCompare(b.id))
-              .map((e) => ({
-                id: e.id,
-                provider: e.provider as ProviderKind,
-                baseURL: e.baseUrl,
-                apiKey: resolveApiKey(config, e.apiKeyName),
-                model: e.model,
-                weight: e.weight,
-                metricsURL: e.metricsUrl,
-                completions: e.completions,
-              })),
-          };
-        })
-        .sort((a, b) => a.rank - b.rank || a.name.localeCompare(b.name)),
-    };
+    const routes = tiers
+      .map((tier) => {
+        const version = active.find((v) => v.tier === tier.name);
+        return {
+          name: tier.name,
+          rank: tier.rank,
+          kind: tier.kind as TierKind,
+          tasks: tier.tasks as TaskType[],
+          budgetMs: tier.budgetMs,
+          timeoutMs: tier.timeoutMs,
+          versionId: version?.id ?? "",
+          version: version?.name ?? "",
+          endpoints: endpoints
+            .filter((e) => e.versionId === version?.id)
+            .sort((a, b) => a.id.localeCompare(b.id))
+            .map((e) => ({
+              id: e.id,
+              provider: e.provider as ProviderKind,
+              baseURL: e.baseUrl,
+              apiKey: resolveApiKey(config, e.apiKeyName),
+              model: e.model,
+              weight: e.weight,
+              metricsURL: e.metricsUrl,
+              completions: e.completions,
+              ...(e.options ? { options: e.options } : {}),
+            })),
+        };
+      })
+      .sort((a, b) => a.rank - b.rank || a.name.localeCompare(b.name));
+    return { source: "postgres", ...withCatalog(routes, await catalogRows(db)) };
   });
 }
 
@@ -136,6 +136,8 @@ export interface NewVersion {
     apiKeyName?: string | null;
     metricsURL?: string;
     completions?: boolean;
+    provider?: ProviderKind;
+    options?: { apiVersion?: string; region?: string } | null;
   }[];
 }
 
@@ -157,6 +159,8 @@ export async function addVersion(db: Database, input: NewVersion, actor: string)
           apiKeyName: e.apiKeyName ?? null,
           metricsUrl: e.metricsURL ?? "",
           completions: e.completions ?? true,
+          provider: e.provider ?? "openai-compatible",
+          options: e.options ?? null,
         });
       }
       await tx.insert(registryAudit).values({

@@ -1,4 +1,4 @@
-import type { EndpointSpec, TaskType } from "../providers/types.ts";
+import type { Capability, EndpointSpec, TaskType } from "../providers/types.ts";
 
 export type TierKind = "chat" | "embeddings";
 export type VersionStatus = "active" | "previous" | "candidate" | "retired";
@@ -20,10 +20,23 @@ export interface TierRoute {
   endpoints: EndpointSpec[];
 }
 
+/**
+ * A named model of the catalog: versioned like a tier (its active version's endpoints, any provider),
+ * requested by name or alias. With `autoTier` set, its endpoints also serve that tier for `auto`.
+ */
+export interface CatalogModel extends TierRoute {
+  aliases: string[];
+  autoTier: string | null;
+  contextWindow: number;
+  capabilities: Capability[];
+}
+
 /** The routing table a worker routes with; replaced as a whole when the registry changes. */
 export interface RoutingTable {
   source: "postgres" | "env";
   tiers: TierRoute[];
+  /** The catalog's named models (absent: none). */
+  models?: CatalogModel[];
 }
 
 /** Chat tiers in cost order. */

@@ -20,7 +20,14 @@ export function tierAllowed(tier: TierRoute, allowed: AllowedModels): boolean {
 /** The routing table as a key sees it: only the tiers it may use (the whole table for any model). */
 export function allowedView(table: RoutingTable, allowed: AllowedModels): RoutingTable {
   if (!allowed) return table;
-  return { ...table, tiers: table.tiers.filter((t) => tierAllowed(t, allowed)) };
+  const models = table.models?.filter(
+    (m) => tierAllowed(m, allowed) || m.aliases.some((a) => allowed.includes(a)),
+  );
+  return {
+    ...table,
+    tiers: table.tiers.filter((t) => tierAllowed(t, allowed)),
+    ...(models ? { models } : {}),
+  };
 }
 
 /** 403 in the OpenAI shape: the model exists but nothing this key may use can serve the request. */

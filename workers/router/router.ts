@@ -1,9 +1,9 @@
 import { GatewayError } from "../../shared/errors.ts";
 import type { ChatCompletionRequest, ChatCompletionResponse } from "../../shared/schemas/chat.ts";
 import type { EmbeddingsRequest, EmbeddingsResponse, ModelList } from "../../shared/schemas/embeddings.ts";
+import { providerChat, providerEmbeddings } from "../providers/dispatch.ts";
 import { chatCompletion } from "../providers/openai-compatible/chat.ts";
 import { textCompletion } from "../providers/openai-compatible/completions.ts";
-import { createEmbeddings } from "../providers/openai-compatible/embeddings.ts";
 import { ProviderError } from "../providers/openai-compatible/errors.ts";
 import { rulesChat } from "../providers/rules/chat.ts";
 import { rulesEndpoint, rulesModelVersion } from "../providers/rules/endpoint.ts";
@@ -18,6 +18,7 @@ import {
   TierExhausted,
 } from "./attempts.ts";
 import { Balancer, type BalancerOptions, defaultBalancerOptions } from "./balancer.ts";
+import { capableChain, catalogChain, findCatalogModel } from "./catalog.ts";
 import {
   type Classification,
   classifierPrompt,
@@ -180,6 +181,20 @@ export class Router {
         },
       };
     }
+    const named = findCatalogModel(table, request.model);
+    if (named && named.kind === "chat") {
+      return {
+        primary: named,
+        decision: {
+          mode: "model",
+          requested: request.model,
+          tier: named.name,
+          escalated: false,
+          reasons: ["catalog model"],
+        },
+      };
+    }
+    if (findCatalogModel(full, request.model)) throw modelForbidden(request.model);
     const byTier = findTier(table, request.model);
     if (byTier && byTier.kind === "chat") {
       return {
@@ -221,6 +236,24 @@ export class Router {
     const shift =
       ctx.tenant && classification.category ? this.difficulty.shift(ctx.tenant, classification.category) : 0;
     return { success, target, shift };
+  }
+
+  /**
+   * The tiers to try: a catalog model then its `auto` tier's chain, or the tier's fallback chain; limited
+   * to endpoints whose model can serve the request (tools, vision, json_schema, context window).
+   */
+  private chainFor(
+    request: ChatCompletionRequest,
+    primary: TierRoute,
+    decision: RouteDecision,
+    ctx: RoutingContext,
+  ): TierRoute[] {
+    const table = allowedView(this.table(), ctx.allowedModels);
+    const model = table.models?.find((m) => m === primary);
+    const chain = model
+      ? catalogChain(model, (tier) => fallbackChain(table, tier, undefined), table)
+      : fallbackChain(table, primary, decision.task);
+    return capableChain(chain, request);
   }
 
   /** Tries each tier of the chain; the failures so far make up the fallback reason. */
@@ -282,9 +315,9 @@ export class Router {
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; served: Served; completion: ChatCompletionResponse }> {
     const { decision, primary } = await this.decide(request, ctx);
-    const chain = fallbackChain(allowedView(this.table(), ctx.allowedModels), primary, decision.task);
+    const chain = this.chainFor(request, primary, decision, ctx);
     const outcome = await this.runChain(chain, ctx, () => ({
-      call: (endpoint, signal) => chatCompletion({ endpoint, request, signal }),
+      call: (endpoint, signal) => providerChat({ endpoint, request, signal }),
     }));
     if ("result" in outcome) return { decision, served: outcome.served, completion: outcome.result };
     const { rule: _rule, ...completion } = rulesChat(request, ctx.requestId);
@@ -300,7 +333,7 @@ export class Router {
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; served: Served; stream: StreamHandle }> {
     const { decision, primary } = await this.decide(request, ctx);
-    const chain = fallbackChain(allowedView(this.table(), ctx.allowedModels), primary, decision.task);
+    const chain = this.chainFor(request, primary, decision, ctx);
     const outcome = await this.runChain(chain, ctx, () => ({
       call: (endpoint, signal) => openStream({ endpoint, request, signal }),
       settled: (handle: StreamHandle) => handle.outcome,
@@ -327,7 +360,8 @@ export class Router {
       table.tiers.find(
         (t) => t.kind === "embeddings" && t.endpoints.some((e) => e.model === request.model),
       ) ??
-      (request.model === "auto" ? table.tiers.find((t) => t.kind === "embeddings") : undefined);
+      (request.model === "auto" ? table.tiers.find((t) => t.kind === "embeddings") : undefined) ??
+      [findCatalogModel(table, request.model)].find((m) => m?.kind === "embeddings");
     if (!tier && table !== full && full.tiers.some((t) => t.kind === "embeddings")) {
       throw modelForbidden(request.model);
     }
@@ -336,7 +370,7 @@ export class Router {
         param: "model",
       });
     const outcome = await this.runChain([tier], ctx, () => ({
-      call: (endpoint, signal) => createEmbeddings({ endpoint, request, signal }),
+      call: (endpoint, signal) => providerEmbeddings({ endpoint, request, signal }),
     }));
     if ("result" in outcome) return { served: outcome.served, response: outcome.result };
     throw new GatewayError(
@@ -358,6 +392,7 @@ export class Router {
       ids.add(tier.version);
       for (const endpoint of tier.endpoints) ids.add(endpoint.model);
     }
+    for (const model of table.models ?? []) for (const id of [model.name, ...model.aliases]) ids.add(id);
     return {
       object: "list",
       data: [...ids].map((id) => ({ id, object: "model" as const, created, owned_by: owner })),

@@ -1,5 +1,5 @@
 import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
-import { chatCompletionStream } from "../providers/openai-compatible/chat.ts";
+import { providerChatStream } from "../providers/dispatch.ts";
 import { rulesChat, rulesChatChunks } from "../providers/rules/chat.ts";
 import type { ChatCall, ChatChunk } from "../providers/types.ts";
 
@@ -43,7 +43,7 @@ function settle(): Pick<StreamHandle, "outcome" | "finish"> {
 
 /** Opens an upstream stream and reads it up to the first token; any failure before that throws. */
 export async function openStream(call: ChatCall): Promise<StreamHandle> {
-  const upstream = chatCompletionStream(call);
+  const upstream = providerChatStream(call);
   const head: ChatChunk[] = [];
   try {
     for (;;) {

@@ -5,8 +5,9 @@ import { GatewayError } from "../../shared/errors.ts";
 import { RegistryAdmin, storeRegistryChanges } from "../admin/registry.ts";
 import { createDatabase, type Database } from "../db/client.ts";
 import { type WorkerEnv, workerEnvSchema } from "../pool/env.ts";
+import { addCatalogModel, catalogRows } from "../registry/catalog-store.ts";
 import { metricsURLOf } from "../registry/seed.ts";
-import { addVersion, auditLog, seedRegistryIfEmpty } from "../registry/store.ts";
+import { addVersion, auditLog, listVersions, seedRegistryIfEmpty } from "../registry/store.ts";
 import { cliActor } from "./lib/admin-cli.ts";
 import {
   CliError,
@@ -21,8 +22,12 @@ import {
 const usage = `usage: npm run registry -- <command>
 
   list                                      every tier's versions and endpoints
-  add <tier> <version> <baseURL> <model> [--weight 1] [--key-name NAME]
-                                            a new candidate version
+  add <tier|model> <version> <baseURL> <model> [--weight 1] [--key-name NAME]
+      [--provider openai-compatible|anthropic|gemini|azure-openai|bedrock]
+      [--api-version V] [--region R]        a new candidate version (any provider)
+  model <name> --context N [--capabilities tools,vision,json_schema,embeddings]
+      [--aliases a,b] [--auto-tier medium]  a named catalog model (then add + promote a version)
+  models                                    the catalog: names, aliases, capabilities, endpoints
   promote <tier> <version> [--reason "…"]   make a version active
   rollback <tier> [--reason "…"]            back to the previous active version
   audit [tier]                              the append-only log of changes
@@ -44,12 +49,40 @@ const registryEnvSchema = workerEnvSchema.extend(databaseEnvShape);
 
 const addOptions = z.object({
   weight: z.coerce.number({ message: "must be a number" }).positive("must be more than 0").default(1),
+  provider: z
+    .enum(["openai-compatible", "anthropic", "gemini", "azure-openai", "bedrock"])
+    .default("openai-compatible"),
+});
+
+const list = (text: string | undefined) =>
+  text
+    ? text
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean)
+    : [];
+
+const modelOptions = z.object({
+  context: z.coerce.number({ message: "must be a number" }).int().positive("must be more than 0"),
+  capabilities: z.array(z.enum(["tools", "vision", "json_schema", "embeddings"])),
 });
 
 interface Command {
   db: Database;
   args: string[];
-  values: { reason?: string; actor?: string; weight?: string; "key-name"?: string };
+  values: {
+    reason?: string;
+    actor?: string;
+    weight?: string;
+    "key-name"?: string;
+    provider?: string;
+    "api-version"?: string;
+    region?: string;
+    context?: string;
+    capabilities?: string;
+    aliases?: string;
+    "auto-tier"?: string;
+  };
   actor: string;
   reason: string;
 }
@@ -64,7 +97,7 @@ function needArgs(args: string[], count: number, what: string): string[] {
 /** The same service the admin API's registry routes use (audited in registry_audit and admin_audit). */
 const registryAdmin = (db: Database) => new RegistryAdmin(db, storeRegistryChanges(db));
 
-async function list({ db }: Command): Promise<void> {
+async function listAll({ db }: Command): Promise<void> {
   const versions = await registryAdmin(db).list();
   if (versions.length === 0) print("no versions in the registry");
   for (const v of versions) {
@@ -75,16 +108,57 @@ async function list({ db }: Command): Promise<void> {
 
 async function add({ db, args, values, actor }: Command): Promise<void> {
   const [tier = "", version = "", baseURL = "", model = ""] = needArgs(args, 4, "add");
-  const { weight } = parseOptions(addOptions, { weight: values.weight }, usage);
+  const { weight, provider } = parseOptions(
+    addOptions,
+    { weight: values.weight, provider: values.provider },
+    usage,
+  );
+  const options = {
+    ...(values["api-version"] ? { apiVersion: values["api-version"] } : {}),
+    ...(values.region ? { region: values.region } : {}),
+  };
+  const openAI = provider === "openai-compatible";
   const endpoint = {
     baseURL,
     model,
     weight,
     apiKeyName: values["key-name"] ?? null,
-    metricsURL: metricsURLOf(baseURL),
+    metricsURL: openAI ? metricsURLOf(baseURL) : "",
+    completions: openAI,
+    provider,
+    options: Object.keys(options).length > 0 ? options : null,
   };
   await addVersion(db, { tier, version, endpoints: [endpoint] }, actor);
   print(`added ${tier} ${version} as candidate`);
+}
+
+async function addModel({ db, args, values, actor }: Command): Promise<void> {
+  const [name = ""] = needArgs(args, 1, "model");
+  const { context, capabilities } = parseOptions(
+    modelOptions,
+    { context: values.context, capabilities: list(values.capabilities) },
+    usage,
+  );
+  const aliases = list(values.aliases);
+  const autoTier = values["auto-tier"] ?? null;
+  await addCatalogModel(db, { name, aliases, autoTier, contextWindow: context, capabilities }, actor);
+  print(
+    `added model ${name}${aliases.length ? ` (aliases ${aliases.join(", ")})` : ""}; add and promote a version`,
+  );
+}
+
+async function models({ db }: Command): Promise<void> {
+  const rows = await catalogRows(db);
+  if (rows.length === 0) print("no catalog models");
+  const versions = await listVersions(db);
+  for (const row of rows) {
+    const active = versions.find((v) => v.tier === row.name && v.status === "active");
+    const endpoints =
+      active?.endpoints.map((e) => `${e.baseURL} ${e.model}`).join("; ") ?? "(no active version)";
+    print(
+      `${row.name} aliases=[${row.aliases.join(",")}] auto=${row.autoTier ?? "-"} ctx=${row.contextWindow} caps=[${row.capabilities.join(",")}] ${active?.version ?? ""} ${endpoints}`,
+    );
+  }
 }
 
 async function promoteVersion({ db, args, actor, reason }: Command): Promise<void> {
@@ -124,8 +198,10 @@ function pinning(pinned: boolean) {
 }
 
 const commands: Record<string, (command: Command) => Promise<void>> = {
-  list,
+  list: listAll,
   add,
+  model: addModel,
+  models,
   promote: promoteVersion,
   rollback,
   audit,
@@ -143,6 +219,13 @@ function commandLine(argv: string[]) {
         actor: { type: "string" },
         weight: { type: "string" },
         "key-name": { type: "string" },
+        provider: { type: "string" },
+        "api-version": { type: "string" },
+        region: { type: "string" },
+        context: { type: "string" },
+        capabilities: { type: "string" },
+        aliases: { type: "string" },
+        "auto-tier": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     },

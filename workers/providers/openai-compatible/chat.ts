@@ -1,3 +1,4 @@
+import type OpenAI from "openai";
 import type { ChatCompletionRequest, ChatCompletionResponse } from "../../../shared/schemas/chat.ts";
 import type { ChatCall, ChatChunk } from "../types.ts";
 import { clientFor } from "./endpoint.ts";
@@ -12,11 +13,16 @@ function upstreamBody(request: ChatCompletionRequest, model: string, stream: boo
 }
 
 /** POST /v1/chat/completions, not streamed. */
-export async function chatCompletion(call: ChatCall): Promise<ChatCompletionResponse> {
+export function chatCompletion(call: ChatCall): Promise<ChatCompletionResponse> {
+  return chatCompletionWith(clientFor(call.endpoint), call);
+}
+
+/** A chat completion through a given SDK client (the Azure adapter passes its own). */
+export async function chatCompletionWith(client: OpenAI, call: ChatCall): Promise<ChatCompletionResponse> {
   const where = `chat ${call.endpoint.id}`;
   try {
     const body = upstreamBody(call.request, call.endpoint.model, false);
-    const completion: unknown = await clientFor(call.endpoint).chat.completions.create(
+    const completion: unknown = await client.chat.completions.create(
       body as Parameters<ReturnType<typeof clientFor>["chat"]["completions"]["create"]>[0] & {
         stream: false;
       },
@@ -32,12 +38,17 @@ export async function chatCompletion(call: ChatCall): Promise<ChatCompletionResp
  * POST /v1/chat/completions with `stream: true`: the upstream's chunks, in order. A stream that ends
  * without a finish reason is a cut stream and throws, so a truncated answer never looks complete.
  */
-export async function* chatCompletionStream(call: ChatCall): AsyncGenerator<ChatChunk> {
+export function chatCompletionStream(call: ChatCall): AsyncGenerator<ChatChunk> {
+  return chatCompletionStreamWith(clientFor(call.endpoint), call);
+}
+
+/** A streamed chat completion through a given SDK client. */
+export async function* chatCompletionStreamWith(client: OpenAI, call: ChatCall): AsyncGenerator<ChatChunk> {
   const where = `chat stream ${call.endpoint.id}`;
   let finished = false;
   try {
     const body = upstreamBody(call.request, call.endpoint.model, true);
-    const stream = await clientFor(call.endpoint).chat.completions.create(
+    const stream = await client.chat.completions.create(
       body as Parameters<ReturnType<typeof clientFor>["chat"]["completions"]["create"]>[0] & { stream: true },
       { signal: call.signal },
     );

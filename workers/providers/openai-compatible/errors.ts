@@ -33,7 +33,8 @@ export class ProviderError extends DependencyError {
   }
 }
 
-function failureOfStatus(status: number): ProviderFailure {
+/** The failure an HTTP status means, for every provider: 408 timeout, 429 rate limit, 5xx server, auth/404 misconfigured. */
+export function failureOfStatus(status: number): ProviderFailure {
   if (status === 408) return "timeout";
   if (status === 429) return "rate_limited";
   if (status >= 500) return "server";

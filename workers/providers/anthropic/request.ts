@@ -1,0 +1,166 @@
+import type { ChatCompletionRequest, ChatMessage } from "../../../shared/schemas/chat.ts";
+import {
+  dataUrl,
+  maxTokensOf,
+  parseArguments,
+  partsOf,
+  rejectFields,
+  stopList,
+  systemText,
+} from "../native/openai-shape.ts";
+import { anthropicProvider } from "./endpoint.ts";
+
+type Block =
+  | { type: "text"; text: string }
+  | {
+      type: "image";
+      source: { type: "base64"; media_type: string; data: string } | { type: "url"; url: string };
+    }
+  | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> }
+  | { type: "tool_result"; tool_use_id: string; content: string };
+
+interface Turn {
+  role: "user" | "assistant";
+  content: Block[];
+}
+
+/** The Messages request body an OpenAI chat request becomes. */
+export interface MessagesBody {
+  model: string;
+  max_tokens: number;
+  messages: Turn[];
+  system?: string;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  stop_sequences?: string[];
+  stream?: boolean;
+  tools?: { name: string; description?: string; input_schema: Record<string, unknown> }[];
+  tool_choice?: {
+    type: "auto" | "any" | "none" | "tool";
+    name?: string;
+    disable_parallel_tool_use?: boolean;
+  };
+  metadata?: { user_id: string };
+}
+
+/** Fields Messages has no equivalent for: a 400 naming the field. */
+const rejected = ["n", "logprobs", "top_logprobs", "logit_bias", "response_format"];
+
+function userBlocks(message: ChatMessage): Block[] {
+  return partsOf(message).map((part): Block => {
+    if (part.type === "text") return { type: "text", text: part.text };
+    const inline = dataUrl(part.image_url.url);
+    return inline
+      ? { type: "image", source: { type: "base64", media_type: inline.mediaType, data: inline.data } }
+      : { type: "image", source: { type: "url", url: part.image_url.url } };
+  });
+}
+
+function turnOf(message: ChatMessage): Turn | undefined {
+  switch (message.role) {
+    case "system":
+    case "developer":
+      return undefined;
+    case "user":
+      return { role: "user", content: userBlocks(message) };
+    case "tool":
+      return {
+        role: "user",
+        content: [
+          {
+            type: "tool_result",
+            tool_use_id: message.tool_call_id,
+            content: partsOf(message)
+              .map((p) => (p.type === "text" ? p.text : ""))
+              .join(""),
+          },
+        ],
+      };
+    case "assistant": {
+      const text = partsOf(message)
+        .map((p) => (p.type === "text" ? p.text : ""))
+        .join("");
+      const calls = (message.tool_calls ?? []).map(
+        (call): Block => ({
+          type: "tool_use",
+          id: call.id,
+          name: call.function.name,
+          input: parseArguments(call.function.arguments, "anthropic"),
+        }),
+      );
+      return { role: "assistant", content: [...(text ? [{ type: "text" as const, text }] : []), ...calls] };
+    }
+  }
+}
+
+/** Consecutive turns of one role merge: tool results of one assistant turn go back in one user turn. */
+function mergeTurns(turns: Turn[]): Turn[] {
+  const merged: Turn[] = [];
+  for (const turn of turns) {
+    const last = merged.at(-1);
+    if (last && last.role === turn.role) last.content.push(...turn.content);
+    else merged.push({ role: turn.role, content: [...turn.content] });
+  }
+  return merged;
+}
+
+function toolChoiceOf(request: ChatCompletionRequest): MessagesBody["tool_choice"] {
+  const choice = request.tool_choice;
+  const parallel = request.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
+  if (choice === undefined)
+    return request.parallel_tool_calls === false ? { type: "auto", ...parallel } : undefined;
+  if (choice === "none") return { type: "none" };
+  if (choice === "auto") return { type: "auto", ...parallel };
+  if (choice === "required") return { type: "any", ...parallel };
+  return { type: "tool", name: choice.function.name, ...parallel };
+}
+
+/**
+ * OpenAI chat → Messages. Documented rules: system/developer messages become `system`; tool messages
+ * become `tool_result` blocks; `temperature` above 1 is capped at 1 (Messages' range); `seed`, penalties,
+ * `metadata` and vLLM extras other than `top_k` are dropped; `n`>1, logprobs, logit_bias and
+ * `response_format` are rejected with a 400 naming the field. With `anthropic-version` 2026-10-21 or
+ * later, temperature, top_p and top_k are dropped (that version rejects them).
+ */
+export function toMessagesBody(
+  request: ChatCompletionRequest,
+  model: string,
+  options: { stream: boolean; apiVersion: string },
+): MessagesBody {
+  const { stream } = options;
+  // API version 2026-10-21 removed the sampling parameters (sending one is a 400): they are dropped.
+  const sampling = options.apiVersion < "2026-10-21";
+  rejectFields(
+    "anthropic",
+    request,
+    rejected.filter((f) => f !== "response_format" || request.response_format?.type !== "text"),
+  );
+  const system = systemText(request);
+  const stop = stopList(request);
+  const toolChoice = request.tools?.length ? toolChoiceOf(request) : undefined;
+  return {
+    model,
+    max_tokens: maxTokensOf(request, anthropicProvider.defaultMaxTokens),
+    messages: mergeTurns(request.messages.map(turnOf).filter((t): t is Turn => t !== undefined)),
+    ...(system ? { system } : {}),
+    ...(sampling && request.temperature !== undefined
+      ? { temperature: Math.min(request.temperature, 1) }
+      : {}),
+    ...(sampling && request.top_p !== undefined ? { top_p: request.top_p } : {}),
+    ...(sampling && request.top_k !== undefined && request.top_k > 0 ? { top_k: request.top_k } : {}),
+    ...(stop ? { stop_sequences: stop } : {}),
+    ...(stream ? { stream: true } : {}),
+    ...(request.tools?.length
+      ? {
+          tools: request.tools.map((t) => ({
+            name: t.function.name,
+            ...(t.function.description ? { description: t.function.description } : {}),
+            input_schema: t.function.parameters ?? { type: "object", properties: {} },
+          })),
+        }
+      : {}),
+    ...(toolChoice ? { tool_choice: toolChoice } : {}),
+    ...(request.user ? { metadata: { user_id: request.user } } : {}),
+  };
+}

@@ -1,0 +1,148 @@
+import type { ChatCompletionRequest, ChatMessage } from "../../../shared/schemas/chat.ts";
+import {
+  dataUrl,
+  parseArguments,
+  partsOf,
+  rejectFields,
+  stopList,
+  systemText,
+} from "../native/openai-shape.ts";
+import { ProviderError } from "../openai-compatible/errors.ts";
+
+type Block =
+  | { text: string }
+  | { image: { format: string; source: { bytes: string } } }
+  | { toolUse: { toolUseId: string; name: string; input: Record<string, unknown> } }
+  | { toolResult: { toolUseId: string; content: { text: string }[] } };
+
+interface Turn {
+  role: "user" | "assistant";
+  content: Block[];
+}
+
+/** The Converse request body an OpenAI chat request becomes. */
+export interface ConverseBody {
+  messages: Turn[];
+  system?: { text: string }[];
+  inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
+  toolConfig?: {
+    tools: {
+      toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> } };
+    }[];
+    toolChoice?:
+      | { auto: Record<string, never> }
+      | { any: Record<string, never> }
+      | { tool: { name: string } };
+  };
+  additionalModelRequestFields?: Record<string, unknown>;
+}
+
+const rejected = ["n", "logprobs", "top_logprobs", "logit_bias", "response_format"];
+const imageFormats = new Set(["png", "jpeg", "gif", "webp"]);
+
+function text(message: ChatMessage): string {
+  return partsOf(message)
+    .map((p) => (p.type === "text" ? p.text : ""))
+    .join("");
+}
+
+function userBlocks(message: ChatMessage): Block[] {
+  return partsOf(message).map((part): Block => {
+    if (part.type === "text") return { text: part.text };
+    const inline = dataUrl(part.image_url.url);
+    const format = inline?.mediaType.replace(/^image\//, "").replace("jpg", "jpeg");
+    if (!inline || !format || !imageFormats.has(format)) {
+      throw new ProviderError("rejected", "bedrock accepts images only as png/jpeg/gif/webp data: URLs", 400);
+    }
+    return { image: { format, source: { bytes: inline.data } } };
+  });
+}
+
+function turnOf(message: ChatMessage): Turn | undefined {
+  if (message.role === "user") return { role: "user", content: userBlocks(message) };
+  if (message.role === "tool") {
+    return {
+      role: "user",
+      content: [{ toolResult: { toolUseId: message.tool_call_id, content: [{ text: text(message) }] } }],
+    };
+  }
+  if (message.role !== "assistant") return undefined;
+  const body = text(message);
+  return {
+    role: "assistant",
+    content: [
+      ...(body ? [{ text: body }] : []),
+      ...(message.tool_calls ?? []).map((c) => ({
+        toolUse: {
+          toolUseId: c.id,
+          name: c.function.name,
+          input: parseArguments(c.function.arguments, "bedrock"),
+        },
+      })),
+    ],
+  };
+}
+
+function toolConfigOf(request: ChatCompletionRequest): ConverseBody["toolConfig"] {
+  const tools = request.tools ?? [];
+  if (tools.length === 0 || request.tool_choice === "none") return undefined;
+  const choice = request.tool_choice;
+  const toolChoice =
+    choice === "required"
+      ? { any: {} }
+      : typeof choice === "object"
+        ? { tool: { name: choice.function.name } }
+        : choice === "auto"
+          ? { auto: {} }
+          : undefined;
+  return {
+    tools: tools.map((t) => ({
+      toolSpec: {
+        name: t.function.name,
+        ...(t.function.description ? { description: t.function.description } : {}),
+        inputSchema: { json: t.function.parameters ?? { type: "object", properties: {} } },
+      },
+    })),
+    ...(toolChoice ? { toolChoice } : {}),
+  };
+}
+
+/**
+ * OpenAI chat → Converse. Documented rules: system/developer messages become `system` blocks; tool
+ * messages `toolResult` blocks in a user turn; `tool_choice: "none"` sends no tools; `top_k` goes in
+ * `additionalModelRequestFields`; images must be data: URLs; `n`>1, logprobs, logit_bias and
+ * `response_format` are a 400 naming the field; seed, penalties, metadata and user are dropped.
+ */
+export function toConverseBody(request: ChatCompletionRequest): ConverseBody {
+  rejectFields(
+    "bedrock",
+    request,
+    rejected.filter((f) => f !== "response_format" || request.response_format?.type !== "text"),
+  );
+  const turns: Turn[] = [];
+  for (const turn of request.messages.map(turnOf)) {
+    if (!turn) continue;
+    const last = turns.at(-1);
+    if (last && last.role === turn.role) last.content.push(...turn.content);
+    else turns.push({ role: turn.role, content: [...turn.content] });
+  }
+  const system = systemText(request);
+  const stop = stopList(request);
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+  const inference = {
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
+    ...(request.temperature !== undefined ? { temperature: Math.min(request.temperature, 1) } : {}),
+    ...(request.top_p !== undefined ? { topP: request.top_p } : {}),
+    ...(stop ? { stopSequences: stop } : {}),
+  };
+  const toolConfig = toolConfigOf(request);
+  return {
+    messages: turns,
+    ...(system ? { system: [{ text: system }] } : {}),
+    ...(Object.keys(inference).length > 0 ? { inferenceConfig: inference } : {}),
+    ...(toolConfig ? { toolConfig } : {}),
+    ...(request.top_k !== undefined && request.top_k > 0
+      ? { additionalModelRequestFields: { top_k: request.top_k } }
+      : {}),
+  };
+}

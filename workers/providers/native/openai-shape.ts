@@ -1,0 +1,144 @@
+import type {
+  ChatCompletionRequest,
+  ChatCompletionResponse,
+  ChatMessage,
+} from "../../../shared/schemas/chat.ts";
+import { ProviderError } from "../openai-compatible/errors.ts";
+import type { ChatChunk, ToolCallDelta } from "../types.ts";
+
+/** A complete tool call in OpenAI's shape (arguments are JSON text). */
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+/** Token counts every adapter reports, in OpenAI's names. */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number };
+}
+
+/** A chat completion as the native adapters produce it: OpenAI's shape with tool calls. */
+export interface NativeCompletion extends ChatCompletionResponse {
+  choices: {
+    index: number;
+    message: { role: "assistant"; content: string | null; tool_calls?: ToolCall[] };
+    finish_reason: string | null;
+  }[];
+  usage: Usage;
+}
+
+/** The content parts of a message (a string becomes one text part). */
+export type ContentPart = Exclude<ChatMessage["content"], string | null | undefined>[number];
+
+/** A message's content as parts (a string is one text part; none is no parts). */
+export function partsOf(message: ChatMessage): ContentPart[] {
+  const content = message.content;
+  if (content === undefined || content === null) return [];
+  return typeof content === "string" ? [{ type: "text", text: content }] : content;
+}
+
+/** A `data:` URL split into media type and base64 data; undefined for any other URL. */
+export function dataUrl(url: string): { mediaType: string; data: string } | undefined {
+  const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  return match ? { mediaType: match[1] ?? "", data: match[2] ?? "" } : undefined;
+}
+
+/** The system and developer messages, joined: every native API takes them apart from the turns. */
+export function systemText(request: ChatCompletionRequest): string {
+  return request.messages
+    .filter((m) => m.role === "system" || m.role === "developer")
+    .map((m) =>
+      partsOf(m)
+        .map((p) => (p.type === "text" ? p.text : ""))
+        .join(""),
+    )
+    .join("\n\n");
+}
+
+/** Parses tool-call arguments; text that is not a JSON object is the caller's error (a 400). */
+export function parseArguments(text: string, where: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text || "{}");
+    if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new ProviderError("rejected", `${where}: tool call arguments must be a JSON object`, 400);
+}
+
+/** A field this provider cannot honour: a 400 naming it, before any network call. */
+export function unsupported(provider: string, field: string): ProviderError {
+  return new ProviderError("rejected", `${provider} does not support '${field}'`, 400);
+}
+
+/** Rejects the fields a provider cannot honour (n > 1, logprobs, logit_bias, ...), naming the first. */
+export function rejectFields(provider: string, request: ChatCompletionRequest, fields: string[]): void {
+  const record = request as Record<string, unknown>;
+  for (const field of fields) {
+    const value = record[field];
+    if (value === undefined || value === null || value === false) continue;
+    if (field === "n" && value === 1) continue;
+    throw unsupported(provider, field);
+  }
+}
+
+/** The maximum output tokens the client asked for, or `fallback`. */
+export function maxTokensOf(request: ChatCompletionRequest, fallback: number): number {
+  return request.max_completion_tokens ?? request.max_tokens ?? fallback;
+}
+
+/** Stop sequences as a list. */
+export function stopList(request: ChatCompletionRequest): string[] | undefined {
+  if (request.stop === undefined || request.stop === null) return undefined;
+  return typeof request.stop === "string" ? [request.stop] : request.stop;
+}
+
+/** Builds chunks of one stream with a shared head (id, created, model). */
+export function chunkMaker(id: string, model: string) {
+  const created = Math.floor(Date.now() / 1000);
+  const head = { id, object: "chat.completion.chunk", created, model };
+  return {
+    delta(delta: { role?: string; content?: string; tool_calls?: ToolCallDelta[] }): ChatChunk {
+      return { ...head, choices: [{ index: 0, delta, finish_reason: null }] };
+    },
+    finish(reason: string): ChatChunk {
+      return { ...head, choices: [{ index: 0, delta: {}, finish_reason: reason }] };
+    },
+    usage(usage: Usage): ChatChunk {
+      return { ...head, choices: [], usage };
+    },
+  };
+}
+
+/** A complete completion in OpenAI's shape. */
+export function completionOf(parts: {
+  id: string;
+  model: string;
+  text: string;
+  toolCalls: ToolCall[];
+  finishReason: string;
+  usage: Usage;
+}): NativeCompletion {
+  return {
+    id: parts.id,
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model: parts.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: "assistant",
+          content: parts.text.length > 0 || parts.toolCalls.length === 0 ? parts.text : null,
+          ...(parts.toolCalls.length > 0 ? { tool_calls: parts.toolCalls } : {}),
+        },
+        finish_reason: parts.finishReason,
+      },
+    ],
+    usage: parts.usage,
+  };
+}
