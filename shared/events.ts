@@ -54,6 +54,12 @@ export const requestEventSchema = z.object({
   route_class: z.string().max(64).optional(),
   route_success: z.record(z.string().max(32), z.number().min(0).max(1)).optional(),
   route_shift: z.number().int().min(-3).max(3).optional(),
+  // Guardrails: which ran, what they found as `guardrail:kind:mode` -> count (never the matched
+  // text), the request's outcome (pass, redact, block, error), and the contract rule it broke.
+  guardrails: z.array(z.string().max(64)).max(32).optional(),
+  guardrail_findings: z.record(z.string().max(64), uint32).optional(),
+  guardrail_action: z.string().max(16).optional(),
+  contract_violation: z.string().max(64).optional(),
 });
 export type RequestEvent = z.infer<typeof requestEventSchema>;
 
