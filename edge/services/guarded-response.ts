@@ -34,7 +34,8 @@ export async function guardResponse(response: Response, filter: OutputFilter): P
     return new Response(text, response);
   }
   for (const choice of body.choices ?? []) {
-    if (typeof choice.message?.content === "string") choice.message.content = filter.apply(choice.message.content);
+    if (typeof choice.message?.content === "string")
+      choice.message.content = filter.apply(choice.message.content);
   }
   return new Response(JSON.stringify(body), response);
 }
@@ -91,7 +92,8 @@ function sseFilter(filter: OutputFilter): TransformStream<Uint8Array, Uint8Array
         if (choice?.delta && choice.finish_reason && !flushed) {
           flushed = true;
           const rest = filter.flush();
-          if (rest) choice.delta.content = `${typeof choice.delta.content === "string" ? choice.delta.content : ""}${rest}`;
+          if (rest)
+            choice.delta.content = `${typeof choice.delta.content === "string" ? choice.delta.content : ""}${rest}`;
         }
         controller.enqueue(sse(JSON.stringify(chunk)));
       }

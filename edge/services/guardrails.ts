@@ -1,3 +1,5 @@
+import { GatewayError } from "../../shared/errors.ts";
+import type { RequestEvent } from "../../shared/events.ts";
 import { checkContract } from "../../shared/guardrails/contract.ts";
 import { scoreInjection } from "../../shared/guardrails/injection.ts";
 import { inspectMessages } from "../../shared/guardrails/inspect.ts";
@@ -10,8 +12,6 @@ import {
   tightenPolicy,
 } from "../../shared/guardrails/policy.ts";
 import { type FindingCounts, Placeholders } from "../../shared/guardrails/redact.ts";
-import { GatewayError } from "../../shared/errors.ts";
-import type { RequestEvent } from "../../shared/events.ts";
 import { type ChatCompletionRequest, type ChatMessage, messageText } from "../../shared/schemas/chat.ts";
 import type { VerifiedKey } from "./api-keys.ts";
 import type { Moderator } from "./moderation.ts";
@@ -49,7 +49,9 @@ function effectivePolicy(apiKey: VerifiedKey, asked: string | undefined): Guardr
     return tightenPolicy(base, parseGuardrailSpec(asked));
   } catch (error: unknown) {
     if (!(error instanceof GuardrailSpecError)) throw error;
-    throw new GatewayError("BAD_REQUEST", `${guardrailsHeader}: ${error.message}.`, { param: guardrailsHeader });
+    throw new GatewayError("BAD_REQUEST", `${guardrailsHeader}: ${error.message}.`, {
+      param: guardrailsHeader,
+    });
   }
 }
 
@@ -94,14 +96,16 @@ export async function guardChatRequest(input: GuardInput): Promise<GuardedReques
     input.onDecision(fields(ran, counts, "block"));
     throw blocked(guardrail, message);
   };
-  if (pii.blocked) refuse(`pii.${pii.blocked}`, `The request contains ${pii.blocked} data this key may not send.`);
+  if (pii.blocked)
+    refuse(`pii.${pii.blocked}`, `The request contains ${pii.blocked} data this key may not send.`);
 
   if (policy.injection) {
     ran.push("injection");
     const score = scoreInjection(userTexts(request.messages).join("\n"));
     if (score.score >= (policy.injection.threshold ?? defaultInjectionThreshold)) {
       counts[`injection:${policy.injection.mode}`] = 1;
-      if (policy.injection.mode === "block") refuse("injection", "The request looks like a prompt injection.");
+      if (policy.injection.mode === "block")
+        refuse("injection", "The request looks like a prompt injection.");
     }
   }
   if (policy.moderation) {
@@ -129,7 +133,11 @@ async function moderate(
   moderator: Moderator | null,
   policy: NonNullable<GuardrailPolicy["moderation"]>,
   texts: string[],
-  on: { counts: FindingCounts; refuse(guardrail: string, message: string): never; fail(message: string): never },
+  on: {
+    counts: FindingCounts;
+    refuse(guardrail: string, message: string): never;
+    fail(message: string): never;
+  },
 ): Promise<void> {
   if (texts.length === 0) return;
   const closed = policy.onError === "closed";
@@ -147,7 +155,8 @@ async function moderate(
     return;
   }
   if (!verdict.flagged) return;
-  for (const category of verdict.categories.slice(0, 8)) on.counts[`moderation.${category}:${policy.mode}`] = 1;
+  for (const category of verdict.categories.slice(0, 8))
+    on.counts[`moderation.${category}:${policy.mode}`] = 1;
   on.counts[`moderation:${policy.mode}`] = 1;
   if (policy.mode === "block") on.refuse("moderation", "The request was flagged by moderation.");
 }

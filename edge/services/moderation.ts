@@ -49,7 +49,9 @@ export class ModerationClient implements Moderator {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error: unknown) {
-      throw new DependencyError("model", true, "moderation endpoint unreachable or timed out", { cause: error });
+      throw new DependencyError("model", true, "moderation endpoint unreachable or timed out", {
+        cause: error,
+      });
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);

@@ -9,13 +9,23 @@ import { type ChatMessage, messageText } from "../schemas/chat.ts";
 export const inputContractSchema = z.object({
   metadataSchema: z.record(z.string(), z.unknown()).optional(),
   maxContentChars: z.number().int().positive().optional(),
-  allowedRoles: z.array(z.enum(["system", "developer", "user", "assistant", "tool"])).min(1).optional(),
-  allowedContentParts: z.array(z.enum(["text", "image_url"])).min(1).optional(),
+  allowedRoles: z
+    .array(z.enum(["system", "developer", "user", "assistant", "tool"]))
+    .min(1)
+    .optional(),
+  allowedContentParts: z
+    .array(z.enum(["text", "image_url"]))
+    .min(1)
+    .optional(),
 });
 export type InputContract = z.infer<typeof inputContractSchema>;
 
 /** The rules a contract checks, as counted in metrics and events. */
-export type ContractRule = "metadata_schema" | "max_content_chars" | "allowed_roles" | "allowed_content_parts";
+export type ContractRule =
+  | "metadata_schema"
+  | "max_content_chars"
+  | "allowed_roles"
+  | "allowed_content_parts";
 
 /** One broken rule: `param` names the offending field (`metadata.record_type`, `messages[2].role`). */
 export interface ContractViolation {
@@ -54,11 +64,10 @@ function metadataViolation(schema: Record<string, unknown>, metadata: unknown): 
   const result = validatorFor(schema).validate(metadata ?? {});
   if (result.valid) return null;
   // The deepest error names the field best; `required` errors name the missing property.
-  const errors = [...result.errors].sort(
-    (a, b) => b.instanceLocation.length - a.instanceLocation.length,
-  );
+  const errors = [...result.errors].sort((a, b) => b.instanceLocation.length - a.instanceLocation.length);
   const required = errors.find((e) => e.keyword === "required");
-  const error = required ?? errors.find((e) => !["properties", "allOf", "$ref"].includes(e.keyword)) ?? errors[0];
+  const error =
+    required ?? errors.find((e) => !["properties", "allOf", "$ref"].includes(e.keyword)) ?? errors[0];
   if (!error) return { rule: "metadata_schema", param: "metadata", message: "metadata breaks the contract" };
   const missing = required ? /"([^"]+)"/.exec(required.error)?.[1] : undefined;
   return {
@@ -68,7 +77,10 @@ function metadataViolation(schema: Record<string, unknown>, metadata: unknown): 
   };
 }
 
-function messageViolation(contract: InputContract, messages: readonly ChatMessage[]): ContractViolation | null {
+function messageViolation(
+  contract: InputContract,
+  messages: readonly ChatMessage[],
+): ContractViolation | null {
   let total = 0;
   for (const [i, m] of messages.entries()) {
     if (contract.allowedRoles && !contract.allowedRoles.includes(m.role)) {

@@ -34,7 +34,8 @@ const ssn = /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])|(?<!\d)\d{9}(?!\d)
 const phone =
   /(?<![\w+])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]\d{1,8}){1,5}(?![\w/:]|[.-]\d)|(?<![\w+.\-/:])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,6}){1,4}(?![\w/:]|[.-]\d)|(?<![\w+])\+\d{8,15}(?!\w)|(?<!\w)\d{10,11}(?!\w)/g;
 
-const ipv4 = /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g;
+const ipv4 =
+  /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g;
 
 const ipv6 = /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])/g;
 
@@ -52,7 +53,7 @@ const secret = new RegExp(
     String.raw`\bnpm_[A-Za-z0-9]{36}\b`,
     String.raw`\btg_[0-9A-Za-z]{32}\b`,
     String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`,
-    String.raw`-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----`,
+    "-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----",
   ].join("|"),
   "g",
 );
@@ -94,6 +95,7 @@ function acceptCard(value: string): boolean {
 }
 
 /** IBAN lengths by country (ISO 13616 registry, the common ones). */
+// biome-ignore format: a table
 const ibanLengths: Record<string, number> = {
   AD: 24, AE: 23, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BR: 29, CH: 21, CR: 22, CY: 28,
   CZ: 24, DE: 22, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FO: 18, FR: 27, GB: 22, GE: 22,
@@ -101,7 +103,7 @@ const ibanLengths: Record<string, number> = {
   KZ: 20, LB: 28, LI: 21, LT: 20, LU: 20, LV: 21, MC: 27, MD: 24, ME: 22, MK: 19, MR: 27, MT: 31,
   MU: 30, NL: 18, NO: 15, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22, SA: 24, SE: 24,
   SI: 19, SK: 24, SM: 27, TN: 24, TR: 26, UA: 29, VG: 24, XK: 20,
-}; // biome-ignore format: a table
+};
 
 /** ISO 7064 mod 97-10 over an IBAN without spaces. */
 export function ibanValid(raw: string): boolean {
@@ -129,7 +131,8 @@ function acceptSsn(value: string, text: string, start: number): boolean {
   return true;
 }
 
-const phoneContext = /\b(?:call|phone|tel|mobile|cell|text me|whatsapp|fax|ring|contact|number|reach)\b[^\n]{0,24}$/i;
+const phoneContext =
+  /\b(?:call|phone|tel|mobile|cell|text me|whatsapp|fax|ring|contact|number|reach)\b[^\n]{0,24}$/i;
 const datePattern =
   /^(?:(?:19|20)\d\d[ .\-/](?:0?[1-9]|1[0-2])[ .\-/](?:0?[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])[ .\-/](?:0?[1-9]|1[0-2])[ .\-/](?:19|20)\d\d|(?:0?[1-9]|1[0-2])[ .\-/](?:0?[1-9]|[12]\d|3[01])[ .\-/](?:19|20)\d\d)$/;
 const nanp = /^(?:\+?1[ .-]?)?(?:\([2-9]\d\d\)|[2-9]\d\d)[ .-]?[2-9]\d\d[ .-]?\d{4}$/;
@@ -161,7 +164,8 @@ export function ipv6Valid(value: string): boolean {
   return all.length === 8;
 }
 
-const versionContext = /\b(?:v|version|ver\.?|release|build|firmware|rev\.?|sdk|api|python|node|chrome|release)\s*$/i;
+const versionContext =
+  /\b(?:v|version|ver\.?|release|build|firmware|rev\.?|sdk|api|python|node|chrome|release)\s*$/i;
 
 function acceptIpv4(value: string, text: string, start: number): boolean {
   if (versionContext.test(text.slice(Math.max(0, start - 16), start))) return false;

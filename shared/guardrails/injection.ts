@@ -37,7 +37,8 @@ const families: Family[] = [
   {
     name: "fake_delimiters",
     weight: 0.5,
-    pattern: /<\|(?:im_start|im_end|system|endoftext)\|>|\[\/?(?:INST|SYS)\]|<<\/?SYS>>|^\s*#{2,}\s*(?:system|new instructions?)\b/im,
+    pattern:
+      /<\|(?:im_start|im_end|system|endoftext)\|>|\[\/?(?:INST|SYS)\]|<<\/?SYS>>|^\s*#{2,}\s*(?:system|new instructions?)\b/im,
   },
   {
     name: "no_restrictions",

@@ -33,7 +33,9 @@ function scanMessage(message: ChatMessage, scan: (text: string) => string): Chat
   if (message.role === "assistant" && message.tool_calls) {
     const toolCalls = message.tool_calls.map((call) => {
       const args = scan(call.function.arguments);
-      return args === call.function.arguments ? call : { ...call, function: { ...call.function, arguments: args } };
+      return args === call.function.arguments
+        ? call
+        : { ...call, function: { ...call.function, arguments: args } };
     });
     return { ...message, content, tool_calls: toolCalls } as ChatMessage;
   }

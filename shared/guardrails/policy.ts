@@ -121,7 +121,8 @@ export function parseGuardrailSpec(spec: string): GuardrailPolicy {
       if (!(threshold >= 0 && threshold <= 1)) throw new GuardrailSpecError(`${name} must be in 0..1`);
       policy.injection = { mode: policy.injection?.mode ?? "block", threshold };
     } else if (name === "moderation_on_error") {
-      if (value !== "open" && value !== "closed") throw new GuardrailSpecError(`${name} must be open or closed`);
+      if (value !== "open" && value !== "closed")
+        throw new GuardrailSpecError(`${name} must be open or closed`);
       policy.moderation = { mode: policy.moderation?.mode ?? "block", onError: value };
     } else {
       throw new GuardrailSpecError(`unknown guardrail "${name}"`);

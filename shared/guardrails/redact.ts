@@ -37,7 +37,10 @@ export class Placeholders {
   }
 }
 
-const placeholderPattern = new RegExp(`\\[(?:${piiKinds.map((k) => k.toUpperCase()).join("|")})_\\d+\\]`, "g");
+const placeholderPattern = new RegExp(
+  `\\[(?:${piiKinds.map((k) => k.toUpperCase()).join("|")})_\\d+\\]`,
+  "g",
+);
 
 /** The detector kinds a policy turns on. */
 export function enabledKinds(policy: GuardrailPolicy): Set<PiiKind> {
@@ -60,7 +63,11 @@ export interface TextScan {
 export function scanText(
   text: string,
   modeOf: (kind: PiiKind) => GuardrailMode | undefined,
-  options: { kinds: ReadonlySet<PiiKind>; counts: FindingCounts; replace: (kind: PiiKind, value: string) => string },
+  options: {
+    kinds: ReadonlySet<PiiKind>;
+    counts: FindingCounts;
+    replace: (kind: PiiKind, value: string) => string;
+  },
 ): TextScan {
   const matches = detectPii(text, options.kinds);
   if (matches.length === 0) return { text, blocked: null, matches };

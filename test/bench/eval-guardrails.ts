@@ -8,7 +8,8 @@ import { evaluate, halfOf, loadLabelled, targets } from "./guardrails-eval.ts";
 const rows = loadLabelled();
 const tune = evaluate(rows.filter((r) => halfOf(r.id) === "tune"));
 const test = evaluate(rows.filter((r) => halfOf(r.id) === "test"));
-const meets = test.recall >= targets.minRecall && test.clean_false_positive_rate <= targets.maxCleanFalsePositiveRate;
+const meets =
+  test.recall >= targets.minRecall && test.clean_false_positive_rate <= targets.maxCleanFalsePositiveRate;
 const file = writeResults("eval-guardrails", {
   split: "FNV-1a(id) odd = test, even = tune",
   targets,

@@ -74,7 +74,9 @@ export function evaluate(rows: readonly LabelledMessage[]): EvalReport {
       stats.total++;
       total++;
       const at = row.text.indexOf(label.value);
-      const hit = matches.findIndex((m) => m.kind === label.kind && m.start === at && m.end === at + label.value.length);
+      const hit = matches.findIndex(
+        (m) => m.kind === label.kind && m.start === at && m.end === at + label.value.length,
+      );
       if (hit >= 0) {
         used.add(hit);
         stats.found++;

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { VerifiedKey } from "../../shared/schemas/keys.ts";
+import { PostgresGuardrailPolicyStore } from "../guardrails/policy-store.ts";
 import { type Database, withPostgres } from "./client.ts";
 import { apiKeys } from "./schema.ts";
 
@@ -11,7 +12,10 @@ export interface KeyStore {
 
 /** The KeyStore over Postgres `api_keys`. */
 export class PostgresKeyStore implements KeyStore {
-  constructor(private readonly db: Database) {}
+  readonly #guardrails: PostgresGuardrailPolicyStore;
+  constructor(private readonly db: Database) {
+    this.#guardrails = new PostgresGuardrailPolicyStore(db);
+  }
 
   async findByHash(keyHash: string): Promise<VerifiedKey | null> {
     const rows = await withPostgres(() =>
@@ -26,6 +30,7 @@ export class PostgresKeyStore implements KeyStore {
       allowedModels: row.allowedModels,
       rateLimitPerMinute: row.rateLimitPerMinute,
       cacheTtlSeconds: row.cacheTtlSeconds,
+      ...(await this.#guardrails.effective(row.tenantId, row.id)),
     };
   }
 }

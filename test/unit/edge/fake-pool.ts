@@ -114,7 +114,9 @@ export class FakePool {
             .end(
               JSON.stringify(
                 completion(
-                  mode.echo ? String(request.messages?.at(-1)?.content ?? "") : (mode.content ?? "fake answer"),
+                  mode.echo
+                    ? String(request.messages?.at(-1)?.content ?? "")
+                    : (mode.content ?? "fake answer"),
                 ),
               ),
             ),

@@ -1,9 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { detectPii, ibanValid, ipv6Valid, luhnValid, type PiiKind } from "../../../shared/guardrails/detectors.ts";
+import {
+  detectPii,
+  ibanValid,
+  ipv6Valid,
+  luhnValid,
+  type PiiKind,
+} from "../../../shared/guardrails/detectors.ts";
 import { OutputFilter } from "../../../shared/guardrails/output.ts";
 import { Placeholders } from "../../../shared/guardrails/redact.ts";
 
-const kindsIn = (text: string): string[] => detectPii(text).map((m) => `${m.kind}:${text.slice(m.start, m.end)}`);
+const kindsIn = (text: string): string[] =>
+  detectPii(text).map((m) => `${m.kind}:${text.slice(m.start, m.end)}`);
 
 describe("PII detectors", () => {
   it.each<[string, PiiKind, string]>([
@@ -71,7 +78,10 @@ describe("placeholders and the output filter", () => {
   });
 
   it("redacts a match split across streamed pieces and releases the rest at the end", () => {
-    const filter = new OutputFilter({ pii: { email: "log", card: "block" }, output: true }, new Placeholders());
+    const filter = new OutputFilter(
+      { pii: { email: "log", card: "block" }, output: true },
+      new Placeholders(),
+    );
     const text = `Sure. Your card 4111 1111 1111 1111 is on file; mail bob@example.com ${"and more words ".repeat(8)}done.`;
     let out = "";
     for (let i = 0; i < text.length; i += 3) out += filter.push(text.slice(i, i + 3));
