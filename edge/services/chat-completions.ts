@@ -28,6 +28,8 @@ export interface ChatContext {
   arrivedAt: number;
   /** Runs work after the response (waitUntil on Workers). */
   background(label: string, work: Promise<unknown>): void;
+  /** What the guardrails decided (JSON), sent signed so the pool's event records it. */
+  guardrailDecisions?: string | undefined;
 }
 
 /** Records a request the edge answered itself, so it is counted with the pool's requests. */
@@ -182,6 +184,7 @@ function callPool({ ctx, request }: Forward): Promise<ForwardResult> {
     allowedModels: apiKey.allowedModels,
     traceparent: ctx.traceparent,
     clientRequestId: ctx.clientRequestId,
+    guardrailDecisions: ctx.guardrailDecisions,
     deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
   });
 }

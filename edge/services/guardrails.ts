@@ -35,6 +35,11 @@ export interface GuardInput {
   onDecision(fields: GuardrailEventFields): void;
 }
 
+/** The decisions as the signed header to the pool (undefined when no guardrail ran). */
+export function guardrailDecisionsHeader(fields: GuardrailEventFields | undefined): string | undefined {
+  return fields?.guardrails?.length ? JSON.stringify(fields) : undefined;
+}
+
 /** A request the guardrails let through: what to forward, and the filter for its answer. */
 export interface GuardedRequest {
   request: ChatCompletionRequest;

@@ -122,8 +122,46 @@ export function checkContract(
   return contract.metadataSchema ? metadataViolation(contract.metadataSchema, request.metadata) : null;
 }
 
-/** Whether a JSON Schema compiles (for the CLI, before it is stored). Returns the problem or null. */
+const jsonTypes = z.enum(["object", "array", "string", "number", "integer", "boolean", "null"]);
+const count = z.number().int().nonnegative();
+const pattern = z.string().refine((p) => {
+  try {
+    new RegExp(p, "u");
+    return true;
+  } catch {
+    return false;
+  }
+}, "is not a valid regular expression");
+
+/** The shapes of the common keywords (the validator itself trusts its schema): enough to catch typos. */
+const keywordsSchema: z.ZodType = z.lazy(() =>
+  z.looseObject({
+    type: z.union([jsonTypes, z.array(jsonTypes).min(1)]).optional(),
+    required: z.array(z.string()).optional(),
+    enum: z.array(z.unknown()).min(1).optional(),
+    properties: z.record(z.string(), z.union([keywordsSchema, z.boolean()])).optional(),
+    additionalProperties: z.union([keywordsSchema, z.boolean()]).optional(),
+    items: z.union([keywordsSchema, z.boolean()]).optional(),
+    pattern: pattern.optional(),
+    format: z.string().optional(),
+    minLength: count.optional(),
+    maxLength: count.optional(),
+    minProperties: count.optional(),
+    maxProperties: count.optional(),
+    minimum: z.number().optional(),
+    maximum: z.number().optional(),
+    allOf: z.array(keywordsSchema).optional(),
+    anyOf: z.array(keywordsSchema).optional(),
+    oneOf: z.array(keywordsSchema).optional(),
+  }),
+);
+
+/** Whether a JSON Schema is well-formed and compiles (checked before it is stored). The problem, or null. */
 export function schemaProblem(schema: Record<string, unknown>): string | null {
+  const shape = keywordsSchema.safeParse(schema);
+  if (!shape.success) {
+    return shape.error.issues.map((i) => `${i.path.join(".") || "(root)"} ${i.message}`).join("; ");
+  }
   try {
     new Validator(schema as Schema, "2020-12", false).validate({});
     return null;

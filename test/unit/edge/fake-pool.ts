@@ -26,6 +26,8 @@ export class FakePool {
   lastHeaders: IncomingMessage["headers"] = {};
   /** The body of the last chat call, as the pool received it. */
   lastChatBody = "";
+  /** Events the edge sent (`POST /internal/v1/events`), in order. */
+  events: Record<string, unknown>[] = [];
   /** Extra fields of the good key's verification answer (guardrails, contract, …). */
   keyExtras: Record<string, unknown> = {};
   private server: Server | undefined;
@@ -59,6 +61,11 @@ export class FakePool {
               }
             : null;
           res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ key }));
+          return;
+        }
+        if (req.url === "/internal/v1/events") {
+          this.events.push(...(JSON.parse(body) as { events: Record<string, unknown>[] }).events);
+          res.writeHead(202, { "content-type": "application/json" }).end('{"accepted":1}');
           return;
         }
         if (req.url === "/internal/v1/chat/completions") {

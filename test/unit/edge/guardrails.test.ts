@@ -84,6 +84,16 @@ describe("guardrails at the edge (in-process, fake pool)", () => {
     );
     expect(pool.lastChatBody).not.toContain("a@b.io");
     expect(pool.lastChatBody).not.toContain("4111");
+    // The pool's event learns what ran and what it found, signed, never the values.
+    const decisions = String(pool.lastHeaders["x-tiergate-guardrail-decisions"]);
+    expect(JSON.parse(decisions)).toEqual({
+      guardrails: ["pii"],
+      guardrail_findings: { "email:redact": 3, "card:redact": 1 },
+      guardrail_action: "redact",
+    });
+    expect(String(pool.lastHeaders["x-tiergate-signature"] ?? pool.lastHeaders.authorization)).toContain(
+      "x-tiergate-guardrail-decisions",
+    );
     // Without restore, the answer keeps the placeholders.
     expect(((await response.json()) as CompletionJson).choices[0]?.message.content).toContain("[EMAIL_1]");
   });
@@ -110,6 +120,16 @@ describe("guardrails at the edge (in-process, fake pool)", () => {
     });
     expect(body.error.request_id).toBe(response.headers.get("x-request-id"));
     expect(pool.chatCalls).toBe(before);
+    // The refusal's event records the decision, never the card number.
+    await expect
+      .poll(() => pool.events.find((e) => e.request_id === body.error.request_id))
+      .toMatchObject({
+        status: 400,
+        guardrails: ["pii"],
+        guardrail_findings: { "card:block": 1 },
+        guardrail_action: "block",
+      });
+    expect(JSON.stringify(pool.events)).not.toContain("4111");
   });
 
   it("lets hard negatives through a blocking policy (order number failing Luhn, a date)", async () => {
@@ -235,6 +255,11 @@ describe("input contracts at the edge", () => {
     expect(error).toMatchObject({ code: "contract_violation", param });
     expect(error.request_id).toBe(response.headers.get("x-request-id"));
     expect(pool.chatCalls).toBe(before);
+    await expect
+      .poll(() => pool.events.find((e) => e.request_id === error.request_id))
+      .toMatchObject({
+        contract_violation: expect.any(String),
+      });
   });
 
   it("forwards a request that holds the contract", async () => {

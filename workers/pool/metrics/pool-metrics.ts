@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { RequestEvent } from "../../../shared/events.ts";
 import type { RequestRowStats } from "../../db/request-rows.ts";
 import type { EventProducerStats } from "../../events/producer.ts";
+import { GuardrailMetrics } from "../../guardrails/metrics.ts";
 
 /** Latency histogram buckets in seconds: they bracket the tier budgets (50 ms, 200 ms, 5 s). */
 export const latencyBucketsSeconds = [0.05, 0.1, 0.2, 0.5, 1, 2, 5] as const;
@@ -43,12 +44,14 @@ export class PoolMetrics {
   readonly #upstreamRequests: Counter<"provider" | "outcome">;
   readonly #upstreamUp: Gauge<"endpoint">;
   readonly #drift = new Map<string, number>();
+  readonly #guardrails: GuardrailMetrics;
   #lookups = 0;
   #hits = 0;
 
   constructor(options: PoolMetricsOptions) {
     const registers = [this.registry];
     if (options.defaultLabels) this.registry.setDefaultLabels(options.defaultLabels);
+    this.#guardrails = new GuardrailMetrics(registers);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.#requestDuration = new Histogram({
       name: "http_request_duration_seconds",
@@ -180,6 +183,7 @@ export class PoolMetrics {
   /** Counts a published request event: cache lookups, fallbacks by reason, upstream outcome. */
   recordEvent(event: RequestEvent): void {
     this.#events.inc({ tier: event.tier, cache: event.cache });
+    this.#guardrails.record(event);
     if (event.cache !== "BYPASS") {
       this.#lookups++;
       if (event.cache === "HIT") this.#hits++;
