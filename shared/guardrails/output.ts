@@ -3,7 +3,7 @@ import type { GuardrailMode, GuardrailPolicy } from "./policy.ts";
 import { enabledKinds, type FindingCounts, type Placeholders, scanText } from "./redact.ts";
 
 /** The longest run without whitespace that is held back whole (longer runs are cut). */
-const maxHeldRun = 512;
+const maxHeldRun = 256;
 
 /**
  * The output side of the guardrails for one answer: findings of the policy's detectors are replaced
@@ -14,6 +14,8 @@ const maxHeldRun = 512;
 export class OutputFilter {
   readonly #kinds: ReadonlySet<PiiKind>;
   #held = "";
+  /** Characters pushed since the held text was last scanned: scanning waits for a batch of them. */
+  #unscanned = 0;
 
   constructor(
     private readonly policy: GuardrailPolicy,
@@ -49,6 +51,9 @@ export class OutputFilter {
   /** Takes the next streamed piece; returns what can be released now (possibly empty). */
   push(delta: string): string {
     this.#held += delta;
+    this.#unscanned += delta.length;
+    if (this.#unscanned < streamHoldbackChars) return "";
+    this.#unscanned = 0;
     const cut = this.#safeCut(this.#held);
     if (cut <= 0) return "";
     const ready = this.#held.slice(0, cut);
@@ -60,6 +65,7 @@ export class OutputFilter {
   flush(): string {
     const rest = this.#held;
     this.#held = "";
+    this.#unscanned = 0;
     return rest ? this.apply(rest) : "";
   }
 
