@@ -15,7 +15,15 @@ import { loadLabelled } from "./guardrails-eval.ts";
  * for the streaming hold-back). Times are medians of repeated runs on a shared machine: noisy.
  */
 const policy: GuardrailPolicy = {
-  pii: { email: "redact", phone: "redact", card: "redact", iban: "redact", ssn: "redact", ip: "log", secret: "redact" },
+  pii: {
+    email: "redact",
+    phone: "redact",
+    card: "redact",
+    iban: "redact",
+    ssn: "redact",
+    ip: "log",
+    secret: "redact",
+  },
   injection: { mode: "log" },
   output: true,
   restore: true,
@@ -61,7 +69,12 @@ const rows = Object.entries(texts).map(([name, text]) => {
     for (let i = 0; i < text.length; i += 16) filter.push(text.slice(i, i + 16));
     filter.flush();
   }, 50);
-  return { text: name, chars: text.length, input_ms_per_10k: input_ms, output_stream_ms_per_10k: output_stream_ms };
+  return {
+    text: name,
+    chars: text.length,
+    input_ms_per_10k: input_ms,
+    output_stream_ms_per_10k: output_stream_ms,
+  };
 });
 console.table(rows);
 process.stdout.write(`wrote ${writeResults("bench-guardrails", { runtime: `bun ${Bun.version}`, rows })}\n`);
