@@ -2,6 +2,7 @@ import type { OutputFilter } from "../../shared/guardrails/output.ts";
 import { SseParser } from "./sse.ts";
 
 interface ChoiceLike {
+  index?: number;
   message?: { content?: unknown };
   delta?: { content?: unknown };
   finish_reason?: string | null;
@@ -46,33 +47,62 @@ function sse(data: string): Uint8Array {
   return encoder.encode(`data: ${data}\n\n`);
 }
 
-/** A chunk carrying only `content`, modelled on the stream's last chunk. */
-function contentChunk(model: ChunkLike | undefined, content: string): string {
+/** A chunk carrying only `content` for choice `index`, modelled on the stream's last chunk. */
+function contentChunk(model: ChunkLike | undefined, index: number, content: string): string {
   return JSON.stringify({
     id: model?.id ?? "",
     object: "chat.completion.chunk",
     created: model?.created ?? Math.floor(Date.now() / 1000),
     model: model?.model ?? "",
-    choices: [{ index: 0, delta: { content }, finish_reason: null }],
+    choices: [{ index, delta: { content }, finish_reason: null }],
   });
 }
 
-/** Rewrites an SSE stream of chat chunks through the output filter. */
+interface ChoiceState {
+  filter: OutputFilter;
+  finished: boolean;
+}
+
+/** Rewrites an SSE stream of chat chunks through the output filter, one filter per choice. */
 function sseFilter(filter: OutputFilter): TransformStream<Uint8Array, Uint8Array> {
   const parser = new SseParser();
+  const choices = new Map<number, ChoiceState>();
   let last: ChunkLike | undefined;
-  let flushed = false;
-  const release = (controller: TransformStreamDefaultController<Uint8Array>) => {
-    if (flushed) return;
-    flushed = true;
-    const rest = filter.flush();
-    if (rest) controller.enqueue(sse(contentChunk(last, rest)));
+  const stateOf = (index: number): ChoiceState => {
+    let state = choices.get(index);
+    if (!state) {
+      state = { filter: choices.size === 0 ? filter : filter.fork(), finished: false };
+      choices.set(index, state);
+    }
+    return state;
+  };
+  /** Releases what every unfinished choice still holds, as extra chunks (the stream is ending). */
+  const releaseAll = (controller: TransformStreamDefaultController<Uint8Array>) => {
+    for (const [index, state] of choices) {
+      if (state.finished) continue;
+      state.finished = true;
+      const rest = state.filter.flush();
+      if (rest) controller.enqueue(sse(contentChunk(last, index, rest)));
+    }
+  };
+  const rewrite = (chunk: ChunkLike) => {
+    for (const [i, choice] of (chunk.choices ?? []).entries()) {
+      if (!choice.delta) continue;
+      const state = stateOf(typeof choice.index === "number" ? choice.index : i);
+      let content = typeof choice.delta.content === "string" ? state.filter.push(choice.delta.content) : null;
+      // The finishing chunk of a choice carries whatever was held back.
+      if (choice.finish_reason && !state.finished) {
+        state.finished = true;
+        content = `${content ?? ""}${state.filter.flush()}`;
+      }
+      if (content !== null) choice.delta.content = content;
+    }
   };
   return new TransformStream({
     transform(bytes, controller) {
       for (const data of parser.push(bytes)) {
         if (data.trim() === "[DONE]") {
-          release(controller);
+          releaseAll(controller);
           controller.enqueue(sse(data));
           continue;
         }
@@ -84,22 +114,12 @@ function sseFilter(filter: OutputFilter): TransformStream<Uint8Array, Uint8Array
           continue;
         }
         last = chunk;
-        const choice = chunk.choices?.[0];
-        if (choice?.delta && typeof choice.delta.content === "string") {
-          choice.delta.content = filter.push(choice.delta.content);
-        }
-        // The finishing chunk carries whatever was held back.
-        if (choice?.delta && choice.finish_reason && !flushed) {
-          flushed = true;
-          const rest = filter.flush();
-          if (rest)
-            choice.delta.content = `${typeof choice.delta.content === "string" ? choice.delta.content : ""}${rest}`;
-        }
+        rewrite(chunk);
         controller.enqueue(sse(JSON.stringify(chunk)));
       }
     },
     flush(controller) {
-      release(controller);
+      releaseAll(controller);
     },
   });
 }

@@ -26,6 +26,11 @@ export class OutputFilter {
     this.#kinds = policy.output ? enabledKinds(policy) : new Set();
   }
 
+  /** A filter for another choice of the same answer: same policy, placeholders and counts. */
+  fork(): OutputFilter {
+    return new OutputFilter(this.policy, this.placeholders, this.counts);
+  }
+
   /** Whether this filter changes or inspects anything at all. */
   get active(): boolean {
     return this.#kinds.size > 0 || (this.policy.restore === true && this.placeholders.size > 0);
