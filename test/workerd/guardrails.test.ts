@@ -1,4 +1,6 @@
 import { env, exports } from "cloudflare:workers";
+// Extends zod with .openapi() before the shared schemas below are built (the edge app needs it).
+import "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
 import { checkContract } from "../../shared/guardrails/contract.ts";
 import { detectPii } from "../../shared/guardrails/detectors.ts";
