@@ -18,6 +18,8 @@ export interface PiiMatch {
 interface Detector {
   kind: PiiKind;
   pattern: RegExp;
+  /** A cheap test the text must pass before the pattern runs at all (the pattern needs this character). */
+  needs?: string;
   /** Whether the candidate really is this kind (the whole text is given for context checks). */
   accept?: (value: string, text: string, start: number) => boolean;
 }
@@ -177,12 +179,17 @@ function acceptIpv4(value: string, text: string, start: number): boolean {
 
 const detectors: Detector[] = [
   { kind: "secret", pattern: secret },
-  { kind: "email", pattern: email },
+  { kind: "email", pattern: email, needs: "@" },
   { kind: "iban", pattern: iban, accept: ibanValid },
   { kind: "card", pattern: card, accept: acceptCard },
   { kind: "ssn", pattern: ssn, accept: acceptSsn },
-  { kind: "ip", pattern: ipv6, accept: (v) => ipv6Valid(v) && v.includes(":") && /[0-9A-Fa-f]/.test(v) },
-  { kind: "ip", pattern: ipv4, accept: acceptIpv4 },
+  {
+    kind: "ip",
+    pattern: ipv6,
+    needs: ":",
+    accept: (v) => ipv6Valid(v) && v.includes(":") && /[0-9A-Fa-f]/.test(v),
+  },
+  { kind: "ip", pattern: ipv4, needs: ".", accept: acceptIpv4 },
   { kind: "phone", pattern: phone, accept: acceptPhone },
 ];
 
@@ -191,9 +198,13 @@ const detectors: Detector[] = [
  * an earlier detector in the priority order (secret, email, iban, card, ssn, ip, phone) keeps its span.
  */
 export function detectPii(text: string, kinds?: ReadonlySet<PiiKind>): PiiMatch[] {
+  // Every kind but secrets and e-mail addresses needs a digit.
+  const digits = /\d/.test(text);
   const found: PiiMatch[] = [];
   for (const detector of detectors) {
     if (kinds && !kinds.has(detector.kind)) continue;
+    if (detector.needs && !text.includes(detector.needs)) continue;
+    if (!digits && detector.kind !== "secret" && detector.kind !== "email") continue;
     detector.pattern.lastIndex = 0;
     for (const m of text.matchAll(detector.pattern)) {
       const start = m.index;

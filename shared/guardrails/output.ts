@@ -1,4 +1,4 @@
-import { detectPii, type PiiKind, streamHoldbackChars } from "./detectors.ts";
+import { detectPii, type PiiKind, type PiiMatch, streamHoldbackChars } from "./detectors.ts";
 import type { GuardrailMode, GuardrailPolicy } from "./policy.ts";
 import { enabledKinds, type FindingCounts, type Placeholders, scanText } from "./redact.ts";
 
@@ -37,7 +37,7 @@ export class OutputFilter {
   }
 
   /** A complete answer text, filtered. */
-  apply(text: string): string {
+  apply(text: string, matches?: PiiMatch[]): string {
     let out = text;
     if (this.#kinds.size > 0) {
       const outputCounts: FindingCounts = {};
@@ -45,6 +45,7 @@ export class OutputFilter {
         kinds: this.#kinds,
         counts: outputCounts,
         replace: (kind) => `[REDACTED_${kind.toUpperCase()}]`,
+        ...(matches ? { matches } : {}),
       }).text;
       for (const [label, n] of Object.entries(outputCounts)) {
         this.counts[`output.${label}`] = (this.counts[`output.${label}`] ?? 0) + n;
@@ -59,11 +60,16 @@ export class OutputFilter {
     this.#unscanned += delta.length;
     if (this.#unscanned < streamHoldbackChars) return "";
     this.#unscanned = 0;
-    const cut = this.#safeCut(this.#held);
+    const matches = this.#kinds.size > 0 ? detectPii(this.#held, this.#kinds) : [];
+    const cut = this.#safeCut(this.#held, matches);
     if (cut <= 0) return "";
     const ready = this.#held.slice(0, cut);
     this.#held = this.#held.slice(cut);
-    return this.apply(ready);
+    // Matches that end before the cut are exactly the ready text's: no second scan.
+    return this.apply(
+      ready,
+      matches.filter((m) => m.end <= cut),
+    );
   }
 
   /** Releases everything still held (the stream ended). */
@@ -75,12 +81,12 @@ export class OutputFilter {
   }
 
   /** Where the held text may be cut: before the last `streamHoldbackChars`, a word, or a match. */
-  #safeCut(text: string): number {
+  #safeCut(text: string, matches: readonly PiiMatch[]): number {
     let cut = text.length - streamHoldbackChars;
     if (cut <= 0) return 0;
     const floor = Math.max(0, cut - maxHeldRun);
     while (cut > floor && !isSpace(text.charCodeAt(cut - 1)) && !isSpace(text.charCodeAt(cut))) cut--;
-    for (const m of detectPii(text, this.#kinds)) {
+    for (const m of matches) {
       if (m.start < cut && m.end > cut) cut = m.start;
     }
     return cut;

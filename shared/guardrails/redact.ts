@@ -67,9 +67,11 @@ export function scanText(
     kinds: ReadonlySet<PiiKind>;
     counts: FindingCounts;
     replace: (kind: PiiKind, value: string) => string;
+    /** The matches when the caller already has them (within `text`). */
+    matches?: PiiMatch[];
   },
 ): TextScan {
-  const matches = detectPii(text, options.kinds);
+  const matches = options.matches ?? detectPii(text, options.kinds);
   if (matches.length === 0) return { text, blocked: null, matches };
   let out = "";
   let at = 0;
