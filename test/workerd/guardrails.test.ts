@@ -49,4 +49,26 @@ describe("guardrails in workerd", () => {
     expect(body.error).toMatchObject({ code: "content_blocked", param: "guardrails.pii.secret" });
     expect(body.error.request_id).toBe(response.headers.get("x-request-id"));
   });
+
+  it("forwards a redacted request to the real pool, the decisions header signed with it", async () => {
+    const response = await exports.default.fetch("http://edge.test/v1/chat/completions", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${env.TEST_API_KEY}`,
+        "content-type": "application/json",
+        "x-tiergate-guardrails": "email=redact,output=on",
+        "x-tiergate-cache": "bypass",
+      },
+      body: JSON.stringify({
+        model: "auto",
+        max_tokens: 8,
+        messages: [{ role: "user", content: `Say hi to ann-${crypto.randomUUID()}@example.com` }],
+      }),
+    });
+    // The pool verified the signature over the new header and answered (not a 401 from the pool).
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-fallback")).toBeNull();
+    const body = (await response.json()) as { choices: { message: { content: string } }[] };
+    expect(typeof body.choices[0]?.message.content).toBe("string");
+  });
 });
