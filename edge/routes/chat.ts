@@ -13,7 +13,7 @@ import { inBackground } from "../lib/background.ts";
 import { traceparentOf } from "../lib/traceparent.ts";
 import { answerChat, type CachePolicy } from "../services/chat-completions.ts";
 import { guardResponse } from "../services/guarded-response.ts";
-import { guardChatRequest, guardrailDecisionsHeader, guardrailsHeader } from "../services/guardrails.ts";
+import { guardChatRequest, guardrailsHeader } from "../services/guardrails.ts";
 import { isDeterministic } from "../services/response-cache.ts";
 import type { HonoEnv } from "../types.ts";
 import { assertModelAllowed, bearerSecurity, bodyRouteErrors, bodyRouteMiddleware } from "./common.ts";
@@ -104,7 +104,7 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
         traceparent: traceparentOf(c),
         clientRequestId: c.var.clientRequestId,
         background: (label, work) => inBackground(c, label, work),
-        guardrailDecisions: guardrailDecisionsHeader(c.var.guardrailEvent),
+        guardrailEvent: c.var.guardrailEvent,
       },
       guarded.request,
       cachePolicy(c, guarded.request),
