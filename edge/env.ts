@@ -81,6 +81,12 @@ export const edgeEnvSchema = z.object({
     .transform((v): 200 | 503 => (v === "200" ? 200 : 503)),
   /** Lowest level the edge logs: debug, info (default), warn, error. */
   LOG_LEVEL: logLevel(),
+  /** The moderation guardrail's endpoint (OpenAI's POST /v1/moderations shape); unset: none. */
+  MODERATION_URL: z.url().optional(),
+  MODERATION_API_KEY: z.string().min(1).optional(),
+  MODERATION_MODEL: z.string().min(1).default("omni-moderation-latest"),
+  /** A moderation call gives up after this long; the policy then fails open or closed. */
+  MODERATION_TIMEOUT_MS: positiveInt(2_000),
   FALLBACK_MESSAGE: z
     .string()
     .min(1)

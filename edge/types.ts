@@ -3,6 +3,7 @@ import type { Logger } from "../shared/logger.ts";
 import type { EdgeBindings } from "./env.ts";
 import type { VerifiedKey } from "./services/api-keys.ts";
 import type { EdgeServices } from "./services/edge-services.ts";
+import type { GuardrailEventFields } from "./services/guardrails.ts";
 
 /** Hono's environment for the edge app. */
 export type HonoEnv = {
@@ -20,5 +21,7 @@ export type HonoEnv = {
     adminPrincipal: AdminPrincipal;
     /** This request's logger: every line carries `request_id`, and `tenant` once the key is verified. */
     log: Logger;
+    /** What the guardrails and contract decided, for this request's event. */
+    guardrailEvent?: GuardrailEventFields;
   };
 };

@@ -5,6 +5,8 @@
 export const errorCodes = {
   BAD_REQUEST: { status: 400, type: "invalid_request_error" },
   INVALID_JSON: { status: 400, type: "invalid_request_error" },
+  CONTENT_BLOCKED: { status: 400, type: "invalid_request_error" },
+  CONTRACT_VIOLATION: { status: 400, type: "invalid_request_error" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, type: "invalid_request_error" },
   PAYLOAD_TOO_LARGE: { status: 413, type: "invalid_request_error" },
   UNAUTHORIZED: { status: 401, type: "authentication_error" },

@@ -56,6 +56,12 @@ export const requestEventSchema = z.object({
   route_shift: z.number().int().min(-3).max(3).optional(),
   /** The API key that made the request (usage per key); absent for events without a verified key. */
   key_id: z.string().max(128).optional(),
+  // Guardrails: which ran, what they found as `guardrail:kind:mode` -> count (never the matched
+  // text), the request's outcome (pass, redact, block, error), and the contract rule it broke.
+  guardrails: z.array(z.string().max(64)).max(32).optional(),
+  guardrail_findings: z.record(z.string().max(64), uint32).optional(),
+  guardrail_action: z.string().max(16).optional(),
+  contract_violation: z.string().max(64).optional(),
 });
 export type RequestEvent = z.infer<typeof requestEventSchema>;
 

@@ -6,6 +6,8 @@ export const headers = {
   clientRequestId: "x-client-request-id",
   /** Edge → pool: the client's request id, when it sent one. */
   poolClientRequestId: "x-tiergate-client-request-id",
+  /** Edge -> pool (signed): what the guardrails decided, JSON, for the request's event. */
+  guardrailDecisions: "x-tiergate-guardrail-decisions",
   cache: "x-cache",
   /** On a cache hit: `memory` (the edge isolate's memory tier) or `redis`. */
   cacheTier: "x-tiergate-cache-tier",

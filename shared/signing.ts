@@ -46,6 +46,7 @@ export const trustedHeaders = [
   headers.deadline,
   headers.traceparent,
   headers.poolClientRequestId,
+  headers.guardrailDecisions,
 ] as const;
 
 /** The credential name of traffic calls (the edge's signing secret); admin credentials have their own names. */

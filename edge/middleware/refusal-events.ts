@@ -20,8 +20,8 @@ export function recordRefusal(c: Context<HonoEnv>, status: number): void {
   const apiKey: VerifiedKey | undefined = c.get("apiKey");
   const services = c.get("services");
   if (!apiKey || !services) return;
-  const flush = services.events.record(
-    edgeEvent({
+  const flush = services.events.record({
+    ...edgeEvent({
       requestId: c.var.requestId,
       tenant: apiKey.tenantId,
       keyId: apiKey.keyId,
@@ -33,6 +33,7 @@ export function recordRefusal(c: Context<HonoEnv>, status: number): void {
       fallbackReason: "",
       arrivedAt: c.var.arrivedAt,
     }),
-  );
+    ...c.get("guardrailEvent"),
+  });
   if (flush) inBackground(c, "edge event", flush);
 }

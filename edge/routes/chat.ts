@@ -12,6 +12,8 @@ import { parseOrThrow } from "../../shared/validation.ts";
 import { inBackground } from "../lib/background.ts";
 import { traceparentOf } from "../lib/traceparent.ts";
 import { answerChat, type CachePolicy } from "../services/chat-completions.ts";
+import { guardResponse } from "../services/guarded-response.ts";
+import { guardChatRequest, guardrailsHeader } from "../services/guardrails.ts";
 import { isDeterministic } from "../services/response-cache.ts";
 import type { HonoEnv } from "../types.ts";
 import { assertModelAllowed, bearerSecurity, bodyRouteErrors, bodyRouteMiddleware } from "./common.ts";
@@ -86,7 +88,14 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
     const request = c.req.valid("json");
     parseOrThrow(services.chatLimits, request);
     assertModelAllowed(c, request.model);
-    return answerChat(
+    const guarded = await guardChatRequest({
+      apiKey,
+      request,
+      asked: c.req.header(guardrailsHeader),
+      moderator: services.moderator ?? null,
+      onDecision: (fields) => c.set("guardrailEvent", fields),
+    });
+    const answer = await answerChat(
       {
         services,
         apiKey,
@@ -95,9 +104,11 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
         traceparent: traceparentOf(c),
         clientRequestId: c.var.clientRequestId,
         background: (label, work) => inBackground(c, label, work),
+        guardrailEvent: c.var.guardrailEvent,
       },
-      request,
-      cachePolicy(c, request),
+      guarded.request,
+      cachePolicy(c, guarded.request),
     );
+    return guardResponse(answer, guarded.output);
   });
 }

@@ -8,6 +8,7 @@ import type { VerifiedKey } from "./api-keys.ts";
 import { edgeEvent } from "./edge-events.ts";
 import type { EdgeServices } from "./edge-services.ts";
 import { chatFallbackResponse, fallbackConfig } from "./fallback.ts";
+import { type GuardrailEventFields, guardrailDecisionsHeader } from "./guardrails.ts";
 import type { FailureReason, ForwardResult } from "./pool-client.ts";
 import type { InFlight } from "./response-cache.ts";
 import { completionAsSse } from "./sse.ts";
@@ -28,6 +29,8 @@ export interface ChatContext {
   arrivedAt: number;
   /** Runs work after the response (waitUntil on Workers). */
   background(label: string, work: Promise<unknown>): void;
+  /** What the guardrails decided: in the edge's own events, and sent signed for the pool's. */
+  guardrailEvent?: GuardrailEventFields | undefined;
 }
 
 /** Records a request the edge answered itself, so it is counted with the pool's requests. */
@@ -45,7 +48,7 @@ function recordAtEdge(
     arrivedAt: ctx.arrivedAt,
     ...outcome,
   });
-  const flush = ctx.services.events.record(event);
+  const flush = ctx.services.events.record({ ...event, ...ctx.guardrailEvent });
   if (flush) ctx.background("edge event", flush);
 }
 
@@ -183,6 +186,7 @@ function callPool({ ctx, request }: Forward): Promise<ForwardResult> {
     allowedModels: apiKey.allowedModels,
     traceparent: ctx.traceparent,
     clientRequestId: ctx.clientRequestId,
+    guardrailDecisions: guardrailDecisionsHeader(ctx.guardrailEvent),
     deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
   });
 }

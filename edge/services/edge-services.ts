@@ -7,6 +7,7 @@ import { RecentEntries } from "../lib/recent-entries.ts";
 import { ApiKeyVerifier } from "./api-keys.ts";
 import { AuthLookupLimiter } from "./auth-lookup-limiter.ts";
 import { EdgeEvents } from "./edge-events.ts";
+import { ModerationClient, type Moderator } from "./moderation.ts";
 import { PoolClient } from "./pool-client.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { ResponseCache } from "./response-cache.ts";
@@ -27,6 +28,8 @@ export interface EdgeServices {
   chatLimits: ReturnType<typeof chatRequestLimitsSchema>;
   /** MAX_MESSAGES and MAX_CONTENT_CHARS over an embeddings request its route has validated. */
   embeddingsLimits: ReturnType<typeof embeddingsLimitsSchema>;
+  /** The moderation guardrail's endpoint client (null when MODERATION_URL is unset). */
+  moderator?: Moderator | null;
 }
 
 export type ServicesResult = { ok: true; services: EdgeServices } | { ok: false; problems: string[] };
@@ -114,6 +117,14 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
         maxInputs: config.MAX_MESSAGES,
         maxInputChars: config.MAX_CONTENT_CHARS,
       }),
+      moderator: config.MODERATION_URL
+        ? new ModerationClient({
+            url: config.MODERATION_URL,
+            apiKey: config.MODERATION_API_KEY,
+            model: config.MODERATION_MODEL,
+            timeoutMs: config.MODERATION_TIMEOUT_MS,
+          })
+        : null,
     },
   };
 }

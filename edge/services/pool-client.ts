@@ -21,6 +21,8 @@ export interface PoolCall {
   clientRequestId?: string | undefined;
   /** Sign with the admin credential instead of the traffic secret (drift runs, registry changes). */
   admin?: boolean;
+  /** What the edge's guardrails decided (JSON), for the pool's event of this request. */
+  guardrailDecisions?: string | undefined;
   /** Absolute deadline, epoch ms: the whole call, body included, must finish by then. */
   deadline: number;
   /**
@@ -216,6 +218,7 @@ export class PoolClient {
       [headers.keyId]: call.keyId,
       [headers.traceparent]: call.traceparent,
       [headers.poolClientRequestId]: call.clientRequestId,
+      [headers.guardrailDecisions]: call.guardrailDecisions,
     };
     if (call.tenant !== undefined) trusted[headers.allowedModels] = formatAllowedModels(call.allowedModels);
     const out = await signedHeaders(credential?.secret ?? this.signingSecret, {

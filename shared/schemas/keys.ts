@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { inputContractSchema } from "../guardrails/contract.ts";
+import { guardrailPolicySchema } from "../guardrails/policy.ts";
 
 /** What the pool tells the edge about an API key (looked up by its sha256). */
 export const verifiedKeySchema = z.object({
@@ -10,6 +12,10 @@ export const verifiedKeySchema = z.object({
   cacheTtlSeconds: z.number().int().positive().nullable(),
   /** When this secret stops working (ISO time; expiry or the end of a rotation's grace). Absent/null: never. */
   expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
+  /** Guardrail policy (tenant default overridden by the key's own); absent or null: none. */
+  guardrails: guardrailPolicySchema.nullable().optional(),
+  /** Input contract (tenant default overridden by the key's own); absent or null: none. */
+  contract: inputContractSchema.nullable().optional(),
 });
 export type VerifiedKey = z.infer<typeof verifiedKeySchema>;
 

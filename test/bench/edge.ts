@@ -177,6 +177,18 @@ async function main(): Promise<void> {
       headers: auth,
       body: hitBody,
     });
+    // Guardrails on a 10k-character prompt: the same hit without and with every detector (log mode),
+    // injection heuristics and output scanning, turned on by the request header.
+    const longBody = chat("Please summarise the quarterly notes. ".repeat(270).slice(0, 10_000));
+    await fetch(edgeChat, { method: "POST", headers: auth, body: longBody }).then((r) => r.arrayBuffer());
+    await measure("hit-10k", { url: edgeChat, headers: auth, body: longBody });
+    const guardrailsOn =
+      "email=log,phone=log,card=log,iban=log,ssn=log,ip=log,secret=log,injection=log,output=on";
+    await measure("hit-10k-guardrails", {
+      url: edgeChat,
+      headers: { ...auth, "x-tiergate-guardrails": guardrailsOn },
+      body: longBody,
+    });
     // Every request unique ([<id>] is replaced per request): a real miss, lookup + pool + cache write.
     await measure("miss", { url: edgeChat, headers: auth, body: chat("miss [<id>]"), idReplacement: true });
 
@@ -218,6 +230,15 @@ async function main(): Promise<void> {
     ),
     hit_saturation_vs_portkey_cache: round(
       (find("hit-saturation")?.rps ?? 0) / Math.max(1, find("portkey-cache-saturation")?.rps ?? 0),
+    ),
+    // Added edge time of the guardrails on a 10k-character prompt (target: <= 1 ms): the p50 difference
+    // on one connection, and the per-request cost implied by saturation throughput.
+    guardrails_10k_added_p50_c1_ms: round(
+      (find("hit-10k-guardrails-c1")?.p50_ms ?? 0) - (find("hit-10k-c1")?.p50_ms ?? 0),
+    ),
+    guardrails_10k_added_ms_per_request_saturation: round(
+      1000 / Math.max(1, find("hit-10k-guardrails-saturation")?.rps ?? 0) -
+        1000 / Math.max(1, find("hit-10k-saturation")?.rps ?? 0),
     ),
     miss_saturation_vs_portkey_nocache: round(
       (find("miss-saturation")?.rps ?? 0) / Math.max(1, find("portkey-nocache-saturation")?.rps ?? 0),

@@ -1,6 +1,7 @@
 import { eq, or } from "drizzle-orm";
 import type { VerifiedKey } from "../../shared/schemas/keys.ts";
 import { secretExpiry } from "../admin/key-expiry.ts";
+import { PostgresGuardrailPolicyStore } from "../guardrails/policy-store.ts";
 import { type Database, withPostgres } from "./client.ts";
 import { apiKeys } from "./schema.ts";
 
@@ -12,7 +13,10 @@ export interface KeyStore {
 
 /** The KeyStore over Postgres `api_keys`. */
 export class PostgresKeyStore implements KeyStore {
-  constructor(private readonly db: Database) {}
+  readonly #guardrails: PostgresGuardrailPolicyStore;
+  constructor(private readonly db: Database) {
+    this.#guardrails = new PostgresGuardrailPolicyStore(db);
+  }
 
   async findByHash(keyHash: string): Promise<VerifiedKey | null> {
     const rows = await withPostgres(() =>
@@ -32,6 +36,7 @@ export class PostgresKeyStore implements KeyStore {
       rateLimitPerMinute: row.rateLimitPerMinute,
       cacheTtlSeconds: row.cacheTtlSeconds,
       expiresAt: secretExpiry(row, keyHash),
+      ...(await this.#guardrails.effective(row.tenantId, row.id)),
     };
   }
 }

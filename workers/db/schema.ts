@@ -314,6 +314,24 @@ export const routingAudit = pgTable(
   (table) => [index("routing_audit_tenant_at_idx").on(table.tenant, table.at)],
 );
 
+/**
+ * Guardrail policy and input contract per tenant (`key_id` = '') and per key (the key's own, which
+ * overrides the tenant's field by field). Both are JSON validated by shared/guardrails on write.
+ */
+export const guardrailPolicies = pgTable(
+  "guardrail_policies",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    keyId: text("key_id").notNull().default(""),
+    guardrails: jsonb("guardrails"),
+    contract: jsonb("contract"),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.keyId] })],
+);
+
 export type RouteAdjustmentRow = typeof routeAdjustments.$inferSelect;
 export type RoutingAuditRow = typeof routingAudit.$inferSelect;
 

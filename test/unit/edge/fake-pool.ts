@@ -4,7 +4,7 @@ import { sha256Hex } from "../../../shared/signing.ts";
 
 /** How the fake regional pool answers chat calls. */
 export type ChatMode =
-  | { kind: "json"; delayMs?: number; content?: string }
+  | { kind: "json"; delayMs?: number; content?: string; echo?: boolean }
   | { kind: "stream"; tokens: string[]; gapMs?: number; cutAfter?: number; noDone?: boolean }
   | { kind: "status"; status: number }
   | { kind: "malformed" }
@@ -24,6 +24,12 @@ export class FakePool {
   /** Key verification calls (each a Postgres query in the real pool). */
   keyLookups = 0;
   lastHeaders: IncomingMessage["headers"] = {};
+  /** The body of the last chat call, as the pool received it. */
+  lastChatBody = "";
+  /** Events the edge sent (`POST /internal/v1/events`), in order. */
+  events: Record<string, unknown>[] = [];
+  /** Extra fields of the good key's verification answer (guardrails, contract, …). */
+  keyExtras: Record<string, unknown> = {};
   private server: Server | undefined;
   private readonly open = new Set<ServerResponse>();
 
@@ -51,13 +57,20 @@ export class FakePool {
                 allowedModels: null,
                 rateLimitPerMinute: null,
                 cacheTtlSeconds: null,
+                ...this.keyExtras,
               }
             : null;
           res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ key }));
           return;
         }
+        if (req.url === "/internal/v1/events") {
+          this.events.push(...(JSON.parse(body) as { events: Record<string, unknown>[] }).events);
+          res.writeHead(202, { "content-type": "application/json" }).end('{"accepted":1}');
+          return;
+        }
         if (req.url === "/internal/v1/chat/completions") {
           this.chatCalls++;
+          this.lastChatBody = body;
           this.answerChat(res, JSON.parse(body) as { model: string });
           return;
         }
@@ -75,7 +88,10 @@ export class FakePool {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
-  private answerChat(res: ServerResponse, request: { model: string }): void {
+  private answerChat(
+    res: ServerResponse,
+    request: { model: string; messages?: { content?: unknown }[] },
+  ): void {
     const mode = this.mode;
     const completion = (content: string) => ({
       id: "chatcmpl-fake",
@@ -102,7 +118,15 @@ export class FakePool {
         () =>
           res
             .writeHead(200, { "content-type": "application/json" })
-            .end(JSON.stringify(completion(mode.content ?? "fake answer"))),
+            .end(
+              JSON.stringify(
+                completion(
+                  mode.echo
+                    ? String(request.messages?.at(-1)?.content ?? "")
+                    : (mode.content ?? "fake answer"),
+                ),
+              ),
+            ),
         mode.delayMs ?? 0,
       );
       return;

@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { RequestEvent } from "../../../shared/events.ts";
 import type { RequestRowStats } from "../../db/request-rows.ts";
 import type { EventProducerStats } from "../../events/producer.ts";
+import { GuardrailMetrics } from "../../guardrails/metrics.ts";
 import { abstentionRules } from "../../retrieval/abstention-rules.ts";
 import { PoolMetricsGatherer, type PoolSiblings } from "./pool-aggregate.ts";
 
@@ -64,12 +65,14 @@ export class PoolMetrics {
   readonly #upstreamUp: Gauge<"endpoint">;
   readonly #drift = new Map<string, number>();
   readonly #gatherer: PoolMetricsGatherer | undefined;
+  readonly #guardrails: GuardrailMetrics;
   #lookups = 0;
   #hits = 0;
 
   constructor(options: PoolMetricsOptions) {
     const registers = [this.registry];
     if (options.defaultLabels) this.registry.setDefaultLabels(options.defaultLabels);
+    this.#guardrails = new GuardrailMetrics(registers);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.#gatherer = options.pool && new PoolMetricsGatherer({ ...options.pool, own: this.registry });
     this.#requestDuration = new Histogram({
@@ -243,6 +246,7 @@ export class PoolMetrics {
   /** Counts a published request event: cache lookups, fallbacks by reason, upstream outcome. */
   recordEvent(event: RequestEvent): void {
     this.#events.inc({ tier: event.tier, cache: event.cache });
+    this.#guardrails.record(event);
     if (event.cache !== "BYPASS") {
       this.#lookups++;
       if (event.cache === "HIT") this.#hits++;

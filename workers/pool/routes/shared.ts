@@ -4,6 +4,7 @@ import type { RequestEvent } from "../../../shared/events.ts";
 import { headers } from "../../../shared/headers.ts";
 import { parseJsonBodyText } from "../../../shared/json-limits.ts";
 import { errorResponses } from "../../../shared/openapi.ts";
+import { guardrailFields } from "../../guardrails/event-fields.ts";
 import { routedEvent } from "../../router/events.ts";
 import type { RouteDecision } from "../../router/policy.ts";
 import { formatDecision } from "../../router/policy.ts";
@@ -89,7 +90,8 @@ export function requestOrigin(c: Context<PoolHonoEnv>): RequestOrigin {
 /** A request's one event: published to Kafka, and its request row queued for Postgres. */
 export function recordEvent(c: Context<PoolHonoEnv>, event: RequestEvent): void {
   const origin = requestOrigin(c);
-  c.var.services.events.publish(origin.keyId ? { ...event, key_id: origin.keyId } : event);
+  const withGuardrails = { ...event, ...guardrailFields(c.req.header(headers.guardrailDecisions)) };
+  c.var.services.events.publish(origin.keyId ? { ...withGuardrails, key_id: origin.keyId } : withGuardrails);
   c.var.services.recordRequest(event, origin);
 }
 
