@@ -5,6 +5,7 @@ import { createDocumentedApp } from "../shared/openapi.ts";
 import { initServices, provideServices } from "./middleware/init.ts";
 import { recordRefusal } from "./middleware/refusal-events.ts";
 import { requestIdAndCacheStatus } from "./middleware/request-id.ts";
+import { traceRequests } from "./middleware/tracing.ts";
 import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
 import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
@@ -26,6 +27,7 @@ export function createEdgeApp(services?: EdgeServices): OpenAPIHono<HonoEnv> {
   registerHealthRoutes(app);
   registerOpenApiRoutes(app);
   app.use(services ? provideServices(services) : initServices);
+  app.use(traceRequests);
   registerChatRoutes(app);
   registerEmbeddingsRoutes(app);
   registerModelRoutes(app);

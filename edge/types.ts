@@ -1,5 +1,6 @@
 import type { Logger } from "../shared/logger.ts";
 import type { EdgeBindings } from "./env.ts";
+import type { RequestTrace } from "./lib/tracing/span.ts";
 import type { VerifiedKey } from "./services/api-keys.ts";
 import type { EdgeServices } from "./services/edge-services.ts";
 
@@ -15,6 +16,8 @@ export type HonoEnv = {
     arrivedAt: number;
     services: EdgeServices;
     apiKey: VerifiedKey;
+    /** This request's spans (set only when tracing is on; read it through `traceOf(c)`). */
+    trace?: RequestTrace;
     /** This request's logger: every line carries `request_id`, and `tenant` once the key is verified. */
     log: Logger;
   };

@@ -95,6 +95,7 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
         traceparent: traceparentOf(c),
         clientRequestId: c.var.clientRequestId,
         background: (label, work) => inBackground(c, label, work),
+        trace: c.var.trace,
       },
       request,
       cachePolicy(c, request),

@@ -2,8 +2,10 @@ import { Redis } from "@upstash/redis/cloudflare";
 import { createLogger, type Logger } from "../../shared/logger.ts";
 import { chatRequestLimitsSchema } from "../../shared/schemas/chat.ts";
 import { embeddingsLimitsSchema } from "../../shared/schemas/embeddings.ts";
+import { tracingConfig } from "../../shared/tracing.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
 import { RecentEntries } from "../lib/recent-entries.ts";
+import { EdgeTraceExporter } from "../lib/tracing/otlp-json.ts";
 import { ApiKeyVerifier } from "./api-keys.ts";
 import { AuthLookupLimiter } from "./auth-lookup-limiter.ts";
 import { EdgeEvents } from "./edge-events.ts";
@@ -27,6 +29,8 @@ export interface EdgeServices {
   chatLimits: ReturnType<typeof chatRequestLimitsSchema>;
   /** MAX_MESSAGES and MAX_CONTENT_CHARS over an embeddings request its route has validated. */
   embeddingsLimits: ReturnType<typeof embeddingsLimitsSchema>;
+  /** Span export (OTLP/HTTP JSON); absent or null when tracing is off. */
+  tracer?: EdgeTraceExporter | null;
 }
 
 export type ServicesResult = { ok: true; services: EdgeServices } | { ok: false; problems: string[] };
@@ -50,6 +54,12 @@ export function createEdgeRedis(url: string, token: string): Redis {
     responseEncoding: false,
     signal: () => AbortSignal.timeout(redisTimeoutMs),
   });
+}
+
+/** The isolate's span exporter, or null when no OTLP endpoint is configured. */
+function edgeTraceExporter(config: EdgeEnv): EdgeTraceExporter | null {
+  const tracing = tracingConfig(config, "tiergate-edge");
+  return tracing ? new EdgeTraceExporter(tracing) : null;
 }
 
 /** Builds the services once per bindings object (i.e. once per isolate), validating the config. */
@@ -114,6 +124,7 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
         maxInputs: config.MAX_MESSAGES,
         maxInputChars: config.MAX_CONTENT_CHARS,
       }),
+      tracer: edgeTraceExporter(config),
     },
   };
 }

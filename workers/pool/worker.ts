@@ -1,9 +1,12 @@
+import { tracingConfig } from "../../shared/tracing.ts";
+import { startPoolTracing } from "../tracing/setup.ts";
 import { createPoolApp } from "./app.ts";
 import { loadWorkerEnv } from "./env.ts";
 import { buildPoolServices } from "./services.ts";
 
 /** One pool worker process. Several share the port through SO_REUSEPORT; `main.ts` supervises them. */
 const config = loadWorkerEnv();
+const tracing = startPoolTracing(tracingConfig(config, "tiergate-pool"), "worker");
 const services = buildPoolServices(config);
 const app = createPoolApp(services);
 
@@ -26,6 +29,7 @@ async function shutdown(signal: string): Promise<void> {
   const grace = new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_MS));
   await Promise.race([Promise.all([server.stop(false), services.inFlight.idle()]), grace]);
   await services.close();
+  await tracing.shutdown();
   log.info("pool worker stopped cleanly");
   process.exit(0);
 }
