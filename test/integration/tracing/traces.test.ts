@@ -6,6 +6,7 @@ import { repoRoot } from "../../stack/paths.ts";
 import { localClickHouse } from "../../stack/services/clickhouse.ts";
 import { jaegerService, localOtlpTracesUrl } from "../../stack/services/jaeger.ts";
 import { localClient } from "../clickhouse/local-clickhouse.ts";
+import { FaultProxy } from "../edge/fault-proxy.ts";
 import { dropTenantRag, ingestDemoCorpus } from "../retrieval/demo-corpus.ts";
 import { startTestPool, type TestPool } from "../router/pool-harness.ts";
 import { clientTraceparent, type FoundSpan, waitForTrace } from "./jaeger-client.ts";
@@ -13,8 +14,8 @@ import { clientTraceparent, type FoundSpan, waitForTrace } from "./jaeger-client
 const poolPort = 18_311;
 const edgePort = 18_312;
 const deadEdgePort = 18_313;
-/** Nothing listens here: the second edge's only region, so it answers with the fallback. */
-const closedPort = 18_314;
+/** In front of the pool for the second edge: it fails the pool on demand, so that edge falls back. */
+const proxy = new FaultProxy(`http://127.0.0.1:${poolPort}`);
 const run = Date.now();
 const tenant = `traces-${run}`;
 const services = { edge: `tiergate-edge-test-${run}`, pool: `tiergate-pool-test-${run}` };
@@ -45,7 +46,6 @@ async function startDenoEdge(port: number, poolUrl: string): Promise<string> {
         ...tracing,
         OTEL_SERVICE_NAME: services.edge,
         POOL_REGIONS: `local=${poolUrl}`,
-        POOL_ATTEMPT_TIMEOUT_MS: "2000",
         EDGE_PORT: String(port),
         EDGE_HOST: "127.0.0.1",
         DENO_NO_UPDATE_CHECK: "1",
@@ -74,13 +74,15 @@ beforeAll(async () => {
   pool = await startTestPool(poolPort, { ...tracing, OTEL_SERVICE_NAME: services.pool });
   [edgeUrl, deadEdgeUrl] = await Promise.all([
     startDenoEdge(edgePort, pool.url),
-    startDenoEdge(deadEdgePort, `http://127.0.0.1:${closedPort}`),
+    proxy.start().then((url) => startDenoEdge(deadEdgePort, url)),
   ]);
   apiKey = (await createTestApiKey(tenant)).key;
 }, 180_000);
 
 afterAll(async () => {
   for (const edge of edges) edge.kill("SIGTERM");
+  proxy.release();
+  await proxy.stop();
   await pool?.stop();
   await dropTenantRag(ch, tenant);
   await ch.close();
@@ -120,7 +122,7 @@ describe("traces in the real collector (Jaeger), edge (Deno) → pool (Bun) → 
     const client = clientTraceparent();
     repeatBody = { messages: [{ role: "user", content: `Say hello. (${crypto.randomUUID()})` }] };
     const response = await chat(edgeUrl, client.traceparent, repeatBody);
-    expect(response.status).toBe(200);
+    expect(response.status, await response.clone().text()).toBe(200);
     expect(response.headers.get("x-cache")).toBe("MISS");
     await response.text();
     const spans = await waitForTrace(
@@ -184,6 +186,14 @@ describe("traces in the real collector (Jaeger), edge (Deno) → pool (Bun) → 
   });
 
   it("marks the forward failed and names the fallback reason when no pool answers", async () => {
+    // The key is verified (and kept in the edge's memory) while the pool still answers.
+    proxy.mode = "pass";
+    const models = await fetch(`${deadEdgeUrl}/v1/models`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    expect(models.status).toBe(200);
+    await models.text();
+    proxy.mode = "error500";
     const client = clientTraceparent();
     const response = await chat(deadEdgeUrl, client.traceparent, {
       messages: [{ role: "user", content: `Anyone there? (${crypto.randomUUID()})` }],
