@@ -250,4 +250,19 @@ describe("traces in the real collector (Jaeger), edge (Deno) → pool (Bun) → 
     expect(generation.parentSpanId).toBe(poolRoot.spanId);
     expect(generation.attributes["gen_ai.usage.output_tokens"]).toBeGreaterThan(0);
   });
+  it("answers as usual while the collector is down (export fails in the background)", async () => {
+    await jaegerService.stop();
+    try {
+      const client = clientTraceparent();
+      const response = await chat(edgeUrl, client.traceparent, {
+        messages: [{ role: "user", content: `Collector down? (${crypto.randomUUID()})` }],
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-cache")).toBe("MISS");
+      const body = (await response.json()) as { choices: { message: { content: string } }[] };
+      expect(body.choices[0]?.message.content.length).toBeGreaterThan(0);
+    } finally {
+      await jaegerService.start();
+    }
+  });
 });
