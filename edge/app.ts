@@ -5,6 +5,7 @@ import { createDocumentedApp } from "../shared/openapi.ts";
 import { initServices, provideServices } from "./middleware/init.ts";
 import { recordRefusal } from "./middleware/refusal-events.ts";
 import { requestIdAndCacheStatus } from "./middleware/request-id.ts";
+import { traceRequests } from "./middleware/tracing.ts";
 import { registerAdminDocument, registerAdminRoutes } from "./routes/admin/routes.ts";
 import { registerAnswerRoutes } from "./routes/answer.ts";
 import { registerChatRoutes } from "./routes/chat.ts";
@@ -28,6 +29,7 @@ export function createEdgeApp(services?: EdgeServices): OpenAPIHono<HonoEnv> {
   registerOpenApiRoutes(app);
   registerAdminDocument(app);
   app.use(services ? provideServices(services) : initServices);
+  app.use(traceRequests);
   registerChatRoutes(app);
   registerEmbeddingsRoutes(app);
   registerModelRoutes(app);

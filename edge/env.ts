@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { formatIssues, logLevel, nonNegativeInt, positiveInt } from "../shared/env.ts";
+import { tracingEnvShape } from "../shared/tracing.ts";
 
 /** `name=url` pairs, comma-separated: the regional pools the edge may forward to. */
 const regions = z
@@ -91,6 +92,8 @@ export const edgeEnvSchema = z.object({
     .string()
     .min(1)
     .default("The service is temporarily unable to answer. Please try again shortly."),
+  /** OpenTelemetry traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_*, OTEL_TRACES_SAMPLER_ARG): see shared/tracing.ts. */
+  ...tracingEnvShape,
 });
 
 export type EdgeEnv = z.infer<typeof edgeEnvSchema>;

@@ -1,6 +1,7 @@
 import type { AdminPrincipal } from "../shared/admin/rbac.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { EdgeBindings } from "./env.ts";
+import type { RequestTrace } from "./lib/tracing/span.ts";
 import type { VerifiedKey } from "./services/api-keys.ts";
 import type { EdgeServices } from "./services/edge-services.ts";
 import type { GuardrailEventFields } from "./services/guardrails.ts";
@@ -19,6 +20,8 @@ export type HonoEnv = {
     apiKey: VerifiedKey;
     /** The admin credential of an `/admin/v1` call (edge/routes/admin/auth.ts). */
     adminPrincipal: AdminPrincipal;
+    /** This request's spans (set only when tracing is on; read it through `traceOf(c)`). */
+    trace?: RequestTrace;
     /** This request's logger: every line carries `request_id`, and `tenant` once the key is verified. */
     log: Logger;
     /** What the guardrails and contract decided, for this request's event. */

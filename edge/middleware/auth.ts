@@ -1,5 +1,7 @@
 import { createMiddleware } from "hono/factory";
+import { attr } from "../../shared/trace-attributes.ts";
 import { clientIp } from "../lib/client-ip.ts";
+import { inEdgeSpan } from "../lib/tracing/request.ts";
 import type { HonoEnv } from "../types.ts";
 
 /**
@@ -7,11 +9,15 @@ import type { HonoEnv } from "../types.ts";
  * Malformed tokens are refused before any lookup; lookups past the key caches are limited per client IP.
  */
 export const requireApiKey = createMiddleware<HonoEnv>(async (c, next) => {
-  const key = await c.var.services.keys.verify(
-    c.req.header("authorization"),
-    c.var.requestId,
-    clientIp(c.req.raw),
-  );
+  const key = await inEdgeSpan(c, "tiergate.key.verify", {}, async (span) => {
+    const verified = await c.var.services.keys.verify(
+      c.req.header("authorization"),
+      c.var.requestId,
+      clientIp(c.req.raw),
+    );
+    span.setAttribute(attr.tenant, verified.tenantId);
+    return verified;
+  });
   c.set("apiKey", key);
   c.set("log", c.var.log.child({ tenant: key.tenantId }));
   await next();

@@ -105,6 +105,7 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
         clientRequestId: c.var.clientRequestId,
         background: (label, work) => inBackground(c, label, work),
         guardrailEvent: c.var.guardrailEvent,
+        trace: c.var.trace,
       },
       guarded.request,
       cachePolicy(c, guarded.request),

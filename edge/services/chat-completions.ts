@@ -4,6 +4,8 @@ import {
   type ChatCompletionResponse,
   chatCompletionResponseSchema,
 } from "../../shared/schemas/chat.ts";
+import { tracedCacheLookup, tracedForward } from "../lib/tracing/chat-spans.ts";
+import type { RequestTrace } from "../lib/tracing/span.ts";
 import type { VerifiedKey } from "./api-keys.ts";
 import { edgeEvent } from "./edge-events.ts";
 import type { EdgeServices } from "./edge-services.ts";
@@ -31,6 +33,8 @@ export interface ChatContext {
   background(label: string, work: Promise<unknown>): void;
   /** What the guardrails decided: in the edge's own events, and sent signed for the pool's. */
   guardrailEvent?: GuardrailEventFields | undefined;
+  /** The request's spans, when tracing is on. */
+  trace?: RequestTrace | undefined;
 }
 
 /** Records a request the edge answered itself, so it is counted with the pool's requests. */
@@ -109,7 +113,7 @@ export async function answerChat(
   const key = await ctx.services.cache.keyFor(ctx.apiKey.tenantId, request);
   const miss = { ...base, [headers.cache]: "MISS" };
   if (policy.mode === "use") {
-    const lookup = await ctx.services.cache.lookup(key);
+    const lookup = await tracedCacheLookup(ctx.trace, () => ctx.services.cache.lookup(key));
     if (lookup.status === "hit") {
       const hit = fromStored(lookup.body, request, {
         ...base,
@@ -176,19 +180,21 @@ async function forwardChat(
 /** The signed call to the pool, with the edge's deadline. */
 function callPool({ ctx, request }: Forward): Promise<ForwardResult> {
   const { services, requestId, apiKey } = ctx;
-  return services.pool.forward({
-    method: "POST",
-    path: "/internal/v1/chat/completions",
-    body: JSON.stringify(request),
-    requestId,
-    tenant: apiKey.tenantId,
-    keyId: apiKey.keyId,
-    allowedModels: apiKey.allowedModels,
-    traceparent: ctx.traceparent,
-    clientRequestId: ctx.clientRequestId,
-    guardrailDecisions: guardrailDecisionsHeader(ctx.guardrailEvent),
-    deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
-  });
+  return tracedForward(ctx.trace, ctx.traceparent, (traceparent) =>
+    services.pool.forward({
+      method: "POST",
+      path: "/internal/v1/chat/completions",
+      body: JSON.stringify(request),
+      requestId,
+      tenant: apiKey.tenantId,
+      keyId: apiKey.keyId,
+      allowedModels: apiKey.allowedModels,
+      traceparent,
+      clientRequestId: ctx.clientRequestId,
+      guardrailDecisions: guardrailDecisionsHeader(ctx.guardrailEvent),
+      deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
+    }),
+  );
 }
 
 /** The deterministic fallback answer, recorded as answered at the edge; coalesced waiters get nothing. */

@@ -2,8 +2,10 @@ import { Redis } from "@upstash/redis/cloudflare";
 import { createLogger, type Logger } from "../../shared/logger.ts";
 import { chatRequestLimitsSchema } from "../../shared/schemas/chat.ts";
 import { embeddingsLimitsSchema } from "../../shared/schemas/embeddings.ts";
+import { tracingConfig } from "../../shared/tracing.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
 import { RecentEntries } from "../lib/recent-entries.ts";
+import { EdgeTraceExporter } from "../lib/tracing/otlp-json.ts";
 import { ApiKeyVerifier } from "./api-keys.ts";
 import { AuthLookupLimiter } from "./auth-lookup-limiter.ts";
 import { EdgeEvents } from "./edge-events.ts";
@@ -30,6 +32,8 @@ export interface EdgeServices {
   embeddingsLimits: ReturnType<typeof embeddingsLimitsSchema>;
   /** The moderation guardrail's endpoint client (null when MODERATION_URL is unset). */
   moderator?: Moderator | null;
+  /** Span export (OTLP/HTTP JSON); absent or null when tracing is off. */
+  tracer?: EdgeTraceExporter | null;
 }
 
 export type ServicesResult = { ok: true; services: EdgeServices } | { ok: false; problems: string[] };
@@ -53,6 +57,12 @@ export function createEdgeRedis(url: string, token: string): Redis {
     responseEncoding: false,
     signal: () => AbortSignal.timeout(redisTimeoutMs),
   });
+}
+
+/** The isolate's span exporter, or null when no OTLP endpoint is configured. */
+function edgeTraceExporter(config: EdgeEnv): EdgeTraceExporter | null {
+  const tracing = tracingConfig(config, "tiergate-edge");
+  return tracing ? new EdgeTraceExporter(tracing) : null;
 }
 
 /** Builds the services once per bindings object (i.e. once per isolate), validating the config. */
@@ -125,6 +135,7 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
             timeoutMs: config.MODERATION_TIMEOUT_MS,
           })
         : null,
+      tracer: edgeTraceExporter(config),
     },
   };
 }

@@ -20,6 +20,7 @@ import { localSecrets, ports } from "../stack/ports.ts";
 import { spawnDaemon, stopDaemon, tcpOpen, waitFor } from "../stack/process.ts";
 import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
 import { closedLoop } from "./closed-loop.ts";
+import { measureTracingRows, tracingCost } from "./edge-tracing.ts";
 import { openLoop } from "./open-loop.ts";
 import { bundleEdge, serveEdgeInWorkerd } from "./workerd-serve.ts";
 
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
     });
     // Every request unique ([<id>] is replaced per request): a real miss, lookup + pool + cache write.
     await measure("miss", { url: edgeChat, headers: auth, body: chat("miss [<id>]"), idReplacement: true });
+    await measureTracingRows({ bindings, headers: auth, hitBody, missBody: chat("miss [<id>]"), measure });
 
     const portkeyHeaders = {
       "content-type": "application/json",
@@ -240,6 +242,7 @@ async function main(): Promise<void> {
       1000 / Math.max(1, find("hit-10k-guardrails-saturation")?.rps ?? 0) -
         1000 / Math.max(1, find("hit-10k-saturation")?.rps ?? 0),
     ),
+    ...tracingCost(find, round),
     miss_saturation_vs_portkey_nocache: round(
       (find("miss-saturation")?.rps ?? 0) / Math.max(1, find("portkey-nocache-saturation")?.rps ?? 0),
     ),

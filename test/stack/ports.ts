@@ -18,6 +18,11 @@ export const ports = {
   modelServer: port("TIERGATE_MODEL_PORT", 8000),
   pool: port("TIERGATE_POOL_PORT", 8080),
   edge: port("TIERGATE_EDGE_PORT", 8787),
+  /** Jaeger (the trace collector): OTLP/HTTP in, its query API (HTTP and gRPC) and health check. */
+  otlpHttp: port("TIERGATE_OTLP_HTTP_PORT", 4318),
+  jaegerQuery: port("TIERGATE_JAEGER_QUERY_PORT", 16686),
+  jaegerQueryGrpc: port("TIERGATE_JAEGER_QUERY_GRPC_PORT", 16685),
+  jaegerHealth: port("TIERGATE_JAEGER_HEALTH_PORT", 13133),
 } as const;
 
 export const host = "127.0.0.1";

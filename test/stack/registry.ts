@@ -1,5 +1,6 @@
 import type { StackService } from "./service.ts";
 import { clickhouseService } from "./services/clickhouse.ts";
+import { jaegerService } from "./services/jaeger.ts";
 import { kafkaService } from "./services/kafka.ts";
 import { modelServerService } from "./services/model-server.ts";
 import { neonProxyService, postgresService } from "./services/postgres.ts";
@@ -10,7 +11,7 @@ import { redisService, upstashBridgeService } from "./services/redis.ts";
  * a later group waits for the earlier ones (e.g. a bridge needs its backend).
  */
 export const serviceGroups: StackService[][] = [
-  [redisService, postgresService, clickhouseService, kafkaService, modelServerService],
+  [redisService, postgresService, clickhouseService, kafkaService, modelServerService, jaegerService],
   [upstashBridgeService, neonProxyService],
 ];
 

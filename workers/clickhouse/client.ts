@@ -1,6 +1,7 @@
 import { type ClickHouseSettings, createClient } from "@clickhouse/client-web";
 import type { z } from "zod";
 import { DependencyError } from "../../shared/dependency-error.ts";
+import { tracedClickHouse, tracedClickHouseInsert } from "../tracing/clickhouse.ts";
 import { HttpStatusError, toDependencyError } from "./errors.ts";
 import { assertIdentifier } from "./identifier.ts";
 
@@ -87,18 +88,19 @@ export function createClickHouse(config: ClickHouseConfig): ClickHouse {
 
   return {
     async query<S extends z.ZodType>(sql: string, params: Record<string, unknown>, row: S) {
-      let raw: unknown[];
-      try {
-        const result = await client.query({
-          query: sql,
-          query_params: params,
-          format: "JSONEachRow",
-          clickhouse_settings: querySettings,
-        });
-        raw = await result.json<unknown>();
-      } catch (error: unknown) {
-        throw toDependencyError(error, "query failed");
-      }
+      const raw = await tracedClickHouse(sql, async () => {
+        try {
+          const result = await client.query({
+            query: sql,
+            query_params: params,
+            format: "JSONEachRow",
+            clickhouse_settings: querySettings,
+          });
+          return await result.json<unknown>();
+        } catch (error: unknown) {
+          throw toDependencyError(error, "query failed");
+        }
+      });
       return raw.map((value, index) => {
         const parsed = row.safeParse(value);
         if (!parsed.success) throw rowError(index, parsed.error.issues);
@@ -106,27 +108,30 @@ export function createClickHouse(config: ClickHouseConfig): ClickHouse {
       });
     },
 
-    async command(sql, params) {
-      try {
-        await client.command({ query: sql, query_params: params, clickhouse_settings: querySettings });
-      } catch (error: unknown) {
-        throw toDependencyError(error, "command failed");
-      }
-    },
+    command: (sql, params) =>
+      tracedClickHouse(sql, async () => {
+        try {
+          await client.command({ query: sql, query_params: params, clickhouse_settings: querySettings });
+        } catch (error: unknown) {
+          throw toDependencyError(error, "command failed");
+        }
+      }),
 
     async insert(table, rows, options) {
       assertIdentifier(table, "table name");
       if (rows.length === 0) return;
-      try {
-        await client.insert({
-          table,
-          values: rows,
-          format: "JSONEachRow",
-          clickhouse_settings: insertSettings(options?.dedupToken),
-        });
-      } catch (error: unknown) {
-        throw toDependencyError(error, `insert into ${table} failed`);
-      }
+      await tracedClickHouseInsert(table, rows.length, async () => {
+        try {
+          await client.insert({
+            table,
+            values: rows,
+            format: "JSONEachRow",
+            clickhouse_settings: insertSettings(options?.dedupToken),
+          });
+        } catch (error: unknown) {
+          throw toDependencyError(error, `insert into ${table} failed`);
+        }
+      });
     },
 
     async ping() {

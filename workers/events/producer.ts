@@ -3,6 +3,7 @@ import { DependencyError } from "../../shared/dependency-error.ts";
 import { type RequestEvent, topics } from "../../shared/events.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { withRetry } from "../../shared/retry.ts";
+import { KafkaProduceTracing } from "../tracing/kafka.ts";
 import { type EventCompression, toKafkaError } from "./kafka-client.ts";
 import { OrphanSpools } from "./orphan-spools.ts";
 import { Spool } from "./spool.ts";
@@ -87,6 +88,7 @@ export class EventProducer implements EventSink {
   #spoolWritesPending = 0;
   /** When the spool last advanced (or last became non-empty); a spool idle past `spoolStallMs` is stalled. */
   #spoolProgressAt = Date.now();
+  readonly #tracing: KafkaProduceTracing;
 
   private constructor(options: EventProducerOptions) {
     this.#options = {
@@ -104,6 +106,7 @@ export class EventProducer implements EventSink {
       maxEventBytes: 1 << 20,
       ...options,
     };
+    this.#tracing = new KafkaProduceTracing(this.#options.topic);
     this.#spool = new Spool({
       dir: claimSpoolDir(this.#options.spoolDir),
       maxBytes: this.#options.spoolMaxBytes,
@@ -167,6 +170,7 @@ export class EventProducer implements EventSink {
   /** Queues an event. Never blocks, never throws; after `close` the event is counted as dropped. */
   publish(event: RequestEvent): void {
     this.#options.onPublish?.(event);
+    this.#tracing.published();
     if (this.#closed) {
       this.#lost++;
       return;
@@ -265,15 +269,17 @@ export class EventProducer implements EventSink {
     if (messages.length === 0) return;
     this.#inFlight += batch.length;
     try {
-      await withRetry(
-        async () => {
-          try {
-            await withTimeout(this.#producer.send({ messages }), this.#options.sendTimeoutMs);
-          } catch (error: unknown) {
-            throw toKafkaError("producing request events", error);
-          }
-        },
-        { attempts: 2, baseDelayMs: 100, maxDelayMs: 500 },
+      await this.#tracing.send(messages.length, () =>
+        withRetry(
+          async () => {
+            try {
+              await withTimeout(this.#producer.send({ messages }), this.#options.sendTimeoutMs);
+            } catch (error: unknown) {
+              throw toKafkaError("producing request events", error);
+            }
+          },
+          { attempts: 2, baseDelayMs: 100, maxDelayMs: 500 },
+        ),
       );
       this.#sent += messages.length;
     } finally {

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { GatewayError } from "../../shared/errors.ts";
 import { createErrorHandler } from "../../shared/on-error.ts";
 import { createDocumentedApp, registerDocumentRoute } from "../../shared/openapi.ts";
+import { traceSignedCall } from "../tracing/middleware.ts";
 import { backpressure } from "./middleware/backpressure.ts";
 import { requestMetrics } from "./middleware/metrics.ts";
 import { poolRequestId } from "./middleware/request-id.ts";
@@ -102,6 +103,7 @@ export function createPoolApp(services: PoolServices): OpenAPIHono<PoolHonoEnv> 
     }),
   );
   app.use("/internal/*", authorizeCredential(isAdminPath));
+  app.use("/internal/*", traceSignedCall);
   app.use("/internal/*", backpressure(services.inFlight, config.MAX_IN_FLIGHT));
   registerPoolRoutes(app);
   app.notFound((c) => {

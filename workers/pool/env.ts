@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { formatIssues, logLevel, positiveInt } from "../../shared/env.ts";
 import { createLogger, type Logger } from "../../shared/logger.ts";
+import { tracingEnvShape } from "../../shared/tracing.ts";
 import { clickhouseEnvShape } from "../clickhouse/config.ts";
 import { driftEnvShape } from "../drift/env.ts";
 import { routerEnvShape } from "../router/env.ts";
@@ -133,6 +134,8 @@ export const workerEnvSchema = z.object({
   RAG_EXACT_SEARCH_MAX_CHUNKS: positiveInt(20_000),
   /** Drift detection and automatic rollback: see workers/drift/env.ts. */
   ...driftEnvShape,
+  /** OpenTelemetry traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_*, OTEL_TRACES_SAMPLER_ARG): see shared/tracing.ts. */
+  ...tracingEnvShape,
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

@@ -1,3 +1,5 @@
+import { tracingConfig } from "../../shared/tracing.ts";
+import { startPoolTracing } from "../tracing/setup.ts";
 import { createPoolApp } from "./app.ts";
 import { loadWorkerEnv } from "./env.ts";
 import { serveWorkerMetrics, workerMetricsSocket } from "./metrics/pool-aggregate.ts";
@@ -5,6 +7,7 @@ import { buildPoolServices } from "./services.ts";
 
 /** One pool worker process. Several share the port through SO_REUSEPORT; `main.ts` supervises them. */
 const config = loadWorkerEnv();
+const tracing = startPoolTracing(tracingConfig(config, "tiergate-pool"), "worker");
 const services = buildPoolServices(config);
 const app = createPoolApp(services);
 
@@ -35,6 +38,7 @@ async function shutdown(signal: string): Promise<void> {
   await Promise.race([Promise.all([server.stop(false), services.inFlight.idle()]), grace]);
   stopMetricsSocket();
   await services.close();
+  await tracing.shutdown();
   log.info("pool worker stopped cleanly");
   process.exit(0);
 }

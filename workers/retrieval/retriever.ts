@@ -1,5 +1,6 @@
 import { GatewayError } from "../../shared/errors.ts";
 import { withRetry } from "../../shared/retry.ts";
+import { tracedQuestionEmbedding, tracedRetrieval, tracedSide } from "../tracing/retrieval.ts";
 import { fuseRankings, type ScoredChunk } from "./fusion.ts";
 import type { Embedder } from "./model-clients.ts";
 import type { RetrievalStore } from "./retrieval-store.ts";
@@ -76,7 +77,11 @@ export class Retriever {
    * search runs again from freshly read stats. Without a cache entry the settings and stats are read
    * first, in one query.
    */
-  async retrieve(query: RetrievalQuery): Promise<RetrievalResult> {
+  retrieve(query: RetrievalQuery): Promise<RetrievalResult> {
+    return tracedRetrieval(query, () => this.retrieveUntraced(query));
+  }
+
+  private async retrieveUntraced(query: RetrievalQuery): Promise<RetrievalResult> {
     const { tenant, collection, signal } = query;
     const cached = this.statsCache.peek(tenant, collection);
     if (cached) {
@@ -128,23 +133,34 @@ export class Retriever {
       : this.retried(() => this.store.rankByPostings({ scope, terms, k, stats }), signal);
     // Awaited below, or abandoned when the embedding fails; never an unhandled rejection.
     ranking?.catch(() => undefined);
-    const [vector] = await this.retried(
-      () => this.embedderFor(modelVersion).embed([query.question], signal),
-      signal,
+    const [vector] = await tracedQuestionEmbedding(modelVersion, () =>
+      this.retried(() => this.embedderFor(modelVersion).embed([query.question], signal), signal),
     );
     if (!vector) return { found: null };
     const strategy: VectorStrategy = size <= this.options.exactSearchMaxChunks ? "exact" : "hnsw";
     const { tuning } = this.options;
     const vectorQuery = { scope, vector, k, strategy, tuning };
-    const vectorSide = withSettings
-      ? this.retried(() => this.store.vectorSearchWithSettings(vectorQuery), signal)
-      : this.retried(() => this.store.vectorSearch(vectorQuery), signal).then((hits) => ({
-          hits,
-          settings: undefined,
-        }));
-    const keywordSide = ranking
-      ? ranking.then((ranked) => this.retried(() => this.store.rowsOfRanked(scope, ranked, vector), signal))
-      : this.retried(() => this.store.keywordSearch({ scope, terms, vector, k, stats }), signal);
+    const vectorSide = tracedSide(
+      "vector",
+      () =>
+        withSettings
+          ? this.retried(() => this.store.vectorSearchWithSettings(vectorQuery), signal)
+          : this.retried(() => this.store.vectorSearch(vectorQuery), signal).then((hits) => ({
+              hits,
+              settings: undefined,
+            })),
+      (found) => found.hits.length,
+    );
+    const keywordSide = tracedSide(
+      "keyword",
+      () =>
+        ranking
+          ? ranking.then((ranked) =>
+              this.retried(() => this.store.rowsOfRanked(scope, ranked, vector), signal),
+            )
+          : this.retried(() => this.store.keywordSearch({ scope, terms, vector, k, stats }), signal),
+      (hits) => hits.length,
+    );
     const [vectorHits, keywordHits] = await Promise.all([vectorSide, keywordSide]);
     return {
       found: { strategy, chunks: fuseRankings(vectorHits.hits, keywordHits) },

@@ -9,6 +9,8 @@ import { rulesChat } from "../providers/rules/chat.ts";
 import { rulesEndpoint, rulesModelVersion } from "../providers/rules/endpoint.ts";
 import type { ChatChunk, TaskType } from "../providers/types.ts";
 import { chatTiers, findTier, type RoutingTable, type TierRoute, tierOfModel } from "../registry/types.ts";
+import { chatResult, tracedModelCall, tracedStreamOpen } from "../tracing/genai.ts";
+import { tracedDecision } from "../tracing/routing.ts";
 import { type AllowedModels, allowedView, modelForbidden } from "./allowed.ts";
 import {
   type AttemptFailure,
@@ -314,10 +316,13 @@ export class Router {
     request: ChatCompletionRequest,
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; served: Served; completion: ChatCompletionResponse }> {
-    const { decision, primary } = await this.decide(request, ctx);
+    const { decision, primary } = await tracedDecision(request.model, () => this.decide(request, ctx));
     const chain = this.chainFor(request, primary, decision, ctx);
     const outcome = await this.runChain(chain, ctx, () => ({
-      call: (endpoint, signal) => providerChat({ endpoint, request, signal }),
+      call: (endpoint, signal) =>
+        tracedModelCall({ operation: "chat", endpoint, request, result: chatResult }, () =>
+          providerChat({ endpoint, request, signal }),
+        ),
     }));
     if ("result" in outcome) return { decision, served: outcome.served, completion: outcome.result };
     const { rule: _rule, ...completion } = rulesChat(request, ctx.requestId);
@@ -332,10 +337,11 @@ export class Router {
     request: ChatCompletionRequest,
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; served: Served; stream: StreamHandle }> {
-    const { decision, primary } = await this.decide(request, ctx);
+    const { decision, primary } = await tracedDecision(request.model, () => this.decide(request, ctx));
     const chain = this.chainFor(request, primary, decision, ctx);
     const outcome = await this.runChain(chain, ctx, () => ({
-      call: (endpoint, signal) => openStream({ endpoint, request, signal }),
+      call: (endpoint, signal) =>
+        tracedStreamOpen(endpoint, request, () => openStream({ endpoint, request, signal })),
       settled: (handle: StreamHandle) => handle.outcome,
     }));
     if ("result" in outcome) return { decision, served: outcome.served, stream: outcome.result };
@@ -370,7 +376,15 @@ export class Router {
         param: "model",
       });
     const outcome = await this.runChain([tier], ctx, () => ({
-      call: (endpoint, signal) => providerEmbeddings({ endpoint, request, signal }),
+      call: (endpoint, signal) =>
+        tracedModelCall(
+          {
+            operation: "embeddings",
+            endpoint,
+            result: (r) => ({ responseModel: r.model, inputTokens: r.usage?.prompt_tokens }),
+          },
+          () => providerEmbeddings({ endpoint, request, signal }),
+        ),
     }));
     if ("result" in outcome) return { served: outcome.served, response: outcome.result };
     throw new GatewayError(
