@@ -11,9 +11,15 @@ import { redisService, upstashBridgeService } from "./services/redis.ts";
  * a later group waits for the earlier ones (e.g. a bridge needs its backend).
  */
 export const serviceGroups: StackService[][] = [
-  [redisService, postgresService, clickhouseService, kafkaService, modelServerService, jaegerService],
+  [redisService, postgresService, clickhouseService, kafkaService, modelServerService],
   [upstashBridgeService, neonProxyService],
+  // On demand only (`stack up jaeger`, or the tracing tests): building the collector takes minutes on a
+  // fresh machine, and the gateway does not need it to serve.
+  [jaegerService],
 ];
+
+/** Services a plain `stack up` (and so `npm start`) leaves out. */
+export const onDemandServices: ReadonlySet<StackService> = new Set([jaegerService]);
 
 export const allServices: StackService[] = serviceGroups.flat();
 

@@ -4,7 +4,7 @@ import { denoEdgeService, edgeService, poolService } from "./gateway.ts";
 import { writeLocalEnvFile } from "./local-env.ts";
 import { migrateAll } from "./migrate.ts";
 import { ensureStackDirs, stackDir } from "./paths.ts";
-import { allServices, serviceGroups } from "./registry.ts";
+import { allServices, onDemandServices, serviceGroups } from "./registry.ts";
 import type { StackService } from "./service.ts";
 
 /** Installs, starts and health-checks the stack (or the selected services); migrates when starting all. */
@@ -12,7 +12,9 @@ export async function up(selected: StackService[] | undefined): Promise<void> {
   ensureStackDirs();
   writeLocalEnvFile();
   for (const group of serviceGroups) {
-    const members = selected ? group.filter((s) => selected.includes(s)) : group;
+    const members = selected
+      ? group.filter((s) => selected.includes(s))
+      : group.filter((s) => !onDemandServices.has(s));
     await Promise.all(
       members.map(async (service) => {
         const started = Date.now();
@@ -31,8 +33,8 @@ export async function up(selected: StackService[] | undefined): Promise<void> {
 /** The gateway's own processes (started by `npm start` and tests), stopped before the stack. */
 const appServices = [edgeService, denoEdgeService, poolService];
 
-/** Downloads that survive `reset`: model weights, the Kafka jars, the Python SDK for the README test. */
-const keptOnReset = new Set(["models", "kafka", "python-sdk"]);
+/** Downloads that survive `reset`: model weights, the Kafka jars, the Python SDK, Go builds (the collector). */
+const keptOnReset = new Set(["models", "kafka", "python-sdk", "go", "bin"]);
 
 export async function down(selected: StackService[] | undefined): Promise<void> {
   if (!selected) await Promise.all(appServices.map((s) => s.stop()));
@@ -48,8 +50,9 @@ export async function status(selected: StackService[] | undefined): Promise<bool
   let allUp = true;
   for (const service of selected ?? allServices) {
     const ok = await service.healthy().catch(() => false);
-    allUp &&= ok;
-    console.log(`  ${ok ? "up  " : "DOWN"} ${service.name.padEnd(16)} ${service.url}`);
+    const optional = !selected && onDemandServices.has(service);
+    allUp &&= ok || optional;
+    console.log(`  ${ok ? "up  " : optional ? "off " : "DOWN"} ${service.name.padEnd(16)} ${service.url}`);
   }
   if (!selected) {
     for (const service of appServices) {

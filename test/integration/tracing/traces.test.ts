@@ -70,6 +70,8 @@ let edgeUrl = "";
 let deadEdgeUrl = "";
 
 beforeAll(async () => {
+  // The collector is on demand: a fresh machine builds it here (minutes; cached under .stack/).
+  await jaegerService.install();
   await jaegerService.start();
   pool = await startTestPool(poolPort, { ...tracing, OTEL_SERVICE_NAME: services.pool });
   [edgeUrl, deadEdgeUrl] = await Promise.all([
@@ -77,7 +79,7 @@ beforeAll(async () => {
     proxy.start().then((url) => startDenoEdge(deadEdgePort, url)),
   ]);
   apiKey = (await createTestApiKey(tenant)).key;
-}, 180_000);
+}, 1_200_000);
 
 afterAll(async () => {
   for (const edge of edges) edge.kill("SIGTERM");
