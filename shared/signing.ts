@@ -46,6 +46,8 @@ export const trustedHeaders = [
   headers.deadline,
   headers.traceparent,
   headers.poolClientRequestId,
+  headers.poolSemanticCache,
+  headers.poolPayloadLog,
 ] as const;
 
 /** The credential name of traffic calls (the edge's signing secret); admin credentials have their own names. */

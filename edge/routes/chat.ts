@@ -12,6 +12,7 @@ import { parseOrThrow } from "../../shared/validation.ts";
 import { inBackground } from "../lib/background.ts";
 import { traceparentOf } from "../lib/traceparent.ts";
 import { answerChat, type CachePolicy } from "../services/chat-completions.ts";
+import { payloadLogDirective, semanticCacheDirective } from "../services/pool-directives.ts";
 import { isDeterministic } from "../services/response-cache.ts";
 import type { HonoEnv } from "../types.ts";
 import { assertModelAllowed, bearerSecurity, bodyRouteErrors, bodyRouteMiddleware } from "./common.ts";
@@ -86,6 +87,7 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
     const request = c.req.valid("json");
     parseOrThrow(services.chatLimits, request);
     assertModelAllowed(c, request.model);
+    const policy = cachePolicy(c, request);
     return answerChat(
       {
         services,
@@ -94,10 +96,17 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
         arrivedAt,
         traceparent: traceparentOf(c),
         clientRequestId: c.var.clientRequestId,
+        semanticCache: semanticCacheDirective({
+          header: c.req.header(headers.semanticCache),
+          apiKey,
+          policy,
+          defaultTtlSeconds: services.config.CACHE_TTL_SECONDS,
+        }),
+        payloadLog: payloadLogDirective(apiKey),
         background: (label, work) => inBackground(c, label, work),
       },
       request,
-      cachePolicy(c, request),
+      policy,
     );
   });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { payloadLoggingSettingsSchema, semanticCacheSettingsSchema } from "./semantic-cache.ts";
 
 /** What the pool tells the edge about an API key (looked up by its sha256). */
 export const verifiedKeySchema = z.object({
@@ -8,6 +9,8 @@ export const verifiedKeySchema = z.object({
   allowedModels: z.array(z.string()).nullable(),
   rateLimitPerMinute: z.number().int().positive().nullable(),
   cacheTtlSeconds: z.number().int().positive().nullable(),
+  semanticCache: semanticCacheSettingsSchema.nullable().optional(),
+  payloadLogging: payloadLoggingSettingsSchema.nullable().optional(),
 });
 export type VerifiedKey = z.infer<typeof verifiedKeySchema>;
 

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { VerifiedKey } from "../../shared/schemas/keys.ts";
+import { ResponseDataSettingsService } from "../semantic-cache/settings.ts";
 import { type Database, withPostgres } from "./client.ts";
 import { apiKeys } from "./schema.ts";
 
@@ -19,7 +20,9 @@ export class PostgresKeyStore implements KeyStore {
     );
     const row = rows[0];
     if (!row) return null;
+    const data = await new ResponseDataSettingsService(this.db).effective(row.tenantId, row.id);
     return {
+      ...data,
       keyId: row.id,
       tenantId: row.tenantId,
       status: row.status,

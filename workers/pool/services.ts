@@ -14,6 +14,8 @@ import type { RequestEventPublisher } from "../events/types.ts";
 import { createRoutingService, type RoutingService } from "../registry/routing.ts";
 import { routerGenerator } from "../retrieval/router-generator.ts";
 import { createRetrievalService, type RetrievalService } from "../retrieval/service.ts";
+import { createSemanticCache } from "../semantic-cache/create.ts";
+import type { SemanticCache } from "../semantic-cache/service.ts";
 import { poolLogger, type WorkerEnv } from "./env.ts";
 import { PoolMetrics } from "./metrics/pool-metrics.ts";
 import { InFlight } from "./middleware/backpressure.ts";
@@ -47,6 +49,8 @@ export interface PoolServices {
   routing: RoutingService;
   /** RAG: hybrid retrieval, abstention rules and generation. */
   retrieval: RetrievalService;
+  /** Opt-in semantic cache of chat answers (ClickHouse + the embeddings tier). */
+  semanticCache: SemanticCache;
   pingPostgres(): Promise<boolean>;
   /**
    * Queues the request row; rows are written to Postgres in batches (RequestRowWriter). A failed write
@@ -89,6 +93,7 @@ export function buildPoolServices(
     prefix: `tg:nonce:${config.POOL_REGION}:`,
     logger,
   });
+  const semanticCache = createSemanticCache(config, clickhouse, logger);
   const feedback = new FeedbackPublisher({
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-feedback`,
@@ -110,6 +115,7 @@ export function buildPoolServices(
       generatorFor: (allowedModels) =>
         routerGenerator(routing.router, config.MODEL_TIMEOUT_MS, allowedModels),
     }),
+    semanticCache,
     pingPostgres: () =>
       withPostgres(() => database.db.execute(sql`select 1`)).then(
         () => true,
@@ -132,7 +138,12 @@ export function buildPoolServices(
       routing.close();
       nonces.close();
       // Buffered request rows are written before the database closes.
-      await Promise.allSettled([events.close(), feedback.close(), requestRows.close()]);
+      await Promise.allSettled([
+        events.close(),
+        feedback.close(),
+        requestRows.close(),
+        semanticCache.close(),
+      ]);
       await Promise.allSettled([database.close(), clickhouse.close()]);
     },
   };
