@@ -2,7 +2,7 @@ import type { Logger } from "../../shared/logger.ts";
 import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import type { Embedder } from "../retrieval/model-clients.ts";
 import { type SemanticPrompt, semanticPrompt } from "./canonical.ts";
-import { nearMissReason } from "./guard.ts";
+import { nearMissReason, swappedWords } from "./guard.ts";
 import { RowBatcher } from "./row-batcher.ts";
 import type { SemanticEntry, SemanticStore } from "./store.ts";
 
@@ -31,6 +31,14 @@ export interface SemanticCacheOptions {
   sizeTtlMs?: number;
   /** Neighbours read per lookup: the first that passes the near-miss guard wins. Default 4. */
   candidates?: number;
+  /** Lowest similarity of swapped words ("key" for "value") for the swap to count as a paraphrase. Default 0.6. */
+  swapSimilarity?: number;
+}
+
+function dot(a: readonly number[], b: readonly number[]): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i] ?? 0) * (b[i] ?? 0);
+  return sum;
 }
 
 /** Whether an answer may be shared: one plain-text choice, not a tool call, not cut by a filter. */
@@ -52,6 +60,26 @@ export function shareableAnswer(body: string): boolean {
   if (message.tool_calls !== undefined && message.tool_calls !== null) return false;
   if (message.function_call !== undefined && message.function_call !== null) return false;
   return choice.finish_reason === "stop" || choice.finish_reason === "length";
+}
+
+/**
+ * True when the prompts are one small word swap apart (`swappedWords`) and the swapped words do not mean
+ * alike: some word of either side has no counterpart on the other with a similarity of at least `floor`.
+ */
+export async function swapChangesMeaning(
+  embedder: Embedder,
+  a: string,
+  b: string,
+  floor = 0.6,
+): Promise<boolean> {
+  const swap = swappedWords(a, b);
+  if (!swap) return false;
+  const vectors = await embedder.embed([...swap.a, ...swap.b]);
+  const va = vectors.slice(0, swap.a.length);
+  const vb = vectors.slice(swap.a.length);
+  const matched = (from: number[][], to: number[][]) =>
+    from.every((x) => Math.max(...to.map((y) => dot(x, y))) >= floor);
+  return !(matched(va, vb) && matched(vb, va));
 }
 
 class Late extends Error {}
@@ -131,9 +159,13 @@ export class SemanticCache {
     const threshold = this.thresholdFor(options.threshold);
     for (const n of neighbours) {
       if (n.similarity < threshold) break;
-      if (nearMissReason(key.prompt, n.prompt) === null) {
-        return { kind: "hit", response: n.response, similarity: n.similarity };
+      if (nearMissReason(key.prompt, n.prompt) !== null) continue;
+      if (
+        await swapChangesMeaning(this.options.embedder, key.prompt, n.prompt, this.options.swapSimilarity)
+      ) {
+        continue;
       }
+      return { kind: "hit", response: n.response, similarity: n.similarity };
     }
     return { kind: "miss", pending };
   }
