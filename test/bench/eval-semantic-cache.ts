@@ -226,6 +226,8 @@ async function main(): Promise<void> {
       },
     },
     tune_curve: tuned.curve,
+    // Reported, never used to choose: the test half's pairwise rates (guard on) at other thresholds.
+    test_curve: [0.8, 0.85, 0.9, 0.92, 0.94, 0.96].map((t) => rates(testScored, t, true)),
     latency: await latency(),
   };
   const file = writeResults("eval-semantic-cache", result);
