@@ -11,6 +11,7 @@ import { FeedbackPublisher } from "../drift/feedback-publisher.ts";
 import { createEventProducer } from "../events/producer.ts";
 import { cached, latestDriftScores } from "../events/stats.ts";
 import type { RequestEventPublisher } from "../events/types.ts";
+import { PayloadLogService } from "../payload-log/service.ts";
 import { createRoutingService, type RoutingService } from "../registry/routing.ts";
 import { routerGenerator } from "../retrieval/router-generator.ts";
 import { createRetrievalService, type RetrievalService } from "../retrieval/service.ts";
@@ -51,6 +52,8 @@ export interface PoolServices {
   retrieval: RetrievalService;
   /** Opt-in semantic cache of chat answers (ClickHouse + the embeddings tier). */
   semanticCache: SemanticCache;
+  /** Prompts and answers of keys that enable payload logging (ClickHouse `payload_logs`). */
+  payloadLog: PayloadLogService;
   pingPostgres(): Promise<boolean>;
   /**
    * Queues the request row; rows are written to Postgres in batches (RequestRowWriter). A failed write
@@ -94,6 +97,7 @@ export function buildPoolServices(
     logger,
   });
   const semanticCache = createSemanticCache(config, clickhouse, logger);
+  const payloadLog = new PayloadLogService(clickhouse, logger);
   const feedback = new FeedbackPublisher({
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-feedback`,
@@ -116,6 +120,7 @@ export function buildPoolServices(
         routerGenerator(routing.router, config.MODEL_TIMEOUT_MS, allowedModels),
     }),
     semanticCache,
+    payloadLog,
     pingPostgres: () =>
       withPostgres(() => database.db.execute(sql`select 1`)).then(
         () => true,
@@ -143,6 +148,7 @@ export function buildPoolServices(
         feedback.close(),
         requestRows.close(),
         semanticCache.close(),
+        payloadLog.close(),
       ]);
       await Promise.allSettled([database.close(), clickhouse.close()]);
     },

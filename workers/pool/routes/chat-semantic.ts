@@ -8,6 +8,7 @@ import { rulesChatChunks } from "../../providers/rules/chat.ts";
 import { routedEvent } from "../../router/events.ts";
 import type { PendingEntry } from "../../semantic-cache/service.ts";
 import type { PoolHonoEnv } from "../types.ts";
+import { logPayload } from "./payload-log.ts";
 import { recordEvent, requestIdentity } from "./shared.ts";
 
 /** A semantic lookup's result as the chat route uses it. */
@@ -57,6 +58,7 @@ export function serveSemanticHit(
     model: completion.model,
   };
   recordEvent(c, event);
+  logPayload(c, "chat", hit.response);
   if (!request.stream) {
     return c.body(hit.response, 200, { "content-type": "application/json" });
   }

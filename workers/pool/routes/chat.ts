@@ -16,6 +16,7 @@ import { pipeChatStream } from "../../router/sse.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { gateChatCompletion, groundChat, ragHeaders, ragModel } from "./chat-rag.ts";
 import { keepSemanticAnswer, semanticLookup, serveSemanticHit } from "./chat-semantic.ts";
+import { logPayload } from "./payload-log.ts";
 import {
   jsonBody,
   recordEvent,
@@ -128,6 +129,7 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       recordEvent(c, event);
       setRoutingHeaders(c, served, decision);
       keepSemanticAnswer(c, semantic, completion);
+      logPayload(c, "chat", JSON.stringify(completion));
       return c.json(completion);
     }
 
