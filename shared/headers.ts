@@ -12,6 +12,16 @@ export const headers = {
   /** On a cache hit: `memory` (the edge isolate's memory tier) or `redis`. */
   cacheTier: "x-tiergate-cache-tier",
   cacheControl: "x-tiergate-cache",
+  /** On a cache hit: `exact` (edge response cache) is implied when absent; `semantic` for a semantic hit. */
+  cacheKind: "x-tiergate-cache-kind",
+  /** On a semantic hit: the cosine similarity of the prompt to the stored one, e.g. `0.9731`. */
+  cacheSimilarity: "x-tiergate-cache-similarity",
+  /** Client → edge: `on` opts this request into the semantic cache, `off` out of it (else the key decides). */
+  semanticCache: "x-tiergate-semantic-cache",
+  /** Edge → pool, signed: the semantic cache directive (`ttl=<s>[;threshold=<x>][;refresh]`). */
+  poolSemanticCache: "x-tiergate-pool-semantic-cache",
+  /** Edge → pool, signed: payload logging for this request (`days=<n>`). */
+  poolPayloadLog: "x-tiergate-pool-payload-log",
   /** Per-request response-cache TTL in seconds. */
   cacheTtl: "x-tiergate-cache-ttl",
   /** Set when an identical concurrent request's upstream answer was shared. */

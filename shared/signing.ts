@@ -47,6 +47,8 @@ export const trustedHeaders = [
   headers.traceparent,
   headers.poolClientRequestId,
   headers.guardrailDecisions,
+  headers.poolSemanticCache,
+  headers.poolPayloadLog,
 ] as const;
 
 /** The credential name of traffic calls (the edge's signing secret); admin credentials have their own names. */

@@ -14,6 +14,7 @@ import { traceparentOf } from "../lib/traceparent.ts";
 import { answerChat, type CachePolicy } from "../services/chat-completions.ts";
 import { guardResponse } from "../services/guarded-response.ts";
 import { guardChatRequest, guardrailsHeader } from "../services/guardrails.ts";
+import { payloadLogDirective, semanticCacheDirective } from "../services/pool-directives.ts";
 import { isDeterministic } from "../services/response-cache.ts";
 import type { HonoEnv } from "../types.ts";
 import { assertModelAllowed, bearerSecurity, bodyRouteErrors, bodyRouteMiddleware } from "./common.ts";
@@ -95,6 +96,7 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
       moderator: services.moderator ?? null,
       onDecision: (fields) => c.set("guardrailEvent", fields),
     });
+    const policy = cachePolicy(c, guarded.request);
     const answer = await answerChat(
       {
         services,
@@ -103,12 +105,19 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
         arrivedAt,
         traceparent: traceparentOf(c),
         clientRequestId: c.var.clientRequestId,
+        semanticCache: semanticCacheDirective({
+          header: c.req.header(headers.semanticCache),
+          apiKey,
+          policy,
+          defaultTtlSeconds: services.config.CACHE_TTL_SECONDS,
+        }),
+        payloadLog: payloadLogDirective(apiKey),
         background: (label, work) => inBackground(c, label, work),
         guardrailEvent: c.var.guardrailEvent,
         trace: c.var.trace,
       },
       guarded.request,
-      cachePolicy(c, guarded.request),
+      policy,
     );
     return guardResponse(answer, guarded.output);
   });

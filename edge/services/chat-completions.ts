@@ -27,6 +27,9 @@ export interface ChatContext {
   traceparent?: string;
   /** The client's own request id, if it sent a valid one. */
   clientRequestId?: string | undefined;
+  /** Signed pool directives: semantic cache and payload logging (edge/services/pool-directives.ts). */
+  semanticCache?: string | undefined;
+  payloadLog?: string | undefined;
   /** When the request reached the edge (epoch ms), for the latency of answers given here. */
   arrivedAt: number;
   /** Runs work after the response (waitUntil on Workers). */
@@ -66,6 +69,9 @@ const passedThrough = [
   headers.ragRule,
   headers.ragScore,
   headers.ragCitations,
+  headers.cache,
+  headers.cacheKind,
+  headers.cacheSimilarity,
 ];
 
 function parseCompletion(body: string): ChatCompletionResponse | null {
@@ -177,6 +183,10 @@ async function forwardChat(
   return relayJson(forward, result, responseHeaders);
 }
 
+function isSemanticHit(response: Response): boolean {
+  return response.headers.get(headers.cacheKind) === "semantic";
+}
+
 /** The signed call to the pool, with the edge's deadline. */
 function callPool({ ctx, request }: Forward): Promise<ForwardResult> {
   const { services, requestId, apiKey } = ctx;
@@ -192,6 +202,8 @@ function callPool({ ctx, request }: Forward): Promise<ForwardResult> {
       traceparent,
       clientRequestId: ctx.clientRequestId,
       guardrailDecisions: guardrailDecisionsHeader(ctx.guardrailEvent),
+      semanticCache: ctx.semanticCache,
+      payloadLog: ctx.payloadLog,
       deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
     }),
   );
@@ -217,10 +229,13 @@ function fallback({ ctx, request, write, out }: Forward, reason: FailureReason):
   });
 }
 
-/** Shares a complete answer with coalesced waiters and writes it to the cache in the background. */
-function storeAnswer({ ctx, write }: Forward, body: string): void {
+/**
+ * Shares a complete answer with coalesced waiters and writes it to the cache in the background. A
+ * semantic hit is not copied into the exact cache: it would outlive the stored answer's TTL.
+ */
+function storeAnswer({ ctx, write }: Forward, body: string, semanticHit = false): void {
   write?.lead.share(body);
-  const written = write ? ctx.services.cache.set(write.key, body, write.ttlSeconds) : null;
+  const written = write && !semanticHit ? ctx.services.cache.set(write.key, body, write.ttlSeconds) : null;
   if (written) ctx.background("cache write", written);
 }
 
@@ -272,7 +287,9 @@ async function relayStream(
   result.settle(false);
   forward.ctx.background(
     "stream completion",
-    relay.completed.then((body) => (body ? storeAnswer(forward, body) : forward.write?.lead.share(null))),
+    relay.completed.then((body) =>
+      body ? storeAnswer(forward, body, isSemanticHit(response)) : forward.write?.lead.share(null),
+    ),
   );
   return new Response(relay.body, {
     status: 200,
@@ -298,7 +315,7 @@ async function relayJson(
     return fallback(forward, "malformed_response");
   }
   result.settle(false);
-  storeAnswer(forward, body);
+  storeAnswer(forward, body, isSemanticHit(result.response));
   return new Response(body, {
     status: 200,
     headers: { ...responseHeaders, "content-type": "application/json" },

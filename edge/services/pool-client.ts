@@ -19,6 +19,9 @@ export interface PoolCall {
   traceparent?: string;
   /** The client's own request id (validated), forwarded signed so the pool keeps it on the request row. */
   clientRequestId?: string | undefined;
+  /** Signed directives for the pool: semantic cache (`ttl=…`) and payload logging (`days=…`). */
+  semanticCache?: string | undefined;
+  payloadLog?: string | undefined;
   /** Sign with the admin credential instead of the traffic secret (drift runs, registry changes). */
   admin?: boolean;
   /** What the edge's guardrails decided (JSON), for the pool's event of this request. */
@@ -219,6 +222,8 @@ export class PoolClient {
       [headers.traceparent]: call.traceparent,
       [headers.poolClientRequestId]: call.clientRequestId,
       [headers.guardrailDecisions]: call.guardrailDecisions,
+      [headers.poolSemanticCache]: call.semanticCache,
+      [headers.poolPayloadLog]: call.payloadLog,
     };
     if (call.tenant !== undefined) trusted[headers.allowedModels] = formatAllowedModels(call.allowedModels);
     const out = await signedHeaders(credential?.secret ?? this.signingSecret, {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { inputContractSchema } from "../guardrails/contract.ts";
 import { guardrailPolicySchema } from "../guardrails/policy.ts";
+import { payloadLoggingSettingsSchema, semanticCacheSettingsSchema } from "./semantic-cache.ts";
 
 /** What the pool tells the edge about an API key (looked up by its sha256). */
 export const verifiedKeySchema = z.object({
@@ -16,6 +17,8 @@ export const verifiedKeySchema = z.object({
   guardrails: guardrailPolicySchema.nullable().optional(),
   /** Input contract (tenant default overridden by the key's own); absent or null: none. */
   contract: inputContractSchema.nullable().optional(),
+  semanticCache: semanticCacheSettingsSchema.nullable().optional(),
+  payloadLogging: payloadLoggingSettingsSchema.nullable().optional(),
 });
 export type VerifiedKey = z.infer<typeof verifiedKeySchema>;
 

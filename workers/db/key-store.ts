@@ -2,6 +2,7 @@ import { eq, or } from "drizzle-orm";
 import type { VerifiedKey } from "../../shared/schemas/keys.ts";
 import { secretExpiry } from "../admin/key-expiry.ts";
 import { PostgresGuardrailPolicyStore } from "../guardrails/policy-store.ts";
+import { ResponseDataSettingsService } from "../semantic-cache/settings.ts";
 import { type Database, withPostgres } from "./client.ts";
 import { apiKeys } from "./schema.ts";
 
@@ -28,7 +29,14 @@ export class PostgresKeyStore implements KeyStore {
     );
     const row = rows[0];
     if (!row) return null;
+    // Per-feature settings live in their own tables; read them side by side.
+    const [data, guardrails] = await Promise.all([
+      new ResponseDataSettingsService(this.db).effective(row.tenantId, row.id),
+      this.#guardrails.effective(row.tenantId, row.id),
+    ]);
     return {
+      ...data,
+      ...guardrails,
       keyId: row.id,
       tenantId: row.tenantId,
       status: row.status,
@@ -36,7 +44,6 @@ export class PostgresKeyStore implements KeyStore {
       rateLimitPerMinute: row.rateLimitPerMinute,
       cacheTtlSeconds: row.cacheTtlSeconds,
       expiresAt: secretExpiry(row, keyHash),
-      ...(await this.#guardrails.effective(row.tenantId, row.id)),
     };
   }
 }

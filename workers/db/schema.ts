@@ -351,3 +351,25 @@ export type RequestRow = typeof requests.$inferSelect;
 export type NewRequestRow = typeof requests.$inferInsert;
 
 export type CatalogModelRow = typeof catalogModels.$inferSelect;
+/**
+ * Per tenant (`key_id` '') and per key: the semantic cache and payload logging. A key's non-null
+ * column overrides the tenant's; both null means the default (off, the deployment's threshold and
+ * retention).
+ */
+export const responseDataSettings = pgTable(
+  "response_data_settings",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    keyId: text("key_id").notNull().default(""),
+    semanticCacheEnabled: boolean("semantic_cache_enabled"),
+    semanticCacheThreshold: real("semantic_cache_threshold"),
+    payloadLoggingEnabled: boolean("payload_logging_enabled"),
+    payloadLogRetentionDays: integer("payload_log_retention_days"),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.keyId] })],
+);
+
+export type ResponseDataSettingsRow = typeof responseDataSettings.$inferSelect;

@@ -5,6 +5,7 @@ import { tracingEnvShape } from "../../shared/tracing.ts";
 import { clickhouseEnvShape } from "../clickhouse/config.ts";
 import { driftEnvShape } from "../drift/env.ts";
 import { routerEnvShape } from "../router/env.ts";
+import { semanticCacheEnvShape } from "../semantic-cache/env.ts";
 
 /** `name=secret,…` admin credentials: names as in a signature's `Credential=`, secrets ≥ 32 characters. */
 const adminSecrets = z
@@ -136,6 +137,8 @@ export const workerEnvSchema = z.object({
   ...driftEnvShape,
   /** OpenTelemetry traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_*, OTEL_TRACES_SAMPLER_ARG): see shared/tracing.ts. */
   ...tracingEnvShape,
+  /** Semantic cache and payload logs: see workers/semantic-cache/env.ts. */
+  ...semanticCacheEnvShape,
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

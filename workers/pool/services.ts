@@ -11,9 +11,12 @@ import { FeedbackPublisher } from "../drift/feedback-publisher.ts";
 import { createEventProducer } from "../events/producer.ts";
 import { cached, latestDriftScores } from "../events/stats.ts";
 import type { RequestEventPublisher } from "../events/types.ts";
+import { PayloadLogService } from "../payload-log/service.ts";
 import { createRoutingService, type RoutingService } from "../registry/routing.ts";
 import { routerGenerator } from "../retrieval/router-generator.ts";
 import { createRetrievalService, type RetrievalService } from "../retrieval/service.ts";
+import { createSemanticCache } from "../semantic-cache/create.ts";
+import type { SemanticCache } from "../semantic-cache/service.ts";
 import { poolLogger, type WorkerEnv } from "./env.ts";
 import { poolSiblings } from "./metrics/pool-aggregate.ts";
 import { PoolMetrics } from "./metrics/pool-metrics.ts";
@@ -48,6 +51,10 @@ export interface PoolServices {
   routing: RoutingService;
   /** RAG: hybrid retrieval, abstention rules and generation. */
   retrieval: RetrievalService;
+  /** Opt-in semantic cache of chat answers (ClickHouse + the embeddings tier). */
+  semanticCache: SemanticCache;
+  /** Prompts and answers of keys that enable payload logging (ClickHouse `payload_logs`). */
+  payloadLog: PayloadLogService;
   pingPostgres(): Promise<boolean>;
   /**
    * Queues the request row; rows are written to Postgres in batches (RequestRowWriter). A failed write
@@ -94,6 +101,8 @@ export function buildPoolServices(
     prefix: `tg:nonce:${config.POOL_REGION}:`,
     logger,
   });
+  const semanticCache = createSemanticCache(config, clickhouse, logger);
+  const payloadLog = new PayloadLogService(clickhouse, logger);
   const feedback = new FeedbackPublisher({
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-feedback`,
@@ -115,6 +124,8 @@ export function buildPoolServices(
       generatorFor: (allowedModels) =>
         routerGenerator(routing.router, config.MODEL_TIMEOUT_MS, allowedModels),
     }),
+    semanticCache,
+    payloadLog,
     pingPostgres: () =>
       withPostgres(() => database.db.execute(sql`select 1`)).then(
         () => true,
@@ -137,7 +148,13 @@ export function buildPoolServices(
       routing.close();
       nonces.close();
       // Buffered request rows are written before the database closes.
-      await Promise.allSettled([events.close(), feedback.close(), requestRows.close()]);
+      await Promise.allSettled([
+        events.close(),
+        feedback.close(),
+        requestRows.close(),
+        semanticCache.close(),
+        payloadLog.close(),
+      ]);
       await Promise.allSettled([database.close(), clickhouse.close()]);
     },
   };

@@ -15,6 +15,8 @@ import { type RequestOutcome, routedEvent } from "../../router/events.ts";
 import { pipeChatStream } from "../../router/sse.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { gateChatCompletion, groundChat, ragHeaders, ragModel } from "./chat-rag.ts";
+import { keepSemanticAnswer, semanticLookup, serveSemanticHit } from "./chat-semantic.ts";
+import { logPayload } from "./payload-log.ts";
 import {
   jsonBody,
   recordEvent,
@@ -100,6 +102,8 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       return parsed.stream ? sseOf(c, grounding.completion) : c.json(grounding.completion);
     }
     const request = grounding.request;
+    const semantic = grounding.kind === "none" ? await semanticLookup(c, request) : { kind: "off" as const };
+    if (semantic.kind === "hit") return serveSemanticHit(c, semantic, request, arrivedAt);
     const promptChars = request.messages.reduce((sum, m) => sum + messageText(m).length, 0);
     if (grounding.kind === "context") {
       // A RAG answer is generated whole and checked by the answer gate before any of it is sent,
@@ -124,6 +128,8 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       const event = completedEvent({ ...identity, decision, served, promptChars }, completion, completion);
       recordEvent(c, event);
       setRoutingHeaders(c, served, decision);
+      keepSemanticAnswer(c, semantic, completion);
+      logPayload(c, "chat", JSON.stringify(completion));
       return c.json(completion);
     }
 
