@@ -1,9 +1,6 @@
+import type { Completion } from "../../shared/formats/chat/types.ts";
 import { headers } from "../../shared/headers.ts";
-import {
-  type ChatCompletionRequest,
-  type ChatCompletionResponse,
-  chatCompletionResponseSchema,
-} from "../../shared/schemas/chat.ts";
+import { type ChatCompletionRequest, chatCompletionResponseSchema } from "../../shared/schemas/chat.ts";
 import type { VerifiedKey } from "./api-keys.ts";
 import { edgeEvent } from "./edge-events.ts";
 import type { EdgeServices } from "./edge-services.ts";
@@ -60,10 +57,11 @@ const passedThrough = [
   headers.ragCitations,
 ];
 
-function parseCompletion(body: string): ChatCompletionResponse | null {
+/** The completion in `body` with every field it carries (tool calls, logprobs), once its shape checks. */
+function parseCompletion(body: string): Completion | null {
   try {
-    const parsed = chatCompletionResponseSchema.safeParse(JSON.parse(body));
-    return parsed.success ? parsed.data : null;
+    const json: unknown = JSON.parse(body);
+    return chatCompletionResponseSchema.safeParse(json).success ? (json as Completion) : null;
   } catch {
     return null;
   }

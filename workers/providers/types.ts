@@ -34,7 +34,8 @@ export interface ChatChunk {
   model?: string;
   choices: {
     index: number;
-    delta: { role?: string; content?: string | null };
+    delta: { role?: string; content?: string | null; [field: string]: unknown };
+    logprobs?: unknown;
     finish_reason: string | null;
   }[];
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
