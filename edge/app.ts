@@ -12,6 +12,7 @@ import { registerFeedbackRoutes } from "./routes/feedback.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerModelRoutes } from "./routes/models.ts";
 import { registerOpenApiRoutes } from "./routes/openapi.ts";
+import { registerResponsesRoutes } from "./routes/responses.ts";
 import type { EdgeServices } from "./services/edge-services.ts";
 import type { HonoEnv } from "./types.ts";
 
@@ -27,6 +28,7 @@ export function createEdgeApp(services?: EdgeServices): OpenAPIHono<HonoEnv> {
   registerOpenApiRoutes(app);
   app.use(services ? provideServices(services) : initServices);
   registerChatRoutes(app);
+  registerResponsesRoutes(app);
   registerEmbeddingsRoutes(app);
   registerModelRoutes(app);
   registerAnswerRoutes(app);
