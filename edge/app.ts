@@ -10,6 +10,7 @@ import { registerChatRoutes } from "./routes/chat.ts";
 import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
 import { registerFeedbackRoutes } from "./routes/feedback.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
+import { registerMessagesRoutes } from "./routes/messages.ts";
 import { registerModelRoutes } from "./routes/models.ts";
 import { registerOpenApiRoutes } from "./routes/openapi.ts";
 import { registerResponsesRoutes } from "./routes/responses.ts";
@@ -29,6 +30,7 @@ export function createEdgeApp(services?: EdgeServices): OpenAPIHono<HonoEnv> {
   app.use(services ? provideServices(services) : initServices);
   registerChatRoutes(app);
   registerResponsesRoutes(app);
+  registerMessagesRoutes(app);
   registerEmbeddingsRoutes(app);
   registerModelRoutes(app);
   registerAnswerRoutes(app);
