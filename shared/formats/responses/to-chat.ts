@@ -107,7 +107,7 @@ function chatMessages(request: ResponsesRequest): ChatMessage[] {
   if (typeof request.input === "string") {
     messages.push({ role: "user", content: request.input });
   } else {
-    request.input.forEach((item, index) => appendItem(messages, item, index));
+    for (const [index, item] of request.input.entries()) appendItem(messages, item, index);
   }
   return messages;
 }
@@ -115,7 +115,7 @@ function chatMessages(request: ResponsesRequest): ChatMessage[] {
 /** `text.format` as chat's `response_format`. */
 function responseFormat(request: ResponsesRequest): ChatCompletionRequest["response_format"] {
   const format = request.text?.format;
-  if (!format || format.type !== "json_schema") return format;
+  if (format?.type !== "json_schema") return format;
   const { type, ...schema } = format;
   return { type, json_schema: schema };
 }
