@@ -12,8 +12,10 @@ import { registerChatRoutes } from "./routes/chat.ts";
 import { registerEmbeddingsRoutes } from "./routes/embeddings.ts";
 import { registerFeedbackRoutes } from "./routes/feedback.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
+import { registerMessagesRoutes } from "./routes/messages.ts";
 import { registerModelRoutes } from "./routes/models.ts";
 import { registerOpenApiRoutes } from "./routes/openapi.ts";
+import { registerResponsesRoutes } from "./routes/responses.ts";
 import type { EdgeServices } from "./services/edge-services.ts";
 import type { HonoEnv } from "./types.ts";
 
@@ -31,6 +33,8 @@ export function createEdgeApp(services?: EdgeServices): OpenAPIHono<HonoEnv> {
   app.use(services ? provideServices(services) : initServices);
   app.use(traceRequests);
   registerChatRoutes(app);
+  registerResponsesRoutes(app);
+  registerMessagesRoutes(app);
   registerEmbeddingsRoutes(app);
   registerModelRoutes(app);
   registerAnswerRoutes(app);

@@ -26,7 +26,7 @@ const maxTtlSeconds = 7 * 24 * 3600;
  * other request in, `bypass` skips the cache entirely, `refresh` skips the read and stores the new
  * answer. `x-tiergate-cache-ttl: <seconds>` overrides the TTL (else the key's, else CACHE_TTL_SECONDS).
  */
-function cachePolicy(c: Context<HonoEnv>, request: ChatCompletionRequest): CachePolicy {
+export function cachePolicy(c: Context<HonoEnv>, request: ChatCompletionRequest): CachePolicy {
   const control = c.req.header(headers.cacheControl)?.trim().toLowerCase();
   if (control !== undefined && !["bypass", "refresh", "force", "use"].includes(control)) {
     throw new GatewayError("BAD_REQUEST", `${headers.cacheControl} must be bypass, refresh, force or use.`, {

@@ -5,6 +5,11 @@ import type { HonoEnv } from "../types.ts";
 /** GET /openapi.json: public, no key, no dependency; generated from the routes' declarations. */
 export function registerOpenApiRoutes(app: OpenAPIHono<HonoEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "apiKey",
+    in: "header",
+    name: "x-api-key",
+  });
   registerDocumentRoute(app, {
     title: "tiergate",
     version: "0.1.0",

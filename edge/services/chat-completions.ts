@@ -1,3 +1,4 @@
+import type { Completion } from "../../shared/formats/chat/types.ts";
 import { headers } from "../../shared/headers.ts";
 import {
   type ChatCompletionRequest,
@@ -74,10 +75,11 @@ const passedThrough = [
   headers.cacheSimilarity,
 ];
 
-function parseCompletion(body: string): ChatCompletionResponse | null {
+/** The completion in `body` with every field it carries (tool calls, logprobs), once its shape checks. */
+function parseCompletion(body: string): Completion | null {
   try {
-    const parsed = chatCompletionResponseSchema.safeParse(JSON.parse(body));
-    return parsed.success ? parsed.data : null;
+    const json: unknown = JSON.parse(body);
+    return chatCompletionResponseSchema.safeParse(json).success ? (json as Completion) : null;
   } catch {
     return null;
   }

@@ -7,7 +7,12 @@ import { withDeadline } from "../lib/deadline.ts";
 import { LingerBatch } from "../lib/linger-batch.ts";
 import type { RecentEntries } from "../lib/recent-entries.ts";
 
-/** Request fields that change the answer; everything else (stream, user, metadata) is left out of the key. */
+/**
+ * Request fields that change the answer. Left out: `stream` and `stream_options` (a stored completion
+ * replays as JSON or as SSE, tool calls and logprobs included), and what only labels or bills a request
+ * (`user`, `safety_identifier`, `metadata`, `store`, `service_tier`, `prompt_cache_key`,
+ * `prompt_cache_retention`).
+ */
 const keyFields = [
   "model",
   "messages",
@@ -27,6 +32,18 @@ const keyFields = [
   "min_p",
   "repetition_penalty",
   "rag",
+  "n",
+  "logprobs",
+  "top_logprobs",
+  "parallel_tool_calls",
+  "functions",
+  "function_call",
+  "reasoning_effort",
+  "verbosity",
+  "modalities",
+  "audio",
+  "prediction",
+  "web_search_options",
 ] as const satisfies readonly (keyof ChatCompletionRequest)[];
 
 /**

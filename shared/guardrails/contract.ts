@@ -10,11 +10,11 @@ export const inputContractSchema = z.object({
   metadataSchema: z.record(z.string(), z.unknown()).optional(),
   maxContentChars: z.number().int().positive().optional(),
   allowedRoles: z
-    .array(z.enum(["system", "developer", "user", "assistant", "tool"]))
+    .array(z.enum(["system", "developer", "user", "assistant", "tool", "function"]))
     .min(1)
     .optional(),
   allowedContentParts: z
-    .array(z.enum(["text", "image_url"]))
+    .array(z.enum(["text", "image_url", "input_audio", "file", "refusal"]))
     .min(1)
     .optional(),
 });
@@ -115,7 +115,7 @@ function messageViolation(
 /** The first rule of `contract` the request breaks, or null. */
 export function checkContract(
   contract: InputContract,
-  request: { messages: readonly ChatMessage[]; metadata?: Record<string, string> | undefined },
+  request: { messages: readonly ChatMessage[]; metadata?: Record<string, string> | null | undefined },
 ): ContractViolation | null {
   const byMessages = messageViolation(contract, request.messages);
   if (byMessages) return byMessages;

@@ -25,7 +25,8 @@ function scanContent(content: Content, scan: (text: string) => string): Content 
     changed = true;
     return { ...part, text };
   });
-  return changed ? parts : content;
+  // The parts keep their message's own part types: only text parts are rewritten, in place.
+  return changed ? (parts as Content) : content;
 }
 
 function scanMessage(message: ChatMessage, scan: (text: string) => string): ChatMessage {

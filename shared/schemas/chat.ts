@@ -12,61 +12,130 @@ export interface RequestLimits {
 export const defaultLimits: RequestLimits = { maxMessages: 256, maxContentChars: 100_000, maxTokens: 4_096 };
 
 const textPart = z.strictObject({ type: z.literal("text"), text: z.string() });
+/** Image URLs (https or base64 `data:`) are bounded only by the body cap. */
 const imagePart = z.strictObject({
   type: z.literal("image_url"),
   image_url: z.strictObject({
-    url: z.string().max(2048),
+    url: z.string().min(1),
     detail: z.enum(["auto", "low", "high"]).optional(),
   }),
 });
+const audioPart = z.strictObject({
+  type: z.literal("input_audio"),
+  input_audio: z.strictObject({ data: z.string().min(1), format: z.enum(["wav", "mp3"]) }),
+});
+const filePart = z.strictObject({
+  type: z.literal("file"),
+  file: z.strictObject({
+    file_data: z.string().optional(),
+    file_id: z.string().max(256).optional(),
+    filename: z.string().max(512).optional(),
+  }),
+});
+const refusalPart = z.strictObject({ type: z.literal("refusal"), refusal: z.string() });
 const contentParts = z
-  .array(z.discriminatedUnion("type", [textPart, imagePart]))
+  .array(z.discriminatedUnion("type", [textPart, imagePart, audioPart, filePart]))
   .min(1)
   .max(64);
 const content = z.union([z.string(), contentParts]);
+const textContent = z.union([z.string(), z.array(textPart).min(1).max(64)]);
+const assistantContent = z.union([
+  z.string(),
+  z
+    .array(z.discriminatedUnion("type", [textPart, refusalPart]))
+    .min(1)
+    .max(64),
+]);
 
-const toolCall = z.strictObject({
-  id: z.string().max(128),
-  type: z.literal("function"),
-  function: z.strictObject({ name: z.string().max(128), arguments: z.string() }),
-});
+const toolCall = z.discriminatedUnion("type", [
+  z.strictObject({
+    id: z.string().max(128),
+    type: z.literal("function"),
+    function: z.strictObject({ name: z.string().max(128), arguments: z.string() }),
+  }),
+  z.strictObject({
+    id: z.string().max(128),
+    type: z.literal("custom"),
+    custom: z.strictObject({ name: z.string().max(128), input: z.string() }),
+  }),
+]);
 
 const message = z.discriminatedUnion("role", [
-  z.strictObject({ role: z.literal("system"), content, name: z.string().max(64).optional() }),
-  z.strictObject({ role: z.literal("developer"), content, name: z.string().max(64).optional() }),
+  z.strictObject({ role: z.literal("system"), content: textContent, name: z.string().max(64).optional() }),
+  z.strictObject({ role: z.literal("developer"), content: textContent, name: z.string().max(64).optional() }),
   z.strictObject({ role: z.literal("user"), content, name: z.string().max(64).optional() }),
   z.strictObject({
     role: z.literal("assistant"),
-    content: content.nullable().optional(),
+    content: assistantContent.nullable().optional(),
     name: z.string().max(64).optional(),
     tool_calls: z.array(toolCall).max(64).optional(),
     refusal: z.string().nullable().optional(),
+    audio: z
+      .strictObject({ id: z.string().max(256) })
+      .nullable()
+      .optional(),
+    function_call: z
+      .strictObject({ name: z.string().max(128), arguments: z.string() })
+      .nullable()
+      .optional(),
   }),
-  z.strictObject({ role: z.literal("tool"), content, tool_call_id: z.string().max(128) }),
+  z.strictObject({ role: z.literal("tool"), content: textContent, tool_call_id: z.string().max(128) }),
+  z.strictObject({ role: z.literal("function"), content: z.string().nullable(), name: z.string().max(64) }),
 ]);
 export type ChatMessage = z.infer<typeof message>;
 
 const stop = z.union([z.string().max(256), z.array(z.string().max(256)).max(4)]);
 
-const tool = z.strictObject({
-  type: z.literal("function"),
-  function: z.strictObject({
-    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
-    description: z.string().max(4096).optional(),
-    parameters: freeFormRecord().optional(),
-    strict: z.boolean().optional(),
-  }),
+const functionName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/);
+const functionDefinition = z.strictObject({
+  name: functionName,
+  description: z.string().max(4096).optional(),
+  parameters: freeFormRecord().optional(),
+  strict: z.boolean().nullable().optional(),
 });
+const tool = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("function"), function: functionDefinition }),
+  z.strictObject({
+    type: z.literal("custom"),
+    custom: z.strictObject({
+      name: functionName,
+      description: z.string().max(4096).optional(),
+      format: freeFormRecord().optional(),
+    }),
+  }),
+]);
+
+const toolChoice = z.union([
+  z.enum(["none", "auto", "required"]),
+  z.strictObject({ type: z.literal("function"), function: z.strictObject({ name: z.string() }) }),
+  z.strictObject({ type: z.literal("custom"), custom: z.strictObject({ name: z.string() }) }),
+  z.strictObject({
+    type: z.literal("allowed_tools"),
+    allowed_tools: z.strictObject({
+      mode: z.enum(["auto", "required"]),
+      tools: z.array(freeFormRecord()).max(128),
+    }),
+  }),
+]);
+
+/** What a content part contributes to the text limit: text, a refusal; media parts count nothing. */
+function partText(part: { type: string; text?: string; refusal?: string }): string {
+  return part.text ?? part.refusal ?? "";
+}
 
 /**
- * Text of a message, for length limits and cache keys. Image parts count only by their URL.
+ * Text of a message, for length limits and routing. Media parts (images, audio, files) are bounded by
+ * the body cap only and add no text.
  */
 export function messageText(m: ChatMessage): string {
   const c = m.content;
   if (c === undefined || c === null) return "";
   if (typeof c === "string") return c;
-  return c.map((p) => (p.type === "text" ? p.text : p.image_url.url)).join("");
+  return c.map(partText).join("");
 }
+
+/** The most choices (`n`) one request may ask for, as OpenAI allows. */
+export const maxChoices = 128;
 
 /** The request's fields; without `limits` the deployment's caps are left to `chatRequestLimitsSchema`. */
 function chatRequestObject(limits?: RequestLimits) {
@@ -75,21 +144,24 @@ function chatRequestObject(limits?: RequestLimits) {
   return z.strictObject({
     model: z.string().min(1).max(256),
     messages: limits ? messages.max(limits.maxMessages) : messages,
-    temperature: z.number().min(0).max(2).optional(),
-    top_p: z.number().gt(0).max(1).optional(),
-    max_tokens: (limits ? tokens.max(limits.maxTokens) : tokens).optional(),
-    max_completion_tokens: (limits ? tokens.max(limits.maxTokens) : tokens).optional(),
-    n: z.literal(1).optional(),
-    stream: z.boolean().optional(),
-    stream_options: z.strictObject({ include_usage: z.boolean().optional() }).nullable().optional(),
-    stop: stop.nullable().optional(),
-    presence_penalty: z.number().min(-2).max(2).optional(),
-    frequency_penalty: z.number().min(-2).max(2).optional(),
-    logit_bias: z.record(z.string(), z.number().min(-100).max(100)).optional(),
-    logprobs: z.boolean().optional(),
-    top_logprobs: z.number().int().min(0).max(20).optional(),
-    seed: z.number().int().optional(),
+    temperature: z.number().min(0).max(2).nullish(),
+    top_p: z.number().gt(0).max(1).nullish(),
+    max_tokens: (limits ? tokens.max(limits.maxTokens) : tokens).nullish(),
+    max_completion_tokens: (limits ? tokens.max(limits.maxTokens) : tokens).nullish(),
+    n: z.number().int().min(1).max(maxChoices).nullish(),
+    stream: z.boolean().nullish(),
+    stream_options: z
+      .strictObject({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() })
+      .nullish(),
+    stop: stop.nullish(),
+    presence_penalty: z.number().min(-2).max(2).nullish(),
+    frequency_penalty: z.number().min(-2).max(2).nullish(),
+    logit_bias: z.record(z.string(), z.number().min(-100).max(100)).nullish(),
+    logprobs: z.boolean().nullish(),
+    top_logprobs: z.number().int().min(0).max(20).nullish(),
+    seed: z.number().int().nullish(),
     user: z.string().max(256).optional(),
+    safety_identifier: z.string().max(256).optional(),
     response_format: z
       .discriminatedUnion("type", [
         z.strictObject({ type: z.literal("text") }),
@@ -98,14 +170,36 @@ function chatRequestObject(limits?: RequestLimits) {
       ])
       .optional(),
     tools: z.array(tool).max(128).optional(),
-    tool_choice: z
-      .union([
-        z.enum(["none", "auto", "required"]),
-        z.strictObject({ type: z.literal("function"), function: z.strictObject({ name: z.string() }) }),
-      ])
-      .optional(),
+    tool_choice: toolChoice.optional(),
     parallel_tool_calls: z.boolean().optional(),
-    metadata: flatStringMap().optional(),
+    functions: z.array(functionDefinition).max(128).optional(),
+    function_call: z.union([z.enum(["none", "auto"]), z.strictObject({ name: z.string() })]).optional(),
+    metadata: flatStringMap().nullish(),
+    store: z.boolean().nullish(),
+    service_tier: z.enum(["auto", "default", "flex", "scale", "priority"]).nullish(),
+    reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullish(),
+    verbosity: z.enum(["low", "medium", "high"]).nullish(),
+    prompt_cache_key: z.string().max(1024).optional(),
+    prompt_cache_retention: z.enum(["in-memory", "24h"]).nullish(),
+    modalities: z
+      .array(z.enum(["text", "audio"]))
+      .max(2)
+      .nullish(),
+    audio: z
+      .strictObject({
+        format: z.enum(["wav", "aac", "mp3", "flac", "opus", "pcm16"]),
+        voice: z.union([z.string().max(64), z.strictObject({ id: z.string().max(256) })]),
+      })
+      .nullish(),
+    prediction: z.strictObject({ type: z.literal("content"), content: textContent }).nullish(),
+    web_search_options: z
+      .strictObject({
+        search_context_size: z.enum(["low", "medium", "high"]).optional(),
+        user_location: z
+          .strictObject({ type: z.literal("approximate"), approximate: flatStringMap() })
+          .nullish(),
+      })
+      .optional(),
     top_k: z.number().int().min(-1).max(1000).optional(),
     min_p: z.number().min(0).max(1).optional(),
     repetition_penalty: z.number().gt(0).max(2).optional(),
@@ -156,7 +250,7 @@ export const chatCompletionRequestBodySchema = chatRequestObject();
 
 /** The caps of a deployment over an already valid request, with the messages the full schema gives. */
 export function chatRequestLimitsSchema(limits: RequestLimits) {
-  const tokens = z.number().max(limits.maxTokens).optional();
+  const tokens = z.number().max(limits.maxTokens).nullish();
   return z
     .object({
       messages: z.array(z.custom<ChatMessage>()).max(limits.maxMessages),
@@ -168,6 +262,13 @@ export function chatRequestLimitsSchema(limits: RequestLimits) {
 
 export type ChatCompletionRequest = z.infer<ReturnType<typeof chatCompletionRequestSchema>>;
 
+const completionToolCall = z.object({
+  id: z.string(),
+  type: z.string(),
+  function: z.object({ name: z.string(), arguments: z.string() }).optional(),
+  custom: z.object({ name: z.string(), input: z.string() }).optional(),
+});
+
 export const chatCompletionResponseSchema = z.object({
   id: z.string(),
   object: z.literal("chat.completion"),
@@ -176,7 +277,19 @@ export const chatCompletionResponseSchema = z.object({
   choices: z.array(
     z.object({
       index: z.number().int(),
-      message: z.object({ role: z.literal("assistant"), content: z.string().nullable() }),
+      message: z.object({
+        role: z.literal("assistant"),
+        content: z.string().nullable(),
+        refusal: z.string().nullable().optional(),
+        tool_calls: z.array(completionToolCall).optional(),
+      }),
+      logprobs: z
+        .object({
+          content: z.array(z.unknown()).nullable().optional(),
+          refusal: z.array(z.unknown()).nullable().optional(),
+        })
+        .nullable()
+        .optional(),
       finish_reason: z.string().nullable(),
     }),
   ),

@@ -70,7 +70,8 @@ export interface ChatChunk {
   model?: string;
   choices: {
     index: number;
-    delta: { role?: string; content?: string | null; tool_calls?: ToolCallDelta[] };
+    delta: { role?: string; content?: string | null; tool_calls?: ToolCallDelta[]; [field: string]: unknown };
+    logprobs?: unknown;
     finish_reason: string | null;
   }[];
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;

@@ -1,3 +1,4 @@
+import { choiceHasDelta } from "../../shared/formats/chat/types.ts";
 import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import { providerChatStream } from "../providers/dispatch.ts";
 import { rulesChat, rulesChatChunks } from "../providers/rules/chat.ts";
@@ -18,10 +19,8 @@ export interface StreamHandle {
   finish(outcome: StreamOutcome): void;
 }
 
-const isFirstToken = (chunk: ChatChunk) =>
-  chunk.choices?.some(
-    (c) => (typeof c.delta?.content === "string" && c.delta.content.length > 0) || c.finish_reason,
-  ) ?? false;
+/** A stream commits at its first delta of any kind: text, a tool call, a refusal, logprobs or a finish. */
+const isFirstToken = (chunk: ChatChunk) => chunk.choices?.some(choiceHasDelta) ?? false;
 
 async function* empty(): AsyncGenerator<ChatChunk> {}
 
