@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { keyBudgetsSchema, rateLimitModeSchema } from "./spend.ts";
 
 /** What the pool tells the edge about an API key (looked up by its sha256). */
 export const verifiedKeySchema = z.object({
@@ -8,6 +9,12 @@ export const verifiedKeySchema = z.object({
   allowedModels: z.array(z.string()).nullable(),
   rateLimitPerMinute: z.number().int().positive().nullable(),
   cacheTtlSeconds: z.number().int().positive().nullable(),
+  /** Spend: budgets of the key and its tenant (absent in entries cached before budgets existed). */
+  budgets: keyBudgetsSchema.nullable().optional(),
+  /** Tokens (prompt + completion) per minute; null: no token limit. */
+  tokensPerMinute: z.number().int().positive().nullable().optional(),
+  /** How the request limit is enforced (edge/services/rate-limiter.ts); null: `fast`. */
+  rateLimitMode: rateLimitModeSchema.nullable().optional(),
 });
 export type VerifiedKey = z.infer<typeof verifiedKeySchema>;
 

@@ -20,6 +20,7 @@ import { registerModelRoutes } from "./routes/models.ts";
 import { registerRegistryRoutes } from "./routes/registry.ts";
 import { registerRoutingRoutes } from "./routes/routing.ts";
 import { tags } from "./routes/shared.ts";
+import { registerSpendRoutes } from "./routes/spend.ts";
 import type { PoolServices } from "./services.ts";
 import type { PoolHonoEnv } from "./types.ts";
 
@@ -73,6 +74,7 @@ export function registerPoolRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   registerDriftRoutes(app);
   registerRoutingRoutes(app);
   registerFeedbackRoutes(app);
+  registerSpendRoutes(app);
 }
 
 /**

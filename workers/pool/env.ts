@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "../../shared/logger.ts";
 import { clickhouseEnvShape } from "../clickhouse/config.ts";
 import { driftEnvShape } from "../drift/env.ts";
 import { routerEnvShape } from "../router/env.ts";
+import { spendEnvShape } from "../spend/env.ts";
 
 /** `name=secret,…` admin credentials: names as in a signature's `Credential=`, secrets ≥ 32 characters. */
 const adminSecrets = z
@@ -125,6 +126,7 @@ export const workerEnvSchema = z.object({
   RAG_EXACT_SEARCH_MAX_CHUNKS: positiveInt(20_000),
   /** Drift detection and automatic rollback: see workers/drift/env.ts. */
   ...driftEnvShape,
+  ...spendEnvShape,
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

@@ -14,6 +14,7 @@ import type { RequestEventPublisher } from "../events/types.ts";
 import { createRoutingService, type RoutingService } from "../registry/routing.ts";
 import { routerGenerator } from "../retrieval/router-generator.ts";
 import { createRetrievalService, type RetrievalService } from "../retrieval/service.ts";
+import { createSpendService, type SpendService } from "../spend/service.ts";
 import { poolLogger, type WorkerEnv } from "./env.ts";
 import { PoolMetrics } from "./metrics/pool-metrics.ts";
 import { InFlight } from "./middleware/backpressure.ts";
@@ -47,6 +48,8 @@ export interface PoolServices {
   routing: RoutingService;
   /** RAG: hybrid retrieval, abstention rules and generation. */
   retrieval: RetrievalService;
+  /** Costs, prices, budgets and their alerts. */
+  spend: SpendService;
   pingPostgres(): Promise<boolean>;
   /**
    * Queues the request row; rows are written to Postgres in batches (RequestRowWriter). A failed write
@@ -89,6 +92,13 @@ export function buildPoolServices(
     prefix: `tg:nonce:${config.POOL_REGION}:`,
     logger,
   });
+  const spend = createSpendService({
+    db: database.db,
+    logger,
+    refreshMs: config.PRICE_REFRESH_MS,
+    webhookUrl: config.BUDGET_WEBHOOK_URL,
+    webhookTimeoutMs: config.BUDGET_WEBHOOK_TIMEOUT_MS,
+  });
   const feedback = new FeedbackPublisher({
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-feedback`,
@@ -106,6 +116,7 @@ export function buildPoolServices(
     inFlight,
     nonces,
     routing,
+    spend,
     retrieval: createRetrievalService(config, clickhouse, {
       generatorFor: (allowedModels) =>
         routerGenerator(routing.router, config.MODEL_TIMEOUT_MS, allowedModels),
@@ -131,6 +142,7 @@ export function buildPoolServices(
     async close() {
       routing.close();
       nonces.close();
+      spend.close();
       // Buffered request rows are written before the database closes.
       await Promise.allSettled([events.close(), feedback.close(), requestRows.close()]);
       await Promise.allSettled([database.close(), clickhouse.close()]);

@@ -88,8 +88,10 @@ export function requestOrigin(c: Context<PoolHonoEnv>): RequestOrigin {
 
 /** A request's one event: published to Kafka, and its request row queued for Postgres. */
 export function recordEvent(c: Context<PoolHonoEnv>, event: RequestEvent): void {
-  c.var.services.events.publish(event);
-  c.var.services.recordRequest(event, requestOrigin(c));
+  const origin = requestOrigin(c);
+  const charged = event.cost_usd === undefined ? c.var.services.spend.charge(event, origin.keyId) : event;
+  c.var.services.events.publish(charged);
+  c.var.services.recordRequest(charged, origin);
 }
 
 /** A request that ends in an error still produces its one event (status and request ids, no tier). */
