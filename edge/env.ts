@@ -66,6 +66,10 @@ export const edgeEnvSchema = z.object({
    * Redis within this long (see edge/services/rate-limiter.ts); near the limit every request asks Redis.
    */
   RATE_LIMIT_SYNC_MS: positiveInt(50),
+  /** A budget or token-limit reservation Redis does not answer within this long lets the request through unmetered. */
+  BUDGET_DEADLINE_MS: positiveInt(100),
+  /** The completion tokens a budget reserves for a request without max_tokens (it can overshoot by the rest). */
+  BUDGET_DEFAULT_RESERVE_TOKENS: positiveInt(1_024),
   /** Requests per minute for keys without their own limit. */
   RATE_LIMIT_PER_MINUTE: positiveInt(600),
   /** One region attempt waits this long for response headers before it counts as a timeout. */

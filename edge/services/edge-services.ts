@@ -10,6 +10,8 @@ import { EdgeEvents } from "./edge-events.ts";
 import { PoolClient } from "./pool-client.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { ResponseCache } from "./response-cache.ts";
+import { spendAlertSender } from "./spend-alerts.ts";
+import { SpendGuard } from "./spend-guard.ts";
 
 /** The clients one isolate shares across requests. Handlers get them from `c.var.services`. */
 export interface EdgeServices {
@@ -23,6 +25,8 @@ export interface EdgeServices {
   events: EdgeEvents;
   keys: ApiKeyVerifier;
   rateLimiter: RateLimiter;
+  /** Budgets and token limits: reserve before forwarding, settle after. */
+  spend: SpendGuard;
   /** MAX_MESSAGES, MAX_TOKENS and MAX_CONTENT_CHARS over a chat request its route has validated. */
   chatLimits: ReturnType<typeof chatRequestLimitsSchema>;
   /** MAX_MESSAGES and MAX_CONTENT_CHARS over an embeddings request its route has validated. */
@@ -104,6 +108,10 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
       rateLimiter: new RateLimiter(redis, {
         deadlineMs: config.RATE_LIMIT_DEADLINE_MS,
         syncMs: config.RATE_LIMIT_SYNC_MS,
+      }),
+      spend: new SpendGuard(redis, {
+        deadlineMs: config.BUDGET_DEADLINE_MS,
+        onSoftPassed: spendAlertSender(pool),
       }),
       chatLimits: chatRequestLimitsSchema({
         maxContentChars: config.MAX_CONTENT_CHARS,

@@ -1,8 +1,11 @@
 import { z } from "zod";
 import type { ChatCompletionResponse } from "../../shared/schemas/chat.ts";
+import { parseSpendReport, type SpendReport, spendTrailerPrefix } from "../../shared/schemas/spend.ts";
 
 /** Splits a byte stream of Server-Sent Events into the `data` payload of each event. */
 export class SseParser {
+  /** The pool's spend trailer (`: tiergate-spend …` comment), once it arrived. */
+  spend: SpendReport | null = null;
   private buffer = "";
   private readonly decoder = new TextDecoder();
 
@@ -13,6 +16,9 @@ export class SseParser {
     while (end !== -1) {
       const event = this.buffer.slice(0, end);
       this.buffer = this.buffer.slice(end + 2);
+      if (event.startsWith(`: ${spendTrailerPrefix}`)) {
+        this.spend = parseSpendReport(event.slice(2 + spendTrailerPrefix.length));
+      }
       const data = event
         .split("\n")
         .filter((line) => line.startsWith("data:"))

@@ -1,3 +1,4 @@
+import type { SpendReport } from "../../shared/schemas/spend.ts";
 import type { FailureReason } from "./pool-client.ts";
 import { CompletionAssembler, SseParser, sseErrorEvent } from "./sse.ts";
 
@@ -9,6 +10,8 @@ export type RelayStart =
       body: ReadableStream<Uint8Array>;
       /** The rebuilt completion JSON once the stream completed cleanly; null if it failed. */
       completed: Promise<string | null>;
+      /** What the pool reported the answer cost (its trailer), once the stream has ended. */
+      spend(): SpendReport | null;
     };
 
 function failureOf(deadlineSignal: AbortSignal): { reason: FailureReason; detail: string } {
@@ -104,5 +107,5 @@ export async function startRelay(
       return reader.cancel().catch(() => undefined);
     },
   });
-  return { ok: true, body, completed };
+  return { ok: true, body, completed, spend: () => parser.spend };
 }

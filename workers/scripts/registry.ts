@@ -22,6 +22,7 @@ import {
   print,
   runScript,
 } from "./lib/script-env.ts";
+import { priceCommand, priceOptionSpec, pricesCommand, pricesUsage } from "./registry-prices.ts";
 
 const usage = `usage: npm run registry -- <command>
 
@@ -32,6 +33,7 @@ const usage = `usage: npm run registry -- <command>
   rollback <tier> [--reason "…"]            back to the previous active version
   audit [tier]                              the append-only log of changes
   pin <tier> | unpin <tier> [--reason "…"]  the drift job never rolls a pinned tier back
+${pricesUsage}
   Every change takes --actor (default cli:<user>).
 
 Workers pick a change up on their next registry poll (REGISTRY_POLL_MS, 2 s by default).
@@ -54,7 +56,7 @@ const addOptions = z.object({
 interface Command {
   db: Database;
   args: string[];
-  values: { reason?: string; actor?: string; weight?: string; "key-name"?: string };
+  values: { reason?: string; actor?: string; weight?: string; "key-name"?: string } & Record<string, unknown>;
   actor: string;
   reason: string;
 }
@@ -127,6 +129,8 @@ const commands: Record<string, (command: Command) => Promise<void>> = {
   audit,
   pin: pinning(true),
   unpin: pinning(false),
+  price: priceCommand,
+  prices: pricesCommand,
 };
 
 function commandLine(argv: string[]) {
@@ -139,6 +143,7 @@ function commandLine(argv: string[]) {
         actor: { type: "string" },
         weight: { type: "string" },
         "key-name": { type: "string" },
+        ...priceOptionSpec,
         help: { type: "boolean", short: "h" },
       },
     },
