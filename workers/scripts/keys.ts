@@ -3,6 +3,7 @@ import { z } from "zod";
 import { createApiKey, ensureTenant, listApiKeys, revokeApiKeyEverywhere } from "../db/api-keys.ts";
 import { createDatabase, type Database } from "../db/client.ts";
 import { noKeyLookupCache, upstashKeyLookupCache } from "../lib/edge-key-cache.ts";
+import { applySpendOptions, spendCommand, spendOptionSpec, spendUsage } from "./keys-spend.ts";
 import {
   CliError,
   countOption,
@@ -24,6 +25,7 @@ const usage = `usage: npm run keys -- <command> [options]
          creates the tenant if needed and prints the new key once (only its sha256 is stored);
          a key allows 60 requests a minute unless --rate-limit says otherwise
   list   [--tenant <id>] [--json]
+${spendUsage}
   revoke <key id>
          deletes the edge's cached lookup too (with UPSTASH_REDIS_REST_URL/TOKEN set); without
          them the edge stops accepting it within KEY_CACHE_TTL_SECONDS
@@ -66,7 +68,17 @@ async function create(db: Database, raw: Record<string, unknown>): Promise<void>
     allowedModels: options.models ?? null,
     cacheTtlSeconds: options["cache-ttl"] ?? null,
   });
+  const spend = await applySpendOptions(db, { tenantId: options.tenant, keyId: record.id }, raw);
   print(JSON.stringify({ key, id: record.id, tenant: record.tenantId, prefix: record.prefix }));
+  for (const line of spend) printError(line);
+}
+
+async function budget(db: Database, raw: Record<string, unknown>): Promise<void> {
+  const tenant = parseOptions(z.object({ tenant: tenantOption }), { tenant: raw.tenant }, usage).tenant;
+  const keyId = typeof raw.key === "string" ? raw.key : undefined;
+  const set = await applySpendOptions(db, { tenantId: tenant, keyId }, raw);
+  if (set.length === 0) throw new CliError(`budget needs --budget-usd or --budget-tokens\n\n${usage}`);
+  for (const line of set) print(line);
 }
 
 async function list(db: Database, raw: Record<string, unknown>): Promise<void> {
@@ -111,6 +123,7 @@ function commandLine(argv: string[]) {
         models: { type: "string" },
         "cache-ttl": { type: "string" },
         json: { type: "boolean" },
+        ...spendOptionSpec,
         help: { type: "boolean", short: "h" },
       },
     },
@@ -127,7 +140,8 @@ export async function runKeysCli(argv: string[]): Promise<void> {
     return;
   }
   if (!command) throw new CliError(`a command is needed\n\n${usage}`);
-  if (!["create", "list", "revoke"].includes(command)) {
+  if (command === "spend") return spendCommand(values);
+  if (!["create", "list", "revoke", "budget"].includes(command)) {
     throw new CliError(`unknown command '${command}'\n\n${usage}`);
   }
   const env = loadScriptEnv(z.object(databaseEnvShape));
@@ -135,6 +149,7 @@ export async function runKeysCli(argv: string[]): Promise<void> {
   try {
     if (command === "create") await create(database.db, values);
     else if (command === "list") await list(database.db, values);
+    else if (command === "budget") await budget(database.db, values);
     else await revoke(database.db, rest[0]);
   } finally {
     await database.close();
