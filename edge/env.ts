@@ -67,7 +67,7 @@ export const edgeEnvSchema = z.object({
    */
   RATE_LIMIT_SYNC_MS: positiveInt(50),
   /** A budget or token-limit reservation Redis does not answer within this long lets the request through unmetered. */
-  BUDGET_DEADLINE_MS: positiveInt(100),
+  BUDGET_DEADLINE_MS: positiveInt(500),
   /** The completion tokens a budget reserves for a request without max_tokens (it can overshoot by the rest). */
   BUDGET_DEFAULT_RESERVE_TOKENS: positiveInt(1_024),
   /** Requests per minute for keys without their own limit. */

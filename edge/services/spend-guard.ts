@@ -66,6 +66,9 @@ const noHold: SpendHold = { headers: {}, settle: async () => {}, release: async 
 
 type Reply = number[];
 
+/** What a reservation past its deadline resolves to. */
+const late = Symbol("late");
+
 /**
  * Budgets and token limits at the edge. Before a request is forwarded, its worst case (prompt bytes +
  * max_tokens, priced at the ceiling) is reserved on every counter in one atomic Redis script that
@@ -92,18 +95,24 @@ export class SpendGuard {
     const counters = counterPlan(key, bound, now);
     if (counters.length === 0) return noHold;
     const args = counters.flatMap((c) => [String(c.amount), String(c.hardLimit ?? -1), String(c.ttlMs)]);
-    const call = this.reserve.exec(
-      counters.map((c) => c.key),
-      args,
-    );
-    const reply = await withDeadline(
-      call.then(
+    const call = this.reserve
+      .exec(
+        counters.map((c) => c.key),
+        args,
+      )
+      .then(
         (r) => (Array.isArray(r) ? r.map(Number) : null),
         () => null,
-      ),
-      this.options.deadlineMs,
-      null,
-    );
+      );
+    const reply = await withDeadline<Reply | null | typeof late>(call, this.options.deadlineMs, late);
+    if (reply === late) {
+      // Let through unmetered; a reservation Redis still makes is given back when it lands.
+      this.options.background?.(
+        "late reservation",
+        call.then((r) => (r && r[0] === 0 ? this.heldOn(key, counters, {}).release() : undefined)),
+      );
+      return noHold;
+    }
     if (!reply) return noHold;
     const [refused = 0, ...values] = reply;
     if (refused > 0) throw refusal(counters[refused - 1] as Counter, values[0] ?? 0, now);
