@@ -107,7 +107,7 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
       }),
       rateLimiter: new RateLimiter(redis, {
         deadlineMs: config.RATE_LIMIT_DEADLINE_MS,
-        syncMs: config.RATE_LIMIT_SYNC_MS,
+        sliceFraction: config.RATE_LIMIT_SLICE,
       }),
       spend: new SpendGuard(redis, {
         deadlineMs: config.BUDGET_DEADLINE_MS,
