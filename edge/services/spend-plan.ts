@@ -1,8 +1,14 @@
-import type { Budget, TokenPrice } from "../../shared/schemas/spend.ts";
-import type { VerifiedKey } from "./api-keys.ts";
+import {
+  type Budget,
+  budgetCounterKey,
+  nanoPerUsd,
+  periodOf,
+  type TokenPrice,
+} from "../../shared/schemas/spend.ts";
 
-/** USD counters hold nano-dollars: integers for INCRBY, exact to 1e-9 USD, up to ~9 million USD. */
-export const nanoPerUsd = 1_000_000_000;
+export { budgetCounterKey, nanoPerUsd, periodOf };
+
+import type { VerifiedKey } from "./api-keys.ts";
 
 /** One Redis counter a request reserves on: a budget's period or the key's token minute. */
 export interface Counter {
@@ -31,32 +37,6 @@ export interface RequestBound {
 }
 
 const minuteMs = 60_000;
-
-/** Start and end of a budget period around `now` (UTC days and months). */
-export function periodOf(period: Budget["period"], now: number): { start: number; end: number } {
-  const date = new Date(now);
-  if (period === "day") {
-    const start = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
-    return { start, end: start + 86_400_000 };
-  }
-  if (period === "month") {
-    return {
-      start: Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1),
-      end: Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1),
-    };
-  }
-  return { start: 0, end: Number.POSITIVE_INFINITY };
-}
-
-/** The Redis counter of a budget's scope, metric and period (shared by every isolate and the reconciler). */
-export function budgetCounterKey(
-  scope: { tenantId: string; keyId: string },
-  budget: Pick<Budget, "scope" | "metric" | "period">,
-  periodStart: number,
-): string {
-  const owner = budget.scope === "key" ? `k:${scope.keyId}` : `t:${scope.tenantId}`;
-  return `tg:spend:${owner}:${budget.metric}:${budget.period}:${periodStart}`;
-}
 
 /** The worst-case USD of a request at the price ceiling, in nano-dollars (rounded up). */
 export function reserveNanoUsd(bound: RequestBound, ceiling: TokenPrice): number {

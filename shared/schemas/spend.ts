@@ -83,3 +83,32 @@ export function parseSpendReport(text: string | null | undefined): SpendReport |
   const tokens = Number(match[2]);
   return Number.isFinite(usd) && usd >= 0 && Number.isSafeInteger(tokens) ? { usd, tokens } : null;
 }
+
+/** USD counters hold nano-dollars: integers for INCRBY, exact to 1e-9 USD, up to ~9 million USD. */
+export const nanoPerUsd = 1_000_000_000;
+
+/** Start and end of a budget period around `now` (UTC days and months). */
+export function periodOf(period: Budget["period"], now: number): { start: number; end: number } {
+  const date = new Date(now);
+  if (period === "day") {
+    const start = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
+    return { start, end: start + 86_400_000 };
+  }
+  if (period === "month") {
+    return {
+      start: Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1),
+      end: Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1),
+    };
+  }
+  return { start: 0, end: Number.POSITIVE_INFINITY };
+}
+
+/** The Redis counter of a budget's scope, metric and period (shared by every isolate and the reconciler). */
+export function budgetCounterKey(
+  scope: { tenantId: string; keyId: string },
+  budget: Pick<Budget, "scope" | "metric" | "period">,
+  periodStart: number,
+): string {
+  const owner = budget.scope === "key" ? `k:${scope.keyId}` : `t:${scope.tenantId}`;
+  return `tg:spend:${owner}:${budget.metric}:${budget.period}:${periodStart}`;
+}

@@ -5,7 +5,16 @@ import { clickhouseConfig, clickhouseEnvShape } from "../clickhouse/config.ts";
 import type { Database } from "../db/client.ts";
 import { PostgresBudgetStore } from "../spend/budget-store.ts";
 import { querySpend, type SpendGrouping, spendGroupings } from "../spend/query.ts";
-import { countOption, loadScriptEnv, parseOptions, print } from "./lib/script-env.ts";
+import { reconcileBudgets, upstashCounterStore } from "../spend/reconcile.ts";
+import {
+  CliError,
+  countOption,
+  loadScriptEnv,
+  parseOptions,
+  print,
+  readStackEnv,
+  stackEnvFile,
+} from "./lib/script-env.ts";
 
 export const spendUsage = `  create … [--budget-usd <usd>] [--budget-tokens <n>] [--budget-period day|month|total]
          [--budget-mode hard|soft] [--budget-webhook <url>] [--tokens-per-minute <n>]
@@ -15,6 +24,9 @@ export const spendUsage = `  create … [--budget-usd <usd>] [--budget-tokens <n
   budget --tenant <id> [--key <key id>] (--budget-usd <usd> | --budget-tokens <n>) [--budget-period …]
          [--budget-mode …] [--budget-webhook <url>]
          sets a tenant-wide budget, or one key's; replaces the same scope, metric and period
+  reconcile --tenant <id>
+         raises the tenant's budget counters in the edge's Redis to the spend ClickHouse recorded
+         (run it from cron; it never lowers a counter)
   spend  --tenant <id> [--key <key id>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--by key,model] [--json]
          spend from ClickHouse (today by default), per key and model unless --by says otherwise`;
 
@@ -119,5 +131,24 @@ export async function spendCommand(raw: Record<string, unknown>): Promise<void> 
     }
   } finally {
     await ch.close();
+  }
+}
+
+/** `reconcile --tenant T`: the tenant's budget counters raised to ClickHouse's recorded spend. */
+export async function reconcileCommand(db: Database, tenant: string): Promise<void> {
+  const stack = readStackEnv(stackEnvFile());
+  const url = process.env.UPSTASH_REDIS_REST_URL || stack.UPSTASH_REDIS_REST_URL;
+  const token = process.env.UPSTASH_REDIS_REST_TOKEN || stack.UPSTASH_REDIS_REST_TOKEN;
+  if (!url || !token)
+    throw new CliError("reconcile needs UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN");
+  const env = loadScriptEnv(z.object(clickhouseEnvShape));
+  const clickhouse = createClickHouse(clickhouseConfig(env));
+  try {
+    const budgets = await new PostgresBudgetStore(db).listBudgets(tenant);
+    const done = await reconcileBudgets({ clickhouse, counters: upstashCounterStore(url, token) }, budgets);
+    for (const r of done) print(`${r.budgetId}\trecorded ${r.recorded}\tcounter ${r.counter}`);
+    if (done.length === 0) print(`no budgets for tenant ${tenant}`);
+  } finally {
+    await clickhouse.close();
   }
 }

@@ -3,7 +3,13 @@ import { z } from "zod";
 import { createApiKey, ensureTenant, listApiKeys, revokeApiKeyEverywhere } from "../db/api-keys.ts";
 import { createDatabase, type Database } from "../db/client.ts";
 import { noKeyLookupCache, upstashKeyLookupCache } from "../lib/edge-key-cache.ts";
-import { applySpendOptions, spendCommand, spendOptionSpec, spendUsage } from "./keys-spend.ts";
+import {
+  applySpendOptions,
+  reconcileCommand,
+  spendCommand,
+  spendOptionSpec,
+  spendUsage,
+} from "./keys-spend.ts";
 import {
   CliError,
   countOption,
@@ -141,7 +147,7 @@ export async function runKeysCli(argv: string[]): Promise<void> {
   }
   if (!command) throw new CliError(`a command is needed\n\n${usage}`);
   if (command === "spend") return spendCommand(values);
-  if (!["create", "list", "revoke", "budget"].includes(command)) {
+  if (!["create", "list", "revoke", "budget", "reconcile"].includes(command)) {
     throw new CliError(`unknown command '${command}'\n\n${usage}`);
   }
   const env = loadScriptEnv(z.object(databaseEnvShape));
@@ -150,6 +156,11 @@ export async function runKeysCli(argv: string[]): Promise<void> {
     if (command === "create") await create(database.db, values);
     else if (command === "list") await list(database.db, values);
     else if (command === "budget") await budget(database.db, values);
+    else if (command === "reconcile")
+      await reconcileCommand(
+        database.db,
+        parseOptions(z.object({ tenant: tenantOption }), values, usage).tenant,
+      );
     else await revoke(database.db, rest[0]);
   } finally {
     await database.close();
