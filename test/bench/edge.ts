@@ -21,6 +21,7 @@ import { spawnDaemon, stopDaemon, tcpOpen, waitFor } from "../stack/process.ts";
 import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
 import { closedLoop } from "./closed-loop.ts";
 import { openLoop } from "./open-loop.ts";
+import { createMeteredBenchKey } from "./spend-key.ts";
 import { bundleEdge, serveEdgeInWorkerd } from "./workerd-serve.ts";
 
 const upstreamPort = 8091;
@@ -179,6 +180,20 @@ async function main(): Promise<void> {
     });
     // Every request unique ([<id>] is replaced per request): a real miss, lookup + pool + cache write.
     await measure("miss", { url: edgeChat, headers: auth, body: chat("miss [<id>]"), idReplacement: true });
+    // The same with budgets (key and tenant) and a token limit on: each miss reserves and settles.
+    const metered = {
+      ...auth,
+      authorization: `Bearer ${await createMeteredBenchKey(`bench-spend-${runId}`)}`,
+    };
+    await fetch(edgeChat, { method: "POST", headers: metered, body: hitBody }).then((r) => r.arrayBuffer());
+    await measure("hit-budgets", { url: edgeChat, headers: metered, body: hitBody });
+    const meteredMiss = chat("metered miss [<id>]");
+    await measure("miss-budgets", {
+      url: edgeChat,
+      headers: metered,
+      body: meteredMiss,
+      idReplacement: true,
+    });
 
     const portkeyHeaders = {
       "content-type": "application/json",
@@ -218,6 +233,9 @@ async function main(): Promise<void> {
     ),
     hit_saturation_vs_portkey_cache: round(
       (find("hit-saturation")?.rps ?? 0) / Math.max(1, find("portkey-cache-saturation")?.rps ?? 0),
+    ),
+    miss_budgets_p99_over_miss_p99_ms: round(
+      (find("miss-budgets")?.p99_ms ?? 0) - (find("miss")?.p99_ms ?? 0),
     ),
     miss_saturation_vs_portkey_nocache: round(
       (find("miss-saturation")?.rps ?? 0) / Math.max(1, find("portkey-nocache-saturation")?.rps ?? 0),
