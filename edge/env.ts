@@ -63,10 +63,14 @@ export const edgeEnvSchema = z.object({
   /** The rate-limit check gives up after this long and lets the request through (fails open). */
   RATE_LIMIT_DEADLINE_MS: positiveInt(25),
   /**
-   * Far from its limit, a key's requests are decided in the isolate and added to the shared counter in
-   * Redis within this long (see edge/services/rate-limiter.ts); near the limit every request asks Redis.
+   * The share of a key's request limit an isolate reserves from Redis at once and then decides locally
+   * (see edge/services/rate-limiter.ts); keys in `exact` mode ask Redis for every request.
    */
-  RATE_LIMIT_SYNC_MS: positiveInt(50),
+  RATE_LIMIT_SLICE: z.coerce.number().gt(0).max(1).default(0.05),
+  /** A budget or token-limit reservation Redis does not answer within this long lets the request through unmetered. */
+  BUDGET_DEADLINE_MS: positiveInt(500),
+  /** The completion tokens a budget reserves for a request without max_tokens (it can overshoot by the rest). */
+  BUDGET_DEFAULT_RESERVE_TOKENS: positiveInt(1_024),
   /** Requests per minute for keys without their own limit. */
   RATE_LIMIT_PER_MINUTE: positiveInt(600),
   /** One region attempt waits this long for response headers before it counts as a timeout. */

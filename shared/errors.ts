@@ -21,6 +21,7 @@ export const errorCodes = {
   COLLECTION_NOT_FOUND: { status: 404, type: "invalid_request_error" },
   METHOD_NOT_ALLOWED: { status: 405, type: "invalid_request_error" },
   RATE_LIMITED: { status: 429, type: "rate_limit_error" },
+  BUDGET_EXCEEDED: { status: 429, type: "insufficient_quota" },
   OVERLOADED: { status: 503, type: "server_error" },
   UPSTREAM_UNAVAILABLE: { status: 503, type: "server_error" },
   UPSTREAM_TIMEOUT: { status: 504, type: "server_error" },

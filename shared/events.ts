@@ -54,14 +54,20 @@ export const requestEventSchema = z.object({
   route_class: z.string().max(64).optional(),
   route_success: z.record(z.string().max(32), z.number().min(0).max(1)).optional(),
   route_shift: z.number().int().min(-3).max(3).optional(),
-  /** The API key that made the request (usage per key); absent for events without a verified key. */
-  key_id: z.string().max(128).optional(),
   // Guardrails: which ran, what they found as `guardrail:kind:mode` -> count (never the matched
   // text), the request's outcome (pass, redact, block, error), and the contract rule it broke.
   guardrails: z.array(z.string().max(64)).max(32).optional(),
   guardrail_findings: z.record(z.string().max(64), uint32).optional(),
   guardrail_action: z.string().max(16).optional(),
   contract_violation: z.string().max(64).optional(),
+  // Spend: the API key (absent without a verified key), the request's cost in USD at the price the
+  // registry held for the served model version at `ts`, prompt tokens served from the upstream's
+  // cache, and where the token counts came from (`usage` from the upstream, `tokenizer` counted by
+  // the pool, `estimate` from lengths).
+  key_id: z.string().max(200).optional(),
+  cost_usd: z.number().nonnegative().max(1e9).optional(),
+  cached_tokens: uint32.optional(),
+  usage_source: z.enum(["usage", "tokenizer", "estimate", ""]).optional(),
 });
 export type RequestEvent = z.infer<typeof requestEventSchema>;
 

@@ -11,7 +11,7 @@ import type { HonoEnv } from "../types.ts";
 export const enforceRateLimit = createMiddleware<HonoEnv>(async (c, next) => {
   const { services, apiKey } = c.var;
   const perMinute = apiKey.rateLimitPerMinute ?? services.config.RATE_LIMIT_PER_MINUTE;
-  const decision = await services.rateLimiter.check(apiKey.keyId, perMinute);
+  const decision = await services.rateLimiter.check(apiKey.keyId, perMinute, apiKey.rateLimitMode ?? "fast");
   if (decision.pending) inBackground(c, "rate limit sync", decision.pending);
   const resetSeconds = Math.max(0, Math.ceil((decision.reset - Date.now()) / 1000));
   const limitHeaders = {

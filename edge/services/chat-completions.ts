@@ -5,6 +5,7 @@ import {
   type ChatCompletionResponse,
   chatCompletionResponseSchema,
 } from "../../shared/schemas/chat.ts";
+import { spendHeaders } from "../../shared/schemas/spend.ts";
 import { tracedCacheLookup, tracedForward } from "../lib/tracing/chat-spans.ts";
 import type { RequestTrace } from "../lib/tracing/span.ts";
 import type { VerifiedKey } from "./api-keys.ts";
@@ -14,6 +15,8 @@ import { chatFallbackResponse, fallbackConfig } from "./fallback.ts";
 import { type GuardrailEventFields, guardrailDecisionsHeader } from "./guardrails.ts";
 import type { FailureReason, ForwardResult } from "./pool-client.ts";
 import type { InFlight } from "./response-cache.ts";
+import type { SpendHold } from "./spend-guard.ts";
+import { finishHold, holdSpend, spendReportOfHeaders } from "./spend-hook.ts";
 import { completionAsSse } from "./sse.ts";
 import { startRelay } from "./stream-relay.ts";
 
@@ -73,6 +76,8 @@ const passedThrough = [
   headers.cache,
   headers.cacheKind,
   headers.cacheSimilarity,
+  spendHeaders.costUsd,
+  spendHeaders.tokens,
 ];
 
 /** The completion in `body` with every field it carries (tool calls, logprobs), once its shape checks. */
@@ -165,6 +170,8 @@ interface Forward {
   write: CacheWrite | null;
   /** Headers every answer of this request carries. */
   out: Record<string, string>;
+  /** The budget and token-limit reservation, settled when the answer is known. */
+  hold: SpendHold | null;
 }
 
 type Forwarded = Extract<ForwardResult, { ok: true }>;
@@ -176,10 +183,11 @@ async function forwardChat(
   write: CacheWrite | null,
   out: Record<string, string>,
 ): Promise<Response> {
-  const forward: Forward = { ctx, request, write, out };
+  const hold = await holdSpend(ctx, request);
+  const forward: Forward = { ctx, request, write, out: { ...out, ...hold?.headers }, hold };
   const result = await callPool(forward);
   if (!result.ok) return fallback(forward, result.reason);
-  const responseHeaders = answerHeaders(out, result);
+  const responseHeaders = answerHeaders(forward.out, result);
   if (!result.response.ok) return passOnRefusal(forward, result, responseHeaders);
   if (request.stream) return relayStream(forward, result, responseHeaders);
   return relayJson(forward, result, responseHeaders);
@@ -212,9 +220,10 @@ function callPool({ ctx, request }: Forward): Promise<ForwardResult> {
 }
 
 /** The deterministic fallback answer, recorded as answered at the edge; coalesced waiters get nothing. */
-function fallback({ ctx, request, write, out }: Forward, reason: FailureReason): Response {
+function fallback({ ctx, request, write, out, hold }: Forward, reason: FailureReason): Response {
   const { services, requestId } = ctx;
   write?.lead.share(null);
+  finishHold(ctx, hold, "release");
   recordAtEdge(ctx, request, {
     cache: out[headers.cache] === "MISS" ? "MISS" : "BYPASS",
     status: services.config.FALLBACK_STATUS,
@@ -253,12 +262,13 @@ function answerHeaders(out: Record<string, string>, result: Forwarded): Record<s
 
 /** The pool refused the request itself (4xx): its OpenAI-shaped error goes to the client as is. */
 async function passOnRefusal(
-  { write }: Forward,
+  { ctx, write, hold }: Forward,
   result: Forwarded,
   responseHeaders: Record<string, string>,
 ): Promise<Response> {
   result.settle(false);
   write?.lead.share(null);
+  finishHold(ctx, hold, "release");
   return new Response(await result.response.text(), {
     status: result.response.status,
     headers: { ...responseHeaders, "content-type": "application/json" },
@@ -289,9 +299,10 @@ async function relayStream(
   result.settle(false);
   forward.ctx.background(
     "stream completion",
-    relay.completed.then((body) =>
-      body ? storeAnswer(forward, body, isSemanticHit(response)) : forward.write?.lead.share(null),
-    ),
+    relay.completed.then((body) => {
+      finishHold(forward.ctx, forward.hold, relay.spend());
+      return body ? storeAnswer(forward, body, isSemanticHit(response)) : forward.write?.lead.share(null);
+    }),
   );
   return new Response(relay.body, {
     status: 200,
@@ -317,6 +328,7 @@ async function relayJson(
     return fallback(forward, "malformed_response");
   }
   result.settle(false);
+  finishHold(forward.ctx, forward.hold, spendReportOfHeaders(result.response));
   storeAnswer(forward, body, isSemanticHit(result.response));
   return new Response(body, {
     status: 200,

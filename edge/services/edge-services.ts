@@ -13,6 +13,8 @@ import { ModerationClient, type Moderator } from "./moderation.ts";
 import { PoolClient } from "./pool-client.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { ResponseCache } from "./response-cache.ts";
+import { spendAlertSender } from "./spend-alerts.ts";
+import { SpendGuard } from "./spend-guard.ts";
 
 /** The clients one isolate shares across requests. Handlers get them from `c.var.services`. */
 export interface EdgeServices {
@@ -26,6 +28,8 @@ export interface EdgeServices {
   events: EdgeEvents;
   keys: ApiKeyVerifier;
   rateLimiter: RateLimiter;
+  /** Budgets and token limits: reserve before forwarding, settle after. */
+  spend: SpendGuard;
   /** MAX_MESSAGES, MAX_TOKENS and MAX_CONTENT_CHARS over a chat request its route has validated. */
   chatLimits: ReturnType<typeof chatRequestLimitsSchema>;
   /** MAX_MESSAGES and MAX_CONTENT_CHARS over an embeddings request its route has validated. */
@@ -116,7 +120,11 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
       }),
       rateLimiter: new RateLimiter(redis, {
         deadlineMs: config.RATE_LIMIT_DEADLINE_MS,
-        syncMs: config.RATE_LIMIT_SYNC_MS,
+        sliceFraction: config.RATE_LIMIT_SLICE,
+      }),
+      spend: new SpendGuard(redis, {
+        deadlineMs: config.BUDGET_DEADLINE_MS,
+        onSoftPassed: spendAlertSender(pool),
       }),
       chatLimits: chatRequestLimitsSchema({
         maxContentChars: config.MAX_CONTENT_CHARS,

@@ -1,9 +1,21 @@
 import { completionAsChunks } from "../../shared/formats/chat/replay.ts";
 import type { Completion } from "../../shared/formats/chat/types.ts";
-import { sseEvent } from "../../shared/formats/sse.ts";
+import { SseParser, sseEvent } from "../../shared/formats/sse.ts";
+import { parseSpendReport, type SpendReport, spendTrailerPrefix } from "../../shared/schemas/spend.ts";
 
 export { type ChunkVerdict, CompletionAssembler } from "../../shared/formats/chat/assemble.ts";
-export { SseParser } from "../../shared/formats/sse.ts";
+export { SseParser };
+
+/** An SSE parser that also keeps the pool's spend trailer (a `: tiergate-spend …` comment). */
+export class SpendSseParser extends SseParser {
+  /** The trailer, once it arrived. */
+  spend: SpendReport | null = null;
+
+  protected override comment(text: string): void {
+    if (text.startsWith(spendTrailerPrefix))
+      this.spend = parseSpendReport(text.slice(spendTrailerPrefix.length));
+  }
+}
 
 const encoder = new TextEncoder();
 

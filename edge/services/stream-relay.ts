@@ -1,5 +1,6 @@
+import type { SpendReport } from "../../shared/schemas/spend.ts";
 import type { FailureReason } from "./pool-client.ts";
-import { CompletionAssembler, SseParser, sseErrorEvent } from "./sse.ts";
+import { CompletionAssembler, SpendSseParser, sseErrorEvent } from "./sse.ts";
 
 export type RelayStart =
   | { ok: false; reason: FailureReason; detail: string }
@@ -9,6 +10,8 @@ export type RelayStart =
       body: ReadableStream<Uint8Array>;
       /** The rebuilt completion JSON once the stream completed cleanly; null if it failed. */
       completed: Promise<string | null>;
+      /** What the pool reported the answer cost (its trailer), once the stream has ended. */
+      spend(): SpendReport | null;
     };
 
 function failureOf(deadlineSignal: AbortSignal): { reason: FailureReason; detail: string } {
@@ -29,7 +32,7 @@ export async function startRelay(
   requestId: string,
 ): Promise<RelayStart> {
   const reader = upstream.getReader();
-  const parser = new SseParser();
+  const parser = new SpendSseParser();
   const assembler = new CompletionAssembler();
   const prefix: Uint8Array[] = [];
   let sawDone = false;
@@ -104,5 +107,5 @@ export async function startRelay(
       return reader.cancel().catch(() => undefined);
     },
   });
-  return { ok: true, body, completed };
+  return { ok: true, body, completed, spend: () => parser.spend };
 }

@@ -3,6 +3,9 @@ export class SseParser {
   private buffer = "";
   private readonly decoder = new TextDecoder();
 
+  /** Called with each comment line's text (`: text`); a subclass may read trailers sent as comments. */
+  protected comment(_text: string): void {}
+
   /** The `data` payload of every event completed by these bytes. */
   push(bytes: Uint8Array): string[] {
     return this.pushEvents(bytes).map((e) => e.data);
@@ -16,6 +19,7 @@ export class SseParser {
     while (end !== -1) {
       const lines = this.buffer.slice(0, end).split("\n");
       this.buffer = this.buffer.slice(end + 2);
+      for (const line of lines) if (line.startsWith(":")) this.comment(line.slice(1).trimStart());
       const data = lines.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).replace(/^ /, ""));
       const name = lines
         .find((l) => l.startsWith("event:"))

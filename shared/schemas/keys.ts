@@ -2,6 +2,7 @@ import { z } from "zod";
 import { inputContractSchema } from "../guardrails/contract.ts";
 import { guardrailPolicySchema } from "../guardrails/policy.ts";
 import { payloadLoggingSettingsSchema, semanticCacheSettingsSchema } from "./semantic-cache.ts";
+import { keyBudgetsSchema, rateLimitModeSchema } from "./spend.ts";
 
 /** What the pool tells the edge about an API key (looked up by its sha256). */
 export const verifiedKeySchema = z.object({
@@ -19,6 +20,12 @@ export const verifiedKeySchema = z.object({
   contract: inputContractSchema.nullable().optional(),
   semanticCache: semanticCacheSettingsSchema.nullable().optional(),
   payloadLogging: payloadLoggingSettingsSchema.nullable().optional(),
+  /** Spend: budgets of the key and its tenant (absent in entries cached before budgets existed). */
+  budgets: keyBudgetsSchema.nullable().optional(),
+  /** Tokens (prompt + completion) per minute; null: no token limit. */
+  tokensPerMinute: z.number().int().positive().nullable().optional(),
+  /** How the request limit is enforced (edge/services/rate-limiter.ts); null: `fast`. */
+  rateLimitMode: rateLimitModeSchema.nullable().optional(),
 });
 export type VerifiedKey = z.infer<typeof verifiedKeySchema>;
 

@@ -22,6 +22,7 @@ import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends
 import { closedLoop } from "./closed-loop.ts";
 import { measureTracingRows, tracingCost } from "./edge-tracing.ts";
 import { openLoop } from "./open-loop.ts";
+import { createMeteredBenchKey } from "./spend-key.ts";
 import { bundleEdge, serveEdgeInWorkerd } from "./workerd-serve.ts";
 
 const upstreamPort = 8091;
@@ -193,6 +194,20 @@ async function main(): Promise<void> {
     // Every request unique ([<id>] is replaced per request): a real miss, lookup + pool + cache write.
     await measure("miss", { url: edgeChat, headers: auth, body: chat("miss [<id>]"), idReplacement: true });
     await measureTracingRows({ bindings, headers: auth, hitBody, missBody: chat("miss [<id>]"), measure });
+    // The same with budgets (key and tenant) and a token limit on: each miss reserves and settles.
+    const metered = {
+      ...auth,
+      authorization: `Bearer ${await createMeteredBenchKey(`bench-spend-${runId}`)}`,
+    };
+    await fetch(edgeChat, { method: "POST", headers: metered, body: hitBody }).then((r) => r.arrayBuffer());
+    await measure("hit-budgets", { url: edgeChat, headers: metered, body: hitBody });
+    const meteredMiss = chat("metered miss [<id>]");
+    await measure("miss-budgets", {
+      url: edgeChat,
+      headers: metered,
+      body: meteredMiss,
+      idReplacement: true,
+    });
 
     const portkeyHeaders = {
       "content-type": "application/json",
@@ -243,6 +258,9 @@ async function main(): Promise<void> {
         1000 / Math.max(1, find("hit-10k-saturation")?.rps ?? 0),
     ),
     ...tracingCost(find, round),
+    miss_budgets_p99_over_miss_p99_ms: round(
+      (find("miss-budgets")?.p99_ms ?? 0) - (find("miss")?.p99_ms ?? 0),
+    ),
     miss_saturation_vs_portkey_nocache: round(
       (find("miss-saturation")?.rps ?? 0) / Math.max(1, find("portkey-nocache-saturation")?.rps ?? 0),
     ),

@@ -27,6 +27,8 @@ export const defaultShardedTables: Readonly<Record<string, string>> = {
   events_by_minute: "rand()",
   request_stats_1m: "rand()",
   request_stats_1h: "rand()",
+  spend_daily: "rand()",
+  spend_1m: "rand()",
 };
 
 const headerPattern =

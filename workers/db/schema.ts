@@ -351,6 +351,7 @@ export type RequestRow = typeof requests.$inferSelect;
 export type NewRequestRow = typeof requests.$inferInsert;
 
 export type CatalogModelRow = typeof catalogModels.$inferSelect;
+
 /**
  * Per tenant (`key_id` '') and per key: the semantic cache and payload logging. A key's non-null
  * column overrides the tenant's; both null means the default (off, the deployment's threshold and
@@ -373,3 +374,4 @@ export const responseDataSettings = pgTable(
 );
 
 export type ResponseDataSettingsRow = typeof responseDataSettings.$inferSelect;
+export * from "./spend-schema.ts";

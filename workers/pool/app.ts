@@ -22,6 +22,7 @@ import { registerModelRoutes } from "./routes/models.ts";
 import { registerRegistryRoutes } from "./routes/registry.ts";
 import { registerRoutingRoutes } from "./routes/routing.ts";
 import { tags } from "./routes/shared.ts";
+import { registerSpendRoutes } from "./routes/spend.ts";
 import type { PoolServices } from "./services.ts";
 import type { PoolHonoEnv } from "./types.ts";
 
@@ -76,6 +77,7 @@ export function registerPoolRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   registerRoutingRoutes(app);
   registerFeedbackRoutes(app);
   registerAdminRoutes(app);
+  registerSpendRoutes(app);
 }
 
 /**

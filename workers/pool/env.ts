@@ -6,6 +6,7 @@ import { clickhouseEnvShape } from "../clickhouse/config.ts";
 import { driftEnvShape } from "../drift/env.ts";
 import { routerEnvShape } from "../router/env.ts";
 import { semanticCacheEnvShape } from "../semantic-cache/env.ts";
+import { spendEnvShape } from "../spend/env.ts";
 
 /** `name=secret,…` admin credentials: names as in a signature's `Credential=`, secrets ≥ 32 characters. */
 const adminSecrets = z
@@ -139,6 +140,7 @@ export const workerEnvSchema = z.object({
   ...tracingEnvShape,
   /** Semantic cache and payload logs: see workers/semantic-cache/env.ts. */
   ...semanticCacheEnvShape,
+  ...spendEnvShape,
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

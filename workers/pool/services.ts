@@ -17,6 +17,7 @@ import { routerGenerator } from "../retrieval/router-generator.ts";
 import { createRetrievalService, type RetrievalService } from "../retrieval/service.ts";
 import { createSemanticCache } from "../semantic-cache/create.ts";
 import type { SemanticCache } from "../semantic-cache/service.ts";
+import { createSpendService, type SpendService } from "../spend/service.ts";
 import { poolLogger, type WorkerEnv } from "./env.ts";
 import { poolSiblings } from "./metrics/pool-aggregate.ts";
 import { PoolMetrics } from "./metrics/pool-metrics.ts";
@@ -55,6 +56,8 @@ export interface PoolServices {
   semanticCache: SemanticCache;
   /** Prompts and answers of keys that enable payload logging (ClickHouse `payload_logs`). */
   payloadLog: PayloadLogService;
+  /** Costs, prices, budgets and their alerts. */
+  spend: SpendService;
   pingPostgres(): Promise<boolean>;
   /**
    * Queues the request row; rows are written to Postgres in batches (RequestRowWriter). A failed write
@@ -103,6 +106,13 @@ export function buildPoolServices(
   });
   const semanticCache = createSemanticCache(config, clickhouse, logger);
   const payloadLog = new PayloadLogService(clickhouse, logger);
+  const spend = createSpendService({
+    db: database.db,
+    logger,
+    refreshMs: config.PRICE_REFRESH_MS,
+    webhookUrl: config.BUDGET_WEBHOOK_URL,
+    webhookTimeoutMs: config.BUDGET_WEBHOOK_TIMEOUT_MS,
+  });
   const feedback = new FeedbackPublisher({
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-feedback`,
@@ -120,6 +130,7 @@ export function buildPoolServices(
     inFlight,
     nonces,
     routing,
+    spend,
     retrieval: createRetrievalService(config, clickhouse, {
       generatorFor: (allowedModels) =>
         routerGenerator(routing.router, config.MODEL_TIMEOUT_MS, allowedModels),
@@ -147,6 +158,7 @@ export function buildPoolServices(
     async close() {
       routing.close();
       nonces.close();
+      spend.close();
       // Buffered request rows are written before the database closes.
       await Promise.allSettled([
         events.close(),

@@ -3,10 +3,24 @@ import { errorBody, GatewayError } from "../../shared/errors.ts";
 import type { ChatChunk } from "../providers/types.ts";
 import type { StreamHandle, StreamOutcome } from "./stream.ts";
 
+/** `usage.prompt_tokens_details.cached_tokens` as OpenAI reports it; 0 when absent. */
+export function cachedTokensOf(usage: unknown): number {
+  if (typeof usage !== "object" || usage === null) return 0;
+  const details = (usage as { prompt_tokens_details?: { cached_tokens?: unknown } }).prompt_tokens_details;
+  const cached = details?.cached_tokens;
+  return typeof cached === "number" && Number.isInteger(cached) && cached >= 0 ? cached : 0;
+}
+
 export interface PipedStream {
   outcome: StreamOutcome;
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens the upstream served from its cache, when it said so. */
+  cachedTokens: number;
+  /** Whether the upstream reported usage (else the pool counts tokens itself). */
+  sawUsage: boolean;
+  /** The answer's text, for counting its tokens when the upstream reported no usage. */
+  text: string;
 }
 
 /**
@@ -17,18 +31,33 @@ export interface PipedStream {
 export async function pipeChatStream(
   stream: SSEStreamingApi,
   handle: StreamHandle,
-  options: { requestId: string; includeUsage: boolean },
+  options: {
+    requestId: string;
+    includeUsage: boolean;
+    /** An SSE comment written before `[DONE]` of a complete stream (the spend report). */
+    trailer?: (piped: PipedStream) => Promise<string | null>;
+  },
 ): Promise<PipedStream> {
-  const result: PipedStream = { outcome: "ok", promptTokens: 0, completionTokens: 0 };
+  const result: PipedStream = {
+    outcome: "ok",
+    promptTokens: 0,
+    completionTokens: 0,
+    cachedTokens: 0,
+    sawUsage: false,
+    text: "",
+  };
   let clientGone = false;
   stream.onAbort(() => {
     clientGone = true;
   });
   const write = async (chunk: ChatChunk) => {
     if (chunk.usage) {
+      result.sawUsage = true;
       result.promptTokens = chunk.usage.prompt_tokens;
       result.completionTokens = chunk.usage.completion_tokens;
+      result.cachedTokens = cachedTokensOf(chunk.usage);
     }
+    for (const choice of chunk.choices) result.text += choice.delta.content ?? "";
     if (chunk.choices.length === 0 && !options.includeUsage) return;
     const { usage: _usage, ...rest } = chunk;
     await stream.writeSSE({ data: JSON.stringify(options.includeUsage ? chunk : { ...rest, usage: null }) });
@@ -43,6 +72,8 @@ export async function pipeChatStream(
       result.outcome = "neutral";
       await handle.rest.return(undefined);
     } else {
+      const trailer = await options.trailer?.(result);
+      if (trailer) await stream.write(`: ${trailer}\n\n`);
       await stream.writeSSE({ data: "[DONE]" });
     }
   } catch (error: unknown) {

@@ -3,6 +3,13 @@ import { z } from "zod";
 import { createKey, listKeys, revokeKeyById } from "../admin/keys.ts";
 import { createDatabase, type Database } from "../db/client.ts";
 import { noKeyLookupCache, upstashKeyLookupCache } from "../lib/edge-key-cache.ts";
+import {
+  applySpendOptions,
+  reconcileCommand,
+  spendCommand,
+  spendOptionSpec,
+  spendUsage,
+} from "./keys-spend.ts";
 import { adminUsage, cliActor, durationOption, runAdminCommand } from "./lib/admin-cli.ts";
 import {
   CliError,
@@ -26,6 +33,7 @@ const usage = `usage: npm run keys -- <command> [options]
          creates the tenant if needed and prints the new key once (only its sha256 is stored);
          a key allows 60 requests a minute unless --rate-limit says otherwise; an expired key gets 401
   list   [--tenant <id>] [--json]
+${spendUsage}
   revoke <key id>
          deletes the edge's cached lookup too (with UPSTASH_REDIS_REST_URL/TOKEN set); without
          them the edge stops accepting it within KEY_CACHE_TTL_SECONDS
@@ -77,8 +85,18 @@ async function create(db: Database, raw: Record<string, unknown>): Promise<void>
     },
     cliActor(raw.actor as string | undefined),
   );
+  const spend = await applySpendOptions(db, { tenantId: options.tenant, keyId: record.id }, raw);
   const expiry = record.expires_at ? { expires_at: record.expires_at } : {};
   print(JSON.stringify({ key, id: record.id, tenant: record.tenant_id, prefix: record.prefix, ...expiry }));
+  for (const line of spend) printError(line);
+}
+
+async function budget(db: Database, raw: Record<string, unknown>): Promise<void> {
+  const tenant = parseOptions(z.object({ tenant: tenantOption }), { tenant: raw.tenant }, usage).tenant;
+  const keyId = typeof raw.key === "string" ? raw.key : undefined;
+  const set = await applySpendOptions(db, { tenantId: tenant, keyId }, raw);
+  if (set.length === 0) throw new CliError(`budget needs --budget-usd or --budget-tokens\n\n${usage}`);
+  for (const line of set) print(line);
 }
 
 async function list(db: Database, raw: Record<string, unknown>): Promise<void> {
@@ -131,6 +149,7 @@ function commandLine(argv: string[]) {
         "expires-in": { type: "string" },
         role: { type: "string" },
         actor: { type: "string" },
+        ...spendOptionSpec,
         help: { type: "boolean", short: "h" },
       },
     },
@@ -147,7 +166,8 @@ export async function runKeysCli(argv: string[]): Promise<void> {
     return;
   }
   if (!command) throw new CliError(`a command is needed\n\n${usage}`);
-  if (!["create", "list", "revoke", "admin"].includes(command)) {
+  if (command === "spend") return spendCommand(values);
+  if (!["create", "list", "revoke", "admin", "budget", "reconcile"].includes(command)) {
     throw new CliError(`unknown command '${command}'\n\n${usage}`);
   }
   const env = loadScriptEnv(z.object(databaseEnvShape));
@@ -156,6 +176,12 @@ export async function runKeysCli(argv: string[]): Promise<void> {
     if (command === "create") await create(database.db, values);
     else if (command === "list") await list(database.db, values);
     else if (command === "admin") await runAdminCommand(database.db, { rest, values, usage });
+    else if (command === "budget") await budget(database.db, values);
+    else if (command === "reconcile")
+      await reconcileCommand(
+        database.db,
+        parseOptions(z.object({ tenant: tenantOption }), values, usage).tenant,
+      );
     else await revoke(database.db, rest[0], values.actor);
   } finally {
     await database.close();

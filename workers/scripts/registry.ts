@@ -18,6 +18,7 @@ import {
   print,
   runScript,
 } from "./lib/script-env.ts";
+import { priceCommand, priceOptionSpec, pricesCommand, pricesUsage } from "./registry-prices.ts";
 
 const usage = `usage: npm run registry -- <command>
 
@@ -32,6 +33,7 @@ const usage = `usage: npm run registry -- <command>
   rollback <tier> [--reason "…"]            back to the previous active version
   audit [tier]                              the append-only log of changes
   pin <tier> | unpin <tier> [--reason "…"]  the drift job never rolls a pinned tier back
+${pricesUsage}
   Every change takes --actor (default cli:<user>).
 
 Workers pick a change up on their next registry poll (REGISTRY_POLL_MS, 2 s by default).
@@ -82,7 +84,7 @@ interface Command {
     capabilities?: string;
     aliases?: string;
     "auto-tier"?: string;
-  };
+  } & Record<string, unknown>;
   actor: string;
   reason: string;
 }
@@ -207,6 +209,8 @@ const commands: Record<string, (command: Command) => Promise<void>> = {
   audit,
   pin: pinning(true),
   unpin: pinning(false),
+  price: priceCommand,
+  prices: pricesCommand,
 };
 
 function commandLine(argv: string[]) {
@@ -226,6 +230,7 @@ function commandLine(argv: string[]) {
         capabilities: { type: "string" },
         aliases: { type: "string" },
         "auto-tier": { type: "string" },
+        ...priceOptionSpec,
         help: { type: "boolean", short: "h" },
       },
     },

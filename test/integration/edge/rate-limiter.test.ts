@@ -5,7 +5,7 @@ import { host, localSecrets, ports } from "../../stack/ports.ts";
 
 const redisAt = (url: string) => createEdgeRedis(url, localSecrets.upstashToken);
 const redis = redisAt(`http://${host}:${ports.upstashBridge}`);
-const limiterOptions = { deadlineMs: 500, syncMs: 20 };
+const limiterOptions = { deadlineMs: 500 };
 
 /** The shared count of a key's current window, as Redis holds it. */
 async function sharedCount(keyId: string): Promise<number> {

@@ -1,6 +1,6 @@
 import type { WindowStats } from "../../events/stats.ts";
 
-/** What GET /dashboard/api/stats answers: the window's stats, tier points with an estimated cost. */
+/** What GET /dashboard/api/stats answers: the window's stats, tier points with their cost (registry prices). */
 export interface DashboardStats extends Omit<WindowStats, "tiers"> {
   tiers: (WindowStats["tiers"][number] & { cost_usd: number })[];
 }

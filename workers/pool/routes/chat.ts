@@ -12,8 +12,9 @@ import {
 } from "../../../shared/schemas/chat.ts";
 import { rulesChatChunks } from "../../providers/rules/chat.ts";
 import { type RequestOutcome, routedEvent } from "../../router/events.ts";
-import { pipeChatStream } from "../../router/sse.ts";
+import { cachedTokensOf, type PipedStream, pipeChatStream } from "../../router/sse.ts";
 import type { PoolHonoEnv } from "../types.ts";
+import { chargeCompletion, chargeEvent, chargeStream, spendTrailer } from "./charge.ts";
 import { gateChatCompletion, groundChat, ragHeaders, ragModel } from "./chat-rag.ts";
 import { keepSemanticAnswer, semanticLookup, serveSemanticHit } from "./chat-semantic.ts";
 import { logPayload } from "./payload-log.ts";
@@ -30,9 +31,10 @@ import {
 } from "./shared.ts";
 
 /** A complete answer written as SSE chunks and `[DONE]`. */
-function sseOf(c: Context<PoolHonoEnv>, completion: ChatCompletionResponse): Response {
+function sseOf(c: Context<PoolHonoEnv>, completion: ChatCompletionResponse, charged: RequestEvent): Response {
   return streamSSE(c, async (sse) => {
     for (const chunk of rulesChatChunks(completion)) await sse.writeSSE({ data: JSON.stringify(chunk) });
+    await sse.write(`: ${spendTrailer(charged)}\n\n`);
     await sse.writeSSE({ data: "[DONE]" });
   });
 }
@@ -63,13 +65,16 @@ function completedEvent(
   completion: ChatCompletionResponse,
   sent: ChatCompletionResponse,
 ): RequestEvent {
-  return routedEvent({
-    ...outcome,
-    status: 200,
-    promptTokens: completion.usage?.prompt_tokens ?? 0,
-    completionTokens: completion.usage?.completion_tokens ?? 0,
-    answerChars: sent.choices[0]?.message.content?.length ?? 0,
-  });
+  return {
+    ...routedEvent({
+      ...outcome,
+      status: 200,
+      promptTokens: completion.usage?.prompt_tokens ?? 0,
+      completionTokens: completion.usage?.completion_tokens ?? 0,
+      answerChars: sent.choices[0]?.message.content?.length ?? 0,
+    }),
+    cached_tokens: cachedTokensOf(completion.usage),
+  };
 }
 
 /**
@@ -98,8 +103,9 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
         model: ragModel,
         fallback_reason: grounding.rule,
       };
-      recordEvent(c, event);
-      return parsed.stream ? sseOf(c, grounding.completion) : c.json(grounding.completion);
+      const charged = chargeEvent(c, event);
+      recordEvent(c, charged);
+      return parsed.stream ? sseOf(c, grounding.completion, charged) : c.json(grounding.completion);
     }
     const request = grounding.request;
     const semantic = grounding.kind === "none" ? await semanticLookup(c, request) : { kind: "off" as const };
@@ -117,16 +123,17 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
         gated.completion,
       );
       if (gated.withheld) event.fallback_reason = "unsupported_answer";
-      recordEvent(c, event);
+      const charged = await chargeCompletion(c, event, { request, completion });
+      recordEvent(c, charged);
       setRoutingHeaders(c, served, decision);
       if (gated.withheld) c.header(headers.ragRule, "unsupported_answer");
-      return request.stream ? sseOf(c, gated.completion) : c.json(gated.completion);
+      return request.stream ? sseOf(c, gated.completion, charged) : c.json(gated.completion);
     }
 
     if (!request.stream) {
       const { decision, served, completion } = await router.complete(request, ctx);
       const event = completedEvent({ ...identity, decision, served, promptChars }, completion, completion);
-      recordEvent(c, event);
+      recordEvent(c, await chargeCompletion(c, event, { request, completion }));
       setRoutingHeaders(c, served, decision);
       keepSemanticAnswer(c, semantic, completion);
       logPayload(c, "chat", JSON.stringify(completion));
@@ -136,21 +143,27 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
     const { decision, served, stream } = await router.stream(request, ctx);
     setRoutingHeaders(c, served, decision);
     return streamSSE(c, async (sse) => {
+      const streamEvent = (done: PipedStream) =>
+        routedEvent({
+          ...identity,
+          status: done.outcome === "failed" ? 502 : 200,
+          decision,
+          served,
+          firstTokenAt: stream.firstTokenAt,
+          promptTokens: done.promptTokens,
+          completionTokens: done.completionTokens,
+          promptChars,
+        });
+      let charged: RequestEvent | undefined;
       const piped = await pipeChatStream(sse, stream, {
         requestId: c.var.requestId,
         includeUsage: request.stream_options?.include_usage === true,
+        trailer: async (done) => {
+          charged = await chargeStream(c, streamEvent(done), { request, served, piped: done });
+          return spendTrailer(charged);
+        },
       });
-      const event = routedEvent({
-        ...identity,
-        status: piped.outcome === "failed" ? 502 : 200,
-        decision,
-        served,
-        firstTokenAt: stream.firstTokenAt,
-        promptTokens: piped.promptTokens,
-        completionTokens: piped.completionTokens,
-        promptChars,
-      });
-      recordEvent(c, event);
+      recordEvent(c, charged ?? streamEvent(piped));
     });
   });
 }

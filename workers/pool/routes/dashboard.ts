@@ -6,11 +6,11 @@ import type { Context, Next } from "hono";
 import { errorResponses, jsonContent, plainResponses, textContent } from "../../../shared/openapi.ts";
 import { scopeDashboardQuery } from "../../admin/dashboard-scope.ts";
 import { type StatsWindow, statsWindows, windowStats } from "../../events/stats.ts";
+import { costByBucket } from "../../spend/query.ts";
 import { dashboardAccess, dashboardLogin, dashboardLoginPath } from "../dashboard/access.ts";
 import type { DashboardStats } from "../dashboard/api-types.ts";
 import { loginPage } from "../dashboard/login-page.ts";
 import { dashboardPage } from "../dashboard/page.ts";
-import { costUsd } from "../dashboard/prices.ts";
 import type { PoolHonoEnv } from "../types.ts";
 import { tags } from "./shared.ts";
 
@@ -116,12 +116,17 @@ export function registerDashboardRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   app.openapi(statsRoute, async (c) => {
     const query = scopeDashboardQuery(c, c.req.valid("query"));
     const stats = await windowStats(c.var.services.clickhouse, query);
+    // Cost as the registry priced each request when it happened (events' cost_usd, summed per bucket).
+    const costs = await costByBucket(c.var.services.clickhouse, {
+      fromS: Math.floor(stats.fromMs / 1000 / stats.bucketSeconds) * stats.bucketSeconds,
+      toS: Math.ceil(stats.toMs / 1000),
+      tenant: query.tenant,
+      bucketSeconds: stats.bucketSeconds,
+    });
+    const costOf = new Map(costs.map((p) => [`${p.t}|${p.tier}|${p.model}`, p.cost_usd]));
     const body: DashboardStats = {
       ...stats,
-      tiers: stats.tiers.map((p) => ({
-        ...p,
-        cost_usd: costUsd(p.tier, p.prompt_tokens, p.completion_tokens),
-      })),
+      tiers: stats.tiers.map((p) => ({ ...p, cost_usd: costOf.get(`${p.t}|${p.tier}|${p.model}`) ?? 0 })),
     };
     return c.json(body, 200, { "cache-control": "no-store" });
   });

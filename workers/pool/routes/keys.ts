@@ -22,6 +22,7 @@ const verifyRoute = createRoute({
 export function registerKeyRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   app.openapi(verifyRoute, async (c) => {
     const { key_hash } = c.req.valid("json");
-    return c.json({ key: await c.var.services.keys.findByHash(key_hash) }, 200);
+    const key = await c.var.services.keys.findByHash(key_hash);
+    return c.json({ key: key && (await c.var.services.spend.withSettings(key)) }, 200);
   });
 }

@@ -91,8 +91,10 @@ export function requestOrigin(c: Context<PoolHonoEnv>): RequestOrigin {
 export function recordEvent(c: Context<PoolHonoEnv>, event: RequestEvent): void {
   const origin = requestOrigin(c);
   const withGuardrails = { ...event, ...guardrailFields(c.req.header(headers.guardrailDecisions)) };
-  c.var.services.events.publish(origin.keyId ? { ...withGuardrails, key_id: origin.keyId } : withGuardrails);
-  c.var.services.recordRequest(event, origin);
+  const keyed = origin.keyId ? { ...withGuardrails, key_id: origin.keyId } : withGuardrails;
+  const charged = keyed.cost_usd === undefined ? c.var.services.spend.charge(keyed, origin.keyId) : keyed;
+  c.var.services.events.publish(charged);
+  c.var.services.recordRequest(charged, origin);
 }
 
 /** A request that ends in an error still produces its one event (status and request ids, no tier). */
