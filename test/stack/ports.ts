@@ -18,6 +18,8 @@ export const ports = {
   modelServer: port("TIERGATE_MODEL_PORT", 8000),
   pool: port("TIERGATE_POOL_PORT", 8080),
   edge: port("TIERGATE_EDGE_PORT", 8787),
+  /** The edge supervisor's loopback /metrics (restarts, cron runs, fd limit). */
+  edgeSupervisor: port("TIERGATE_EDGE_SUPERVISOR_PORT", 8789),
 } as const;
 
 export const host = "127.0.0.1";

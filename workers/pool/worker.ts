@@ -1,11 +1,13 @@
 import { createPoolApp } from "./app.ts";
 import { loadWorkerEnv } from "./env.ts";
+import { listenForRestartReports } from "./restart-reports.ts";
 import { buildPoolServices } from "./services.ts";
 
 /** One pool worker process. Several share the port through SO_REUSEPORT; `main.ts` supervises them. */
 const config = loadWorkerEnv();
 const services = buildPoolServices(config);
 const app = createPoolApp(services);
+listenForRestartReports(services.metrics.registry);
 
 const server = Bun.serve({
   hostname: config.POOL_HOST,
