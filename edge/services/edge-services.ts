@@ -4,6 +4,7 @@ import { chatRequestLimitsSchema } from "../../shared/schemas/chat.ts";
 import { embeddingsLimitsSchema } from "../../shared/schemas/embeddings.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
 import { RecentEntries } from "../lib/recent-entries.ts";
+import { AdaptiveConcurrencyLimit } from "./admission.ts";
 import { ApiKeyVerifier } from "./api-keys.ts";
 import { AuthLookupLimiter } from "./auth-lookup-limiter.ts";
 import { EdgeEvents } from "./edge-events.ts";
@@ -72,6 +73,11 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
     ...(config.POOL_ADMIN_SECRET
       ? { admin: { credential: config.POOL_ADMIN_CREDENTIAL, secret: config.POOL_ADMIN_SECRET } }
       : {}),
+    admission: new AdaptiveConcurrencyLimit({
+      initialLimit: Math.max(config.EDGE_MIN_CONCURRENCY, 32),
+      minLimit: config.EDGE_MIN_CONCURRENCY,
+      maxLimit: Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY),
+    }),
   });
   return {
     ok: true,

@@ -5,15 +5,8 @@ import { signedHeaders } from "../../../shared/signing.ts";
 import { poolService } from "../../stack/gateway.ts";
 import { stackDir } from "../../stack/paths.ts";
 import { localSecrets } from "../../stack/ports.ts";
-import {
-  childProcesses,
-  isAlive,
-  logFile,
-  readPid,
-  spawnDaemon,
-  stopDaemon,
-  waitFor,
-} from "../../stack/process.ts";
+import { startPrivateEdge } from "../../stack/private-edge.ts";
+import { childProcesses, isAlive, logFile, readPid, stopDaemon, waitFor } from "../../stack/process.ts";
 
 /**
  * `npm start`'s supervision: a private edge supervisor (own ports, a cron every 3 s so the test need not
@@ -69,19 +62,7 @@ async function waitForCronRun(after: number): Promise<void> {
 beforeAll(async () => {
   await poolService.stop();
   await poolService.start();
-  await stopDaemon(name, 5_000);
-  spawnDaemon({
-    name,
-    command: "node_modules/.bin/bun",
-    args: ["test/stack/edge-supervisor.ts"],
-    env: {
-      EDGE_SUPERVISOR_NAME: name,
-      EDGE_PORT: String(edgePort),
-      EDGE_SUPERVISOR_METRICS_PORT: String(metricsPort),
-      EDGE_CRONS: cron,
-    },
-  });
-  await waitFor(name, () => healthy(`${edgeUrl}/health`), 90_000);
+  await startPrivateEdge({ name, port: edgePort, metricsPort, crons: cron });
 });
 
 afterAll(async () => {

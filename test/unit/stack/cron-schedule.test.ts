@@ -29,7 +29,9 @@ describe("cron schedule (Workers' cron triggers, UTC)", () => {
 
   it("treats a restricted day-of-month and day-of-week as either", () => {
     // 2026-12-07 is a Monday, before the 13th.
-    expect(iso(nextRun(parseCron("0 0 13 * 1"), at("2026-12-06T12:00:00Z")))).toBe("2026-12-07T00:00:00.000Z");
+    expect(iso(nextRun(parseCron("0 0 13 * 1"), at("2026-12-06T12:00:00Z")))).toBe(
+      "2026-12-07T00:00:00.000Z",
+    );
   });
 
   it("accepts a leading seconds field", () => {
