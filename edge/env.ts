@@ -79,7 +79,7 @@ export const edgeEnvSchema = z.object({
    * well below the process's file-descriptor limit (`npm start` sets it from `ulimit -n`).
    */
   EDGE_MAX_CONCURRENCY: positiveInt(1_000),
-  EDGE_MIN_CONCURRENCY: positiveInt(8),
+  EDGE_MIN_CONCURRENCY: positiveInt(32),
   /** Status of a deterministic fallback answer: 503 (default) or 200. */
   FALLBACK_STATUS: z.coerce
     .string()

@@ -5,12 +5,10 @@
  * timeouts pile up and the process runs out of descriptors.
  *
  * The limit follows `limit ← (1-s)·limit + s·(limit·gradient + √limit)`, where the gradient compares
- * the long-term latency (an exponential average over about `longWindow` samples) with the latest
- * sample: `clamp((tolerance·long + slack) / sample, 0.5, 1)`. While latency stays near its long-term
- * level the limit grows by about √limit per sample; when queueing raises latency past `tolerance`
- * times that level the limit shrinks toward what the pool sustains. Against a long-term average (not
- * the lowest latency seen) a busy but healthy host is not mistaken for queueing; when the long-term
- * average sits far above fresh samples (after an overload) it comes down faster. `slack` keeps
+ * the no-load latency (the lowest sample of the last one or two windows, so it follows a pool that
+ * really got slower) with the latest sample: `clamp((tolerance·base + slack) / sample, 0.5, 1)`. While
+ * latency stays near the no-load level the limit grows by about √limit per sample; when queueing
+ * raises latency past that the limit shrinks toward what the pool sustains. `slack` keeps
  * millisecond jitter of a very fast pool from throttling it.
  * A failed forward (timeout, 5xx, a pool shedding) cuts the limit multiplicatively. The limit only
  * grows while it is in use (at least half of it in flight), so a quiet isolate does not inflate it.
@@ -27,10 +25,10 @@ export interface AdmissionConfig {
   tolerance?: number;
   /** Weight of each new limit estimate (0..1). */
   smoothing?: number;
-  /** Latency (ms) added to `tolerance·long` before queueing counts. */
+  /** Latency (ms) added to `tolerance·base` before queueing counts. */
   slackMs?: number;
-  /** Samples the long-term latency average spans. */
-  longWindow?: number;
+  /** How long a no-load latency minimum stands (ms); the base is the lower of this window's and the last. */
+  baseWindowMs?: number;
   /** Factor applied to the limit when a forward fails. */
   backoff?: number;
 }
@@ -53,13 +51,15 @@ export interface AdmissionStats {
 export class AdaptiveConcurrencyLimit {
   #limit: number;
   #inFlight = 0;
-  #longLatency: number | undefined;
+  #baseCurrent = Number.POSITIVE_INFINITY;
+  #basePrevious = Number.POSITIVE_INFINITY;
+  #windowStart: number;
   #admitted = 0;
   #shed = 0;
   readonly #tolerance: number;
   readonly #smoothing: number;
   readonly #slackMs: number;
-  readonly #alpha: number;
+  readonly #baseWindowMs: number;
   readonly #backoff: number;
 
   constructor(
@@ -67,10 +67,11 @@ export class AdaptiveConcurrencyLimit {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.#limit = clamp(config.initialLimit, config.minLimit, config.maxLimit);
-    this.#tolerance = config.tolerance ?? 1.5;
+    this.#tolerance = config.tolerance ?? 2;
     this.#smoothing = config.smoothing ?? 0.2;
     this.#slackMs = config.slackMs ?? 5;
-    this.#alpha = 2 / ((config.longWindow ?? 200) + 1);
+    this.#baseWindowMs = config.baseWindowMs ?? 10_000;
+    this.#windowStart = now();
     this.#backoff = config.backoff ?? 0.9;
   }
 
@@ -111,20 +112,23 @@ export class AdaptiveConcurrencyLimit {
       return;
     }
     const sample = Math.max(latency, 0.01);
-    const long = this.#longTerm(sample);
+    const base = this.#noLoadLatency(sample);
     if (inFlightAtStart < this.#limit / 2) return;
-    const gradient = clamp((this.#tolerance * long + this.#slackMs) / sample, 0.5, 1);
+    const gradient = clamp((this.#tolerance * base + this.#slackMs) / sample, 0.5, 1);
     const estimate = this.#limit * gradient + Math.sqrt(this.#limit);
     this.#limit = clamp(this.#limit * (1 - this.#smoothing) + estimate * this.#smoothing, minLimit, maxLimit);
   }
 
-  /** Folds `sample` into the long-term average and returns it. */
-  #longTerm(sample: number): number {
-    const previous = this.#longLatency ?? sample;
-    const long = previous + this.#alpha * (sample - previous);
-    // After an overload the average sits far above fresh samples: let it come down faster.
-    this.#longLatency = long > 2 * sample ? long * 0.95 : long;
-    return this.#longLatency;
+  /** Records `sample` in the current window; the lowest latency of this window and the last. */
+  #noLoadLatency(sample: number): number {
+    const now = this.now();
+    if (now - this.#windowStart >= this.#baseWindowMs) {
+      this.#basePrevious = this.#baseCurrent;
+      this.#baseCurrent = Number.POSITIVE_INFINITY;
+      this.#windowStart = now;
+    }
+    this.#baseCurrent = Math.min(this.#baseCurrent, sample);
+    return Math.min(this.#baseCurrent, this.#basePrevious);
   }
 }
 
