@@ -12,7 +12,7 @@
 
 import { writeResults } from "../stack/paths.ts";
 import { startPrivateEdge } from "../stack/private-edge.ts";
-import { childProcesses, readPid, stopDaemon } from "../stack/process.ts";
+import { childProcesses, procStat, readPid, stopDaemon } from "../stack/process.ts";
 import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
 import { closedLoop } from "./closed-loop.ts";
 import { openLoop } from "./open-loop.ts";
@@ -46,6 +46,29 @@ function processIds(): number[] {
   const pool = childProcesses(readPid(names.pool) ?? -1).map((c) => c.pid);
   const edge = childProcesses(readPid(names.edge) ?? -1).map((c) => c.pid);
   return [...pool, ...edge].sort((a, b) => a - b);
+}
+
+/** utime + stime in seconds per watched process (a process that ended counts 0). */
+function cpuSeconds(): Record<string, number> {
+  const watched: Record<string, number[]> = {
+    edge_workerd: childProcesses(readPid(names.edge) ?? -1).map((c) => c.pid),
+    pool_workers: childProcesses(readPid(names.pool) ?? -1).map((c) => c.pid),
+    upstream: [readPid(names.upstream) ?? -1],
+    redis_bridge: [readPid("upstash-bridge") ?? -1],
+    load_generator: [process.pid],
+  };
+  const out: Record<string, number> = {};
+  for (const [name, pids] of Object.entries(watched)) {
+    out[name] = pids.reduce((sum, pid) => {
+      try {
+        const fields = procStat(pid);
+        return sum + (Number(fields[11]) + Number(fields[12])) / 100;
+      } catch {
+        return sum;
+      }
+    }, 0);
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -95,7 +118,16 @@ async function main(): Promise<void> {
     const rate = Math.max(1, Math.round(saturationRps * overloadFactor));
     const before = { restarts: await edgeRestarts(edge.metricsUrl), pids: processIds() };
     console.log(`  open loop at ${rate} req/s for ${overloadSeconds} s …`);
+    const cpuBefore = cpuSeconds();
     const overload = await openLoop({ ...load("over"), rate, seconds: overloadSeconds });
+    const cpuAfter = cpuSeconds();
+    // Cores each process used during the overload run (2 on this machine, shared with others).
+    const coresUsed = Object.fromEntries(
+      Object.entries(cpuAfter).map(([name, after]) => [
+        name,
+        Number(((after - (cpuBefore[name] ?? 0)) / overloadSeconds).toFixed(2)),
+      ]),
+    );
     const sent = rate * overloadSeconds;
     const count = (status: string) => overload.status_counts[status] ?? 0;
     const ok2xx = Object.entries(overload.status_counts)
@@ -127,6 +159,7 @@ async function main(): Promise<void> {
         p50_ms: overload.p50_ms,
         p99_ms: overload.p99_ms,
         send_lag_ms: overload.send_lag_ms,
+        cores_used: coresUsed,
       },
       alive_after: aliveAfter,
       answered_share: Number(answeredShare.toFixed(4)),
