@@ -78,6 +78,13 @@ export const edgeEnvSchema = z.object({
   /** Consecutive failures that open a region's circuit, and how long it stays open. */
   BREAKER_FAILURES: positiveInt(5),
   BREAKER_OPEN_MS: positiveInt(5_000),
+  /**
+   * Admission control (edge/services/admission.ts): the adaptive limit on this isolate's concurrent
+   * forwards stays between these; past it a forward is refused with 503 + Retry-After. Keep the max
+   * well below the process's file-descriptor limit (`npm start` sets it from `ulimit -n`).
+   */
+  EDGE_MAX_CONCURRENCY: positiveInt(1_000),
+  EDGE_MIN_CONCURRENCY: positiveInt(32),
   /** Status of a deterministic fallback answer: 503 (default) or 200. */
   FALLBACK_STATUS: z.coerce
     .string()

@@ -59,6 +59,8 @@ export class ApiKeyVerifier {
   private readonly local = new Map<string, Cached>();
   /** sha256 of bearer tokens seen lately, so a repeat caller costs no digest. */
   private readonly hashes = new Map<string, string>();
+  /** Lookups on their way, by key hash: concurrent requests of one key share one (no stampede at expiry). */
+  private readonly pending = new Map<string, Promise<VerifiedKey | null>>();
   private readonly options: Required<Omit<ApiKeyVerifierOptions, "lookupLimiter">> &
     Pick<ApiKeyVerifierOptions, "lookupLimiter">;
 
@@ -92,11 +94,30 @@ export class ApiKeyVerifier {
     return key;
   }
 
-  private async lookup(hash: string, requestId: string, clientIp: string): Promise<VerifiedKey | null> {
+  private lookup(hash: string, requestId: string, clientIp: string): Promise<VerifiedKey | null> {
     const now = Date.now();
     const hit = this.local.get(hash);
-    if (hit && hit.expires > now) return hit.key;
+    if (hit && hit.expires > now) return Promise.resolve(hit.key);
+    const pending = this.pending.get(hash);
+    if (pending) return pending;
+    const lookup = this.lookupShared({ hash, requestId, clientIp, now }).finally(() =>
+      this.pending.delete(hash),
+    );
+    this.pending.set(hash, lookup);
+    return lookup;
+  }
 
+  private async lookupShared({
+    hash,
+    requestId,
+    clientIp,
+    now,
+  }: {
+    hash: string;
+    requestId: string;
+    clientIp: string;
+    now: number;
+  }): Promise<VerifiedKey | null> {
     const cached = await this.readRedis(hash);
     if (cached.status === "hit") {
       this.remember(hash, cached.key, now + cached.remainingMs);

@@ -6,6 +6,7 @@ import { tracingConfig } from "../../shared/tracing.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
 import { RecentEntries } from "../lib/recent-entries.ts";
 import { EdgeTraceExporter } from "../lib/tracing/otlp-json.ts";
+import { AdaptiveConcurrencyLimit } from "./admission.ts";
 import { ApiKeyVerifier } from "./api-keys.ts";
 import { AuthLookupLimiter } from "./auth-lookup-limiter.ts";
 import { EdgeEvents } from "./edge-events.ts";
@@ -89,6 +90,11 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
     ...(config.POOL_ADMIN_SECRET
       ? { admin: { credential: config.POOL_ADMIN_CREDENTIAL, secret: config.POOL_ADMIN_SECRET } }
       : {}),
+    admission: new AdaptiveConcurrencyLimit({
+      initialLimit: Math.max(config.EDGE_MIN_CONCURRENCY, 32),
+      minLimit: config.EDGE_MIN_CONCURRENCY,
+      maxLimit: Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY),
+    }),
   });
   return {
     ok: true,

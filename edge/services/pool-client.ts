@@ -1,7 +1,9 @@
 import { DependencyError } from "../../shared/dependency-error.ts";
+import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
 import { createLogger, type Logger } from "../../shared/logger.ts";
 import { formatAllowedModels, signedHeaders } from "../../shared/signing.ts";
+import type { AdmissionPermit } from "./admission.ts";
 import { type BreakerConfig, type Region, RegionHealth } from "./region-health.ts";
 
 export type { Region };
@@ -67,6 +69,8 @@ export interface PoolClientConfig {
   /** The admin credential for admin calls (`admin: true`); without it they fail before any request. */
   admin?: { credential: string; secret: string };
   logger?: Logger;
+  /** Admission control for client traffic (calls that feed health and are not admin calls). */
+  admission?: { tryAcquire(): AdmissionPermit | null };
 }
 
 const defaultConfig: PoolClientConfig = {
@@ -105,7 +109,41 @@ export class PoolClient {
     this.logger = config.logger ?? createLogger({ bindings: { component: "pool-client" } });
   }
 
+  /**
+   * Forwards a call (see the class). Client traffic first needs a slot from admission control: past the
+   * limit it throws OVERLOADED (503, Retry-After) at once rather than queue; the slot is released when
+   * the caller settles the answer, when the call fails, or at the deadline at the latest.
+   */
   async forward(call: PoolCall): Promise<ForwardResult> {
+    const admission = call.recordHealth === false || call.admin ? undefined : this.config.admission;
+    if (!admission) return this.forwardToRegions(call);
+    const permit = admission.tryAcquire();
+    if (!permit) {
+      throw new GatewayError("OVERLOADED", "The gateway is at capacity; retry shortly.", {
+        headers: { "retry-after": "1" },
+      });
+    }
+    let result: ForwardResult;
+    try {
+      result = await this.forwardToRegions(call);
+    } catch (error: unknown) {
+      permit.release(true);
+      throw error;
+    }
+    if (!result.ok) {
+      permit.release(true);
+      return result;
+    }
+    result.deadlineSignal.addEventListener("abort", () => permit.release(true), { once: true });
+    const settle = result.settle;
+    result.settle = (failed) => {
+      permit.release(failed);
+      settle(failed);
+    };
+    return result;
+  }
+
+  private async forwardToRegions(call: PoolCall): Promise<ForwardResult> {
     const record = (name: string, ms: number, failed: boolean) => {
       if (call.recordHealth !== false) this.health.record(name, ms, failed);
     };

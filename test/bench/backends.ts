@@ -55,6 +55,8 @@ export async function startBenchPool(options: {
   upstreamPort: number;
   region: string;
   args?: string[];
+  /** Merged over `benchPoolEnv` (e.g. the production MAX_IN_FLIGHT). */
+  env?: Record<string, string>;
 }): Promise<void> {
   await stopDaemon(options.name, 5_000);
   spawnDaemon({
@@ -62,7 +64,7 @@ export async function startBenchPool(options: {
     command: bunBinary,
     args: options.args ?? ["workers/pool/supervisor.ts"],
     cwd: repoRoot,
-    env: benchPoolEnv(options),
+    env: { ...benchPoolEnv(options), ...options.env },
   });
   await waitFor(
     options.name,

@@ -24,6 +24,10 @@ export interface LoadResult {
   failures: Record<string, number>;
   /** Values of `countHeader` and how often each came back. */
   header_counts: Record<string, number>;
+  /** Answers by exact status. */
+  status_counts: Record<string, number>;
+  /** p99 over the 2xx answers only (what a shedding server keeps fast). */
+  p99_ok_ms: number;
 }
 
 function quantileMs(sorted: readonly number[], q: number): number {
@@ -35,6 +39,8 @@ function quantileMs(sorted: readonly number[], q: number): number {
 /** Sends request `i` and tallies its answer; latency counts from `since` (performance.now()). */
 export class LoadTally {
   private readonly latencies: number[] = [];
+  private readonly okLatencies: number[] = [];
+  private readonly statusCounts: Record<string, number> = {};
   private readonly headerCounts: Record<string, number> = {};
   private non2xx = 0;
   private readonly statusClasses: Record<string, number> = {};
@@ -57,7 +63,10 @@ export class LoadTally {
         const value = response.headers.get(this.request.countHeader) ?? "(none)";
         this.headerCounts[value] = (this.headerCounts[value] ?? 0) + 1;
       }
-      this.latencies.push(performance.now() - since);
+      const latency = performance.now() - since;
+      this.latencies.push(latency);
+      if (response.ok) this.okLatencies.push(latency);
+      this.statusCounts[response.status] = (this.statusCounts[response.status] ?? 0) + 1;
     } catch (error: unknown) {
       this.non2xx++;
       this.countClass("failed");
@@ -80,6 +89,11 @@ export class LoadTally {
       status_classes: this.statusClasses,
       failures: this.failures,
       header_counts: this.headerCounts,
+      status_counts: this.statusCounts,
+      p99_ok_ms: quantileMs(
+        [...this.okLatencies].sort((a, b) => a - b),
+        0.99,
+      ),
     };
   }
 }

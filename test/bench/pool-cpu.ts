@@ -152,12 +152,18 @@ async function main(): Promise<void> {
     const failedWarmup = await send(edge.url, key, warmup, "warmup");
     if (failedWarmup > 0) throw new Error(`${failedWarmup} warmup requests were not 200 misses`);
     const pids = workerPids();
+    // The edge's workerd, and the stack's Redis bridge (shared: other traffic on it adds to its figure).
+    const edgePids = direct ? [] : [readPid(names.edge) ?? -1];
+    const bridgePids = direct ? [] : [readPid("upstash-bridge") ?? -1];
+    const others = { edge: cpuTicks(edgePids), bridge: cpuTicks(bridgePids) };
     const before = cpuTicks(pids);
     const started = performance.now();
     const failed = await send(edge.url, key, requests, "run");
     const seconds = (performance.now() - started) / 1000;
     const ticks = cpuTicks(pids) - before;
     const perRequestUs = Math.round((ticks * 10_000) / requests);
+    const perRequest = (pidList: number[], start: number) =>
+      Math.round(((cpuTicks(pidList) - start) * 10_000) / requests);
     const result = {
       mode: direct ? "direct" : "through-edge",
       requests,
@@ -166,6 +172,12 @@ async function main(): Promise<void> {
       failed,
       seconds: Math.round(seconds * 100) / 100,
       pool_cpu_us_per_request: perRequestUs,
+      ...(direct
+        ? {}
+        : {
+            edge_cpu_us_per_request: perRequest(edgePids, others.edge),
+            redis_bridge_cpu_us_per_request: perRequest(bridgePids, others.bridge),
+          }),
     };
     console.table([result]);
     console.log(`wrote ${writeResults("bench-pool-cpu", result)}`);

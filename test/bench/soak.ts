@@ -1,6 +1,6 @@
 /**
- * `npm run bench:soak`: memory over a long run. Starts an instant upstream, a Bun pool and the edge
- * (`workerd serve`), then sends a fixed-rate open loop (default 300 req/s for 600 s; SOAK_RATE,
+ * `npm run bench:soak`: memory over a long run. Starts an instant upstream, a Bun pool and the edge as
+ * `npm start` serves it (the edge supervisor: deploy bundle in `workerd serve`), then sends a fixed-rate open loop (default 300 req/s for 600 s; SOAK_RATE,
  * SOAK_SECONDS) that mixes cache hits over 64 prompts (70%), unique misses (20%) and malformed requests
  * (10%: bad JSON, an out-of-range field), sampling every process's RSS every 10 s. Prints the answers
  * by status class (malformed ones must be 4xx, nothing 5xx), why any got no answer, and each
@@ -8,16 +8,16 @@
  */
 
 import { readFileSync } from "node:fs";
-import { localEdgeEnv } from "../stack/local-env.ts";
 import { writeResults } from "../stack/paths.ts";
+import { startPrivateEdge } from "../stack/private-edge.ts";
 import { childProcesses, readPid, stopDaemon } from "../stack/process.ts";
 import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
 import { openLoop } from "./open-loop.ts";
-import { bundleEdge, serveEdgeInWorkerd } from "./workerd-serve.ts";
 
 const upstreamPort = 8095;
 const poolPort = 8096;
 const edgePort = 8794;
+const edgeMetricsPort = 8795;
 const rate = Number(process.env.SOAK_RATE ?? 300);
 const seconds = Number(process.env.SOAK_SECONDS ?? 600);
 const sampleEveryMs = 10_000;
@@ -34,12 +34,16 @@ function body(i: number): string {
   return JSON.stringify({ model: "small", temperature: 0, messages: [{ role: "user", content }] });
 }
 
-/** The processes to watch: the edge (workerd), the pool's supervisor and its children. */
+/** The processes to watch: the edge supervisor and its workerd, the pool's supervisor and its children. */
 function watched(): Record<string, number> {
   const out: Record<string, number> = {};
   const edge = readPid(names.edge);
   const pool = readPid(names.pool);
-  if (edge !== undefined) out.edge = edge;
+  if (edge !== undefined) {
+    out["edge-supervisor"] = edge;
+    const workerd = childProcesses(edge).find((child) => child.command.includes("workerd"));
+    if (workerd) out.edge = workerd.pid;
+  }
   if (pool === undefined) return out;
   out["pool-supervisor"] = pool;
   let worker = 0;
@@ -61,11 +65,11 @@ const mean = (values: number[]) =>
 async function main(): Promise<void> {
   await startInstantUpstream(names.upstream, upstreamPort);
   await startBenchPool({ name: names.pool, port: poolPort, upstreamPort, region: "soak" });
-  bundleEdge();
-  const edge = await serveEdgeInWorkerd({
+  const edge = await startPrivateEdge({
     name: names.edge,
     port: edgePort,
-    bindings: { ...localEdgeEnv(), POOL_REGIONS: `soak=http://127.0.0.1:${poolPort}` },
+    metricsPort: edgeMetricsPort,
+    bindings: { POOL_REGIONS: `soak=http://127.0.0.1:${poolPort}` },
   });
   const samples: { at_s: number; rss_mb: Record<string, number> }[] = [];
   try {

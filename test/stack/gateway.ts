@@ -56,22 +56,17 @@ export const poolService = appService({
   timeoutMs: 30_000,
 });
 
-/** The edge in local workerd: `wrangler dev` (bindings from wrangler.toml). */
+/**
+ * The edge as deployed: the wrangler bundle in `workerd serve`, under the edge supervisor (restarts
+ * with backoff, fd limit raised, wrangler.toml's crons driven). `npm run dev:edge` keeps `wrangler dev`.
+ */
 export const edgeService = appService({
   name: "edge",
   port: ports.edge,
   healthPath: "/health",
-  command: bin("wrangler"),
-  args: [
-    "dev",
-    "--port",
-    String(ports.edge),
-    "--ip",
-    host,
-    "--test-scheduled",
-    "--show-interactive-dev-session=false",
-  ],
-  env: () => ({ WRANGLER_SEND_METRICS: "false", CI: "true" }),
+  command: bin("bun"),
+  args: ["test/stack/edge-supervisor.ts"],
+  env: () => ({ EDGE_PORT: String(ports.edge), WRANGLER_SEND_METRICS: "false", CI: "true" }),
   timeoutMs: 60_000,
 });
 

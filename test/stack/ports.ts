@@ -23,6 +23,8 @@ export const ports = {
   jaegerQuery: port("TIERGATE_JAEGER_QUERY_PORT", 16686),
   jaegerQueryGrpc: port("TIERGATE_JAEGER_QUERY_GRPC_PORT", 16685),
   jaegerHealth: port("TIERGATE_JAEGER_HEALTH_PORT", 13133),
+  /** The edge supervisor's loopback /metrics (restarts, cron runs, fd limit). */
+  edgeSupervisor: port("TIERGATE_EDGE_SUPERVISOR_PORT", 8789),
 } as const;
 
 export const host = "127.0.0.1";

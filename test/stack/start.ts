@@ -3,6 +3,7 @@ import { ensureDevApiKey } from "./dev-key.ts";
 import { edgeService, poolService } from "./gateway.ts";
 import { localEnvFile } from "./local-env.ts";
 import { repoRoot } from "./paths.ts";
+import { host, ports } from "./ports.ts";
 import { up } from "./stack.ts";
 
 /** `npm start`: the local stack, migrations, a dev key, the Bun pool and the edge in workerd. */
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   await poolService.start();
   console.log(`  up   pool             ${poolService.url}`);
   await edgeService.start();
-  console.log(`  up   edge (workerd)   ${edgeService.url}`);
+  console.log(`  up   edge (workerd serve, supervised)   ${edgeService.url}`);
   console.log(`
 tiergate is running at ${edgeService.url}
 Your development API key is in .stack/dev-api-key.
@@ -29,6 +30,7 @@ read the stack's settings from ${relative(repoRoot, localEnvFile)} (a variable y
   npm run backfill:docs -- ./docs --collection docs
   npm run keys -- list
 Metrics and the dashboard are on the pool: ${poolService.url}/metrics, ${poolService.url}/dashboard.
+Edge restarts and cron runs: http://${host}:${ports.edgeSupervisor}/metrics (loopback).
 Logs: .stack/logs/.  Ctrl-C stops the gateway; 'npm run stack -- down' stops the stack.`);
 
   const stop = async () => {

@@ -6,6 +6,7 @@ import { createLogger } from "../../shared/logger.ts";
 import { startDriftScheduler } from "../drift/scheduler.ts";
 import { type ChildExit, superviseChild } from "./child-supervision.ts";
 import { loadWorkerEnv } from "./env.ts";
+import { restartReport, wantsRestartReport } from "./restart-reports.ts";
 
 /**
  * The regional pool: N HTTP workers sharing one port (SO_REUSEPORT), plus INGEST_PROCESSES ingest
@@ -39,6 +40,19 @@ const children: Child[] = [
   })),
 ];
 const stop = new AbortController();
+const restarts = new Map<string, number>(children.map((child) => [child.name, 0]));
+
+/** Tells every running child the restart counts, for its `/metrics`. */
+function broadcastRestarts(): void {
+  const report = restartReport(restarts);
+  for (const child of children) {
+    try {
+      child.process?.send(report);
+    } catch {
+      // the child is exiting; it gets the counts when it is started again
+    }
+  }
+}
 
 /** Starts the child once and resolves when it exits. */
 async function runChild(child: Child): Promise<ChildExit> {
@@ -46,6 +60,11 @@ async function runChild(child: Child): Promise<ChildExit> {
   const proc = Bun.spawn([process.execPath, child.script], {
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, ...child.env },
+    // IPC carries the restart counts to the child's /metrics.
+    ipc: (message, subprocess) => {
+      if (wantsRestartReport(message)) subprocess.send(restartReport(restarts));
+    },
+    serialization: "json",
   });
   child.process = proc;
   const code = await proc.exited;
@@ -56,14 +75,18 @@ async function supervise(child: Child): Promise<void> {
   const outcome = await superviseChild({
     run: () => runChild(child),
     signal: stop.signal,
-    onRestart: (exit, streak) =>
+    onRestart: (exit, streak) => {
+      restarts.set(child.name, (restarts.get(child.name) ?? 0) + 1);
+      broadcastRestarts();
       log.warn("child exited; restarting", {
         child: child.name,
         code: exit.code,
         signal: exit.signal,
         upMs: exit.upMs,
         streak,
-      }),
+        restarts: restarts.get(child.name),
+      });
+    },
   });
   if (outcome === "stop-pool") {
     log.error("child rejected its configuration; stopping the pool", { child: child.name });

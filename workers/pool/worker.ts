@@ -3,6 +3,7 @@ import { startPoolTracing } from "../tracing/setup.ts";
 import { createPoolApp } from "./app.ts";
 import { loadWorkerEnv } from "./env.ts";
 import { serveWorkerMetrics, workerMetricsSocket } from "./metrics/pool-aggregate.ts";
+import { listenForRestartReports } from "./restart-reports.ts";
 import { buildPoolServices } from "./services.ts";
 
 /** One pool worker process. Several share the port through SO_REUSEPORT; `main.ts` supervises them. */
@@ -10,6 +11,7 @@ const config = loadWorkerEnv();
 const tracing = startPoolTracing(tracingConfig(config, "tiergate-pool"), "worker");
 const services = buildPoolServices(config);
 const app = createPoolApp(services);
+listenForRestartReports(services.metrics.registry);
 
 const server = Bun.serve({
   hostname: config.POOL_HOST,

@@ -83,4 +83,14 @@ describe("the edge's key cache", () => {
     expect(cached?.value).toBe("null");
     expect((cached?.expiresAt ?? 0) - Date.now()).toBeLessThanOrEqual(5_000);
   });
+
+  it("shares one lookup among concurrent requests of a key that is in no cache (no stampede at expiry)", async () => {
+    const keys = verifier(new MemoryRedis());
+    pool.keyLookups = 0;
+    const verified = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => keys.verify(`Bearer ${goodKey}`, `req_${i}`)),
+    );
+    expect(verified.every((key) => key.keyId === verified[0]?.keyId)).toBe(true);
+    expect(pool.keyLookups).toBe(1);
+  });
 });

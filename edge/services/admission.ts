@@ -1,0 +1,137 @@
+/**
+ * Admission control for forwards to the pools: an adaptive concurrency limit per isolate, driven by
+ * the pools' latency (a gradient limit in the spirit of Netflix's concurrency-limits). Past the limit a
+ * forward is refused at once (the caller answers 503 with Retry-After) instead of queueing until
+ * timeouts pile up and the process runs out of descriptors.
+ *
+ * The limit follows `limit ← (1-s)·limit + s·(limit·gradient + √limit)`, where the gradient compares
+ * the no-load latency (the lowest sample of the last one or two windows, so it follows a pool that
+ * really got slower) with the latest sample: `clamp((tolerance·base + slack) / sample, 0.5, 1)`. While
+ * latency stays near the no-load level the limit grows by about √limit per sample; when queueing
+ * raises latency past that the limit shrinks toward what the pool sustains. `slack` keeps
+ * millisecond jitter of a very fast pool from throttling it.
+ * A failed forward (timeout, 5xx, a pool shedding) cuts the limit multiplicatively. The limit only
+ * grows while it is in use (at least half of it in flight), so a quiet isolate does not inflate it.
+ */
+
+/** Settings of {@link AdaptiveConcurrencyLimit}. */
+export interface AdmissionConfig {
+  /** The limit before any sample. */
+  initialLimit: number;
+  minLimit: number;
+  /** Hard cap, kept below what the process's file descriptors can carry. */
+  maxLimit: number;
+  /** How much latency may grow over its long-term average before the limit shrinks (Netflix: 1.5). */
+  tolerance?: number;
+  /** Weight of each new limit estimate (0..1). */
+  smoothing?: number;
+  /** Latency (ms) added to `tolerance·base` before queueing counts. */
+  slackMs?: number;
+  /** How long a no-load latency minimum stands (ms); the base is the lower of this window's and the last. */
+  baseWindowMs?: number;
+  /** Factor applied to the limit when a forward fails. */
+  backoff?: number;
+}
+
+/** A granted slot: release it exactly once (later calls are ignored) when the forward is done. */
+export interface AdmissionPermit {
+  /** `failed`: timed out, 5xx or refused by the pool; the latency then is not used as a sample. */
+  release(failed: boolean): void;
+}
+
+/** Counters for tests and logs. */
+export interface AdmissionStats {
+  limit: number;
+  inFlight: number;
+  admitted: number;
+  shed: number;
+}
+
+/** The isolate's concurrency limit on forwards; no I/O, so it costs a few arithmetic steps per call. */
+export class AdaptiveConcurrencyLimit {
+  #limit: number;
+  #inFlight = 0;
+  #baseCurrent = Number.POSITIVE_INFINITY;
+  #basePrevious = Number.POSITIVE_INFINITY;
+  #windowStart: number;
+  #admitted = 0;
+  #shed = 0;
+  readonly #tolerance: number;
+  readonly #smoothing: number;
+  readonly #slackMs: number;
+  readonly #baseWindowMs: number;
+  readonly #backoff: number;
+
+  constructor(
+    private readonly config: AdmissionConfig,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.#limit = clamp(config.initialLimit, config.minLimit, config.maxLimit);
+    this.#tolerance = config.tolerance ?? 2;
+    this.#smoothing = config.smoothing ?? 0.2;
+    this.#slackMs = config.slackMs ?? 5;
+    this.#baseWindowMs = config.baseWindowMs ?? 10_000;
+    this.#windowStart = now();
+    this.#backoff = config.backoff ?? 0.9;
+  }
+
+  /** The current limit (whole forwards). */
+  get limit(): number {
+    return Math.floor(this.#limit);
+  }
+
+  stats(): AdmissionStats {
+    return { limit: this.limit, inFlight: this.#inFlight, admitted: this.#admitted, shed: this.#shed };
+  }
+
+  /** A permit, or null when the limit is reached (shed the forward). */
+  tryAcquire(): AdmissionPermit | null {
+    if (this.#inFlight >= this.limit) {
+      this.#shed++;
+      return null;
+    }
+    this.#inFlight++;
+    this.#admitted++;
+    const inFlightAtStart = this.#inFlight;
+    const started = this.now();
+    let released = false;
+    return {
+      release: (failed) => {
+        if (released) return;
+        released = true;
+        this.#inFlight--;
+        this.#onSample(this.now() - started, inFlightAtStart, failed);
+      },
+    };
+  }
+
+  #onSample(latency: number, inFlightAtStart: number, failed: boolean): void {
+    const { minLimit, maxLimit } = this.config;
+    if (failed) {
+      this.#limit = clamp(this.#limit * this.#backoff, minLimit, maxLimit);
+      return;
+    }
+    const sample = Math.max(latency, 0.01);
+    const base = this.#noLoadLatency(sample);
+    if (inFlightAtStart < this.#limit / 2) return;
+    const gradient = clamp((this.#tolerance * base + this.#slackMs) / sample, 0.5, 1);
+    const estimate = this.#limit * gradient + Math.sqrt(this.#limit);
+    this.#limit = clamp(this.#limit * (1 - this.#smoothing) + estimate * this.#smoothing, minLimit, maxLimit);
+  }
+
+  /** Records `sample` in the current window; the lowest latency of this window and the last. */
+  #noLoadLatency(sample: number): number {
+    const now = this.now();
+    if (now - this.#windowStart >= this.#baseWindowMs) {
+      this.#basePrevious = this.#baseCurrent;
+      this.#baseCurrent = Number.POSITIVE_INFINITY;
+      this.#windowStart = now;
+    }
+    this.#baseCurrent = Math.min(this.#baseCurrent, sample);
+    return Math.min(this.#baseCurrent, this.#basePrevious);
+  }
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
