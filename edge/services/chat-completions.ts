@@ -1,10 +1,6 @@
 import type { Completion } from "../../shared/formats/chat/types.ts";
 import { headers } from "../../shared/headers.ts";
-import {
-  type ChatCompletionRequest,
-  type ChatCompletionResponse,
-  chatCompletionResponseSchema,
-} from "../../shared/schemas/chat.ts";
+import { type ChatCompletionRequest, chatCompletionResponseSchema } from "../../shared/schemas/chat.ts";
 import { spendHeaders } from "../../shared/schemas/spend.ts";
 import { tracedCacheLookup, tracedForward } from "../lib/tracing/chat-spans.ts";
 import type { RequestTrace } from "../lib/tracing/span.ts";

@@ -29,23 +29,33 @@ function scanContent(content: Content, scan: (text: string) => string): Content 
   return changed ? (parts as Content) : content;
 }
 
+type ToolCall = NonNullable<Extract<ChatMessage, { role: "assistant" }>["tool_calls"]>[number];
+
+/** A function call's arguments and a custom call's input are both model-visible text: both are scanned. */
+function scanToolCall(call: ToolCall, scan: (text: string) => string): ToolCall {
+  if (call.type === "custom") {
+    const input = scan(call.custom.input);
+    return input === call.custom.input ? call : { ...call, custom: { ...call.custom, input } };
+  }
+  const args = scan(call.function.arguments);
+  return args === call.function.arguments
+    ? call
+    : { ...call, function: { ...call.function, arguments: args } };
+}
+
 function scanMessage(message: ChatMessage, scan: (text: string) => string): ChatMessage {
   const content = scanContent(message.content, scan);
   if (message.role === "assistant" && message.tool_calls) {
-    const toolCalls = message.tool_calls.map((call) => {
-      const args = scan(call.function.arguments);
-      return args === call.function.arguments
-        ? call
-        : { ...call, function: { ...call.function, arguments: args } };
-    });
+    const toolCalls = message.tool_calls.map((call) => scanToolCall(call, scan));
     return { ...message, content, tool_calls: toolCalls } as ChatMessage;
   }
   return content === message.content ? message : ({ ...message, content } as ChatMessage);
 }
 
 /**
- * Runs the policy's PII detectors over every message's text (text parts and tool-call arguments):
- * counts findings, replaces `redact` ones with the request's stable placeholders, reports a `block`.
+ * Runs the policy's PII detectors over every message's text (text parts, function-call arguments and
+ * custom-call input): counts findings, replaces `redact` ones with the request's stable placeholders,
+ * reports a `block`.
  */
 export function inspectMessages(
   messages: readonly ChatMessage[],

@@ -1,10 +1,15 @@
 import type { ChatCompletionRequest, ChatMessage } from "../../../shared/schemas/chat.ts";
 import {
   dataUrl,
+  functionCalls,
+  functionToolChoice,
+  functionTools,
   maxTokensOf,
+  nativeParts,
+  nativeText,
   parseArguments,
-  partsOf,
   rejectFields,
+  samplingOf,
   stopList,
   systemText,
 } from "../native/openai-shape.ts";
@@ -45,10 +50,11 @@ export interface MessagesBody {
 }
 
 /** Fields Messages has no equivalent for: a 400 naming the field. */
+const provider = "anthropic";
 const rejected = ["n", "logprobs", "top_logprobs", "logit_bias", "response_format"];
 
 function userBlocks(message: ChatMessage): Block[] {
-  return partsOf(message).map((part): Block => {
+  return nativeParts(message, provider).map((part): Block => {
     if (part.type === "text") return { type: "text", text: part.text };
     const inline = dataUrl(part.image_url.url);
     return inline
@@ -71,17 +77,13 @@ function turnOf(message: ChatMessage): Turn | undefined {
           {
             type: "tool_result",
             tool_use_id: message.tool_call_id,
-            content: partsOf(message)
-              .map((p) => (p.type === "text" ? p.text : ""))
-              .join(""),
+            content: nativeText(message, provider),
           },
         ],
       };
     case "assistant": {
-      const text = partsOf(message)
-        .map((p) => (p.type === "text" ? p.text : ""))
-        .join("");
-      const calls = (message.tool_calls ?? []).map(
+      const text = nativeText(message, provider);
+      const calls = functionCalls(message, provider).map(
         (call): Block => ({
           type: "tool_use",
           id: call.id,
@@ -106,21 +108,22 @@ function mergeTurns(turns: Turn[]): Turn[] {
 }
 
 function toolChoiceOf(request: ChatCompletionRequest): MessagesBody["tool_choice"] {
-  const choice = request.tool_choice;
+  const choice = functionToolChoice(request, provider);
   const parallel = request.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
   if (choice === undefined)
     return request.parallel_tool_calls === false ? { type: "auto", ...parallel } : undefined;
   if (choice === "none") return { type: "none" };
   if (choice === "auto") return { type: "auto", ...parallel };
   if (choice === "required") return { type: "any", ...parallel };
-  return { type: "tool", name: choice.function.name, ...parallel };
+  return { type: "tool", name: choice.name, ...parallel };
 }
 
 /**
  * OpenAI chat → Messages. Documented rules: system/developer messages become `system`; tool messages
  * become `tool_result` blocks; `temperature` above 1 is capped at 1 (Messages' range); `seed`, penalties,
  * `metadata` and vLLM extras other than `top_k` are dropped; `n`>1, logprobs, logit_bias and
- * `response_format` are rejected with a 400 naming the field. With `anthropic-version` 2026-10-21 or
+ * `response_format` are rejected with a 400 naming the field, as are audio/file parts and custom tools,
+ * custom tool calls and custom/allowed_tools choices (a refusal part is text). With `anthropic-version` 2026-10-21 or
  * later, temperature, top_p and top_k are dropped (that version rejects them).
  */
 export function toMessagesBody(
@@ -132,31 +135,31 @@ export function toMessagesBody(
   // API version 2026-10-21 removed the sampling parameters (sending one is a 400): they are dropped.
   const sampling = options.apiVersion < "2026-10-21";
   rejectFields(
-    "anthropic",
+    provider,
     request,
     rejected.filter((f) => f !== "response_format" || request.response_format?.type !== "text"),
   );
   const system = systemText(request);
   const stop = stopList(request);
-  const toolChoice = request.tools?.length ? toolChoiceOf(request) : undefined;
+  const tools = functionTools(request, provider);
+  const toolChoice = tools.length ? toolChoiceOf(request) : undefined;
+  const { temperature, topP, topK } = samplingOf(request);
   return {
     model,
     max_tokens: maxTokensOf(request, anthropicProvider.defaultMaxTokens),
     messages: mergeTurns(request.messages.map(turnOf).filter((t): t is Turn => t !== undefined)),
     ...(system ? { system } : {}),
-    ...(sampling && request.temperature !== undefined
-      ? { temperature: Math.min(request.temperature, 1) }
-      : {}),
-    ...(sampling && request.top_p !== undefined ? { top_p: request.top_p } : {}),
-    ...(sampling && request.top_k !== undefined && request.top_k > 0 ? { top_k: request.top_k } : {}),
+    ...(sampling && temperature !== undefined ? { temperature: Math.min(temperature, 1) } : {}),
+    ...(sampling && topP !== undefined ? { top_p: topP } : {}),
+    ...(sampling && topK !== undefined ? { top_k: topK } : {}),
     ...(stop ? { stop_sequences: stop } : {}),
     ...(stream ? { stream: true } : {}),
-    ...(request.tools?.length
+    ...(tools.length
       ? {
-          tools: request.tools.map((t) => ({
-            name: t.function.name,
-            ...(t.function.description ? { description: t.function.description } : {}),
-            input_schema: t.function.parameters ?? { type: "object", properties: {} },
+          tools: tools.map((t) => ({
+            name: t.name,
+            ...(t.description ? { description: t.description } : {}),
+            input_schema: t.parameters ?? { type: "object", properties: {} },
           })),
         }
       : {}),

@@ -1,9 +1,14 @@
 import type { ChatCompletionRequest, ChatMessage } from "../../../shared/schemas/chat.ts";
 import {
   dataUrl,
+  functionCalls,
+  functionToolChoice,
+  functionTools,
+  nativeParts,
+  nativeText,
   parseArguments,
-  partsOf,
   rejectFields,
+  samplingOf,
   stopList,
   systemText,
 } from "../native/openai-shape.ts";
@@ -37,17 +42,16 @@ export interface ConverseBody {
   additionalModelRequestFields?: Record<string, unknown>;
 }
 
+const provider = "bedrock";
 const rejected = ["n", "logprobs", "top_logprobs", "logit_bias", "response_format"];
 const imageFormats = new Set(["png", "jpeg", "gif", "webp"]);
 
 function text(message: ChatMessage): string {
-  return partsOf(message)
-    .map((p) => (p.type === "text" ? p.text : ""))
-    .join("");
+  return nativeText(message, provider);
 }
 
 function userBlocks(message: ChatMessage): Block[] {
-  return partsOf(message).map((part): Block => {
+  return nativeParts(message, provider).map((part): Block => {
     if (part.type === "text") return { text: part.text };
     const inline = dataUrl(part.image_url.url);
     const format = inline?.mediaType.replace(/^image\//, "").replace("jpg", "jpeg");
@@ -72,11 +76,11 @@ function turnOf(message: ChatMessage): Turn | undefined {
     role: "assistant",
     content: [
       ...(body ? [{ text: body }] : []),
-      ...(message.tool_calls ?? []).map((c) => ({
+      ...functionCalls(message, provider).map((c) => ({
         toolUse: {
           toolUseId: c.id,
           name: c.function.name,
-          input: parseArguments(c.function.arguments, "bedrock"),
+          input: parseArguments(c.function.arguments, provider),
         },
       })),
     ],
@@ -84,23 +88,23 @@ function turnOf(message: ChatMessage): Turn | undefined {
 }
 
 function toolConfigOf(request: ChatCompletionRequest): ConverseBody["toolConfig"] {
-  const tools = request.tools ?? [];
-  if (tools.length === 0 || request.tool_choice === "none") return undefined;
-  const choice = request.tool_choice;
+  const tools = functionTools(request, provider);
+  const choice = tools.length > 0 ? functionToolChoice(request, provider) : undefined;
+  if (tools.length === 0 || choice === "none") return undefined;
   const toolChoice =
     choice === "required"
       ? { any: {} }
       : typeof choice === "object"
-        ? { tool: { name: choice.function.name } }
+        ? { tool: { name: choice.name } }
         : choice === "auto"
           ? { auto: {} }
           : undefined;
   return {
     tools: tools.map((t) => ({
       toolSpec: {
-        name: t.function.name,
-        ...(t.function.description ? { description: t.function.description } : {}),
-        inputSchema: { json: t.function.parameters ?? { type: "object", properties: {} } },
+        name: t.name,
+        ...(t.description ? { description: t.description } : {}),
+        inputSchema: { json: t.parameters ?? { type: "object", properties: {} } },
       },
     })),
     ...(toolChoice ? { toolChoice } : {}),
@@ -111,11 +115,12 @@ function toolConfigOf(request: ChatCompletionRequest): ConverseBody["toolConfig"
  * OpenAI chat → Converse. Documented rules: system/developer messages become `system` blocks; tool
  * messages `toolResult` blocks in a user turn; `tool_choice: "none"` sends no tools; `top_k` goes in
  * `additionalModelRequestFields`; images must be data: URLs; `n`>1, logprobs, logit_bias and
- * `response_format` are a 400 naming the field; seed, penalties, metadata and user are dropped.
+ * `response_format` are a 400 naming the field, as are audio/file parts, custom tools and calls and
+ * custom/allowed_tools choices; seed, penalties, metadata and user are dropped.
  */
 export function toConverseBody(request: ChatCompletionRequest): ConverseBody {
   rejectFields(
-    "bedrock",
+    provider,
     request,
     rejected.filter((f) => f !== "response_format" || request.response_format?.type !== "text"),
   );
@@ -128,11 +133,11 @@ export function toConverseBody(request: ChatCompletionRequest): ConverseBody {
   }
   const system = systemText(request);
   const stop = stopList(request);
-  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+  const { maxTokens, temperature, topP, topK } = samplingOf(request);
   const inference = {
     ...(maxTokens !== undefined ? { maxTokens } : {}),
-    ...(request.temperature !== undefined ? { temperature: Math.min(request.temperature, 1) } : {}),
-    ...(request.top_p !== undefined ? { topP: request.top_p } : {}),
+    ...(temperature !== undefined ? { temperature: Math.min(temperature, 1) } : {}),
+    ...(topP !== undefined ? { topP } : {}),
     ...(stop ? { stopSequences: stop } : {}),
   };
   const toolConfig = toolConfigOf(request);
@@ -141,8 +146,6 @@ export function toConverseBody(request: ChatCompletionRequest): ConverseBody {
     ...(system ? { system: [{ text: system }] } : {}),
     ...(Object.keys(inference).length > 0 ? { inferenceConfig: inference } : {}),
     ...(toolConfig ? { toolConfig } : {}),
-    ...(request.top_k !== undefined && request.top_k > 0
-      ? { additionalModelRequestFields: { top_k: request.top_k } }
-      : {}),
+    ...(topK !== undefined ? { additionalModelRequestFields: { top_k: topK } } : {}),
   };
 }

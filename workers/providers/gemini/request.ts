@@ -1,10 +1,14 @@
 import type { ChatCompletionRequest, ChatMessage } from "../../../shared/schemas/chat.ts";
 import {
   dataUrl,
-  maxTokensOf,
+  functionCalls,
+  functionToolChoice,
+  functionTools,
+  nativeParts,
+  nativeText,
   parseArguments,
-  partsOf,
   rejectFields,
+  samplingOf,
   stopList,
   systemText,
 } from "../native/openai-shape.ts";
@@ -32,16 +36,15 @@ export interface GenerateContentBody {
   generationConfig: Record<string, unknown>;
 }
 
+const provider = "gemini";
 const rejected = ["logprobs", "top_logprobs", "logit_bias"];
 
 function text(message: ChatMessage): string {
-  return partsOf(message)
-    .map((p) => (p.type === "text" ? p.text : ""))
-    .join("");
+  return nativeText(message, provider);
 }
 
 function userParts(message: ChatMessage): Part[] {
-  return partsOf(message).map((part): Part => {
+  return nativeParts(message, provider).map((part): Part => {
     if (part.type === "text") return { text: part.text };
     const inline = dataUrl(part.image_url.url);
     if (!inline) throw new ProviderError("rejected", "gemini accepts images only as data: URLs", 400);
@@ -57,7 +60,7 @@ function contentsOf(request: ChatCompletionRequest): Content[] {
     let content: Content | undefined;
     if (message.role === "user") content = { role: "user", parts: userParts(message) };
     else if (message.role === "assistant") {
-      const calls = message.tool_calls ?? [];
+      const calls = functionCalls(message, provider);
       for (const call of calls) names.set(call.id, call.function.name);
       const body = text(message);
       content = {
@@ -65,7 +68,7 @@ function contentsOf(request: ChatCompletionRequest): Content[] {
         parts: [
           ...(body ? [{ text: body }] : []),
           ...calls.map((c) => ({
-            functionCall: { name: c.function.name, args: parseArguments(c.function.arguments, "gemini") },
+            functionCall: { name: c.function.name, args: parseArguments(c.function.arguments, provider) },
           })),
         ],
       };
@@ -85,32 +88,33 @@ function contentsOf(request: ChatCompletionRequest): Content[] {
 }
 
 function toolConfigOf(request: ChatCompletionRequest): GenerateContentBody["toolConfig"] {
-  const choice = request.tool_choice;
+  const choice = functionToolChoice(request, provider);
   if (choice === undefined || choice === "auto") return undefined;
   if (choice === "none") return { functionCallingConfig: { mode: "NONE" } };
   if (choice === "required") return { functionCallingConfig: { mode: "ANY" } };
-  return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [choice.function.name] } };
+  return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [choice.name] } };
 }
 
 function generationConfigOf(request: ChatCompletionRequest): Record<string, unknown> {
   const format = request.response_format;
   const schema = format?.type === "json_schema" ? format.json_schema.schema : undefined;
   const stop = stopList(request);
+  const sampling = samplingOf(request);
   const config: Record<string, unknown> = {
-    temperature: request.temperature,
-    topP: request.top_p,
-    topK: request.top_k !== undefined && request.top_k > 0 ? request.top_k : undefined,
-    maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
+    temperature: sampling.temperature,
+    topP: sampling.topP,
+    topK: sampling.topK,
+    maxOutputTokens: sampling.maxTokens,
     stopSequences: stop,
-    candidateCount: request.n,
-    seed: request.seed,
-    presencePenalty: request.presence_penalty,
-    frequencyPenalty: request.frequency_penalty,
+    candidateCount: sampling.n,
+    seed: sampling.seed,
+    presencePenalty: sampling.presencePenalty,
+    frequencyPenalty: sampling.frequencyPenalty,
     responseMimeType: format && format.type !== "text" ? "application/json" : undefined,
     responseJsonSchema: schema,
   };
   for (const key of Object.keys(config)) if (config[key] === undefined) delete config[key];
-  if (maxTokensOf(request, 0) === 0) delete config.maxOutputTokens;
+  if (sampling.maxTokens === 0) delete config.maxOutputTokens;
   return config;
 }
 
@@ -118,24 +122,26 @@ function generationConfigOf(request: ChatCompletionRequest): Record<string, unkn
  * OpenAI chat → generateContent. Documented rules: system/developer messages become
  * `systemInstruction`; assistant turns are role `model`; tool results are `functionResponse` parts;
  * `response_format` json_schema becomes `responseMimeType` + `responseJsonSchema`; images must be
- * `data:` URLs; logprobs and logit_bias are rejected with a 400 naming the field; `metadata`,
+ * `data:` URLs; logprobs, logit_bias, audio/file parts, custom tools and calls and custom/allowed_tools
+ * choices are rejected with a 400 naming the field; `metadata`,
  * `user`, min_p and repetition_penalty are dropped.
  */
 export function toGenerateContentBody(request: ChatCompletionRequest): GenerateContentBody {
-  rejectFields("gemini", request, rejected);
+  rejectFields(provider, request, rejected);
   const system = systemText(request);
-  const toolConfig = request.tools?.length ? toolConfigOf(request) : undefined;
+  const declarations = functionTools(request, provider);
+  const toolConfig = declarations.length ? toolConfigOf(request) : undefined;
   return {
     contents: contentsOf(request),
     ...(system ? { systemInstruction: { parts: [{ text: system }] } } : {}),
-    ...(request.tools?.length
+    ...(declarations.length
       ? {
           tools: [
             {
-              functionDeclarations: request.tools.map((t) => ({
-                name: t.function.name,
-                ...(t.function.description ? { description: t.function.description } : {}),
-                ...(t.function.parameters ? { parameters: t.function.parameters } : {}),
+              functionDeclarations: declarations.map((t) => ({
+                name: t.name,
+                ...(t.description ? { description: t.description } : {}),
+                ...(t.parameters ? { parameters: t.parameters } : {}),
               })),
             },
           ],

@@ -1,5 +1,5 @@
 import { eventJson, postJson, sseEvents } from "../native/http.ts";
-import { chunkMaker, unsupported } from "../native/openai-shape.ts";
+import { chunkMaker, samplingOf, unsupported } from "../native/openai-shape.ts";
 import { ProviderError } from "../openai-compatible/errors.ts";
 import type { ChatCall, ChatChunk } from "../types.ts";
 import { geminiFinishReason, geminiUsage, generateContentResponseSchema, partsContent } from "./chat.ts";
@@ -14,7 +14,7 @@ import { toGenerateContentBody } from "./request.ts";
  */
 export async function* geminiChatStream(call: ChatCall): AsyncGenerator<ChatChunk> {
   const where = `gemini stream ${call.endpoint.id}`;
-  if (call.request.n !== undefined && call.request.n > 1) throw unsupported("gemini streaming", "n");
+  if ((samplingOf(call.request).n ?? 1) > 1) throw unsupported("gemini streaming", "n");
   const response = await postJson({
     url: geminiURL(call.endpoint, "streamGenerateContent"),
     headers: geminiHeaders(call.endpoint),

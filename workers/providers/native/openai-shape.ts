@@ -41,6 +41,95 @@ export function partsOf(message: ChatMessage): ContentPart[] {
   return typeof content === "string" ? [{ type: "text", text: content }] : content;
 }
 
+/** A content part every native adapter translates: text, or an image by URL. */
+export type NativePart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
+
+/**
+ * A message's content as text and image parts: a `refusal` part becomes text; `input_audio` and `file`
+ * parts have no native equivalent here and are a 400 naming the part type and the provider.
+ */
+export function nativeParts(message: ChatMessage, provider: string): NativePart[] {
+  return partsOf(message).map((part): NativePart => {
+    switch (part.type) {
+      case "text":
+      case "image_url":
+        return part;
+      case "refusal":
+        return { type: "text", text: part.refusal };
+      default:
+        throw unsupported(provider, `messages[].content[].${part.type}`);
+    }
+  });
+}
+
+/** The text of a message's parts, joined (images contribute nothing; audio and file parts are a 400). */
+export function nativeText(message: ChatMessage, provider: string): string {
+  return nativeParts(message, provider)
+    .map((p) => (p.type === "text" ? p.text : ""))
+    .join("");
+}
+
+type RequestTool = NonNullable<ChatCompletionRequest["tools"]>[number];
+/** A function tool's definition (name, description, JSON-schema parameters). */
+export type FunctionDefinition = Extract<RequestTool, { type: "function" }>["function"];
+
+/** An assistant message's tool calls, all function calls: a custom tool call is a 400. */
+export function functionCalls(message: ChatMessage, provider: string): ToolCall[] {
+  if (message.role !== "assistant") return [];
+  return (message.tool_calls ?? []).map((call) => {
+    if (call.type !== "function") throw unsupported(provider, "messages[].tool_calls[].custom");
+    return call;
+  });
+}
+
+/** The request's tools as function definitions: a custom tool is a 400. */
+export function functionTools(request: ChatCompletionRequest, provider: string): FunctionDefinition[] {
+  return (request.tools ?? []).map((tool) => {
+    if (tool.type !== "function") throw unsupported(provider, "tools[].custom");
+    return tool.function;
+  });
+}
+
+/** A tool choice the native adapters translate: a mode, or one function by name. */
+export type FunctionToolChoice = "none" | "auto" | "required" | { name: string };
+
+/** The request's tool choice over function tools: `custom` and `allowed_tools` choices are a 400. */
+export function functionToolChoice(
+  request: ChatCompletionRequest,
+  provider: string,
+): FunctionToolChoice | undefined {
+  const choice = request.tool_choice;
+  if (choice === undefined || typeof choice === "string") return choice;
+  if (choice.type !== "function") throw unsupported(provider, `tool_choice.${choice.type}`);
+  return { name: choice.function.name };
+}
+
+/** The numeric sampling fields with `null` read as absent (`topK` only when positive, as vLLM does). */
+export interface Sampling {
+  temperature: number | undefined;
+  topP: number | undefined;
+  topK: number | undefined;
+  maxTokens: number | undefined;
+  n: number | undefined;
+  seed: number | undefined;
+  presencePenalty: number | undefined;
+  frequencyPenalty: number | undefined;
+}
+
+/** The request's sampling fields, `null` read as absent. */
+export function samplingOf(request: ChatCompletionRequest): Sampling {
+  return {
+    temperature: request.temperature ?? undefined,
+    topP: request.top_p ?? undefined,
+    topK: request.top_k !== undefined && request.top_k > 0 ? request.top_k : undefined,
+    maxTokens: request.max_completion_tokens ?? request.max_tokens ?? undefined,
+    n: request.n ?? undefined,
+    seed: request.seed ?? undefined,
+    presencePenalty: request.presence_penalty ?? undefined,
+    frequencyPenalty: request.frequency_penalty ?? undefined,
+  };
+}
+
 /** A `data:` URL split into media type and base64 data; undefined for any other URL. */
 export function dataUrl(url: string): { mediaType: string; data: string } | undefined {
   const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
