@@ -52,7 +52,11 @@ const badChat = fc.oneof(
     field: fc.constant("presence_penalty"),
     value: fc.oneof(fc.double({ min: 2.0001, max: 1e6 }), fc.string()),
   }),
-  fc.record({ field: fc.constant("n"), value: fc.integer({ min: 2, max: 100 }) }),
+  // n > 1 is served (choices); past the cap of 128, or below 1, it is refused.
+  fc.record({
+    field: fc.constant("n"),
+    value: fc.oneof(fc.integer({ min: 129, max: 100_000 }), fc.integer({ max: 0 }), fc.string()),
+  }),
   fc.record({ field: fc.constant("stream"), value: fc.oneof(fc.string(), fc.integer()) }),
   fc.record({
     field: fc.constant("messages"),

@@ -1,7 +1,8 @@
 """Schemathesis hooks for tiergate's fuzz suite (loaded through SCHEMATHESIS_HOOKS=hooks).
 
 - `openai_error_shape`: every 4xx answer is OpenAI's error body plus the request id, and that id is
-  the response's x-request-id.
+  the response's x-request-id; on the Anthropic Messages route (`/v1/messages`) it is Anthropic's
+  error body (`{"type": "error", "error": {type, message}, "request_id"}`) instead.
 - `map_body`: generated requests ask for few tokens, so a bounded run on a CPU model server stays
   bounded (the token caps themselves are fuzzed by the schema's limits on the other fields).
 """
@@ -22,6 +23,9 @@ def openai_error_shape(ctx, response, case):
         body = json.loads(response.content)
     except ValueError as error:
         raise AssertionError(f"4xx body is not JSON: {response.content[:200]!r}") from error
+    # The Messages route answers in Anthropic's shape; a method it does not serve gets OpenAI's.
+    if case.path == "/v1/messages" and case.method.upper() == "POST":
+        return anthropic_error_shape(body, response)
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         raise AssertionError(f"4xx body has no error object: {body!r}")
@@ -32,6 +36,21 @@ def openai_error_shape(ctx, response, case):
         raise AssertionError(f"4xx error.param must be a string or null: {error!r}")
     if error["request_id"] != response.headers.get("x-request-id", [None])[0]:
         raise AssertionError("4xx error.request_id differs from the x-request-id header")
+    return None
+
+
+def anthropic_error_shape(body, response):
+    """Anthropic's error body, with the request id of the x-request-id header."""
+    if not isinstance(body, dict) or body.get("type") != "error":
+        raise AssertionError(f"4xx body is not Anthropic's error shape: {body!r}")
+    error = body.get("error")
+    if not isinstance(error, dict):
+        raise AssertionError(f"4xx body has no error object: {body!r}")
+    for field in ("type", "message"):
+        if not isinstance(error.get(field), str) or not error[field]:
+            raise AssertionError(f"4xx error.{field} missing or empty: {error!r}")
+    if body.get("request_id") != response.headers.get("x-request-id", [None])[0]:
+        raise AssertionError("4xx request_id differs from the x-request-id header")
     return None
 
 
