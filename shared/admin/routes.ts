@@ -147,6 +147,16 @@ export const adminRoutes = [
     response: s.usageSchema,
   },
   {
+    id: "payloads.tenant",
+    method: "get",
+    path: `${tenantPath}/payloads`,
+    rule: "read:tenant",
+    summary: "A tenant's logged prompts and answers (payload logging is per key, off by default)",
+    params: s.tenantParams,
+    query: s.payloadQuerySchema,
+    response: s.payloadListSchema,
+  },
+  {
     id: "audit.tenant",
     method: "get",
     path: `${tenantPath}/audit`,

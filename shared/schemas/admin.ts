@@ -124,6 +124,25 @@ export const usageRowSchema = z
   .openapi("AdminUsageRow");
 export const usageSchema = z.object({ from: z.string(), to: z.string(), data: z.array(usageRowSchema) });
 
+/** GET /tenants/{tenant}/payloads: the tenant's logged prompts and answers (keys with payload logging on). */
+export const payloadQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().positive().max(1000).default(100),
+  request_id: z.string().min(1).max(200).optional(),
+});
+export const payloadListSchema = z.object({
+  data: z.array(
+    z.object({
+      ts: z.string(),
+      request_id: z.string(),
+      key_id: z.string(),
+      route: z.string(),
+      /** The request body as the pool received it (after guardrail redaction at the edge). */
+      request: z.string(),
+      response: z.string(),
+    }),
+  ),
+});
+
 export const auditQuerySchema = z.strictObject({
   limit: z.coerce.number().int().positive().max(500).default(100),
   before_id: z.coerce.number().int().positive().optional(),

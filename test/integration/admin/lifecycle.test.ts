@@ -200,6 +200,38 @@ describe("usage and audit", () => {
     expect(bad.status).toBe(400);
   });
 
+  it("payload logs: a tenant-admin reads its own tenant's rows only", async () => {
+    const clickhouse = localClient(stack.clickhouseDatabase);
+    const other = await stack.tenant("payload-other");
+    const marker = uniqueId("payload");
+    try {
+      // Rows as the pool writes them for keys with payload logging on.
+      await clickhouse.insert(
+        "payload_logs",
+        [tenant, other].map((t) => ({
+          tenant: t,
+          request_id: `${marker}-${t}`,
+          key_id: "k",
+          route: "chat",
+          request: `{"messages":[{"role":"user","content":"${t} [EMAIL_1]"}]}`,
+          response: `{"choices":[]}`,
+          expires_at: new Date(Date.now() + 86_400_000).toISOString().replace("T", " ").replace("Z", ""),
+        })),
+      );
+    } finally {
+      await clickhouse.close();
+    }
+    const me = await stack.adminKey("tenant-admin", tenant);
+    const own = await stack.call("GET", `/admin/v1/tenants/${tenant}/payloads?limit=1000`, { token: me.key });
+    expect(own.status).toBe(200);
+    const ids = (own.body as unknown as { data: { request_id: string; request: string }[] }).data;
+    expect(ids.map((r) => r.request_id)).toContain(`${marker}-${tenant}`);
+    expect(ids.map((r) => r.request_id)).not.toContain(`${marker}-${other}`);
+    expect(ids.find((r) => r.request_id === `${marker}-${tenant}`)?.request).toContain("[EMAIL_1]");
+    const theirs = await stack.call("GET", `/admin/v1/tenants/${other}/payloads`, { token: me.key });
+    expect([403, 404]).toContain(theirs.status);
+  });
+
   it("every change is audited with the credential as actor and no secret", async () => {
     const me = await stack.adminKey("tenant-admin", tenant);
     const created = await stack.call("POST", `/admin/v1/tenants/${tenant}/keys`, {

@@ -81,6 +81,7 @@ const samples: Record<AdminRouteId, (s: AdminStack) => Promise<Sample>> = {
     path: `/admin/v1/tenants/${tenant}/usage?group_by=key,model`,
   }),
   "usage.all": async () => ({ method: "GET", path: "/admin/v1/usage?group_by=tenant" }),
+  "payloads.tenant": async () => ({ method: "GET", path: `/admin/v1/tenants/${tenant}/payloads?limit=5` }),
   "audit.tenant": async () => ({ method: "GET", path: `/admin/v1/tenants/${tenant}/audit?limit=5` }),
   "audit.all": async () => ({ method: "GET", path: "/admin/v1/audit?limit=5" }),
   "registry.list": async () => ({ method: "GET", path: "/admin/v1/registry/models" }),

@@ -108,6 +108,14 @@ export const adminHandlers: Record<AdminRouteId, Handler> = {
     const query = usageQueryFrom(parseOrThrow(s.usageQuerySchema, call.query), undefined);
     return { body: await queryUsage(call.c.var.services.clickhouse, query) };
   },
+  "payloads.tenant": async (call) => {
+    const q = parseOrThrow(s.payloadQuerySchema, call.query);
+    const rows = await call.c.var.services.payloadLog.list(tenantOf(call), {
+      limit: q.limit,
+      ...(q.request_id ? { requestId: q.request_id } : {}),
+    });
+    return { body: { data: rows } };
+  },
   "audit.tenant": async (call) => {
     const q = parseOrThrow(s.auditQuerySchema, call.query);
     const page = {
