@@ -94,16 +94,22 @@ type Find = (name: string) => { rps: number } | undefined;
 
 /** Saturation throughput of tiergate's rows over each peer's (cache off and on). */
 export function peerComparisons(find: Find, round: (n: number) => number): Record<string, number> {
-  const ratio = (ours: string, theirs: string) =>
-    round((find(`${ours}-saturation`)?.rps ?? 0) / Math.max(1, find(`${theirs}-saturation`)?.rps ?? 0));
-  return {
-    hit_saturation_vs_portkey_nocache: ratio("hit", "portkey-nocache"),
-    hit_redis_saturation_vs_portkey_nocache: ratio("hit-redis", "portkey-nocache"),
-    hit_saturation_vs_portkey_cache: ratio("hit", "portkey-cache"),
-    miss_saturation_vs_portkey_nocache: ratio("miss", "portkey-nocache"),
-    miss_saturation_over_litellm: ratio("miss", "litellm"),
-    hit_saturation_over_litellm: ratio("hit", "litellm"),
-    hit_saturation_over_litellm_cache: ratio("hit", "litellm-cache"),
-    hit_redis_saturation_over_litellm_cache: ratio("hit-redis", "litellm-cache"),
+  const pairs: Record<string, [string, string]> = {
+    hit_saturation_vs_portkey_nocache: ["hit", "portkey-nocache"],
+    hit_redis_saturation_vs_portkey_nocache: ["hit-redis", "portkey-nocache"],
+    hit_saturation_vs_portkey_cache: ["hit", "portkey-cache"],
+    miss_saturation_vs_portkey_nocache: ["miss", "portkey-nocache"],
+    miss_saturation_over_litellm: ["miss", "litellm"],
+    hit_saturation_over_litellm: ["hit", "litellm"],
+    hit_saturation_over_litellm_cache: ["hit", "litellm-cache"],
+    hit_redis_saturation_over_litellm_cache: ["hit-redis", "litellm-cache"],
   };
+  const out: Record<string, number> = {};
+  // A pair with a row not measured (e.g. `BENCH_ROWS=peers` skips `hit-redis`) is left out, not 0.
+  for (const [key, [ours, theirs]] of Object.entries(pairs)) {
+    const mine = find(`${ours}-saturation`);
+    const peer = find(`${theirs}-saturation`);
+    if (mine && peer) out[key] = round(mine.rps / Math.max(1, peer.rps));
+  }
+  return out;
 }

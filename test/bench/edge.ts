@@ -78,6 +78,25 @@ async function startBackends(): Promise<void> {
   await waitFor("bench-portkey", () => tcpOpen(portkeyPort), 30_000);
 }
 
+/**
+ * Waits until the target answers one request within 250 ms (at most 60 s): a target that fell behind
+ * in a run (the fixed rate above its capacity) keeps serving requests the client already gave up on,
+ * and the next run would measure that backlog instead of the target.
+ */
+async function settle(url: string, headers: Record<string, string>, body: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const started = performance.now();
+    const answered = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) })
+      .then((r) => r.arrayBuffer())
+      .then(
+        () => true,
+        () => false,
+      );
+    if (answered && performance.now() - started < 250) return;
+  }
+}
+
 async function measure(name: string, options: MeasureOptions): Promise<void> {
   const cacheHeader = options.cacheHeader ?? { name: "x-cache", hit: (value: string) => value === "HIT" };
   for (const mode of ["one-connection", "fixed-1000rps", "saturation"] as const) {
@@ -111,6 +130,7 @@ async function measure(name: string, options: MeasureOptions): Promise<void> {
       ...(Object.keys(result.failures).length > 0 ? { failures: result.failures } : {}),
     });
     console.log(`  ${name} ${mode}: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, ${result.rps} req/s`);
+    await settle(options.url, headers, body(0));
   }
 }
 
@@ -279,9 +299,16 @@ async function main(): Promise<void> {
       (find("miss-budgets")?.p99_ms ?? 0) - (find("miss")?.p99_ms ?? 0),
     ),
   };
-  console.log("comparisons (targets: hit < 2 ms, miss < 3 ms, throughput >= 1.5x):", comparisons);
+  const reported = peersOnly
+    ? {
+        hit_p99_over_redis_rtt_p99_ms: comparisons.hit_p99_over_redis_rtt_p99_ms,
+        miss_p99_over_direct_p99_ms: comparisons.miss_p99_over_direct_p99_ms,
+        ...peerComparisons(find, round),
+      }
+    : comparisons;
+  console.log("comparisons (targets: hit < 2 ms, miss < 3 ms, throughput >= 1.5x):", reported);
   console.log("against the peers (saturation throughput ratios):", peerComparisons(find, round));
-  console.log(`wrote ${writeResults("bench-edge", { rows, comparisons })}`);
+  console.log(`wrote ${writeResults("bench-edge", { rows, comparisons: reported })}`);
 }
 
 await main();
