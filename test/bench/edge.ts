@@ -2,14 +2,17 @@
  * `npm run bench:edge`: what the edge adds on loopback. Starts an instant OpenAI-compatible upstream,
  * a separate Bun pool routed to it (REGISTRY_SOURCE=env), the edge bundled by wrangler and served by
  * `workerd serve` (workerd-serve.ts) in front of that pool, and Portkey's gateway in front of the same
- * upstream; then measures p50/p99/RPS for each at one connection, at a fixed 1,000 req/s open loop
+ * upstream, and the LiteLLM proxy (edge-peers.ts, litellm.ts; installed into a venv under `.stack` on
+ * first run); then measures p50/p99/RPS for each at one connection, at a fixed 1,000 req/s open loop
  * (evenly spaced arrivals, open-loop.ts) and at saturation (50 connections, closed-loop.ts; the same
  * Bun fetch client for every target, counting `x-cache` so a hit row shows it hit).
  *
  * Two hit rows: `hit` with the default config (a hot entry comes from the isolate's memory tier) and
  * `hit-redis` from a second edge with the memory tier off, so every hit reads Redis. It prints the
  * comparisons the targets name: what a Redis hit adds to one Redis round trip, what a miss adds to
- * calling the upstream directly (both p99 at 1,000 req/s), and throughput at saturation against Portkey.
+ * calling the upstream directly (both p99 at 1,000 req/s), and throughput at saturation against
+ * Portkey and LiteLLM. `BENCH_ROWS=peers` keeps only the rows the peer comparisons need (Redis round
+ * trip, upstream direct, hit, miss, the peers).
  */
 
 import { join } from "node:path";
@@ -20,6 +23,7 @@ import { localSecrets, ports } from "../stack/ports.ts";
 import { spawnDaemon, stopDaemon, tcpOpen, waitFor } from "../stack/process.ts";
 import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
 import { closedLoop } from "./closed-loop.ts";
+import { type MeasureOptions, measurePeerRows, peerComparisons } from "./edge-peers.ts";
 import { measureTracingRows, tracingCost } from "./edge-tracing.ts";
 import { openLoop } from "./open-loop.ts";
 import { createMeteredBenchKey } from "./spend-key.ts";
@@ -30,6 +34,8 @@ const poolPort = 8090;
 const edgePort = 8798;
 const redisOnlyEdgePort = 8797;
 const portkeyPort = 8799;
+const litellmPort = 8092;
+const peersOnly = process.env.BENCH_ROWS === "peers";
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = 50;
 const fixedRate = 1_000;
@@ -43,7 +49,7 @@ interface Row {
   rps: number;
   mode: "one-connection" | "fixed-1000rps" | "saturation" | "sequential";
   non2xx: number;
-  /** Share of answers with `x-cache: HIT` (the edge's rows; Portkey sends no such header). */
+  /** Share of answers from a cache (the edge's `x-cache: HIT`, or the peer's own cache header). */
   hit_share?: number;
   /** Answers by status class (`2xx`, `5xx`, …, `failed` when no answer came), so a non-2xx count says what it was. */
   status_classes?: Record<string, number>;
@@ -72,17 +78,35 @@ async function startBackends(): Promise<void> {
   await waitFor("bench-portkey", () => tcpOpen(portkeyPort), 30_000);
 }
 
-async function measure(
-  name: string,
-  options: { url: string; headers: Record<string, string>; body: string; idReplacement?: boolean },
-): Promise<void> {
+/**
+ * Waits until the target answers five requests in a row within 250 ms each (at most 60 s): a target that fell behind
+ * in a run (the fixed rate above its capacity) keeps serving requests the client already gave up on,
+ * and the next run would measure that backlog instead of the target.
+ */
+async function settle(url: string, headers: Record<string, string>, body: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let fast = 0;
+  while (fast < 5 && Date.now() < deadline) {
+    const started = performance.now();
+    const answered = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) })
+      .then((r) => r.arrayBuffer())
+      .then(
+        () => true,
+        () => false,
+      );
+    fast = answered && performance.now() - started < 250 ? fast + 1 : 0;
+  }
+}
+
+async function measure(name: string, options: MeasureOptions): Promise<void> {
+  const cacheHeader = options.cacheHeader ?? { name: "x-cache", hit: (value: string) => value === "HIT" };
   for (const mode of ["one-connection", "fixed-1000rps", "saturation"] as const) {
     const body = (i: number) =>
       options.idReplacement ? options.body.replace("[<id>]", `${mode}-${i}-${runId}`) : options.body;
     // Uncompressed answers from every target (on Cloudflare, compression is the edge's work, not the
     // Worker's; Portkey and the upstream never compress).
     const headers = { ...options.headers, "accept-encoding": "identity" };
-    const load = { url: options.url, headers, body, countHeader: "x-cache" };
+    const load = { url: options.url, headers, body, countHeader: cacheHeader.name };
     const result =
       mode === "fixed-1000rps"
         ? await openLoop({ ...load, rate: fixedRate, seconds: durationSeconds })
@@ -91,7 +115,9 @@ async function measure(
             connections: mode === "one-connection" ? 1 : connections,
             seconds: durationSeconds,
           });
-    const answered = Object.values(result.header_counts).reduce((a, b) => a + b, 0);
+    const counts = Object.entries(result.header_counts);
+    const answered = counts.reduce((sum, [, n]) => sum + n, 0);
+    const hits = counts.reduce((sum, [value, n]) => sum + (cacheHeader.hit(value) ? n : 0), 0);
     rows.push({
       name: mode === "fixed-1000rps" ? name : `${name}-${mode === "saturation" ? "saturation" : "c1"}`,
       concurrency: mode === "one-connection" ? 1 : connections,
@@ -100,11 +126,12 @@ async function measure(
       rps: result.rps,
       mode,
       non2xx: result.non2xx,
-      hit_share: Math.round(((result.header_counts.HIT ?? 0) / Math.max(1, answered)) * 1000) / 1000,
+      hit_share: Math.round((hits / Math.max(1, answered)) * 1000) / 1000,
       status_classes: result.status_classes,
       ...(Object.keys(result.failures).length > 0 ? { failures: result.failures } : {}),
     });
     console.log(`  ${name} ${mode}: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, ${result.rps} req/s`);
+    await settle(options.url, headers, body(0));
   }
 }
 
@@ -136,8 +163,67 @@ async function redisRoundTrip(): Promise<void> {
   });
 }
 
+const chat = (content: string) =>
+  JSON.stringify({ model: "small", temperature: 0, messages: [{ role: "user", content }] });
+
+/** `hit-redis` (a second edge with the memory tier off) and the 10k-character hits with and without guardrails. */
+async function measureHitVariants(options: {
+  bindings: Record<string, string>;
+  auth: Record<string, string>;
+  edgeChat: string;
+  hitBody: string;
+}): Promise<void> {
+  const { auth, edgeChat, hitBody } = options;
+  const redisOnlyEdge = await serveEdgeInWorkerd({
+    name: "bench-edge-redis",
+    port: redisOnlyEdgePort,
+    bindings: { ...options.bindings, CACHE_MEMORY_TTL_MS: "0" },
+  });
+  try {
+    await measure("hit-redis", {
+      url: `${redisOnlyEdge.url}/v1/chat/completions`,
+      headers: auth,
+      body: hitBody,
+    });
+  } finally {
+    await redisOnlyEdge.stop();
+  }
+  // Guardrails on a 10k-character prompt: the same hit without and with every detector (log mode),
+  // injection heuristics and output scanning, turned on by the request header.
+  const longBody = chat("Please summarise the quarterly notes. ".repeat(270).slice(0, 10_000));
+  await fetch(edgeChat, { method: "POST", headers: auth, body: longBody }).then((r) => r.arrayBuffer());
+  await measure("hit-10k", { url: edgeChat, headers: auth, body: longBody });
+  const guardrailsOn =
+    "email=log,phone=log,card=log,iban=log,ssn=log,ip=log,secret=log,injection=log,output=on";
+  await measure("hit-10k-guardrails", {
+    url: edgeChat,
+    headers: { ...auth, "x-tiergate-guardrails": guardrailsOn },
+    body: longBody,
+  });
+}
+
+/** The hit and miss with budgets (key and tenant) and a token limit on: each miss reserves and settles. */
+async function measureBudgetRows(
+  edgeChat: string,
+  auth: Record<string, string>,
+  hitBody: string,
+): Promise<void> {
+  const metered = {
+    ...auth,
+    authorization: `Bearer ${await createMeteredBenchKey(`bench-spend-${runId}`)}`,
+  };
+  await fetch(edgeChat, { method: "POST", headers: metered, body: hitBody }).then((r) => r.arrayBuffer());
+  await measure("hit-budgets", { url: edgeChat, headers: metered, body: hitBody });
+  await measure("miss-budgets", {
+    url: edgeChat,
+    headers: metered,
+    body: chat("metered miss [<id>]"),
+    idReplacement: true,
+  });
+}
+
 async function main(): Promise<void> {
-  console.log("starting the instant upstream, a bench pool, two edges (workerd serve) and Portkey …");
+  console.log("starting the instant upstream, a bench pool, the edge (workerd serve) and Portkey …");
   await startBackends();
   bundleEdge();
   const bindings = {
@@ -146,16 +232,9 @@ async function main(): Promise<void> {
     CACHE_DEADLINE_MS: process.env.BENCH_CACHE_DEADLINE_MS ?? "10",
   };
   const edge = await serveEdgeInWorkerd({ name: "bench-edge", port: edgePort, bindings });
-  const redisOnlyEdge = await serveEdgeInWorkerd({
-    name: "bench-edge-redis",
-    port: redisOnlyEdgePort,
-    bindings: { ...bindings, CACHE_MEMORY_TTL_MS: "0" },
-  });
   try {
     const key = await createBenchKey("bench-edge");
     const auth = { authorization: `Bearer ${key}`, "content-type": "application/json" };
-    const chat = (content: string) =>
-      JSON.stringify({ model: "small", temperature: 0, messages: [{ role: "user", content }] });
     const edgeChat = `${edge.url}/v1/chat/completions`;
 
     await redisRoundTrip();
@@ -174,58 +253,24 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     await measure("hit", { url: edgeChat, headers: auth, body: hitBody });
-    await measure("hit-redis", {
-      url: `${redisOnlyEdge.url}/v1/chat/completions`,
-      headers: auth,
-      body: hitBody,
-    });
-    // Guardrails on a 10k-character prompt: the same hit without and with every detector (log mode),
-    // injection heuristics and output scanning, turned on by the request header.
-    const longBody = chat("Please summarise the quarterly notes. ".repeat(270).slice(0, 10_000));
-    await fetch(edgeChat, { method: "POST", headers: auth, body: longBody }).then((r) => r.arrayBuffer());
-    await measure("hit-10k", { url: edgeChat, headers: auth, body: longBody });
-    const guardrailsOn =
-      "email=log,phone=log,card=log,iban=log,ssn=log,ip=log,secret=log,injection=log,output=on";
-    await measure("hit-10k-guardrails", {
-      url: edgeChat,
-      headers: { ...auth, "x-tiergate-guardrails": guardrailsOn },
-      body: longBody,
-    });
+    if (!peersOnly) await measureHitVariants({ bindings, auth, edgeChat, hitBody });
     // Every request unique ([<id>] is replaced per request): a real miss, lookup + pool + cache write.
     await measure("miss", { url: edgeChat, headers: auth, body: chat("miss [<id>]"), idReplacement: true });
-    await measureTracingRows({ bindings, headers: auth, hitBody, missBody: chat("miss [<id>]"), measure });
-    // The same with budgets (key and tenant) and a token limit on: each miss reserves and settles.
-    const metered = {
-      ...auth,
-      authorization: `Bearer ${await createMeteredBenchKey(`bench-spend-${runId}`)}`,
-    };
-    await fetch(edgeChat, { method: "POST", headers: metered, body: hitBody }).then((r) => r.arrayBuffer());
-    await measure("hit-budgets", { url: edgeChat, headers: metered, body: hitBody });
-    const meteredMiss = chat("metered miss [<id>]");
-    await measure("miss-budgets", {
-      url: edgeChat,
-      headers: metered,
-      body: meteredMiss,
-      idReplacement: true,
-    });
-
-    const portkeyHeaders = {
-      "content-type": "application/json",
-      authorization: "Bearer bench",
-      "x-portkey-provider": "openai",
-      "x-portkey-custom-host": `${upstreamUrl}/v1`,
-    };
-    const portkeyUrl = `http://127.0.0.1:${portkeyPort}/v1/chat/completions`;
-    await measure("portkey-nocache", { url: portkeyUrl, headers: portkeyHeaders, body: chat("portkey") });
-    await measure("portkey-cache", {
-      url: portkeyUrl,
-      headers: { ...portkeyHeaders, "x-portkey-config": JSON.stringify({ cache: { mode: "simple" } }) },
-      body: chat("portkey"),
-    });
+    if (!peersOnly) {
+      await measureTracingRows({ bindings, headers: auth, hitBody, missBody: chat("miss [<id>]"), measure });
+      await measureBudgetRows(edgeChat, auth, hitBody);
+    }
+    await measurePeerRows({ upstreamUrl, portkeyPort, litellmPort, chat, measure });
   } finally {
     await edge.stop();
-    await redisOnlyEdge.stop();
-    for (const name of ["bench-portkey", "bench-pool", "bench-instant"]) await stopDaemon(name, 10_000);
+    for (const name of [
+      "bench-portkey",
+      "bench-litellm",
+      "bench-litellm-cache",
+      "bench-pool",
+      "bench-instant",
+    ])
+      await stopDaemon(name, 10_000);
   }
 
   console.table(rows.map(({ status_classes: _classes, failures: _failures, ...row }) => row));
@@ -239,15 +284,6 @@ async function main(): Promise<void> {
     ),
     hit_p99_over_redis_rtt_p99_ms: round((find("hit")?.p99_ms ?? 0) - (find("redis-rtt")?.p99_ms ?? 0)),
     miss_p99_over_direct_p99_ms: round((find("miss")?.p99_ms ?? 0) - (find("upstream-direct")?.p99_ms ?? 0)),
-    hit_saturation_vs_portkey_nocache: round(
-      (find("hit-saturation")?.rps ?? 0) / Math.max(1, find("portkey-nocache-saturation")?.rps ?? 0),
-    ),
-    hit_redis_saturation_vs_portkey_nocache: round(
-      (find("hit-redis-saturation")?.rps ?? 0) / Math.max(1, find("portkey-nocache-saturation")?.rps ?? 0),
-    ),
-    hit_saturation_vs_portkey_cache: round(
-      (find("hit-saturation")?.rps ?? 0) / Math.max(1, find("portkey-cache-saturation")?.rps ?? 0),
-    ),
     // Added edge time of the guardrails on a 10k-character prompt (target: <= 1 ms): the p50 difference
     // on one connection, and the per-request cost implied by saturation throughput.
     guardrails_10k_added_p50_c1_ms: round(
@@ -258,15 +294,22 @@ async function main(): Promise<void> {
         1000 / Math.max(1, find("hit-10k-saturation")?.rps ?? 0),
     ),
     ...tracingCost(find, round),
+    // Saturation throughput against Portkey and LiteLLM, each with its cache off and on.
+    ...peerComparisons(find, round),
     miss_budgets_p99_over_miss_p99_ms: round(
       (find("miss-budgets")?.p99_ms ?? 0) - (find("miss")?.p99_ms ?? 0),
     ),
-    miss_saturation_vs_portkey_nocache: round(
-      (find("miss-saturation")?.rps ?? 0) / Math.max(1, find("portkey-nocache-saturation")?.rps ?? 0),
-    ),
   };
-  console.log("comparisons (targets: hit < 2 ms, miss < 3 ms, throughput >= 1.5x):", comparisons);
-  console.log(`wrote ${writeResults("bench-edge", { rows, comparisons })}`);
+  const reported = peersOnly
+    ? {
+        hit_p99_over_redis_rtt_p99_ms: comparisons.hit_p99_over_redis_rtt_p99_ms,
+        miss_p99_over_direct_p99_ms: comparisons.miss_p99_over_direct_p99_ms,
+        ...peerComparisons(find, round),
+      }
+    : comparisons;
+  console.log("comparisons (targets: hit < 2 ms, miss < 3 ms, throughput >= 1.5x):", reported);
+  console.log("against the peers (saturation throughput ratios):", peerComparisons(find, round));
+  console.log(`wrote ${writeResults("bench-edge", { rows, comparisons: reported })}`);
 }
 
 await main();
