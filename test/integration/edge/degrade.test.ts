@@ -66,6 +66,14 @@ describe("edge behaviour when a dependency is stopped", () => {
     } finally {
       await poolService.start();
     }
-    expect((await chat(`pool back ${crypto.randomUUID()}`)).status).toBe(200);
+    // Back within a few tries: the first may still meet a connection the stopped pool left behind,
+    // which gets the deterministic fallback (never a hang or a 500).
+    let status = 0;
+    for (let i = 0; i < 20 && status !== 200; i++) {
+      status = (await chat(`pool back ${crypto.randomUUID()}`)).status;
+      expect([200, 503]).toContain(status);
+      if (status !== 200) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status).toBe(200);
   });
 });
