@@ -129,16 +129,21 @@ export class SpendGuard {
     if (!reply) return noHold;
     const [refused = 0, ...values] = reply;
     if (refused > 0) {
-      this.exactSets.add(set);
+      this.markExact(set);
       throw refusal(counters[refused - 1] as Counter, values[0] ?? 0, now);
     }
     const leased = this.book.granted(counters, owner(key), { values, now });
     if (leased) this.exactSets.delete(set);
-    else this.exactSets.add(set);
+    else this.markExact(set);
     const expiry = leased ? sleep(this.tuning.ttlMs + 10).then(() => this.flush()) : null;
     const tpmIndex = counters.findIndex((c) => c.kind === "tokens-per-minute");
     const tpm = counters[tpmIndex];
     return this.heldOn(key, counters, tpm ? tokenHeaders(tpm, values[2 * tpmIndex] ?? 0, now) : {}, expiry);
+  }
+
+  private markExact(set: string): void {
+    if (this.exactSets.size >= 10_000) this.exactSets.clear();
+    this.exactSets.add(set);
   }
 
   /** Writes the pending settlements and gives back expired leases, in one script. */
