@@ -1,42 +1,37 @@
 import type { Counter } from "./spend-plan.ts";
 
 /**
- * Atomic flush-then-lease over every counter of a request. KEYS: the counters. ARGV, six per counter:
+ * Atomic flush-then-lease over every counter of a request. KEYS: the counters. ARGV, seven per counter:
  * the request's amount, the hard limit (-1: none), the lifetime in ms (0: none), the slice wanted for
- * the isolate's lease, the room below which the counter is exact (no lease), and an adjustment applied
- * first (settled deltas minus lease given back). Refuses (after the adjustments, adding nothing more)
- * when the request would pass a hard limit: returns {its 1-based index, its value}. Else reserves on
- * every counter the request's amount, or, while on every hard counter the room left after it is at
- * least the exact threshold, a lease of min(slice, room / 4) (soft: the slice) but at least the amount;
- * returns {0, value after, granted, …}.
+ * the isolate's lease, the room below which the counter is exact (no lease), an adjustment applied
+ * first (settled deltas minus lease given back), and the limit (hard or soft) that room is measured
+ * against. Refuses (after the adjustments, adding nothing more) when the request would pass a hard
+ * limit: returns {its 1-based index, its value}. Else reserves on every counter the request's amount,
+ * or, while on every counter the room left after it is at least the exact threshold, a lease of
+ * min(slice, room / 4) but at least the amount; returns {0, value after, granted, …}.
  */
 export const leaseScript = `
 local n = #KEYS
 for i = 1, n do
-  local adjust = tonumber(ARGV[6 * i])
-  if adjust ~= 0 then redis.call('INCRBY', KEYS[i], ARGV[6 * i]) end
+  if tonumber(ARGV[7 * i - 1]) ~= 0 then redis.call('INCRBY', KEYS[i], ARGV[7 * i - 1]) end
 end
 local rooms = {}
 local exact = false
 for i = 1, n do
-  local amount = tonumber(ARGV[6 * i - 5])
-  local limit = tonumber(ARGV[6 * i - 4])
-  if limit >= 0 then
-    local value = tonumber(redis.call('GET', KEYS[i]) or '0')
-    local room = limit - value
-    if amount > room then return {i, value} end
-    if room - amount < tonumber(ARGV[6 * i - 1]) then exact = true end
-    rooms[i] = room
-  end
+  local amount = tonumber(ARGV[7 * i - 6])
+  local hard = tonumber(ARGV[7 * i - 5])
+  local value = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if hard >= 0 and amount > hard - value then return {i, value} end
+  local room = tonumber(ARGV[7 * i]) - value
+  if room - amount < tonumber(ARGV[7 * i - 2]) then exact = true end
+  rooms[i] = room
 end
 local grants = {}
 for i = 1, n do
-  local amount = tonumber(ARGV[6 * i - 5])
-  local slice = tonumber(ARGV[6 * i - 2])
+  local amount = tonumber(ARGV[7 * i - 6])
   local grant = amount
   if not exact then
-    if rooms[i] then slice = math.min(slice, math.floor(rooms[i] / 4)) end
-    grant = math.max(amount, slice)
+    grant = math.max(amount, math.min(tonumber(ARGV[7 * i - 3]), math.floor(rooms[i] / 4)))
   end
   grants[i] = string.format('%.0f', grant)
 end
@@ -44,7 +39,7 @@ local out = {0}
 for i = 1, n do
   out[2 * i] = redis.call('INCRBY', KEYS[i], grants[i])
   out[2 * i + 1] = tonumber(grants[i])
-  local ttl = tonumber(ARGV[6 * i - 3])
+  local ttl = tonumber(ARGV[7 * i - 4])
   if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 return out`;
@@ -109,7 +104,7 @@ export class LeaseBook {
     return true;
   }
 
-  /** The script's six arguments per counter; hands the pending deltas and leftovers over to the call. */
+  /** The script's seven arguments per counter; hands the pending deltas and leftovers over to the call. */
   leaseArgs(counters: Counter[]): string[] {
     return counters.flatMap((c) => {
       const state = this.states.get(c.key);
@@ -129,6 +124,7 @@ export class LeaseBook {
         String(slice),
         Number.isFinite(exact) ? String(Math.ceil(exact)) : "9007199254740991",
         String(adjust),
+        String(limit),
       ];
     });
   }

@@ -31,28 +31,23 @@ class ScriptRedis {
 
   private lease(keys: string[], argv: number[]): number[] {
     this.calls.lease++;
-    const arg = (i: number, k: number) => argv[6 * i + k] as number;
+    const arg = (i: number, k: number) => argv[7 * i + k] as number;
     keys.forEach((key, i) => {
       if (arg(i, 5) !== 0) this.add(key, arg(i, 5));
     });
-    const rooms: (number | null)[] = [];
+    const rooms: number[] = [];
     let exact = false;
     for (const [i, key] of keys.entries()) {
-      const [amount, limit] = [arg(i, 0), arg(i, 1)];
-      if (limit < 0) {
-        rooms.push(null);
-        continue;
-      }
+      const [amount, hard] = [arg(i, 0), arg(i, 1)];
       const value = this.values.get(key) ?? 0;
-      const room = limit - value;
-      if (amount > room) return [i + 1, value];
+      if (hard >= 0 && amount > hard - value) return [i + 1, value];
+      const room = arg(i, 6) - value;
       if (room - amount < arg(i, 4)) exact = true;
       rooms.push(room);
     }
     const out = [0];
     keys.forEach((key, i) => {
-      const room = rooms[i];
-      const slice = room == null ? arg(i, 3) : Math.min(arg(i, 3), Math.floor(room / 4));
+      const slice = Math.min(arg(i, 3), Math.floor((rooms[i] as number) / 4));
       const grant = exact ? arg(i, 0) : Math.max(arg(i, 0), slice);
       out.push(this.add(key, grant), grant);
     });
@@ -121,6 +116,15 @@ describe("SpendGuard leases", () => {
     expect(outcomes.filter((o) => o.status === "rejected")).toHaveLength(7);
     expect(redis.values.get(counterKey)).toBe(95_000 + 33 * 150);
     expect(redis.calls.lease).toBe(40);
+  });
+
+  it("reserves exactly near a soft limit too, so leases do not pass it before the spend does", async () => {
+    const redis = new ScriptRedis();
+    redis.values.set(counterKey, 95_000);
+    const guard = guardOn(redis);
+    await Promise.all(Array.from({ length: 5 }, () => guard.hold(keyWith(100_000, "soft"), bound)));
+    expect(redis.calls.lease).toBe(5);
+    expect(redis.values.get(counterKey)).toBe(95_000 + 5 * 150);
   });
 
   it("never admits past the limit from several isolates, whatever they lease", async () => {
