@@ -67,8 +67,11 @@ export class SpendGuard {
   private readonly settleCounters;
   private readonly book: LeaseBook;
   private readonly tuning: LeaseTuning;
-  /** Lease calls in flight per counter set; concurrent requests wait for them instead of racing. */
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  /**
+   * Lease calls in flight per counter set; concurrent requests wait for them instead of racing, and
+   * pass unmetered with them (false) when Redis failed or was late.
+   */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
   /** Counter sets whose last reply leased nothing (near the limit): their requests do not queue. */
   private readonly exactSets = new Set<string>();
   private flushing: Promise<void> | null = null;
@@ -94,11 +97,11 @@ export class SpendGuard {
       if (this.book.take(counters, now)) return this.heldOn(key, counters, this.localHeaders(counters, now));
       const inFlight = this.exactSets.has(set) ? undefined : this.inFlight.get(set);
       if (!inFlight) break;
-      await inFlight;
+      if (!(await inFlight)) return noHold;
     }
-    let processed = () => {};
+    let processed = (_answered: boolean) => {};
     if (this.tuning.fraction > 0) {
-      const turn = new Promise<void>((resolve) => {
+      const turn = new Promise<boolean>((resolve) => {
         processed = resolve;
       });
       this.inFlight.set(set, turn);
@@ -106,10 +109,13 @@ export class SpendGuard {
         if (this.inFlight.get(set) === turn) this.inFlight.delete(set);
       });
     }
+    let answered = true;
     try {
-      return await this.reserve(key, counters, now);
+      const hold = await this.reserve(key, counters, now);
+      answered = hold !== noHold;
+      return hold;
     } finally {
-      processed();
+      processed(answered);
     }
   }
 

@@ -171,4 +171,21 @@ describe("SpendGuard leases", () => {
     expect(redis.calls.lease).toBe(2);
     expect(redis.values.get(counterKey)).toBe(150 + 5_000);
   });
+
+  it("lets the requests waiting for a lease through unmetered with it when Redis does not answer", async () => {
+    let calls = 0;
+    const stuck = {
+      createScript: () => ({
+        exec: () => {
+          calls++;
+          return new Promise(() => {});
+        },
+      }),
+    } as unknown as Redis;
+    const guard = new SpendGuard(stuck, { deadlineMs: 50, onSoftPassed: async () => {} });
+    const holds = await Promise.all(Array.from({ length: 20 }, () => guard.hold(keyWith(100_000), bound)));
+    expect(holds.every((h) => Object.keys(h.headers).length === 0)).toBe(true);
+    // One call timed out for all of them, not one per waiting request.
+    expect(calls).toBe(1);
+  });
 });
