@@ -75,6 +75,7 @@ export class SpendGuard {
   /** Counter sets whose last reply leased nothing (near the limit): their requests do not queue. */
   private readonly exactSets = new Set<string>();
   private flushing: Promise<void> | null = null;
+  private flushingSince = 0;
   /** Soft budget periods already reported from this isolate. */
   private readonly alerted = new Set<string>();
 
@@ -156,10 +157,11 @@ export class SpendGuard {
   async flush(): Promise<void> {
     const drained = this.book.drain(Date.now());
     if (drained.keys.length === 0) return;
-    const values = await this.settleCounters.exec(drained.keys, drained.deltas.map(String)).then(
+    const call = this.settleCounters.exec(drained.keys, drained.deltas.map(String)).then(
       (r) => (Array.isArray(r) ? r.map(Number) : null),
       () => null,
     );
+    const values = await withDeadline(call, this.options.deadlineMs, null);
     if (!values) return;
     drained.counters.forEach((counter, i) => {
       this.reportSoftPassed(drained.owners[i] as CounterOwner, counter, values[i] ?? 0);
@@ -189,6 +191,11 @@ export class SpendGuard {
 
   /** One flush for every settlement of the next `flushMs`. */
   private scheduleFlush(): Promise<void> {
+    // A flush scheduled by a request whose context was torn down never runs: start another.
+    if (this.flushing && Date.now() - this.flushingSince > 2 * this.options.deadlineMs + 1_000) {
+      this.flushing = null;
+    }
+    if (!this.flushing) this.flushingSince = Date.now();
     this.flushing ??= sleep(this.options.flushMs ?? 100).then(() => {
       this.flushing = null;
       return this.flush();
