@@ -69,6 +69,11 @@ export const edgeEnvSchema = z.object({
   RATE_LIMIT_SLICE: z.coerce.number().gt(0).max(1).default(0.05),
   /** A budget or token-limit reservation Redis does not answer within this long lets the request through unmetered. */
   BUDGET_DEADLINE_MS: positiveInt(500),
+  /**
+   * The share of a budget or token limit an isolate leases from Redis at once and then admits against
+   * locally (0: every metered request is reserved in Redis); see edge/services/spend-lease.ts.
+   */
+  BUDGET_LEASE: z.coerce.number().min(0).max(0.25).default(0.05),
   /** The completion tokens a budget reserves for a request without max_tokens (it can overshoot by the rest). */
   BUDGET_DEFAULT_RESERVE_TOKENS: positiveInt(1_024),
   /** Requests per minute for keys without their own limit. */

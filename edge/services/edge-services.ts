@@ -130,6 +130,7 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
       }),
       spend: new SpendGuard(redis, {
         deadlineMs: config.BUDGET_DEADLINE_MS,
+        lease: { fraction: config.BUDGET_LEASE },
         onSoftPassed: spendAlertSender(pool),
       }),
       chatLimits: chatRequestLimitsSchema({

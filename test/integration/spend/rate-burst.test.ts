@@ -124,4 +124,51 @@ describe("budget reservations under bursts (the SpendGuard, on the stack's Redis
       code: "BUDGET_EXCEEDED",
     });
   });
+  it("leases slices to isolates far from the limit, never past it, and gives unused slices back", async () => {
+    let scriptCalls = 0;
+    const counting = {
+      createScript: (script: string) => {
+        const inner = edgeRedis.createScript(script);
+        return {
+          exec: (keys: string[], args: string[]) => {
+            scriptCalls++;
+            return inner.exec(keys, args);
+          },
+        };
+      },
+    } as unknown as typeof edgeRedis;
+    const guards = [1, 2, 3, 4].map(
+      () =>
+        new SpendGuard(counting, {
+          deadlineMs: 2_000,
+          onSoftPassed: async () => {},
+          lease: { ttlMs: 300 },
+          flushMs: 20,
+        }),
+    );
+    const keyId = `guard-lease-${crypto.randomUUID()}`;
+    // Room for 1,000 reservations of $0.0007; 1,200 arrive at once on 4 isolates.
+    const key = keyOf(keyId, 0.7);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 1_200 }, (_, i) =>
+        (guards[i % 4] as SpendGuard).hold(key, { promptTokens: 100, completionTokens: 50 }),
+      ),
+    );
+    const held = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+    const counterKey = budgetCounterKey(
+      { tenantId: tenant, keyId },
+      { scope: "key", metric: "usd", period: "day" },
+      periodOf("day", Date.now()).start,
+    );
+    expect(held.length).toBeLessThanOrEqual(1_000);
+    expect(held.length).toBeGreaterThan(900);
+    expect(Number(await edgeRedis.get<string>(counterKey))).toBeLessThanOrEqual(0.7 * 1e9);
+    // Far fewer Redis scripts than requests: slices were admitted against locally.
+    expect(scriptCalls).toBeLessThan(600);
+    // Every answer cost 60% of its reservation; once leases expire the counter is exactly the cost.
+    await Promise.all(held.map((h) => h.settle({ usd: 0.0007 * 0.6, tokens: 100 })));
+    expect(Number(await edgeRedis.get<string>(counterKey))).toBe(
+      Math.round(0.0007 * 0.6 * 1e9) * held.length,
+    );
+  });
 });
