@@ -1,50 +1,15 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import { canonicalJson } from "../../shared/canonical-json.ts";
 import { DependencyError } from "../../shared/dependency-error.ts";
+import { answerShapingFields } from "../../shared/schemas/answer-fields.ts";
 import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import { sha256Hex } from "../../shared/signing.ts";
 import { withDeadline } from "../lib/deadline.ts";
 import { LingerBatch } from "../lib/linger-batch.ts";
 import type { RecentEntries } from "../lib/recent-entries.ts";
 
-/**
- * Request fields that change the answer. Left out: `stream` and `stream_options` (a stored completion
- * replays as JSON or as SSE, tool calls and logprobs included), and what only labels or bills a request
- * (`user`, `safety_identifier`, `metadata`, `store`, `service_tier`, `prompt_cache_key`,
- * `prompt_cache_retention`).
- */
-const keyFields = [
-  "model",
-  "messages",
-  "temperature",
-  "top_p",
-  "max_tokens",
-  "max_completion_tokens",
-  "stop",
-  "presence_penalty",
-  "frequency_penalty",
-  "logit_bias",
-  "seed",
-  "response_format",
-  "tools",
-  "tool_choice",
-  "top_k",
-  "min_p",
-  "repetition_penalty",
-  "rag",
-  "n",
-  "logprobs",
-  "top_logprobs",
-  "parallel_tool_calls",
-  "functions",
-  "function_call",
-  "reasoning_effort",
-  "verbosity",
-  "modalities",
-  "audio",
-  "prediction",
-  "web_search_options",
-] as const satisfies readonly (keyof ChatCompletionRequest)[];
+/** What the exact cache keys on: the conversation and every field that changes the answer. */
+const keyFields = ["messages", ...answerShapingFields] as const;
 
 /**
  * A hit's body is a completion JSON validated before it was stored; `tier` says where it came from

@@ -1,30 +1,7 @@
 import { canonicalJson } from "../../shared/canonical-json.ts";
+import { answerShapingFields } from "../../shared/schemas/answer-fields.ts";
 import type { ChatCompletionRequest, ChatMessage } from "../../shared/schemas/chat.ts";
 import { sha256Hex } from "../../shared/signing.ts";
-
-/**
- * Request fields that must be equal for two requests to share an answer, besides the prompt itself:
- * the model, every sampling parameter, the output format, tools and tool choice. Hashed with the
- * conversation before the last user turn (system prompt included) into the partition key.
- */
-const partitionFields = [
-  "model",
-  "temperature",
-  "top_p",
-  "max_tokens",
-  "max_completion_tokens",
-  "stop",
-  "presence_penalty",
-  "frequency_penalty",
-  "logit_bias",
-  "seed",
-  "response_format",
-  "tools",
-  "tool_choice",
-  "top_k",
-  "min_p",
-  "repetition_penalty",
-] as const satisfies readonly (keyof ChatCompletionRequest)[];
 
 /** Why a request is not looked up in (nor stored into) the semantic cache. */
 export type Ineligible = "not_text" | "no_user_turn" | "tool_history" | "rag" | "n_choices";
@@ -83,7 +60,9 @@ export async function semanticPrompt(
     history,
     allowed: allowedModels === null ? null : [...allowedModels].sort(),
   };
-  for (const field of partitionFields) {
+  // The same answer-shaping fields as the exact cache's key, hashed with the history before the last
+  // user turn (system prompt included) into the partition key.
+  for (const field of answerShapingFields) {
     if (request[field] !== undefined) picked[field] = request[field];
   }
   return { partition: await sha256Hex(canonicalJson(picked)), prompt };

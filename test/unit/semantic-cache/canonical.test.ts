@@ -40,6 +40,10 @@ describe("semantic prompt", () => {
       }),
     ).not.toBe(p);
     expect(await partitionOf(base, ["tiergate-small"])).not.toBe(p);
+    // Every field that changes the answer for the exact cache does for the semantic one too.
+    expect(await partitionOf({ ...base, reasoning_effort: "high" })).not.toBe(p);
+    expect(await partitionOf({ ...base, logprobs: true })).not.toBe(p);
+    expect(await partitionOf({ ...base, parallel_tool_calls: false })).not.toBe(p);
     // The prompt's wording is not part of it (that is what the vectors compare).
     expect(
       await partitionOf({
