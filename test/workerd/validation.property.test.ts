@@ -30,27 +30,30 @@ async function expectClientError(response: Response): Promise<ErrorShape["error"
 const valid = { model: "auto", messages: [{ role: "user", content: "hi" }] };
 const paths = fc.constantFrom("/v1/chat/completions", "/v1/embeddings", "/v1/answer");
 
-/** Mutations that always make a chat request invalid, with the field they break. */
+/**
+ * Mutations that always make a chat request invalid, with the field they break.
+ * NaN is excluded: JSON.stringify turns it into null, which the API accepts as "unset".
+ */
 const badChat = fc.oneof(
   fc.record({
     field: fc.constant("temperature"),
     value: fc.oneof(
-      fc.double({ min: 2.0001, max: 1e9 }),
-      fc.double({ max: -0.0001, min: -1e9 }),
+      fc.double({ min: 2.0001, max: 1e9, noNaN: true }),
+      fc.double({ max: -0.0001, min: -1e9, noNaN: true }),
       fc.string(),
     ),
   }),
   fc.record({
     field: fc.constant("top_p"),
-    value: fc.oneof(fc.double({ min: 1.0001, max: 1e6 }), fc.constant(0), fc.boolean()),
+    value: fc.oneof(fc.double({ min: 1.0001, max: 1e6, noNaN: true }), fc.constant(0), fc.boolean()),
   }),
   fc.record({
     field: fc.constant("max_tokens"),
-    value: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 4097 }), fc.double({ min: 1.1, max: 2.9 })),
+    value: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 4097 }), fc.double({ min: 1.1, max: 2.9, noNaN: true })),
   }),
   fc.record({
     field: fc.constant("presence_penalty"),
-    value: fc.oneof(fc.double({ min: 2.0001, max: 1e6 }), fc.string()),
+    value: fc.oneof(fc.double({ min: 2.0001, max: 1e6, noNaN: true }), fc.string()),
   }),
   // n > 1 is served (choices); past the cap of 128, or below 1, it is refused.
   fc.record({
