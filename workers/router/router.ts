@@ -29,6 +29,7 @@ import {
   parseLabel,
 } from "./classifier.ts";
 import { bundledDifficultySource, type DifficultySource, learnedClassify } from "./difficulty/source.ts";
+import { type HonouringChain, honouringChain, servedWithFields, throwIfAllRefused } from "./field-filter.ts";
 import { chooseTier, chooseTierByTask, fallbackChain, type RouteDecision } from "./policy.ts";
 import { openStream, rulesStream, type StreamHandle } from "./stream.ts";
 
@@ -74,6 +75,8 @@ export interface Served {
   fallbackReason: string;
   /** When the answering attempt started (epoch ms). */
   startedAt: number;
+  /** Request fields the serving endpoint's provider left out (its documented drop rules). */
+  droppedFields?: string[];
 }
 
 const tierNames = ["small", "medium", "large", "embed"];
@@ -246,16 +249,16 @@ export class Router {
    */
   private chainFor(
     request: ChatCompletionRequest,
-    primary: TierRoute,
-    decision: RouteDecision,
+    route: { primary: TierRoute; decision: RouteDecision; stream: boolean },
     ctx: RoutingContext,
-  ): TierRoute[] {
+  ): HonouringChain {
+    const { primary, decision } = route;
     const table = allowedView(this.table(), ctx.allowedModels);
     const model = table.models?.find((m) => m === primary);
     const chain = model
       ? catalogChain(model, (tier) => fallbackChain(table, tier, undefined), table)
       : fallbackChain(table, primary, decision.task);
-    return capableChain(chain, request);
+    return honouringChain(capableChain(chain, request), request, route.stream);
   }
 
   /** Tries each tier of the chain; the failures so far make up the fallback reason. */
@@ -263,8 +266,9 @@ export class Router {
     chain: TierRoute[],
     ctx: RoutingContext,
     attemptFor: (tier: TierRoute) => TierAttempt<T>,
-  ): Promise<{ result: T; served: Served } | { exhausted: string }> {
+  ): Promise<{ result: T; served: Served } | { exhausted: string; failures: AttemptFailure[] }> {
     const hops: string[] = [];
+    const failures: AttemptFailure[] = [];
     for (const tier of chain) {
       try {
         const done = await runOnTier({
@@ -293,10 +297,11 @@ export class Router {
         };
       } catch (error: unknown) {
         if (!(error instanceof TierExhausted)) throw error;
+        failures.push(...error.failures);
         hops.push(error.failures.length > 0 ? describeFailures(error.failures) : `${tier.name}:no_endpoint`);
       }
     }
-    return { exhausted: hops.join(">") };
+    return { exhausted: hops.join(">"), failures };
   }
 
   private rulesServed(reason: string): Served {
@@ -317,14 +322,18 @@ export class Router {
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; served: Served; completion: ChatCompletionResponse }> {
     const { decision, primary } = await tracedDecision(request.model, () => this.decide(request, ctx));
-    const chain = this.chainFor(request, primary, decision, ctx);
-    const outcome = await this.runChain(chain, ctx, () => ({
+    const candidates = this.chainFor(request, { primary, decision, stream: false }, ctx);
+    const outcome = await this.runChain(candidates.chain, ctx, () => ({
       call: (endpoint, signal) =>
         tracedModelCall({ operation: "chat", endpoint, request, result: chatResult }, () =>
           providerChat({ endpoint, request, signal }),
         ),
     }));
-    if ("result" in outcome) return { decision, served: outcome.served, completion: outcome.result };
+    if ("result" in outcome) {
+      const served = servedWithFields(outcome.served, { ...candidates, request, stream: false });
+      return { decision, served, completion: outcome.result };
+    }
+    throwIfAllRefused(request.model, candidates, outcome.failures);
     const { rule: _rule, ...completion } = rulesChat(request, ctx.requestId);
     return { decision, served: this.rulesServed(outcome.exhausted), completion };
   }
@@ -338,13 +347,17 @@ export class Router {
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; served: Served; stream: StreamHandle }> {
     const { decision, primary } = await tracedDecision(request.model, () => this.decide(request, ctx));
-    const chain = this.chainFor(request, primary, decision, ctx);
-    const outcome = await this.runChain(chain, ctx, () => ({
+    const candidates = this.chainFor(request, { primary, decision, stream: true }, ctx);
+    const outcome = await this.runChain(candidates.chain, ctx, () => ({
       call: (endpoint, signal) =>
         tracedStreamOpen(endpoint, request, () => openStream({ endpoint, request, signal })),
       settled: (handle: StreamHandle) => handle.outcome,
     }));
-    if ("result" in outcome) return { decision, served: outcome.served, stream: outcome.result };
+    if ("result" in outcome) {
+      const served = servedWithFields(outcome.served, { ...candidates, request, stream: true });
+      return { decision, served, stream: outcome.result };
+    }
+    throwIfAllRefused(request.model, candidates, outcome.failures);
     return {
       decision,
       served: this.rulesServed(outcome.exhausted),
