@@ -61,6 +61,8 @@ export interface TierRun<T> {
 /** Per call of {@link runOnTier}: the endpoints tried so far and the failures seen. */
 interface TierState {
   tried: Set<string>;
+  /** Endpoints that refused a field: never picked again for this request (the balancer re-picks tried ones). */
+  refused: Set<string>;
   failures: AttemptFailure[];
 }
 
@@ -129,13 +131,15 @@ async function attemptPicked<T>(run: TierRun<T>, state: TierState): Promise<Tier
   for (;;) {
     const remaining = run.deadline - Date.now();
     if (remaining <= 0) throw new ProviderError("timeout", `tier ${run.tier.name}: deadline passed`);
-    const endpoint = run.balancer.pick(run.tier.endpoints, state.tried);
+    const open = run.tier.endpoints.filter((e) => !state.refused.has(e.id));
+    const endpoint = run.balancer.pick(open, state.tried);
     if (!endpoint) throw new TierExhausted(run.tier.name, state.failures);
     state.tried.add(endpoint.id);
     try {
       return await attemptOn(run, endpoint, state, remaining);
     } catch (error: unknown) {
       if (!(error instanceof FieldRefusal)) throw error;
+      state.refused.add(endpoint.id);
     }
   }
 }
@@ -148,7 +152,7 @@ async function attemptPicked<T>(run: TierRun<T>, state: TierState): Promise<Tier
  */
 export async function runOnTier<T>(run: TierRun<T>): Promise<TierSuccess<T>> {
   const { tier, retry, signal: clientSignal, onRetry } = run;
-  const state: TierState = { tried: new Set<string>(), failures: [] };
+  const state: TierState = { tried: new Set<string>(), refused: new Set<string>(), failures: [] };
   const { failures } = state;
   try {
     return await withRetry(() => attemptPicked(run, state), {

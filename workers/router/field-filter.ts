@@ -3,6 +3,7 @@ import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import { endpointFields } from "../providers/field-rules.ts";
 import type { EndpointSpec } from "../providers/types.ts";
 import type { TierRoute } from "../registry/types.ts";
+import type { AttemptFailure } from "./attempts.ts";
 
 /** An endpoint left out of a chain because its provider refuses a field of the request. */
 export interface FieldSkip {
@@ -103,7 +104,7 @@ export function servedWithFields<S extends { endpoint: string; fallbackReason: s
 export function throwIfAllRefused(
   model: string,
   candidates: HonouringChain,
-  failures: readonly { refusal?: { provider: string; field: string } }[],
+  failures: readonly AttemptFailure[],
 ): void {
   if (failures.length === 0 || !failures.every((f) => f.refusal)) return;
   const refusals = failures.flatMap((f) => (f.refusal ? [f.refusal] : []));

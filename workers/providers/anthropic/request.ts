@@ -1,5 +1,5 @@
 import type { ChatCompletionRequest, ChatMessage } from "../../../shared/schemas/chat.ts";
-import { enforceFieldRules } from "../native/field-rules.ts";
+import { enforceFieldRules, FieldRefusal } from "../native/field-rules.ts";
 import {
   dataUrl,
   functionCalls,
@@ -52,10 +52,15 @@ export interface MessagesBody {
 
 const provider = "anthropic";
 
+const mediaTypes = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
+
 function userBlocks(message: ChatMessage): Block[] {
   return nativeParts(message, provider).map((part): Block => {
     if (part.type === "text") return { type: "text", text: part.text };
     const inline = dataUrl(part.image_url.url);
+    if (inline && !mediaTypes.has(inline.mediaType)) {
+      throw new FieldRefusal(provider, "messages[].content[].image_url", " (jpeg/png/gif/webp only)");
+    }
     return inline
       ? { type: "image", source: { type: "base64", media_type: inline.mediaType, data: inline.data } }
       : { type: "image", source: { type: "url", url: part.image_url.url } };
