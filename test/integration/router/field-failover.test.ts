@@ -10,7 +10,9 @@ import { addVersion, loadRoutingTable, type NewVersion, promote } from "../../..
 import { startAzureOpenAIServer } from "../../stack/conformance/azure-openai.ts";
 import { startGeminiServer } from "../../stack/conformance/gemini.ts";
 import type { ConformanceServer } from "../../stack/conformance/server.ts";
+import { createTestApiKey } from "../../stack/dev-key.ts";
 import { localPoolEnv } from "../../stack/local-env.ts";
+import { type ExtraEdge, startWranglerEdge } from "../edge/wrangler-edge.ts";
 import { eventually } from "./harness.ts";
 import { startTestPool, type TestPool } from "./pool-harness.ts";
 
@@ -26,6 +28,8 @@ let gemini: ConformanceServer;
 let azure: ConformanceServer;
 let pool: TestPool;
 let sdk: OpenAI;
+let edge: ExtraEdge;
+let viaEdge: OpenAI;
 
 async function catalogModel(name: string, autoTier: string | null, endpoints: NewVersion["endpoints"]) {
   await addCatalogModel(
@@ -71,9 +75,14 @@ beforeAll(async () => {
     maxRetries: 0,
     fetch: (url, init) => pool.call("POST", new URL(String(url)).pathname, JSON.parse(String(init?.body))),
   });
-});
+  // And through an edge of this checkout (workerd) in front of that pool, with a key of its own.
+  edge = await startWranglerEdge("edge-field-rules", 8_857, { POOL_REGIONS: `local=${pool.url}` });
+  const { key } = await createTestApiKey(`field-rules-${stamp}`);
+  viaEdge = new OpenAI({ apiKey: key, baseURL: `${edge.url}/v1`, maxRetries: 0, timeout: 60_000 });
+}, 180_000);
 
 afterAll(async () => {
+  await edge?.stop();
   await pool?.stop();
   await Promise.all([gemini?.stop(), azure?.stop()]);
   const names = [mixed, backed, native];
@@ -165,5 +174,21 @@ describe("per-provider field rules and failover through a real pool", () => {
 
     const plain = await sdk.chat.completions.create({ ...hello, model: native, seed: 11 }).withResponse();
     expect(plain.response.headers.get(headers.droppedFields)).toBeNull();
+  });
+
+  it("through the edge: the dropped-fields header reaches the client, and a refused field is a 400", async () => {
+    await loaded(native);
+    const marker = `edge ${crypto.randomUUID()}`;
+    const { data, response } = await viaEdge.chat.completions
+      .create({ ...hello, model: native, user: "edge-user", messages: [{ role: "user", content: marker }] })
+      .withResponse();
+    expect(response.headers.get(headers.cache)).not.toBe("HIT");
+    expect(response.headers.get(headers.droppedFields)).toBe("user");
+    expect(data.choices[0]?.message.content).toBe(`Echo: ${marker}`);
+    const error = await viaEdge.chat.completions
+      .create({ ...hello, model: native, n: 2, stream: true, stream_options: { include_usage: true } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("n");
   });
 });
