@@ -1,5 +1,5 @@
 import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
-import { anthropicVersion } from "./anthropic/endpoint.ts";
+import { anthropicProvider, anthropicVersion } from "./anthropic/endpoint.ts";
 import { anthropicFieldsFor } from "./anthropic/fields.ts";
 import { bedrockFields } from "./bedrock/fields.ts";
 import { geminiFields } from "./gemini/fields.ts";
@@ -13,7 +13,7 @@ import type { EndpointSpec, ProviderKind } from "./types.ts";
 export const providerFieldTables: Readonly<Record<Exclude<ProviderKind, "rules">, FieldTable>> = {
   "openai-compatible": passEverything,
   "azure-openai": passEverything,
-  anthropic: anthropicFieldsFor("2023-06-01"),
+  anthropic: anthropicFieldsFor(anthropicProvider.defaultVersion),
   gemini: geminiFields,
   bedrock: bedrockFields,
 };
