@@ -45,6 +45,8 @@ export const headers = {
   modelVersion: "x-tiergate-model-version",
   /** Pool: the failed attempts and tier hops before the answer, e.g. `m-0:timeout>large`. */
   fallbackReason: "x-tiergate-fallback-reason",
+  /** Pool: request fields the serving provider left out by its documented rules, e.g. `seed,user`. */
+  droppedFields: "x-tiergate-dropped-fields",
   ragRule: "x-tiergate-rag-rule",
   ragScore: "x-tiergate-rag-score",
   ragCitations: "x-tiergate-rag-citations",

@@ -66,6 +66,7 @@ const passedThrough = [
   headers.region,
   headers.modelVersion,
   headers.fallbackReason,
+  headers.droppedFields,
   headers.ragRule,
   headers.ragScore,
   headers.ragCitations,

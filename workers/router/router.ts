@@ -29,6 +29,7 @@ import {
   parseLabel,
 } from "./classifier.ts";
 import { bundledDifficultySource, type DifficultySource, learnedClassify } from "./difficulty/source.ts";
+import * as fieldRules from "./field-filter.ts";
 import { chooseTier, chooseTierByTask, fallbackChain, type RouteDecision } from "./policy.ts";
 import { openStream, rulesStream, type StreamHandle } from "./stream.ts";
 
@@ -74,6 +75,8 @@ export interface Served {
   fallbackReason: string;
   /** When the answering attempt started (epoch ms). */
   startedAt: number;
+  /** Request fields the serving endpoint's provider left out (its documented drop rules). */
+  droppedFields?: string[];
 }
 
 const tierNames = ["small", "medium", "large", "embed"];
@@ -242,20 +245,22 @@ export class Router {
 
   /**
    * The tiers to try: a catalog model then its `auto` tier's chain, or the tier's fallback chain; limited
-   * to endpoints whose model can serve the request (tools, vision, json_schema, context window).
+   * to endpoints whose model can serve the request (tools, vision, json_schema, context window) and
+   * whose provider honours every field it uses.
    */
   private chainFor(
     request: ChatCompletionRequest,
-    primary: TierRoute,
-    decision: RouteDecision,
+    route: { primary: TierRoute; decision: RouteDecision; stream: boolean },
     ctx: RoutingContext,
-  ): TierRoute[] {
+  ): fieldRules.ServedFieldsContext {
+    const { primary, decision } = route;
     const table = allowedView(this.table(), ctx.allowedModels);
     const model = table.models?.find((m) => m === primary);
     const chain = model
       ? catalogChain(model, (tier) => fallbackChain(table, tier, undefined), table)
       : fallbackChain(table, primary, decision.task);
-    return capableChain(chain, request);
+    const honouring = fieldRules.honouringChain(capableChain(chain, request), request, route.stream);
+    return { ...honouring, request, stream: route.stream };
   }
 
   /** Tries each tier of the chain; the failures so far make up the fallback reason. */
@@ -263,8 +268,9 @@ export class Router {
     chain: TierRoute[],
     ctx: RoutingContext,
     attemptFor: (tier: TierRoute) => TierAttempt<T>,
-  ): Promise<{ result: T; served: Served } | { exhausted: string }> {
+  ): Promise<{ result: T; served: Served } | { exhausted: string; failures: AttemptFailure[] }> {
     const hops: string[] = [];
+    const failures: AttemptFailure[] = [];
     for (const tier of chain) {
       try {
         const done = await runOnTier({
@@ -293,10 +299,20 @@ export class Router {
         };
       } catch (error: unknown) {
         if (!(error instanceof TierExhausted)) throw error;
+        failures.push(...error.failures);
         hops.push(error.failures.length > 0 ? describeFailures(error.failures) : `${tier.name}:no_endpoint`);
       }
     }
-    return { exhausted: hops.join(">") };
+    return { exhausted: hops.join(">"), failures };
+  }
+
+  /** Who serves an exhausted chain: a 400 when every attempt refused a field, else the `rules`. */
+  private exhaustedServed(
+    outcome: { exhausted: string; failures: AttemptFailure[] },
+    fields: fieldRules.ServedFieldsContext,
+  ): Served {
+    fieldRules.throwIfAllRefused(fields.request.model, fields, outcome.failures);
+    return fieldRules.servedWithFields(this.rulesServed(outcome.exhausted), fields);
   }
 
   private rulesServed(reason: string): Served {
@@ -317,16 +333,20 @@ export class Router {
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; served: Served; completion: ChatCompletionResponse }> {
     const { decision, primary } = await tracedDecision(request.model, () => this.decide(request, ctx));
-    const chain = this.chainFor(request, primary, decision, ctx);
-    const outcome = await this.runChain(chain, ctx, () => ({
+    const fields = this.chainFor(request, { primary, decision, stream: false }, ctx);
+    const outcome = await this.runChain(fields.chain, ctx, () => ({
       call: (endpoint, signal) =>
         tracedModelCall({ operation: "chat", endpoint, request, result: chatResult }, () =>
           providerChat({ endpoint, request, signal }),
         ),
     }));
-    if ("result" in outcome) return { decision, served: outcome.served, completion: outcome.result };
+    if ("result" in outcome) {
+      const served = fieldRules.servedWithFields(outcome.served, fields);
+      return { decision, served, completion: outcome.result };
+    }
+    const served = this.exhaustedServed(outcome, fields);
     const { rule: _rule, ...completion } = rulesChat(request, ctx.requestId);
-    return { decision, served: this.rulesServed(outcome.exhausted), completion };
+    return { decision, served, completion };
   }
 
   /**
@@ -338,18 +358,18 @@ export class Router {
     ctx: RoutingContext,
   ): Promise<{ decision: RouteDecision; served: Served; stream: StreamHandle }> {
     const { decision, primary } = await tracedDecision(request.model, () => this.decide(request, ctx));
-    const chain = this.chainFor(request, primary, decision, ctx);
-    const outcome = await this.runChain(chain, ctx, () => ({
+    const fields = this.chainFor(request, { primary, decision, stream: true }, ctx);
+    const outcome = await this.runChain(fields.chain, ctx, () => ({
       call: (endpoint, signal) =>
         tracedStreamOpen(endpoint, request, () => openStream({ endpoint, request, signal })),
       settled: (handle: StreamHandle) => handle.outcome,
     }));
-    if ("result" in outcome) return { decision, served: outcome.served, stream: outcome.result };
-    return {
-      decision,
-      served: this.rulesServed(outcome.exhausted),
-      stream: rulesStream(request, ctx.requestId),
-    };
+    if ("result" in outcome) {
+      const served = fieldRules.servedWithFields(outcome.served, fields);
+      return { decision, served, stream: outcome.result };
+    }
+    const served = this.exhaustedServed(outcome, fields);
+    return { decision, served, stream: rulesStream(request, ctx.requestId) };
   }
 
   /** Embeddings on the embeddings tier (no `rules` fallback: there is no honest deterministic vector). */

@@ -31,6 +31,8 @@ const requestSchema = z.looseObject({
     .array(z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string() }) }))
     .optional(),
   tool_choice: z.unknown().optional(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
 });
 type AzureRequest = z.infer<typeof requestSchema>;
 
@@ -65,6 +67,28 @@ function answerOf(request: AzureRequest) {
   });
 }
 
+/**
+ * OpenAI's `logprobs` object for the answer's words when the request asked for them: one entry per
+ * token with its UTF-8 bytes and `top_logprobs` alternatives (the token itself first), else null.
+ */
+function logprobsOf(request: AzureRequest, words: string[]) {
+  if (request.logprobs !== true) return null;
+  const top = request.top_logprobs ?? 0;
+  return {
+    content: words.map((token, i) => {
+      const logprob = -0.01 * (i + 1);
+      const entry = { token, logprob, bytes: [...new TextEncoder().encode(token)] };
+      const others = Array.from({ length: Math.max(0, top - 1) }, (_, k) => ({
+        token: `${token.trim()}_${k}`,
+        logprob: logprob - (k + 1),
+        bytes: [...new TextEncoder().encode(`${token.trim()}_${k}`)],
+      }));
+      return { ...entry, top_logprobs: top > 0 ? [entry, ...others] : [] };
+    }),
+    refusal: null,
+  };
+}
+
 const filterResults = [
   { prompt_index: 0, content_filter_results: { hate: { filtered: false, severity: "safe" } } },
 ];
@@ -97,6 +121,7 @@ function whole(response: ServerResponse, request: AzureRequest, model: string): 
         content: calls ? null : answer.words.join(""),
         ...(calls ? { tool_calls: calls } : {}),
       },
+      logprobs: logprobsOf(request, calls ? [] : answer.words),
       finish_reason: calls ? "tool_calls" : "stop",
       content_filter_results: {},
     })),
@@ -134,7 +159,8 @@ function stream(
       ],
     });
   for (const [i, word] of answer.words.entries()) {
-    write({ ...head, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] });
+    const logprobs = logprobsOf(request, [word]);
+    write({ ...head, choices: [{ index: 0, delta: { content: word }, logprobs, finish_reason: null }] });
     if (i === 0 && fault?.kind === "cut") return void response.destroy();
   }
   write({ ...head, choices: [{ index: 0, delta: {}, finish_reason: calls ? "tool_calls" : "stop" }] });
@@ -215,6 +241,9 @@ function handle(apiKey: string, deployments: string[]) {
         "invalid_request_error",
         `${issue?.path.join(".") ?? "body"}: ${issue?.message ?? "invalid"}`,
       );
+    }
+    if (parsed.data.top_logprobs != null && parsed.data.logprobs !== true) {
+      return sendError(response, 400, "invalid_request_error", "top_logprobs: requires logprobs to be true");
     }
     if (fault?.kind === "status") {
       const code = fault.status === 429 ? "429" : String(fault.status);

@@ -71,6 +71,7 @@ export function setRoutingHeaders(c: Context<PoolHonoEnv>, served: Served, decis
   c.header(headers.route, decision ? formatDecision(decision, served.tier) : served.tier);
   c.header(headers.region, c.var.services.config.POOL_REGION);
   if (served.fallbackReason) c.header(headers.fallbackReason, served.fallbackReason.slice(0, 512));
+  if (served.droppedFields?.length) c.header(headers.droppedFields, served.droppedFields.join(","));
 }
 
 /** Who asked: the request id, the tenant the edge vouched for, and the client's `user`. */

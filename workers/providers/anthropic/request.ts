@@ -1,4 +1,5 @@
 import type { ChatCompletionRequest, ChatMessage } from "../../../shared/schemas/chat.ts";
+import { enforceFieldRules, FieldRefusal } from "../native/field-rules.ts";
 import {
   dataUrl,
   functionCalls,
@@ -8,12 +9,12 @@ import {
   nativeParts,
   nativeText,
   parseArguments,
-  rejectFields,
   samplingOf,
   stopList,
   systemText,
 } from "../native/openai-shape.ts";
 import { anthropicProvider } from "./endpoint.ts";
+import { anthropicFieldsFor } from "./fields.ts";
 
 type Block =
   | { type: "text"; text: string }
@@ -49,14 +50,17 @@ export interface MessagesBody {
   metadata?: { user_id: string };
 }
 
-/** Fields Messages has no equivalent for: a 400 naming the field. */
 const provider = "anthropic";
-const rejected = ["n", "logprobs", "top_logprobs", "logit_bias", "response_format"];
+
+const mediaTypes = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
 
 function userBlocks(message: ChatMessage): Block[] {
   return nativeParts(message, provider).map((part): Block => {
     if (part.type === "text") return { type: "text", text: part.text };
     const inline = dataUrl(part.image_url.url);
+    if (inline && !mediaTypes.has(inline.mediaType)) {
+      throw new FieldRefusal(provider, "messages[].content[].image_url", " (jpeg/png/gif/webp only)");
+    }
     return inline
       ? { type: "image", source: { type: "base64", media_type: inline.mediaType, data: inline.data } }
       : { type: "image", source: { type: "url", url: part.image_url.url } };
@@ -119,12 +123,10 @@ function toolChoiceOf(request: ChatCompletionRequest): MessagesBody["tool_choice
 }
 
 /**
- * OpenAI chat → Messages. Documented rules: system/developer messages become `system`; tool messages
- * become `tool_result` blocks; `temperature` above 1 is capped at 1 (Messages' range); `seed`, penalties,
- * `metadata` and vLLM extras other than `top_k` are dropped; `n`>1, logprobs, logit_bias and
- * `response_format` are rejected with a 400 naming the field, as are audio/file parts and custom tools,
- * custom tool calls and custom/allowed_tools choices (a refusal part is text). With `anthropic-version` 2026-10-21 or
- * later, temperature, top_p and top_k are dropped (that version rejects them).
+ * OpenAI chat → Messages. system/developer messages become `system`; tool messages become
+ * `tool_result` blocks; `temperature` above 1 is capped at 1 (Messages' range); a refusal part is text.
+ * Which fields pass, are dropped or refused (a {@link FieldRefusal}) is the table in `fields.ts`; with
+ * `anthropic-version` 2026-10-21 or later it drops temperature, top_p and top_k.
  */
 export function toMessagesBody(
   request: ChatCompletionRequest,
@@ -132,13 +134,9 @@ export function toMessagesBody(
   options: { stream: boolean; apiVersion: string },
 ): MessagesBody {
   const { stream } = options;
-  // API version 2026-10-21 removed the sampling parameters (sending one is a 400): they are dropped.
-  const sampling = options.apiVersion < "2026-10-21";
-  rejectFields(
-    provider,
-    request,
-    rejected.filter((f) => f !== "response_format" || request.response_format?.type !== "text"),
-  );
+  const table = anthropicFieldsFor(options.apiVersion);
+  enforceFieldRules({ provider, table, request, stream });
+  const sampling = table.temperature === "pass";
   const system = systemText(request);
   const stop = stopList(request);
   const tools = functionTools(request, provider);

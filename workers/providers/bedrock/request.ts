@@ -1,4 +1,5 @@
 import type { ChatCompletionRequest, ChatMessage } from "../../../shared/schemas/chat.ts";
+import { enforceFieldRules, FieldRefusal } from "../native/field-rules.ts";
 import {
   dataUrl,
   functionCalls,
@@ -7,12 +8,11 @@ import {
   nativeParts,
   nativeText,
   parseArguments,
-  rejectFields,
   samplingOf,
   stopList,
   systemText,
 } from "../native/openai-shape.ts";
-import { ProviderError } from "../openai-compatible/errors.ts";
+import { bedrockFields } from "./fields.ts";
 
 type Block =
   | { text: string }
@@ -43,7 +43,6 @@ export interface ConverseBody {
 }
 
 const provider = "bedrock";
-const rejected = ["n", "logprobs", "top_logprobs", "logit_bias", "response_format"];
 const imageFormats = new Set(["png", "jpeg", "gif", "webp"]);
 
 function text(message: ChatMessage): string {
@@ -56,7 +55,11 @@ function userBlocks(message: ChatMessage): Block[] {
     const inline = dataUrl(part.image_url.url);
     const format = inline?.mediaType.replace(/^image\//, "").replace("jpg", "jpeg");
     if (!inline || !format || !imageFormats.has(format)) {
-      throw new ProviderError("rejected", "bedrock accepts images only as png/jpeg/gif/webp data: URLs", 400);
+      throw new FieldRefusal(
+        provider,
+        "messages[].content[].image_url",
+        " (png/jpeg/gif/webp data: URLs only)",
+      );
     }
     return { image: { format, source: { bytes: inline.data } } };
   });
@@ -114,16 +117,11 @@ function toolConfigOf(request: ChatCompletionRequest): ConverseBody["toolConfig"
 /**
  * OpenAI chat → Converse. Documented rules: system/developer messages become `system` blocks; tool
  * messages `toolResult` blocks in a user turn; `tool_choice: "none"` sends no tools; `top_k` goes in
- * `additionalModelRequestFields`; images must be data: URLs; `n`>1, logprobs, logit_bias and
- * `response_format` are a 400 naming the field, as are audio/file parts, custom tools and calls and
- * custom/allowed_tools choices; seed, penalties, metadata and user are dropped.
+ * `additionalModelRequestFields`; images must be png/jpeg/gif/webp data: URLs. Which fields pass, are
+ * dropped or refused (a {@link FieldRefusal}) is the table in `fields.ts`.
  */
-export function toConverseBody(request: ChatCompletionRequest): ConverseBody {
-  rejectFields(
-    provider,
-    request,
-    rejected.filter((f) => f !== "response_format" || request.response_format?.type !== "text"),
-  );
+export function toConverseBody(request: ChatCompletionRequest, stream = false): ConverseBody {
+  enforceFieldRules({ provider, table: bedrockFields, request, stream });
   const turns: Turn[] = [];
   for (const turn of request.messages.map(turnOf)) {
     if (!turn) continue;

@@ -98,7 +98,7 @@ export async function* bedrockChatStream(call: ChatCall): AsyncGenerator<ChatChu
   const response = await postJson({
     url: bedrockURL(call.endpoint, "converse-stream"),
     headers: { accept: "application/vnd.amazon.eventstream" },
-    body: toConverseBody(call.request),
+    body: toConverseBody(call.request, true),
     signal: call.signal,
     where,
     describeError: describeBedrockError,

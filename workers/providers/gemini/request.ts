@@ -1,4 +1,5 @@
 import type { ChatCompletionRequest, ChatMessage } from "../../../shared/schemas/chat.ts";
+import { enforceFieldRules, FieldRefusal } from "../native/field-rules.ts";
 import {
   dataUrl,
   functionCalls,
@@ -7,12 +8,11 @@ import {
   nativeParts,
   nativeText,
   parseArguments,
-  rejectFields,
   samplingOf,
   stopList,
   systemText,
 } from "../native/openai-shape.ts";
-import { ProviderError } from "../openai-compatible/errors.ts";
+import { geminiFields } from "./fields.ts";
 
 type Part =
   | { text: string }
@@ -37,7 +37,6 @@ export interface GenerateContentBody {
 }
 
 const provider = "gemini";
-const rejected = ["logprobs", "top_logprobs", "logit_bias"];
 
 function text(message: ChatMessage): string {
   return nativeText(message, provider);
@@ -47,7 +46,7 @@ function userParts(message: ChatMessage): Part[] {
   return nativeParts(message, provider).map((part): Part => {
     if (part.type === "text") return { text: part.text };
     const inline = dataUrl(part.image_url.url);
-    if (!inline) throw new ProviderError("rejected", "gemini accepts images only as data: URLs", 400);
+    if (!inline) throw new FieldRefusal(provider, "messages[].content[].image_url", " (data: URLs only)");
     return { inlineData: { mimeType: inline.mediaType, data: inline.data } };
   });
 }
@@ -122,12 +121,11 @@ function generationConfigOf(request: ChatCompletionRequest): Record<string, unkn
  * OpenAI chat → generateContent. Documented rules: system/developer messages become
  * `systemInstruction`; assistant turns are role `model`; tool results are `functionResponse` parts;
  * `response_format` json_schema becomes `responseMimeType` + `responseJsonSchema`; images must be
- * `data:` URLs; logprobs, logit_bias, audio/file parts, custom tools and calls and custom/allowed_tools
- * choices are rejected with a 400 naming the field; `metadata`,
- * `user`, min_p and repetition_penalty are dropped.
+ * `data:` URLs. Which fields pass, are dropped or refused (a {@link FieldRefusal}) is the table in
+ * `fields.ts` (`n` > 1 only when not streamed).
  */
-export function toGenerateContentBody(request: ChatCompletionRequest): GenerateContentBody {
-  rejectFields(provider, request, rejected);
+export function toGenerateContentBody(request: ChatCompletionRequest, stream = false): GenerateContentBody {
+  enforceFieldRules({ provider, table: geminiFields, request, stream });
   const system = systemText(request);
   const declarations = functionTools(request, provider);
   const toolConfig = declarations.length ? toolConfigOf(request) : undefined;

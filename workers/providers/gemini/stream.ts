@@ -1,5 +1,5 @@
 import { eventJson, postJson, sseEvents } from "../native/http.ts";
-import { chunkMaker, samplingOf, unsupported } from "../native/openai-shape.ts";
+import { chunkMaker } from "../native/openai-shape.ts";
 import { ProviderError } from "../openai-compatible/errors.ts";
 import type { ChatCall, ChatChunk } from "../types.ts";
 import { geminiFinishReason, geminiUsage, generateContentResponseSchema, partsContent } from "./chat.ts";
@@ -14,11 +14,11 @@ import { toGenerateContentBody } from "./request.ts";
  */
 export async function* geminiChatStream(call: ChatCall): AsyncGenerator<ChatChunk> {
   const where = `gemini stream ${call.endpoint.id}`;
-  if ((samplingOf(call.request).n ?? 1) > 1) throw unsupported("gemini streaming", "n");
+  const body = toGenerateContentBody(call.request, true);
   const response = await postJson({
     url: geminiURL(call.endpoint, "streamGenerateContent"),
     headers: geminiHeaders(call.endpoint),
-    body: toGenerateContentBody(call.request),
+    body,
     signal: call.signal,
     where,
     describeError: describeGeminiError,

@@ -5,6 +5,7 @@ import type {
 } from "../../../shared/schemas/chat.ts";
 import { ProviderError } from "../openai-compatible/errors.ts";
 import type { ChatChunk, ToolCallDelta } from "../types.ts";
+import { FieldRefusal } from "./field-rules.ts";
 
 /** A complete tool call in OpenAI's shape (arguments are JSON text). */
 export interface ToolCall {
@@ -159,20 +160,12 @@ export function parseArguments(text: string, where: string): Record<string, unkn
   throw new ProviderError("rejected", `${where}: tool call arguments must be a JSON object`, 400);
 }
 
-/** A field this provider cannot honour: a 400 naming it, before any network call. */
-export function unsupported(provider: string, field: string): ProviderError {
-  return new ProviderError("rejected", `${provider} does not support '${field}'`, 400);
-}
-
-/** Rejects the fields a provider cannot honour (n > 1, logprobs, logit_bias, ...), naming the first. */
-export function rejectFields(provider: string, request: ChatCompletionRequest, fields: string[]): void {
-  const record = request as Record<string, unknown>;
-  for (const field of fields) {
-    const value = record[field];
-    if (value === undefined || value === null || value === false) continue;
-    if (field === "n" && value === 1) continue;
-    throw unsupported(provider, field);
-  }
+/**
+ * A field this provider cannot honour, found before any network call: routing moves on to an endpoint
+ * that can, and the client gets a 400 naming it only when none can.
+ */
+export function unsupported(provider: string, field: string): FieldRefusal {
+  return new FieldRefusal(provider, field);
 }
 
 /** The maximum output tokens the client asked for, or `fallback`. */
