@@ -37,6 +37,8 @@ export interface AdmissionConfig {
 export interface AdmissionPermit {
   /** `failed`: timed out, 5xx or refused by the pool; the latency then is not used as a sample. */
   release(failed: boolean): void;
+  /** Gives the slot back without a sample (the forward never reached a pool). */
+  cancel(): void;
 }
 
 /** Counters for tests and logs. */
@@ -101,6 +103,11 @@ export class AdaptiveConcurrencyLimit {
         released = true;
         this.#inFlight--;
         this.#onSample(this.now() - started, inFlightAtStart, failed);
+      },
+      cancel: () => {
+        if (released) return;
+        released = true;
+        this.#inFlight--;
       },
     };
   }

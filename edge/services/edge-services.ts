@@ -13,6 +13,7 @@ import { EdgeEvents } from "./edge-events.ts";
 import { ModerationClient, type Moderator } from "./moderation.ts";
 import { PoolClient } from "./pool-client.ts";
 import { RateLimiter } from "./rate-limiter.ts";
+import { RegionAdmission } from "./region-admission.ts";
 import { ResponseCache } from "./response-cache.ts";
 import { spendAlertSender } from "./spend-alerts.ts";
 import { SpendGuard } from "./spend-guard.ts";
@@ -93,6 +94,11 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
     admission: new AdaptiveConcurrencyLimit({
       initialLimit: Math.max(config.EDGE_MIN_CONCURRENCY, 32),
       minLimit: config.EDGE_MIN_CONCURRENCY,
+      maxLimit: Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY),
+    }),
+    regionAdmission: new RegionAdmission({
+      initialLimit: config.EDGE_MIN_CONCURRENCY,
+      minLimit: 1,
       maxLimit: Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY),
     }),
   });

@@ -4,6 +4,7 @@ import { headers } from "../../shared/headers.ts";
 import { createLogger, type Logger } from "../../shared/logger.ts";
 import { formatAllowedModels, signedHeaders } from "../../shared/signing.ts";
 import type { AdmissionPermit } from "./admission.ts";
+import { type RegionGate, regionsShed, shedByRegions } from "./region-admission.ts";
 import { type BreakerConfig, type Region, RegionHealth } from "./region-health.ts";
 
 export type { Region };
@@ -71,6 +72,8 @@ export interface PoolClientConfig {
   logger?: Logger;
   /** Admission control for client traffic (calls that feed health and are not admin calls). */
   admission?: { tryAcquire(): AdmissionPermit | null };
+  /** Per-region admission for the same traffic (edge/services/region-admission.ts). */
+  regionAdmission?: RegionGate;
 }
 
 const defaultConfig: PoolClientConfig = {
@@ -125,9 +128,10 @@ export class PoolClient {
     }
     let result: ForwardResult;
     try {
-      result = await this.forwardToRegions(call);
+      result = await this.forwardToRegions(call, this.config.regionAdmission);
     } catch (error: unknown) {
-      permit.release(true);
+      if (shedByRegions(error)) permit.cancel();
+      else permit.release(true);
       throw error;
     }
     if (!result.ok) {
@@ -143,7 +147,7 @@ export class PoolClient {
     return result;
   }
 
-  private async forwardToRegions(call: PoolCall): Promise<ForwardResult> {
+  private async forwardToRegions(call: PoolCall, gate?: RegionGate): Promise<ForwardResult> {
     const record = (name: string, ms: number, failed: boolean) => {
       if (call.recordHealth !== false) this.health.record(name, ms, failed);
     };
@@ -156,11 +160,18 @@ export class PoolClient {
       reason: "upstream_unreachable",
       detail: "no region tried",
     };
+    let gated = 0;
     for (const region of candidates) {
       if (deadlineSignal.aborted)
         return { ok: false, reason: "deadline_exceeded", detail: "deadline passed" };
+      const ticket = gate?.tryEnter(region.name);
+      if (ticket === null) {
+        gated++;
+        continue;
+      }
       const started = Date.now();
       const attempt = await this.attempt(region, call, deadlineSignal);
+      ticket?.done(attempt.kind === "response" ? attempt.response : null);
       const elapsed = Date.now() - started;
       if (attempt.kind === "response") {
         const status = attempt.response.status;
@@ -205,6 +216,7 @@ export class PoolClient {
       }
       last = { reason: "upstream_unreachable", detail: attempt.detail };
     }
+    if (gated === candidates.length) throw regionsShed();
     return { ok: false, ...last };
   }
 

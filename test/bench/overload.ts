@@ -71,6 +71,16 @@ function cpuSeconds(): Record<string, number> {
   return out;
 }
 
+/** Cores each watched process used since `before` (a `cpuSeconds()` reading) over `seconds`. */
+function coresSince(before: Record<string, number>, seconds: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(cpuSeconds()).map(([name, after]) => [
+      name,
+      Number(((after - (before[name] ?? 0)) / seconds).toFixed(2)),
+    ]),
+  );
+}
+
 async function main(): Promise<void> {
   console.log("starting the instant upstream, a bench pool and the edge as npm start serves it …");
   await startInstantUpstream(names.upstream, upstreamPort);
@@ -104,7 +114,9 @@ async function main(): Promise<void> {
         }),
       timeoutMs: deadlineMs,
     });
+    const cpuBeforeSaturation = cpuSeconds();
     const saturation = await closedLoop({ ...load("sat"), connections: 50, seconds: saturationSeconds });
+    const saturationCores = coresSince(cpuBeforeSaturation, saturationSeconds);
     console.log(
       `  miss saturation: ${saturation.rps} req/s, p99 ${saturation.p99_ms} ms`,
       saturation.status_classes,
@@ -120,14 +132,8 @@ async function main(): Promise<void> {
     console.log(`  open loop at ${rate} req/s for ${overloadSeconds} s …`);
     const cpuBefore = cpuSeconds();
     const overload = await openLoop({ ...load("over"), rate, seconds: overloadSeconds });
-    const cpuAfter = cpuSeconds();
     // Cores each process used during the overload run (2 on this machine, shared with others).
-    const coresUsed = Object.fromEntries(
-      Object.entries(cpuAfter).map(([name, after]) => [
-        name,
-        Number(((after - (cpuBefore[name] ?? 0)) / overloadSeconds).toFixed(2)),
-      ]),
-    );
+    const coresUsed = coresSince(cpuBefore, overloadSeconds);
     const sent = rate * overloadSeconds;
     const count = (status: string) => overload.status_counts[status] ?? 0;
     const ok2xx = Object.entries(overload.status_counts)
@@ -148,6 +154,7 @@ async function main(): Promise<void> {
         p50_ms: saturation.p50_ms,
         p99_ms: saturation.p99_ms,
         status_counts: saturation.status_counts,
+        cores_used: saturationCores,
       },
       overload: {
         rate_rps: rate,
