@@ -90,6 +90,12 @@ export const edgeEnvSchema = z.object({
    */
   EDGE_MAX_CONCURRENCY: positiveInt(1_000),
   EDGE_MIN_CONCURRENCY: positiveInt(32),
+  /**
+   * API requests in progress an isolate allows per admitted forward, plus a fixed headroom; past that a
+   * request is refused as it enters (edge/middleware/admission.ts), before any parsing.
+   */
+  EDGE_REQUESTS_PER_FORWARD: z.coerce.number().min(1).max(100).default(2),
+  EDGE_REQUEST_HEADROOM: positiveInt(64),
   /** Status of a deterministic fallback answer: 503 (default) or 200. */
   FALLBACK_STATUS: z.coerce
     .string()

@@ -142,3 +142,51 @@ export class AdaptiveConcurrencyLimit {
 function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
 }
+
+/** Settings of {@link RequestGate}: the bound is `limit·factor + headroom` requests in progress. */
+export interface RequestGateConfig {
+  factor: number;
+  headroom: number;
+}
+
+/**
+ * The isolate's bound on API requests in progress (entered, not yet answered), tied to the forward
+ * limit. When the isolate itself is the bottleneck (its one thread out of CPU), requests pile up
+ * between their awaits (key checks, cache reads) long before they reach the forward limit, and each
+ * one shed there has already cost nearly a forward's CPU. Past the bound a request is refused as it
+ * enters (503 `overloaded`, before authentication and parsing), which costs a small fraction of that,
+ * so the CPU goes to the requests already admitted. Cache hits answer within one Redis round trip,
+ * so they hardly count against the bound; they are refused only while the isolate is swamped.
+ */
+export class RequestGate {
+  #inProgress = 0;
+  #shed = 0;
+
+  constructor(
+    private readonly forwards: { readonly limit: number },
+    private readonly config: RequestGateConfig,
+  ) {}
+
+  /** The current bound on requests in progress. */
+  get bound(): number {
+    return Math.floor(this.forwards.limit * this.config.factor + this.config.headroom);
+  }
+
+  stats(): { inProgress: number; bound: number; shed: number } {
+    return { inProgress: this.#inProgress, bound: this.bound, shed: this.#shed };
+  }
+
+  /** True (then call `leave` once when answered) or false: refuse the request now. */
+  tryEnter(): boolean {
+    if (this.#inProgress >= this.bound) {
+      this.#shed++;
+      return false;
+    }
+    this.#inProgress++;
+    return true;
+  }
+
+  leave(): void {
+    this.#inProgress--;
+  }
+}

@@ -6,7 +6,7 @@ import { tracingConfig } from "../../shared/tracing.ts";
 import { type EdgeBindings, type EdgeEnv, parseEdgeEnv } from "../env.ts";
 import { RecentEntries } from "../lib/recent-entries.ts";
 import { EdgeTraceExporter } from "../lib/tracing/otlp-json.ts";
-import { AdaptiveConcurrencyLimit } from "./admission.ts";
+import { AdaptiveConcurrencyLimit, RequestGate } from "./admission.ts";
 import { ApiKeyVerifier } from "./api-keys.ts";
 import { AuthLookupLimiter } from "./auth-lookup-limiter.ts";
 import { EdgeEvents } from "./edge-events.ts";
@@ -40,6 +40,8 @@ export interface EdgeServices {
   moderator?: Moderator | null;
   /** Span export (OTLP/HTTP JSON); absent or null when tracing is off. */
   tracer?: EdgeTraceExporter | null;
+  /** The bound on API requests in progress (edge/middleware/admission.ts); absent: none. */
+  requests?: RequestGate;
 }
 
 export type ServicesResult = { ok: true; services: EdgeServices } | { ok: false; problems: string[] };
@@ -85,17 +87,18 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
   if (!parsed.ok) return parsed;
   const config = parsed.env;
   const redis = createEdgeRedis(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN);
+  const forwards = new AdaptiveConcurrencyLimit({
+    initialLimit: Math.max(config.EDGE_MIN_CONCURRENCY, 32),
+    minLimit: config.EDGE_MIN_CONCURRENCY,
+    maxLimit: Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY),
+  });
   const pool = new PoolClient(config.POOL_REGIONS, config.POOL_SIGNING_SECRET, {
     attemptTimeoutMs: config.POOL_ATTEMPT_TIMEOUT_MS,
     breaker: { failures: config.BREAKER_FAILURES, openMs: config.BREAKER_OPEN_MS },
     ...(config.POOL_ADMIN_SECRET
       ? { admin: { credential: config.POOL_ADMIN_CREDENTIAL, secret: config.POOL_ADMIN_SECRET } }
       : {}),
-    admission: new AdaptiveConcurrencyLimit({
-      initialLimit: Math.max(config.EDGE_MIN_CONCURRENCY, 32),
-      minLimit: config.EDGE_MIN_CONCURRENCY,
-      maxLimit: Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY),
-    }),
+    admission: forwards,
     regionAdmission: new RegionAdmission({
       initialLimit: config.EDGE_MIN_CONCURRENCY,
       minLimit: 1,
@@ -157,6 +160,10 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
           })
         : null,
       tracer: edgeTraceExporter(config),
+      requests: new RequestGate(forwards, {
+        factor: config.EDGE_REQUESTS_PER_FORWARD,
+        headroom: config.EDGE_REQUEST_HEADROOM,
+      }),
     },
   };
 }

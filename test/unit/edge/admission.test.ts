@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEdgeApp } from "../../../edge/app.ts";
-import { AdaptiveConcurrencyLimit, type AdmissionConfig } from "../../../edge/services/admission.ts";
+import {
+  AdaptiveConcurrencyLimit,
+  type AdmissionConfig,
+  RequestGate,
+} from "../../../edge/services/admission.ts";
 import { chatInit, FakePool, unitEnv } from "./fake-pool.ts";
 
 /** A limiter on a hand-driven clock (ms). */
@@ -131,5 +135,61 @@ describe("admission control at the edge (in process, fake pool)", () => {
     // The slots came back: the next forward is admitted.
     pool.mode = { kind: "json" };
     expect((await ask("after the burst")).status).toBe(200);
+  });
+});
+
+describe("request gate", () => {
+  it("bounds requests in progress by the forward limit times a factor plus headroom", () => {
+    const forwards = { limit: 10 };
+    const gate = new RequestGate(forwards, { factor: 2, headroom: 3 });
+    for (let i = 0; i < 23; i++) expect(gate.tryEnter()).toBe(true);
+    expect(gate.tryEnter()).toBe(false);
+    gate.leave();
+    expect(gate.tryEnter()).toBe(true);
+    forwards.limit = 20;
+    expect(gate.bound).toBe(43);
+    expect(gate.tryEnter()).toBe(true);
+    expect(gate.stats()).toMatchObject({ inProgress: 24, shed: 1 });
+  });
+});
+
+describe("the request gate at the edge (in process, fake pool)", () => {
+  const app = createEdgeApp();
+  const pool = new FakePool();
+  let env: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const url = await pool.start();
+    // Two forwards, one request per forward, one of headroom: the fourth request in progress is refused.
+    env = unitEnv(`a=${url}`, {
+      EDGE_MAX_CONCURRENCY: "2",
+      EDGE_MIN_CONCURRENCY: "2",
+      EDGE_REQUESTS_PER_FORWARD: "1",
+      EDGE_REQUEST_HEADROOM: "1",
+    });
+  });
+  afterAll(() => pool.stop());
+
+  const ask = (body: string) => app.request("/v1/chat/completions", { ...chatInit({}), body }, env);
+  const question = (content: string) =>
+    JSON.stringify({ model: "auto", temperature: 0, messages: [{ role: "user", content }] });
+
+  it("refuses a request as it enters while the isolate is full, before parsing it, and admits again after", async () => {
+    expect((await ask(question("warm-up"))).status).toBe(200);
+    pool.mode = { kind: "json", delayMs: 400 };
+    pool.chatCalls = 0;
+    // Two forwards and one request coalesced onto the first: three in progress.
+    const slow = [ask(question("slow 1")), ask(question("slow 1")), ask(question("slow 2"))];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const refused = await ask("{ not json");
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    const error = ((await refused.json()) as { error: { code: string; request_id: string } }).error;
+    expect(error.code).toBe("overloaded");
+    expect(error.request_id).toBe(refused.headers.get("x-request-id"));
+    expect((await Promise.all(slow)).map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(pool.chatCalls).toBe(2);
+    // Nothing in progress: the same bad body is now parsed and refused as bad input.
+    expect((await ask("{ not json")).status).toBe(400);
   });
 });
