@@ -91,11 +91,13 @@ export const edgeEnvSchema = z.object({
   EDGE_MAX_CONCURRENCY: positiveInt(1_000),
   EDGE_MIN_CONCURRENCY: positiveInt(32),
   /**
-   * API requests in progress an isolate allows per admitted forward, plus a fixed headroom; past that a
-   * request is refused as it enters (edge/middleware/admission.ts), before any parsing.
+   * How long a request may take from entering the isolate to its forward (ms) before the isolate counts
+   * as queueing and cuts its bound on requests in progress (edge/services/admission.ts RequestGate);
+   * past that bound a request is refused as it enters, before any parsing.
    */
-  EDGE_REQUESTS_PER_FORWARD: z.coerce.number().min(1).max(100).default(2),
-  EDGE_REQUEST_HEADROOM: positiveInt(64),
+  EDGE_QUEUE_TARGET_MS: positiveInt(50),
+  /** The most API requests in progress an isolate ever allows (default: twice EDGE_MAX_CONCURRENCY). */
+  EDGE_MAX_IN_PROGRESS: z.coerce.number().int().positive().optional(),
   /** Status of a deterministic fallback answer: 503 (default) or 200. */
   FALLBACK_STATUS: z.coerce
     .string()

@@ -143,33 +143,55 @@ function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
 }
 
-/** Settings of {@link RequestGate}: the bound is `limit·factor + headroom` requests in progress. */
+/** Settings of {@link RequestGate}. */
 export interface RequestGateConfig {
-  factor: number;
-  headroom: number;
+  /** The bound on requests in progress before any sample. */
+  initialBound: number;
+  minBound: number;
+  maxBound: number;
+  /** The time a request may take to reach its forward (ms) before the isolate counts as queueing. */
+  targetMs?: number;
+  /** Each window's lowest time decides (ms). */
+  intervalMs?: number;
 }
 
 /**
- * The isolate's bound on API requests in progress (entered, not yet answered), tied to the forward
- * limit. When the isolate itself is the bottleneck (its one thread out of CPU), requests pile up
- * between their awaits (key checks, cache reads) long before they reach the forward limit, and each
- * one shed there has already cost nearly a forward's CPU. Past the bound a request is refused as it
- * enters (503 `overloaded`, before authentication and parsing), which costs a small fraction of that,
- * so the CPU goes to the requests already admitted. Cache hits answer within one Redis round trip,
- * so they hardly count against the bound; they are refused only while the isolate is swamped.
+ * The isolate's bound on API requests in progress (entered, not yet answered), driven by how long
+ * requests take to reach their forward (their time in this isolate before the pool is asked: key
+ * check, cache reads, and every wait for the event loop in between). When the isolate itself is the
+ * bottleneck (its one thread out of CPU), requests pile up between their awaits, and each one shed at
+ * the forward limit has already cost nearly a forward's CPU. So, in the spirit of CoDel: when even the
+ * fastest request of a window (`intervalMs`) took longer than `targetMs` to get there, a standing
+ * queue has formed and the bound is cut by a fifth; when the fastest is under the target and the
+ * bound is in use, it grows by √bound. Past the bound a request is refused as it enters (503
+ * `overloaded`, before authentication and parsing), which costs a small fraction of a forward, so the
+ * CPU goes to the requests already admitted and their latency stays bounded. Cache hits answer within
+ * one Redis round trip, so they hardly count against the bound; they are refused only while the
+ * isolate is swamped.
  */
 export class RequestGate {
+  #bound: number;
   #inProgress = 0;
   #shed = 0;
+  #windowStart: number;
+  #windowMin = Number.POSITIVE_INFINITY;
+  #peakInWindow = 0;
+  readonly #targetMs: number;
+  readonly #intervalMs: number;
 
   constructor(
-    private readonly forwards: { readonly limit: number },
     private readonly config: RequestGateConfig,
-  ) {}
+    private readonly now: () => number = () => Date.now(),
+  ) {
+    this.#bound = clamp(config.initialBound, config.minBound, config.maxBound);
+    this.#targetMs = config.targetMs ?? 50;
+    this.#intervalMs = config.intervalMs ?? 100;
+    this.#windowStart = now();
+  }
 
   /** The current bound on requests in progress. */
   get bound(): number {
-    return Math.floor(this.forwards.limit * this.config.factor + this.config.headroom);
+    return Math.floor(this.#bound);
   }
 
   stats(): { inProgress: number; bound: number; shed: number } {
@@ -183,10 +205,27 @@ export class RequestGate {
       return false;
     }
     this.#inProgress++;
+    this.#peakInWindow = Math.max(this.#peakInWindow, this.#inProgress);
     return true;
   }
 
   leave(): void {
     this.#inProgress--;
+  }
+
+  /** A request reached its forward `ms` after it entered the isolate. */
+  observe(ms: number): void {
+    this.#windowMin = Math.min(this.#windowMin, ms);
+    const now = this.now();
+    if (now - this.#windowStart < this.#intervalMs) return;
+    const { minBound, maxBound } = this.config;
+    if (this.#windowMin > this.#targetMs) {
+      this.#bound = clamp(this.#bound * 0.8, minBound, maxBound);
+    } else if (this.#peakInWindow >= this.#bound / 2) {
+      this.#bound = clamp(this.#bound + Math.sqrt(this.#bound), minBound, maxBound);
+    }
+    this.#windowStart = now;
+    this.#windowMin = Number.POSITIVE_INFINITY;
+    this.#peakInWindow = this.#inProgress;
   }
 }

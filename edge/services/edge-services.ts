@@ -92,13 +92,26 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
     minLimit: config.EDGE_MIN_CONCURRENCY,
     maxLimit: Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY),
   });
+  const maxInProgress =
+    config.EDGE_MAX_IN_PROGRESS ?? 2 * Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY);
+  const requests = new RequestGate({
+    initialBound: 4 * Math.max(config.EDGE_MIN_CONCURRENCY, 32),
+    minBound: Math.min(config.EDGE_MIN_CONCURRENCY, maxInProgress),
+    maxBound: maxInProgress,
+    targetMs: config.EDGE_QUEUE_TARGET_MS,
+  });
   const pool = new PoolClient(config.POOL_REGIONS, config.POOL_SIGNING_SECRET, {
     attemptTimeoutMs: config.POOL_ATTEMPT_TIMEOUT_MS,
     breaker: { failures: config.BREAKER_FAILURES, openMs: config.BREAKER_OPEN_MS },
     ...(config.POOL_ADMIN_SECRET
       ? { admin: { credential: config.POOL_ADMIN_CREDENTIAL, secret: config.POOL_ADMIN_SECRET } }
       : {}),
-    admission: forwards,
+    admission: {
+      tryAcquire: (arrivedAt) => {
+        if (arrivedAt !== undefined) requests.observe(Date.now() - arrivedAt);
+        return forwards.tryAcquire();
+      },
+    },
     regionAdmission: new RegionAdmission({
       initialLimit: config.EDGE_MIN_CONCURRENCY,
       minLimit: 1,
@@ -160,10 +173,7 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
           })
         : null,
       tracer: edgeTraceExporter(config),
-      requests: new RequestGate(forwards, {
-        factor: config.EDGE_REQUESTS_PER_FORWARD,
-        headroom: config.EDGE_REQUEST_HEADROOM,
-      }),
+      requests,
     },
   };
 }

@@ -31,6 +31,8 @@ export interface PoolCall {
   guardrailDecisions?: string | undefined;
   /** Absolute deadline, epoch ms: the whole call, body included, must finish by then. */
   deadline: number;
+  /** When the client's request reached the edge (epoch ms): admission control learns queueing from it. */
+  arrivedAt?: number;
   /**
    * True when sending the call twice does no harm (GETs, lookups): then any failure moves on to the
    * next region. Otherwise only failures where the pool did no work are retried elsewhere.
@@ -71,7 +73,7 @@ export interface PoolClientConfig {
   admin?: { credential: string; secret: string };
   logger?: Logger;
   /** Admission control for client traffic (calls that feed health and are not admin calls). */
-  admission?: { tryAcquire(): AdmissionPermit | null };
+  admission?: { tryAcquire(arrivedAt?: number): AdmissionPermit | null };
   /** Per-region admission for the same traffic (edge/services/region-admission.ts). */
   regionAdmission?: RegionGate;
 }
@@ -120,7 +122,7 @@ export class PoolClient {
   async forward(call: PoolCall): Promise<ForwardResult> {
     const admission = call.recordHealth === false || call.admin ? undefined : this.config.admission;
     if (!admission) return this.forwardToRegions(call);
-    const permit = admission.tryAcquire();
+    const permit = admission.tryAcquire(call.arrivedAt);
     if (!permit) {
       throw new GatewayError("OVERLOADED", "The gateway is at capacity; retry shortly.", {
         headers: { "retry-after": "1" },

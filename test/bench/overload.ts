@@ -27,6 +27,14 @@ const overloadFactor = Number(process.env.OVERLOAD_FACTOR ?? 2);
 const deadlineMs = 5_000;
 const names = { upstream: "overload-instant", pool: "overload-pool", edge: "overload-edge" };
 const runId = Date.now();
+/**
+ * Bun's fetch sends at most 256 requests at once (BUN_CONFIG_MAX_HTTP_REQUESTS) and queues the rest
+ * inside the generator, which turns the open loop into a closed one of 256 and counts the generator's
+ * own queue as the gateway's latency. The generator runs with the cap raised to Bun's maximum; the
+ * processes it starts keep the production default.
+ */
+const generatorFetchCap = "65535";
+const productionFetchCap = "256";
 
 async function ok(url: string): Promise<boolean> {
   return fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
@@ -89,7 +97,7 @@ async function main(): Promise<void> {
     port: poolPort,
     upstreamPort,
     region: "overload",
-    env: { MAX_IN_FLIGHT: "256" },
+    env: { MAX_IN_FLIGHT: "256", BUN_CONFIG_MAX_HTTP_REQUESTS: productionFetchCap },
   });
   const edge = await startPrivateEdge({
     name: names.edge,
@@ -187,6 +195,18 @@ async function main(): Promise<void> {
   }
 }
 
+/** Runs this script again with the generator's fetch cap raised (read only at Bun's start). */
+function rerunWithFetchCap(): Promise<number> {
+  const child = Bun.spawn([process.execPath, ...process.argv.slice(1)], {
+    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: generatorFetchCap },
+    stdio: ["inherit", "inherit", "inherit"],
+  });
+  return child.exited;
+}
+
+if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS !== generatorFetchCap) {
+  process.exit(await rerunWithFetchCap());
+}
 main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);

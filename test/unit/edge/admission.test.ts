@@ -4,6 +4,7 @@ import {
   AdaptiveConcurrencyLimit,
   type AdmissionConfig,
   RequestGate,
+  type RequestGateConfig,
 } from "../../../edge/services/admission.ts";
 import { chatInit, FakePool, unitEnv } from "./fake-pool.ts";
 
@@ -139,17 +140,57 @@ describe("admission control at the edge (in process, fake pool)", () => {
 });
 
 describe("request gate", () => {
-  it("bounds requests in progress by the forward limit times a factor plus headroom", () => {
-    const forwards = { limit: 10 };
-    const gate = new RequestGate(forwards, { factor: 2, headroom: 3 });
-    for (let i = 0; i < 23; i++) expect(gate.tryEnter()).toBe(true);
-    expect(gate.tryEnter()).toBe(false);
-    gate.leave();
-    expect(gate.tryEnter()).toBe(true);
-    forwards.limit = 20;
-    expect(gate.bound).toBe(43);
-    expect(gate.tryEnter()).toBe(true);
-    expect(gate.stats()).toMatchObject({ inProgress: 24, shed: 1 });
+  const gate = (config: Partial<RequestGateConfig> = {}) => {
+    const clock = { now: 0 };
+    const requests = new RequestGate(
+      { initialBound: 20, minBound: 4, maxBound: 100, targetMs: 50, intervalMs: 100, ...config },
+      () => clock.now,
+    );
+    /** One window: `inProgress` requests enter, each reaches its forward after `ms`, all leave. */
+    const window = (ms: number, inProgress = requests.bound) => {
+      let entered = 0;
+      while (entered < inProgress && requests.tryEnter()) entered++;
+      clock.now += 100;
+      for (let i = 0; i < entered; i++) requests.observe(ms + i);
+      for (let i = 0; i < entered; i++) requests.leave();
+    };
+    return { requests, window };
+  };
+
+  it("refuses past the bound and admits again once a request leaves", () => {
+    const { requests } = gate({ initialBound: 3, minBound: 1 });
+    expect([1, 2, 3].map(() => requests.tryEnter())).toEqual([true, true, true]);
+    expect(requests.tryEnter()).toBe(false);
+    requests.leave();
+    expect(requests.tryEnter()).toBe(true);
+    expect(requests.stats()).toMatchObject({ inProgress: 3, shed: 1 });
+  });
+
+  it("cuts the bound while even the fastest request of a window queued past the target, down to the min", () => {
+    const { requests, window } = gate();
+    window(80);
+    expect(requests.bound).toBe(16);
+    for (let i = 0; i < 20; i++) window(80);
+    expect(requests.bound).toBe(4);
+  });
+
+  it("grows while requests reach their forward in time and the bound is in use, up to the max", () => {
+    const { requests, window } = gate();
+    window(5);
+    expect(requests.bound).toBeGreaterThan(20);
+    for (let i = 0; i < 50; i++) window(5);
+    expect(requests.bound).toBe(100);
+  });
+
+  it("does not grow while the bound is not in use, nor cut for one slow request among fast ones", () => {
+    const { requests, window } = gate();
+    for (let i = 0; i < 10; i++) window(5, 3);
+    expect(requests.bound).toBe(20);
+    window(5, 20);
+    const grown = requests.bound;
+    requests.observe(500);
+    window(10, 1);
+    expect(requests.bound).toBeGreaterThanOrEqual(grown);
   });
 });
 
@@ -160,13 +201,8 @@ describe("the request gate at the edge (in process, fake pool)", () => {
 
   beforeAll(async () => {
     const url = await pool.start();
-    // Two forwards, one request per forward, one of headroom: the fourth request in progress is refused.
-    env = unitEnv(`a=${url}`, {
-      EDGE_MAX_CONCURRENCY: "2",
-      EDGE_MIN_CONCURRENCY: "2",
-      EDGE_REQUESTS_PER_FORWARD: "1",
-      EDGE_REQUEST_HEADROOM: "1",
-    });
+    // At most three requests in progress: the fourth is refused.
+    env = unitEnv(`a=${url}`, { EDGE_MAX_IN_PROGRESS: "3" });
   });
   afterAll(() => pool.stop());
 
