@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { GatewayError } from "../../shared/errors.ts";
+import { overloaded } from "../services/admission.ts";
 import type { HonoEnv } from "../types.ts";
 
 /**
@@ -10,11 +10,7 @@ import type { HonoEnv } from "../types.ts";
 export const admitRequests = createMiddleware<HonoEnv>(async (c, next) => {
   const gate = c.var.services.requests;
   if (!gate) return next();
-  if (!gate.tryEnter()) {
-    throw new GatewayError("OVERLOADED", "The gateway is at capacity; retry shortly.", {
-      headers: { "retry-after": "1" },
-    });
-  }
+  if (!gate.tryEnter()) throw overloaded;
   try {
     await next();
   } finally {

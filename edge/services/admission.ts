@@ -1,10 +1,16 @@
 /**
- * Admission control for forwards to the pools: an adaptive concurrency limit per isolate, driven by
- * the pools' latency (a gradient limit in the spirit of Netflix's concurrency-limits). Past the limit a
- * forward is refused at once (the caller answers 503 with Retry-After) instead of queueing until
- * timeouts pile up and the process runs out of descriptors.
+ * Admission control at the edge, three layers, all local arithmetic (no shared store on any request):
+ * 1. {@link RequestGate}: the isolate's bound on API requests in progress, driven by how long they
+ *    queue inside the isolate; past it a request is refused as it enters, before any parsing, so a
+ *    swamped isolate spends its CPU on the requests it admitted;
+ * 2. {@link AdaptiveConcurrencyLimit}: the isolate's limit on concurrent forwards, driven by the pools'
+ *    latency, capped below what its file descriptors can carry;
+ * 3. the isolate's share of each region (region-admission.ts), fed by the load every pool answer
+ *    reports; a region that sheds is skipped, and with none left the forward is refused here.
+ * A refusal at any layer is 503 `overloaded` with Retry-After, at once, instead of a queue.
  *
- * The limit follows `limit ← (1-s)·limit + s·(limit·gradient + √limit)`, where the gradient compares
+ * The forward limit is a gradient limit in the spirit of Netflix's concurrency-limits:
+ * `limit ← (1-s)·limit + s·(limit·gradient + √limit)`, where the gradient compares
  * the no-load latency (the lowest sample of the last one or two windows, so it follows a pool that
  * really got slower) with the latest sample: `clamp((tolerance·base + slack) / sample, 0.5, 1)`. While
  * latency stays near the no-load level the limit grows by about √limit per sample; when queueing
@@ -13,6 +19,17 @@
  * A failed forward (timeout, 5xx, a pool shedding) cuts the limit multiplicatively. The limit only
  * grows while it is in use (at least half of it in flight), so a quiet isolate does not inflate it.
  */
+
+import { GatewayError } from "../../shared/errors.ts";
+
+/**
+ * The refusal of a shed request (503 `overloaded`, Retry-After), one instance thrown every time: a
+ * new error per shed request would capture a stack each time, CPU spent exactly when there is none
+ * to spare. It carries nothing of any request (onError adds the request id).
+ */
+export const overloaded = new GatewayError("OVERLOADED", "The gateway is at capacity; retry shortly.", {
+  headers: { "retry-after": "1" },
+});
 
 /** Settings of {@link AdaptiveConcurrencyLimit}. */
 export interface AdmissionConfig {

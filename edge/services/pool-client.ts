@@ -1,9 +1,8 @@
 import { DependencyError } from "../../shared/dependency-error.ts";
-import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
 import { createLogger, type Logger } from "../../shared/logger.ts";
 import { formatAllowedModels, signedHeaders } from "../../shared/signing.ts";
-import type { AdmissionPermit } from "./admission.ts";
+import { type AdmissionPermit, overloaded } from "./admission.ts";
 import { type RegionGate, regionsShed, shedByRegions } from "./region-admission.ts";
 import { type BreakerConfig, type Region, RegionHealth } from "./region-health.ts";
 
@@ -123,11 +122,7 @@ export class PoolClient {
     const admission = call.recordHealth === false || call.admin ? undefined : this.config.admission;
     if (!admission) return this.forwardToRegions(call);
     const permit = admission.tryAcquire(call.arrivedAt);
-    if (!permit) {
-      throw new GatewayError("OVERLOADED", "The gateway is at capacity; retry shortly.", {
-        headers: { "retry-after": "1" },
-      });
-    }
+    if (!permit) throw overloaded;
     let result: ForwardResult;
     try {
       result = await this.forwardToRegions(call, this.config.regionAdmission);

@@ -63,20 +63,19 @@ export interface RegionGate {
   tryEnter(region: string): RegionTicket | null;
 }
 
-const shedErrors = new WeakSet<GatewayError>();
+/** The 503 for a forward that every available region's share refused (no pool was called); one instance. */
+const regionsAtCapacity = new GatewayError("OVERLOADED", "Every region is at capacity; retry shortly.", {
+  headers: { "retry-after": "1" },
+});
 
-/** The 503 for a forward that every available region's share refused (no pool was called). */
+/** The refusal of a forward that every available region's share refused. */
 export function regionsShed(): GatewayError {
-  const error = new GatewayError("OVERLOADED", "Every region is at capacity; retry shortly.", {
-    headers: { "retry-after": "1" },
-  });
-  shedErrors.add(error);
-  return error;
+  return regionsAtCapacity;
 }
 
 /** True for {@link regionsShed}'s error: the isolate's own limit was not what refused it. */
 export function shedByRegions(error: unknown): boolean {
-  return error instanceof GatewayError && shedErrors.has(error);
+  return error === regionsAtCapacity;
 }
 
 /** One region's state in this isolate, for tests and logs. */
