@@ -18,6 +18,10 @@
  * millisecond jitter of a very fast pool from throttling it.
  * A failed forward (timeout, 5xx, a pool shedding) cuts the limit multiplicatively. The limit only
  * grows while it is in use (at least half of it in flight), so a quiet isolate does not inflate it.
+ * When the answering pool reports most of its slots free (`x-tiergate-pool-load` under
+ * `spareUtilization`), a latency rise is not the pool's queue but CPU contention here or on the
+ * machine: it does not cut the limit (measured: on a busy machine the gradient pinned the limit at its
+ * floor and starved an idle pool, halving goodput); the request gate bounds the isolate's own queue.
  */
 
 import { GatewayError } from "../../shared/errors.ts";
@@ -48,12 +52,14 @@ export interface AdmissionConfig {
   baseWindowMs?: number;
   /** Factor applied to the limit when a forward fails. */
   backoff?: number;
+  /** Below this pool utilization (its reported in flight / cap) latency does not cut the limit. */
+  spareUtilization?: number;
 }
 
 /** A granted slot: release it exactly once (later calls are ignored) when the forward is done. */
 export interface AdmissionPermit {
   /** `failed`: timed out, 5xx or refused by the pool; the latency then is not used as a sample. */
-  release(failed: boolean): void;
+  release(failed: boolean, poolUtilization?: number): void;
   /** Gives the slot back without a sample (the forward never reached a pool). */
   cancel(): void;
 }
@@ -80,6 +86,7 @@ export class AdaptiveConcurrencyLimit {
   readonly #slackMs: number;
   readonly #baseWindowMs: number;
   readonly #backoff: number;
+  readonly #spareUtilization: number;
 
   constructor(
     private readonly config: AdmissionConfig,
@@ -92,6 +99,7 @@ export class AdaptiveConcurrencyLimit {
     this.#baseWindowMs = config.baseWindowMs ?? 10_000;
     this.#windowStart = now();
     this.#backoff = config.backoff ?? 0.9;
+    this.#spareUtilization = config.spareUtilization ?? 0.25;
   }
 
   /** The current limit (whole forwards). */
@@ -115,11 +123,11 @@ export class AdaptiveConcurrencyLimit {
     const started = this.now();
     let released = false;
     return {
-      release: (failed) => {
+      release: (failed, poolUtilization) => {
         if (released) return;
         released = true;
         this.#inFlight--;
-        this.#onSample(this.now() - started, inFlightAtStart, failed);
+        this.#onSample(this.now() - started, inFlightAtStart, failed, poolUtilization);
       },
       cancel: () => {
         if (released) return;
@@ -129,7 +137,7 @@ export class AdaptiveConcurrencyLimit {
     };
   }
 
-  #onSample(latency: number, inFlightAtStart: number, failed: boolean): void {
+  #onSample(latency: number, inFlightAtStart: number, failed: boolean, poolUtilization?: number): void {
     const { minLimit, maxLimit } = this.config;
     if (failed) {
       this.#limit = clamp(this.#limit * this.#backoff, minLimit, maxLimit);
@@ -138,7 +146,10 @@ export class AdaptiveConcurrencyLimit {
     const sample = Math.max(latency, 0.01);
     const base = this.#noLoadLatency(sample);
     if (inFlightAtStart < this.#limit / 2) return;
-    const gradient = clamp((this.#tolerance * base + this.#slackMs) / sample, 0.5, 1);
+    // A pool with most of its slots free is not where the latency came from (this isolate's or the
+    // machine's CPU is): cutting forwards would only starve it. The request gate bounds that queue.
+    const spare = poolUtilization !== undefined && poolUtilization < this.#spareUtilization;
+    const gradient = spare ? 1 : clamp((this.#tolerance * base + this.#slackMs) / sample, 0.5, 1);
     const estimate = this.#limit * gradient + Math.sqrt(this.#limit);
     this.#limit = clamp(this.#limit * (1 - this.#smoothing) + estimate * this.#smoothing, minLimit, maxLimit);
   }

@@ -3,7 +3,7 @@ import { headers } from "../../shared/headers.ts";
 import { createLogger, type Logger } from "../../shared/logger.ts";
 import { formatAllowedModels, signedHeaders } from "../../shared/signing.ts";
 import { type AdmissionPermit, overloaded } from "./admission.ts";
-import { type RegionGate, regionsShed, shedByRegions } from "./region-admission.ts";
+import { type RegionGate, regionsShed, shedByRegions, utilizationOf } from "./region-admission.ts";
 import { type BreakerConfig, type Region, RegionHealth } from "./region-health.ts";
 
 export type { Region };
@@ -137,8 +137,9 @@ export class PoolClient {
     }
     result.deadlineSignal.addEventListener("abort", () => permit.release(true), { once: true });
     const settle = result.settle;
+    const poolUtilization = utilizationOf(result.response);
     result.settle = (failed) => {
-      permit.release(failed);
+      permit.release(failed, poolUtilization);
       settle(failed);
     };
     return result;

@@ -63,6 +63,12 @@ export interface RegionGate {
   tryEnter(region: string): RegionTicket | null;
 }
 
+/** The answering pool's reported utilization (in flight / cap), or undefined without a load header. */
+export function utilizationOf(answer: Response): number | undefined {
+  const load = parsePoolLoad(answer.headers.get(headers.poolLoad));
+  return load ? load.inFlight / load.limit : undefined;
+}
+
 /** The 503 for a forward that every available region's share refused (no pool was called); one instance. */
 const regionsAtCapacity = new GatewayError("OVERLOADED", "Every region is at capacity; retry shortly.", {
   headers: { "retry-after": "1" },

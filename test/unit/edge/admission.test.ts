@@ -229,3 +229,22 @@ describe("the request gate at the edge (in process, fake pool)", () => {
     expect((await ask("{ not json")).status).toBe(400);
   });
 });
+
+describe("adaptive concurrency limit and the pool's reported load", () => {
+  it("does not cut for latency while the pool reports most of its slots free, and does once it fills", () => {
+    const { limit, clock } = limiter({ initialLimit: 100 });
+    const round = (latencyMs: number, utilization: number) => {
+      const permits = [];
+      for (let p = limit.tryAcquire(); p; p = limit.tryAcquire()) permits.push(p);
+      clock.now += latencyMs;
+      for (const permit of permits) permit.release(false, utilization);
+    };
+    round(2, 0.1);
+    const before = limit.limit;
+    for (let i = 0; i < 5; i++) round(200, 0.1);
+    expect(limit.limit).toBeGreaterThanOrEqual(before);
+    const held = limit.limit;
+    round(200, 0.6);
+    expect(limit.limit).toBeLessThan(held);
+  });
+});
