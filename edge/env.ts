@@ -96,7 +96,7 @@ export const edgeEnvSchema = z.object({
    * past that bound a request is refused as it enters, before any parsing.
    */
   EDGE_QUEUE_TARGET_MS: positiveInt(50),
-  /** The most API requests in progress an isolate ever allows (default: twice EDGE_MAX_CONCURRENCY). */
+  /** The most API requests in progress an isolate ever allows (default: twice EDGE_MAX_CONCURRENCY, at least 256). */
   EDGE_MAX_IN_PROGRESS: z.coerce.number().int().positive().optional(),
   /** Status of a deterministic fallback answer: 503 (default) or 200. */
   FALLBACK_STATUS: z.coerce

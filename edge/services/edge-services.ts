@@ -92,10 +92,13 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
     minLimit: config.EDGE_MIN_CONCURRENCY,
     maxLimit: Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY),
   });
+  // A request in progress holds one descriptor (a forward about four): twice the forward cap stays
+  // within what `npm start` sizes for, and a small forward cap still leaves room for cache hits.
   const maxInProgress =
-    config.EDGE_MAX_IN_PROGRESS ?? 2 * Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY);
+    config.EDGE_MAX_IN_PROGRESS ??
+    Math.max(256, 2 * Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY));
   const requests = new RequestGate({
-    initialBound: 4 * Math.max(config.EDGE_MIN_CONCURRENCY, 32),
+    initialBound: Math.min(maxInProgress, 4 * Math.max(config.EDGE_MIN_CONCURRENCY, 32)),
     minBound: Math.min(config.EDGE_MIN_CONCURRENCY, maxInProgress),
     maxBound: maxInProgress,
     targetMs: config.EDGE_QUEUE_TARGET_MS,

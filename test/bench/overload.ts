@@ -2,7 +2,7 @@
  * `npm run bench:overload`: does the edge shed instead of falling over? The edge is served as `npm
  * start` serves it (the edge supervisor: deploy bundle in `workerd serve`, fd limit raised, admission
  * control on) in front of a bench pool (production MAX_IN_FLIGHT) and the instant upstream. It measures
- * miss saturation (closed loop, 50 connections), then runs an open loop at 2x that rate for 30 s with
+ * miss saturation (closed loop, 32 connections), then runs an open loop at 2x that rate for 30 s with
  * a 5 s deadline per request, every request a unique miss. Writes `.stack/results/bench-overload.json`:
  * - alive_after: the edge and the pool still serve, and no process of theirs was restarted;
  * - answered_share: 2xx or 503 (shed, Retry-After) within the deadline, of all sent;
@@ -25,6 +25,12 @@ const saturationSeconds = Number(process.env.SATURATION_SECONDS ?? 8);
 const overloadSeconds = Number(process.env.OVERLOAD_SECONDS ?? 30);
 const overloadFactor = Number(process.env.OVERLOAD_FACTOR ?? 2);
 const deadlineMs = 5_000;
+/**
+ * Connections of the saturation run: the edge's forward-limit floor (EDGE_MIN_CONCURRENCY, 32), so
+ * nothing is shed while capacity is measured. With more, a closed loop turns each shed request into
+ * an immediate new one, a spin of 503s that eats the CPU being measured (seen at 50: a third shed).
+ */
+const saturationConnections = 32;
 const names = { upstream: "overload-instant", pool: "overload-pool", edge: "overload-edge" };
 const runId = Date.now();
 /**
@@ -123,7 +129,11 @@ async function main(): Promise<void> {
       timeoutMs: deadlineMs,
     });
     const cpuBeforeSaturation = cpuSeconds();
-    const saturation = await closedLoop({ ...load("sat"), connections: 50, seconds: saturationSeconds });
+    const saturation = await closedLoop({
+      ...load("sat"),
+      connections: saturationConnections,
+      seconds: saturationSeconds,
+    });
     const saturationCores = coresSince(cpuBeforeSaturation, saturationSeconds);
     console.log(
       `  miss saturation: ${saturation.rps} req/s, p99 ${saturation.p99_ms} ms`,
