@@ -21,7 +21,8 @@
  * When the answering pool reports most of its slots free (`x-tiergate-pool-load` under
  * `spareUtilization`), a latency rise is not the pool's queue but CPU contention here or on the
  * machine: it does not cut the limit (measured: on a busy machine the gradient pinned the limit at its
- * floor and starved an idle pool, halving goodput); the request gate bounds the isolate's own queue.
+ * floor and starved an idle pool, halving goodput), nor grow it while the request gate reports this
+ * isolate queueing (measured: growing then tripled the forwards in flight and the latency with them).
  */
 
 import { GatewayError } from "../../shared/errors.ts";
@@ -54,6 +55,8 @@ export interface AdmissionConfig {
   backoff?: number;
   /** Below this pool utilization (its reported in flight / cap) latency does not cut the limit. */
   spareUtilization?: number;
+  /** True while this isolate itself is queueing (the request gate's verdict): no growth then. */
+  congested?: () => boolean;
 }
 
 /** A granted slot: release it exactly once (later calls are ignored) when the forward is done. */
@@ -149,6 +152,8 @@ export class AdaptiveConcurrencyLimit {
     // A pool with most of its slots free is not where the latency came from (this isolate's or the
     // machine's CPU is): cutting forwards would only starve it. The request gate bounds that queue.
     const spare = poolUtilization !== undefined && poolUtilization < this.#spareUtilization;
+    // Holding for a spare pool must not grow the limit while this isolate is the one queueing.
+    if (spare && this.config.congested?.()) return;
     const gradient = spare ? 1 : clamp((this.#tolerance * base + this.#slackMs) / sample, 0.5, 1);
     const estimate = this.#limit * gradient + Math.sqrt(this.#limit);
     this.#limit = clamp(this.#limit * (1 - this.#smoothing) + estimate * this.#smoothing, minLimit, maxLimit);
@@ -206,6 +211,7 @@ export class RequestGate {
   #peakInWindow = 0;
   readonly #targetMs: number;
   readonly #intervalMs: number;
+  #congested = false;
 
   constructor(
     private readonly config: RequestGateConfig,
@@ -220,6 +226,11 @@ export class RequestGate {
   /** The current bound on requests in progress. */
   get bound(): number {
     return Math.floor(this.#bound);
+  }
+
+  /** True while the last window's fastest request queued past the target. */
+  get congested(): boolean {
+    return this.#congested;
   }
 
   stats(): { inProgress: number; bound: number; shed: number } {
@@ -247,7 +258,8 @@ export class RequestGate {
     const now = this.now();
     if (now - this.#windowStart < this.#intervalMs) return;
     const { minBound, maxBound } = this.config;
-    if (this.#windowMin > this.#targetMs) {
+    this.#congested = this.#windowMin > this.#targetMs;
+    if (this.#congested) {
       this.#bound = clamp(this.#bound * 0.8, minBound, maxBound);
     } else if (this.#peakInWindow >= this.#bound / 2) {
       this.#bound = clamp(this.#bound + Math.sqrt(this.#bound), minBound, maxBound);

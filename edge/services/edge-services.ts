@@ -87,11 +87,6 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
   if (!parsed.ok) return parsed;
   const config = parsed.env;
   const redis = createEdgeRedis(config.UPSTASH_REDIS_REST_URL, config.UPSTASH_REDIS_REST_TOKEN);
-  const forwards = new AdaptiveConcurrencyLimit({
-    initialLimit: Math.max(config.EDGE_MIN_CONCURRENCY, 32),
-    minLimit: config.EDGE_MIN_CONCURRENCY,
-    maxLimit: Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY),
-  });
   // A request in progress holds one descriptor (a forward about four): twice the forward cap stays
   // within what `npm start` sizes for, and a small forward cap still leaves room for cache hits.
   const maxInProgress =
@@ -102,6 +97,12 @@ function buildServices(bindings: EdgeBindings): ServicesResult {
     minBound: Math.min(config.EDGE_MIN_CONCURRENCY, maxInProgress),
     maxBound: maxInProgress,
     targetMs: config.EDGE_QUEUE_TARGET_MS,
+  });
+  const forwards = new AdaptiveConcurrencyLimit({
+    initialLimit: Math.max(config.EDGE_MIN_CONCURRENCY, 32),
+    minLimit: config.EDGE_MIN_CONCURRENCY,
+    maxLimit: Math.max(config.EDGE_MIN_CONCURRENCY, config.EDGE_MAX_CONCURRENCY),
+    congested: () => requests.congested,
   });
   const pool = new PoolClient(config.POOL_REGIONS, config.POOL_SIGNING_SECRET, {
     attemptTimeoutMs: config.POOL_ATTEMPT_TIMEOUT_MS,

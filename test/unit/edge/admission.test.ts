@@ -168,8 +168,10 @@ describe("request gate", () => {
 
   it("cuts the bound while even the fastest request of a window queued past the target, down to the min", () => {
     const { requests, window } = gate();
+    expect(requests.congested).toBe(false);
     window(80);
     expect(requests.bound).toBe(16);
+    expect(requests.congested).toBe(true);
     for (let i = 0; i < 20; i++) window(80);
     expect(requests.bound).toBe(4);
   });
@@ -246,5 +248,21 @@ describe("adaptive concurrency limit and the pool's reported load", () => {
     const held = limit.limit;
     round(200, 0.6);
     expect(limit.limit).toBeLessThan(held);
+  });
+
+  it("does not grow for a spare pool while the isolate itself is queueing", () => {
+    const gate = { congested: true };
+    const { limit, clock } = limiter({ initialLimit: 50, congested: () => gate.congested });
+    const round = () => {
+      const permits = [];
+      for (let p = limit.tryAcquire(); p; p = limit.tryAcquire()) permits.push(p);
+      clock.now += 2;
+      for (const permit of permits) permit.release(false, 0.1);
+    };
+    for (let i = 0; i < 5; i++) round();
+    expect(limit.limit).toBe(50);
+    gate.congested = false;
+    round();
+    expect(limit.limit).toBeGreaterThan(50);
   });
 });
