@@ -83,14 +83,18 @@ function flatness(
   name: string,
   seconds: number,
 ) {
-  const points = samples
-    .filter((s) => s.at_s >= seconds / 2 && Number.isFinite(s.rss_mb[name]))
-    .map((s) => ({ x: s.at_s / 60, y: s.rss_mb[name] ?? 0 }));
+  const pointsFrom = (from: number) =>
+    samples
+      .filter((s) => s.at_s >= from && Number.isFinite(s.rss_mb[name]))
+      .map((s) => ({ x: s.at_s / 60, y: s.rss_mb[name] ?? 0 }));
+  const points = pointsFrom(seconds / 2);
   const perMinute = slope(points);
   const meanMb = points.reduce((a, p) => a + p.y, 0) / Math.max(1, points.length);
   const thresholdMbPerMin = Math.max(flatSlopeMbPerMin, flatSlopeShare * meanMb);
   return {
     slope_second_half_mb_per_min: Math.round(perMinute * 1000) / 1000,
+    // Not part of the verdict: whether the growth is slowing down.
+    slope_last_quarter_mb_per_min: Math.round(slope(pointsFrom(seconds * 0.75)) * 1000) / 1000,
     threshold_mb_per_min: Math.round(thresholdMbPerMin * 1000) / 1000,
     flat: points.length >= 2 && perMinute <= thresholdMbPerMin,
   };
@@ -167,6 +171,7 @@ async function main(): Promise<void> {
       seconds,
       requests: Object.values(result.status_classes).reduce((a, b) => a + b, 0),
       status_classes: result.status_classes,
+      status_counts: result.status_counts,
       failures: result.failures,
       expected_4xx_share: 0.1,
       server_errors: result.status_classes["5xx"] ?? 0,
