@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { overloaded } from "../services/admission.ts";
+import { overloadedAtEntry } from "../services/admission.ts";
 import type { HonoEnv } from "../types.ts";
 
 /**
@@ -10,7 +10,7 @@ import type { HonoEnv } from "../types.ts";
 export const admitRequests = createMiddleware<HonoEnv>(async (c, next) => {
   const gate = c.var.services.requests;
   if (!gate) return next();
-  if (!gate.tryEnter()) throw overloaded;
+  if (!gate.tryEnter()) throw overloadedAtEntry;
   try {
     await next();
   } finally {

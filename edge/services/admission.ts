@@ -27,14 +27,24 @@
 
 import { GatewayError } from "../../shared/errors.ts";
 
+/** Which admission layer refused a request, in `x-tiergate-shed` (for operators and benchmarks). */
+export const shedHeader = "x-tiergate-shed";
+
 /**
- * The refusal of a shed request (503 `overloaded`, Retry-After), one instance thrown every time: a
- * new error per shed request would capture a stack each time, CPU spent exactly when there is none
- * to spare. It carries nothing of any request (onError adds the request id).
+ * The refusal of a shed request (503 `overloaded`, Retry-After, and which layer refused it): one
+ * instance per layer, thrown every time, because a new error per shed request would capture a stack
+ * each time, CPU spent exactly when there is none to spare. It carries nothing of any request
+ * (onError adds the request id).
  */
-export const overloaded = new GatewayError("OVERLOADED", "The gateway is at capacity; retry shortly.", {
-  headers: { "retry-after": "1" },
-});
+export function overloadedBy(layer: "gate" | "forwards" | "regions", message: string): GatewayError {
+  return new GatewayError("OVERLOADED", message, { headers: { "retry-after": "1", [shedHeader]: layer } });
+}
+
+/** The forward limit's refusal. */
+export const overloaded = overloadedBy("forwards", "The gateway is at capacity; retry shortly.");
+
+/** The request gate's refusal. */
+export const overloadedAtEntry = overloadedBy("gate", "The gateway is at capacity; retry shortly.");
 
 /** Settings of {@link AdaptiveConcurrencyLimit}. */
 export interface AdmissionConfig {

@@ -23,9 +23,10 @@
  * event loop); this one protects the region. Everything here is arithmetic on local state.
  */
 
-import { GatewayError } from "../../shared/errors.ts";
+import type { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
 import { parsePoolLoad } from "../../shared/pool-load.ts";
+import { overloadedBy } from "./admission.ts";
 
 /** Settings of {@link RegionAdmission}. */
 export interface RegionAdmissionConfig {
@@ -70,9 +71,7 @@ export function utilizationOf(answer: Response): number | undefined {
 }
 
 /** The 503 for a forward that every available region's share refused (no pool was called); one instance. */
-const regionsAtCapacity = new GatewayError("OVERLOADED", "Every region is at capacity; retry shortly.", {
-  headers: { "retry-after": "1" },
-});
+const regionsAtCapacity = overloadedBy("regions", "Every region is at capacity; retry shortly.");
 
 /** The refusal of a forward that every available region's share refused. */
 export function regionsShed(): GatewayError {

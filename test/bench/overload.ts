@@ -127,6 +127,7 @@ async function main(): Promise<void> {
           messages: [{ role: "user", content: `overload ${phase}-${i}-${runId}` }],
         }),
       timeoutMs: deadlineMs,
+      countHeader: "x-tiergate-shed",
     });
     const cpuBeforeSaturation = cpuSeconds();
     const saturation = await closedLoop({
@@ -180,6 +181,7 @@ async function main(): Promise<void> {
         sent,
         deadline_ms: deadlineMs,
         status_counts: overload.status_counts,
+        shed_by_layer: overload.header_counts,
         failures: overload.failures,
         p50_ms: overload.p50_ms,
         p99_ms: overload.p99_ms,

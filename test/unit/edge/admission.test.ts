@@ -120,6 +120,7 @@ describe("admission control at the edge (in process, fake pool)", () => {
     const shed = await ask("one too many");
     expect(shed.status).toBe(503);
     expect(shed.headers.get("retry-after")).toBe("1");
+    expect(shed.headers.get("x-tiergate-shed")).toBe("forwards");
     const requestId = shed.headers.get("x-request-id");
     const error = ((await shed.json()) as { error: { code: string; type: string; request_id: string } })
       .error;
@@ -222,6 +223,7 @@ describe("the request gate at the edge (in process, fake pool)", () => {
     const refused = await ask("{ not json");
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("1");
+    expect(refused.headers.get("x-tiergate-shed")).toBe("gate");
     const error = ((await refused.json()) as { error: { code: string; request_id: string } }).error;
     expect(error.code).toBe("overloaded");
     expect(error.request_id).toBe(refused.headers.get("x-request-id"));

@@ -177,6 +177,7 @@ describe("per-region admission in the pool client (in process, fake pools)", () 
     expect(shed.headers.get("retry-after")).toBe("1");
     const error = ((await shed.json()) as { error: { code: string; request_id: string } }).error;
     expect(error.code).toBe("overloaded");
+    expect(shed.headers.get("x-tiergate-shed")).toBe("regions");
     expect(error.request_id).toBe(shed.headers.get("x-request-id"));
     // Shed before any forward, while hits are still served from the cache.
     expect(first.chatCalls + second.chatCalls).toBe(callsBefore);
