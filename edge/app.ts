@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { GatewayError } from "../shared/errors.ts";
 import { createErrorHandler } from "../shared/on-error.ts";
 import { createDocumentedApp } from "../shared/openapi.ts";
+import { admitRequests } from "./middleware/admission.ts";
 import { initServices, provideServices } from "./middleware/init.ts";
 import { recordRefusal } from "./middleware/refusal-events.ts";
 import { requestIdAndCacheStatus } from "./middleware/request-id.ts";
@@ -31,6 +32,7 @@ export function createEdgeApp(services?: EdgeServices): OpenAPIHono<HonoEnv> {
   registerOpenApiRoutes(app);
   registerAdminDocument(app);
   app.use(services ? provideServices(services) : initServices);
+  app.use("/v1/*", admitRequests);
   app.use(traceRequests);
   registerChatRoutes(app);
   registerResponsesRoutes(app);

@@ -90,6 +90,14 @@ export const edgeEnvSchema = z.object({
    */
   EDGE_MAX_CONCURRENCY: positiveInt(1_000),
   EDGE_MIN_CONCURRENCY: positiveInt(32),
+  /**
+   * How long a request may take from entering the isolate to its forward (ms) before the isolate counts
+   * as queueing and cuts its bound on requests in progress (edge/services/admission.ts RequestGate);
+   * past that bound a request is refused as it enters, before any parsing.
+   */
+  EDGE_QUEUE_TARGET_MS: positiveInt(50),
+  /** The most API requests in progress an isolate ever allows (default: twice EDGE_MAX_CONCURRENCY, at least 256). */
+  EDGE_MAX_IN_PROGRESS: z.coerce.number().int().positive().optional(),
   /** Status of a deterministic fallback answer: 503 (default) or 200. */
   FALLBACK_STATUS: z.coerce
     .string()

@@ -34,6 +34,8 @@ export const headers = {
   tenant: "x-tiergate-tenant",
   keyId: "x-tiergate-key-id",
   deadline: "x-tiergate-deadline",
+  /** A pool worker's load on every internal answer, `<in flight>/<cap>` (shared/pool-load.ts). */
+  poolLoad: "x-tiergate-pool-load",
   /** The key's allowed models, signed: `*` or URI-encoded names, comma-separated. */
   allowedModels: "x-tiergate-allowed-models",
   /** W3C trace context, forwarded (signed) to the pool when the client sent a valid one. */

@@ -29,7 +29,7 @@ export function toGatewayError(error: unknown): GatewayError {
 
 /**
  * The one `onError` of an app: every failure leaves in OpenAI's error shape with the request id. A 5xx
- * is logged through the request's logger (`c.var.log`), or, for a request that failed before one was
+ * other than a shed request (503 `overloaded`) is logged through the request's logger (`c.var.log`), or, for a request that failed before one was
  * bound, through a logger of `service` with the request id.
  */
 export function createErrorHandler<E extends { Variables: { requestId: string; log: Logger } }>(
@@ -39,7 +39,9 @@ export function createErrorHandler<E extends { Variables: { requestId: string; l
   return (error: unknown, c: Context<E>): Response => {
     const gatewayError = toGatewayError(error);
     const requestId: string = c.var.requestId ?? "unknown";
-    if (gatewayError.status >= 500) {
+    // A shed request (OVERLOADED) is load shedding, not a failure: logging each would spend CPU
+    // exactly when there is none to spare. The admission limits count them.
+    if (gatewayError.status >= 500 && gatewayError.code !== "OVERLOADED") {
       const log: Logger = c.var.log ?? fallback.child({ request_id: requestId });
       log.error("request failed", {
         code: gatewayError.code,

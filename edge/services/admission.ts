@@ -1,10 +1,16 @@
 /**
- * Admission control for forwards to the pools: an adaptive concurrency limit per isolate, driven by
- * the pools' latency (a gradient limit in the spirit of Netflix's concurrency-limits). Past the limit a
- * forward is refused at once (the caller answers 503 with Retry-After) instead of queueing until
- * timeouts pile up and the process runs out of descriptors.
+ * Admission control at the edge, three layers, all local arithmetic (no shared store on any request):
+ * 1. {@link RequestGate}: the isolate's bound on API requests in progress, driven by how long they
+ *    queue inside the isolate; past it a request is refused as it enters, before any parsing, so a
+ *    swamped isolate spends its CPU on the requests it admitted;
+ * 2. {@link AdaptiveConcurrencyLimit}: the isolate's limit on concurrent forwards, driven by the pools'
+ *    latency, capped below what its file descriptors can carry;
+ * 3. the isolate's share of each region (region-admission.ts), fed by the load every pool answer
+ *    reports; a region that sheds is skipped, and with none left the forward is refused here.
+ * A refusal at any layer is 503 `overloaded` with Retry-After, at once, instead of a queue.
  *
- * The limit follows `limit ← (1-s)·limit + s·(limit·gradient + √limit)`, where the gradient compares
+ * The forward limit is a gradient limit in the spirit of Netflix's concurrency-limits:
+ * `limit ← (1-s)·limit + s·(limit·gradient + √limit)`, where the gradient compares
  * the no-load latency (the lowest sample of the last one or two windows, so it follows a pool that
  * really got slower) with the latest sample: `clamp((tolerance·base + slack) / sample, 0.5, 1)`. While
  * latency stays near the no-load level the limit grows by about √limit per sample; when queueing
@@ -12,7 +18,33 @@
  * millisecond jitter of a very fast pool from throttling it.
  * A failed forward (timeout, 5xx, a pool shedding) cuts the limit multiplicatively. The limit only
  * grows while it is in use (at least half of it in flight), so a quiet isolate does not inflate it.
+ * When the answering pool reports most of its slots free (`x-tiergate-pool-load` under
+ * `spareUtilization`), a latency rise is not the pool's queue but CPU contention here or on the
+ * machine: it does not cut the limit (measured: on a busy machine the gradient pinned the limit at its
+ * floor and starved an idle pool, halving goodput), nor grow it while the request gate reports this
+ * isolate queueing (measured: growing then tripled the forwards in flight and the latency with them).
  */
+
+import { GatewayError } from "../../shared/errors.ts";
+
+/** Which admission layer refused a request, in `x-tiergate-shed` (for operators and benchmarks). */
+export const shedHeader = "x-tiergate-shed";
+
+/**
+ * The refusal of a shed request (503 `overloaded`, Retry-After, and which layer refused it): one
+ * instance per layer, thrown every time, because a new error per shed request would capture a stack
+ * each time, CPU spent exactly when there is none to spare. It carries nothing of any request
+ * (onError adds the request id).
+ */
+export function overloadedBy(layer: "gate" | "forwards" | "regions", message: string): GatewayError {
+  return new GatewayError("OVERLOADED", message, { headers: { "retry-after": "1", [shedHeader]: layer } });
+}
+
+/** The forward limit's refusal. */
+export const overloaded = overloadedBy("forwards", "The gateway is at capacity; retry shortly.");
+
+/** The request gate's refusal. */
+export const overloadedAtEntry = overloadedBy("gate", "The gateway is at capacity; retry shortly.");
 
 /** Settings of {@link AdaptiveConcurrencyLimit}. */
 export interface AdmissionConfig {
@@ -31,12 +63,18 @@ export interface AdmissionConfig {
   baseWindowMs?: number;
   /** Factor applied to the limit when a forward fails. */
   backoff?: number;
+  /** Below this pool utilization (its reported in flight / cap) latency does not cut the limit. */
+  spareUtilization?: number;
+  /** True while this isolate itself is queueing (the request gate's verdict): no growth then. */
+  congested?: () => boolean;
 }
 
 /** A granted slot: release it exactly once (later calls are ignored) when the forward is done. */
 export interface AdmissionPermit {
   /** `failed`: timed out, 5xx or refused by the pool; the latency then is not used as a sample. */
-  release(failed: boolean): void;
+  release(failed: boolean, poolUtilization?: number): void;
+  /** Gives the slot back without a sample (the forward never reached a pool). */
+  cancel(): void;
 }
 
 /** Counters for tests and logs. */
@@ -61,6 +99,7 @@ export class AdaptiveConcurrencyLimit {
   readonly #slackMs: number;
   readonly #baseWindowMs: number;
   readonly #backoff: number;
+  readonly #spareUtilization: number;
 
   constructor(
     private readonly config: AdmissionConfig,
@@ -73,6 +112,7 @@ export class AdaptiveConcurrencyLimit {
     this.#baseWindowMs = config.baseWindowMs ?? 10_000;
     this.#windowStart = now();
     this.#backoff = config.backoff ?? 0.9;
+    this.#spareUtilization = config.spareUtilization ?? 0.25;
   }
 
   /** The current limit (whole forwards). */
@@ -96,16 +136,21 @@ export class AdaptiveConcurrencyLimit {
     const started = this.now();
     let released = false;
     return {
-      release: (failed) => {
+      release: (failed, poolUtilization) => {
         if (released) return;
         released = true;
         this.#inFlight--;
-        this.#onSample(this.now() - started, inFlightAtStart, failed);
+        this.#onSample(this.now() - started, inFlightAtStart, failed, poolUtilization);
+      },
+      cancel: () => {
+        if (released) return;
+        released = true;
+        this.#inFlight--;
       },
     };
   }
 
-  #onSample(latency: number, inFlightAtStart: number, failed: boolean): void {
+  #onSample(latency: number, inFlightAtStart: number, failed: boolean, poolUtilization?: number): void {
     const { minLimit, maxLimit } = this.config;
     if (failed) {
       this.#limit = clamp(this.#limit * this.#backoff, minLimit, maxLimit);
@@ -114,7 +159,12 @@ export class AdaptiveConcurrencyLimit {
     const sample = Math.max(latency, 0.01);
     const base = this.#noLoadLatency(sample);
     if (inFlightAtStart < this.#limit / 2) return;
-    const gradient = clamp((this.#tolerance * base + this.#slackMs) / sample, 0.5, 1);
+    // A pool with most of its slots free is not where the latency came from (this isolate's or the
+    // machine's CPU is): cutting forwards would only starve it. The request gate bounds that queue.
+    const spare = poolUtilization !== undefined && poolUtilization < this.#spareUtilization;
+    // Holding for a spare pool must not grow the limit while this isolate is the one queueing.
+    if (spare && this.config.congested?.()) return;
+    const gradient = spare ? 1 : clamp((this.#tolerance * base + this.#slackMs) / sample, 0.5, 1);
     const estimate = this.#limit * gradient + Math.sqrt(this.#limit);
     this.#limit = clamp(this.#limit * (1 - this.#smoothing) + estimate * this.#smoothing, minLimit, maxLimit);
   }
@@ -134,4 +184,98 @@ export class AdaptiveConcurrencyLimit {
 
 function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
+}
+
+/** Settings of {@link RequestGate}. */
+export interface RequestGateConfig {
+  /** The bound on requests in progress before any sample. */
+  initialBound: number;
+  minBound: number;
+  maxBound: number;
+  /** The time a request may take to reach its forward (ms) before the isolate counts as queueing. */
+  targetMs?: number;
+  /** Each window's lowest time decides (ms). */
+  intervalMs?: number;
+}
+
+/**
+ * The isolate's bound on API requests in progress (entered, not yet answered), driven by how long
+ * requests take to reach their forward (their time in this isolate before the pool is asked: key
+ * check, cache reads, and every wait for the event loop in between). When the isolate itself is the
+ * bottleneck (its one thread out of CPU), requests pile up between their awaits, and each one shed at
+ * the forward limit has already cost nearly a forward's CPU. So, in the spirit of CoDel: when even the
+ * fastest request of a window (`intervalMs`) took longer than `targetMs` to get there, a standing
+ * queue has formed and the bound is cut by a fifth; when the fastest is under the target and the
+ * bound is in use, it grows by √bound. Past the bound a request is refused as it enters (503
+ * `overloaded`, before authentication and parsing), which costs a small fraction of a forward, so the
+ * CPU goes to the requests already admitted and their latency stays bounded. Cache hits answer within
+ * one Redis round trip, so they hardly count against the bound; they are refused only while the
+ * isolate is swamped.
+ */
+export class RequestGate {
+  #bound: number;
+  #inProgress = 0;
+  #shed = 0;
+  #windowStart: number;
+  #windowMin = Number.POSITIVE_INFINITY;
+  #peakInWindow = 0;
+  readonly #targetMs: number;
+  readonly #intervalMs: number;
+  #congested = false;
+
+  constructor(
+    private readonly config: RequestGateConfig,
+    private readonly now: () => number = () => Date.now(),
+  ) {
+    this.#bound = clamp(config.initialBound, config.minBound, config.maxBound);
+    this.#targetMs = config.targetMs ?? 50;
+    this.#intervalMs = config.intervalMs ?? 100;
+    this.#windowStart = now();
+  }
+
+  /** The current bound on requests in progress. */
+  get bound(): number {
+    return Math.floor(this.#bound);
+  }
+
+  /** True while the last window's fastest request queued past the target. */
+  get congested(): boolean {
+    return this.#congested;
+  }
+
+  stats(): { inProgress: number; bound: number; shed: number } {
+    return { inProgress: this.#inProgress, bound: this.bound, shed: this.#shed };
+  }
+
+  /** True (then call `leave` once when answered) or false: refuse the request now. */
+  tryEnter(): boolean {
+    if (this.#inProgress >= this.bound) {
+      this.#shed++;
+      return false;
+    }
+    this.#inProgress++;
+    this.#peakInWindow = Math.max(this.#peakInWindow, this.#inProgress);
+    return true;
+  }
+
+  leave(): void {
+    this.#inProgress--;
+  }
+
+  /** A request reached its forward `ms` after it entered the isolate. */
+  observe(ms: number): void {
+    this.#windowMin = Math.min(this.#windowMin, ms);
+    const now = this.now();
+    if (now - this.#windowStart < this.#intervalMs) return;
+    const { minBound, maxBound } = this.config;
+    this.#congested = this.#windowMin > this.#targetMs;
+    if (this.#congested) {
+      this.#bound = clamp(this.#bound * 0.8, minBound, maxBound);
+    } else if (this.#peakInWindow >= this.#bound / 2) {
+      this.#bound = clamp(this.#bound + Math.sqrt(this.#bound), minBound, maxBound);
+    }
+    this.#windowStart = now;
+    this.#windowMin = Number.POSITIVE_INFINITY;
+    this.#peakInWindow = this.#inProgress;
+  }
 }

@@ -17,6 +17,8 @@ export type { VerifiedKey };
 interface Cached {
   key: VerifiedKey | null;
   expires: number;
+  /** From then on, one request refreshes the entry while the others still use it. */
+  refreshAt: number;
 }
 
 /** A cached value read from Redis, with how long Redis keeps it (ms). */
@@ -55,6 +57,11 @@ function parseCached(value: string): VerifiedKey | null | undefined {
  * `negativeTtlSeconds` for unknown keys) and in isolate memory for no longer than Redis still keeps it,
  * so revoking a key (which deletes its Redis entry) stops it within the isolate's remaining time.
  */
+/** In its last fifth, at most this many ms, a fresh entry is refreshed by one request while the others use it. */
+const refreshAheadMs = 5_000;
+/** A follower waits this long for another request's lookup of the same key. */
+const followMs = 5_000;
+
 export class ApiKeyVerifier {
   private readonly local = new Map<string, Cached>();
   /** sha256 of bearer tokens seen lately, so a repeat caller costs no digest. */
@@ -94,17 +101,54 @@ export class ApiKeyVerifier {
     return key;
   }
 
+  /**
+   * The isolate's entry while it is fresh. In its last fifth (at most `refreshAheadMs`) one request refreshes it (and
+   * waits for that itself) while the others keep using it, so a busy key never expires under load.
+   * Without an entry, the first request looks the key up and concurrent ones follow it (see `follow`).
+   */
   private lookup(hash: string, requestId: string, clientIp: string): Promise<VerifiedKey | null> {
     const now = Date.now();
     const hit = this.local.get(hash);
-    if (hit && hit.expires > now) return Promise.resolve(hit.key);
+    if (hit && hit.expires > now) {
+      if (now < hit.refreshAt || this.pending.has(hash)) return Promise.resolve(hit.key);
+      return this.lead(hash, requestId, clientIp, now).catch(() => hit.key);
+    }
     const pending = this.pending.get(hash);
-    if (pending) return pending;
+    if (pending) return this.follow(hash, pending, now);
+    return this.lead(hash, requestId, clientIp, now);
+  }
+
+  private lead(hash: string, requestId: string, clientIp: string, now: number): Promise<VerifiedKey | null> {
     const lookup = this.lookupShared({ hash, requestId, clientIp, now }).finally(() =>
       this.pending.delete(hash),
     );
     this.pending.set(hash, lookup);
     return lookup;
+  }
+
+  /**
+   * Waits for another request's lookup of the same key. Workers cancel the continuations of a promise
+   * settled from a request that has already finished, which left followers hanging until the runtime
+   * killed them (every key-cache expiry, under load): so a follower also polls the isolate's entry
+   * from its own request, and gives up when the leader ended without one.
+   */
+  private follow(
+    hash: string,
+    pending: Promise<VerifiedKey | null>,
+    now: number,
+  ): Promise<VerifiedKey | null> {
+    const polled = (async () => {
+      for (let waitMs = 1; Date.now() < now + followMs; waitMs = Math.min(waitMs * 2, 20)) {
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        const entry = this.local.get(hash);
+        if (entry && entry.expires > Date.now()) return entry.key;
+        if (!this.pending.has(hash)) break;
+      }
+      throw new GatewayError("UPSTREAM_UNAVAILABLE", "API key verification is unavailable; try again.", {
+        headers: { "retry-after": "1" },
+      });
+    })();
+    return Promise.race([pending, polled]);
   }
 
   private async lookupShared({
@@ -206,6 +250,7 @@ export class ApiKeyVerifier {
 
   private remember(hash: string, key: VerifiedKey | null, expires: number): void {
     if (this.local.size >= maxLocalEntries) this.local.clear();
-    this.local.set(hash, { key, expires });
+    const lifetime = Math.max(0, expires - Date.now());
+    this.local.set(hash, { key, expires, refreshAt: expires - Math.min(refreshAheadMs, lifetime / 5) });
   }
 }

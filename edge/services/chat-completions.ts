@@ -212,6 +212,7 @@ function callPool({ ctx, request }: Forward): Promise<ForwardResult> {
       semanticCache: ctx.semanticCache,
       payloadLog: ctx.payloadLog,
       deadline: Date.now() + services.config.POOL_TIMEOUT_MS,
+      arrivedAt: ctx.arrivedAt,
     }),
   );
 }

@@ -1,9 +1,9 @@
 import { DependencyError } from "../../shared/dependency-error.ts";
-import { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
 import { createLogger, type Logger } from "../../shared/logger.ts";
 import { formatAllowedModels, signedHeaders } from "../../shared/signing.ts";
-import type { AdmissionPermit } from "./admission.ts";
+import { type AdmissionPermit, overloaded } from "./admission.ts";
+import { type RegionGate, regionsShed, shedByRegions, utilizationOf } from "./region-admission.ts";
 import { type BreakerConfig, type Region, RegionHealth } from "./region-health.ts";
 
 export type { Region };
@@ -30,6 +30,8 @@ export interface PoolCall {
   guardrailDecisions?: string | undefined;
   /** Absolute deadline, epoch ms: the whole call, body included, must finish by then. */
   deadline: number;
+  /** When the client's request reached the edge (epoch ms): admission control learns queueing from it. */
+  arrivedAt?: number;
   /**
    * True when sending the call twice does no harm (GETs, lookups): then any failure moves on to the
    * next region. Otherwise only failures where the pool did no work are retried elsewhere.
@@ -70,7 +72,9 @@ export interface PoolClientConfig {
   admin?: { credential: string; secret: string };
   logger?: Logger;
   /** Admission control for client traffic (calls that feed health and are not admin calls). */
-  admission?: { tryAcquire(): AdmissionPermit | null };
+  admission?: { tryAcquire(arrivedAt?: number): AdmissionPermit | null };
+  /** Per-region admission for the same traffic (edge/services/region-admission.ts). */
+  regionAdmission?: RegionGate;
 }
 
 const defaultConfig: PoolClientConfig = {
@@ -117,17 +121,14 @@ export class PoolClient {
   async forward(call: PoolCall): Promise<ForwardResult> {
     const admission = call.recordHealth === false || call.admin ? undefined : this.config.admission;
     if (!admission) return this.forwardToRegions(call);
-    const permit = admission.tryAcquire();
-    if (!permit) {
-      throw new GatewayError("OVERLOADED", "The gateway is at capacity; retry shortly.", {
-        headers: { "retry-after": "1" },
-      });
-    }
+    const permit = admission.tryAcquire(call.arrivedAt);
+    if (!permit) throw overloaded;
     let result: ForwardResult;
     try {
-      result = await this.forwardToRegions(call);
+      result = await this.forwardToRegions(call, this.config.regionAdmission);
     } catch (error: unknown) {
-      permit.release(true);
+      if (shedByRegions(error)) permit.cancel();
+      else permit.release(true);
       throw error;
     }
     if (!result.ok) {
@@ -136,14 +137,15 @@ export class PoolClient {
     }
     result.deadlineSignal.addEventListener("abort", () => permit.release(true), { once: true });
     const settle = result.settle;
+    const poolUtilization = utilizationOf(result.response);
     result.settle = (failed) => {
-      permit.release(failed);
+      permit.release(failed, poolUtilization);
       settle(failed);
     };
     return result;
   }
 
-  private async forwardToRegions(call: PoolCall): Promise<ForwardResult> {
+  private async forwardToRegions(call: PoolCall, gate?: RegionGate): Promise<ForwardResult> {
     const record = (name: string, ms: number, failed: boolean) => {
       if (call.recordHealth !== false) this.health.record(name, ms, failed);
     };
@@ -156,11 +158,18 @@ export class PoolClient {
       reason: "upstream_unreachable",
       detail: "no region tried",
     };
+    let gated = 0;
     for (const region of candidates) {
       if (deadlineSignal.aborted)
         return { ok: false, reason: "deadline_exceeded", detail: "deadline passed" };
+      const ticket = gate?.tryEnter(region.name);
+      if (ticket === null) {
+        gated++;
+        continue;
+      }
       const started = Date.now();
       const attempt = await this.attempt(region, call, deadlineSignal);
+      ticket?.done(attempt.kind === "response" ? attempt.response : null);
       const elapsed = Date.now() - started;
       if (attempt.kind === "response") {
         const status = attempt.response.status;
@@ -205,6 +214,7 @@ export class PoolClient {
       }
       last = { reason: "upstream_unreachable", detail: attempt.detail };
     }
+    if (gated === candidates.length) throw regionsShed();
     return { ok: false, ...last };
   }
 

@@ -2,7 +2,7 @@
  * `npm run bench:overload`: does the edge shed instead of falling over? The edge is served as `npm
  * start` serves it (the edge supervisor: deploy bundle in `workerd serve`, fd limit raised, admission
  * control on) in front of a bench pool (production MAX_IN_FLIGHT) and the instant upstream. It measures
- * miss saturation (closed loop, 50 connections), then runs an open loop at 2x that rate for 30 s with
+ * miss saturation (closed loop, 32 connections), then runs an open loop at 2x that rate for 30 s with
  * a 5 s deadline per request, every request a unique miss. Writes `.stack/results/bench-overload.json`:
  * - alive_after: the edge and the pool still serve, and no process of theirs was restarted;
  * - answered_share: 2xx or 503 (shed, Retry-After) within the deadline, of all sent;
@@ -25,8 +25,22 @@ const saturationSeconds = Number(process.env.SATURATION_SECONDS ?? 8);
 const overloadSeconds = Number(process.env.OVERLOAD_SECONDS ?? 30);
 const overloadFactor = Number(process.env.OVERLOAD_FACTOR ?? 2);
 const deadlineMs = 5_000;
+/**
+ * Connections of the saturation run: the edge's forward-limit floor (EDGE_MIN_CONCURRENCY, 32), so
+ * nothing is shed while capacity is measured. With more, a closed loop turns each shed request into
+ * an immediate new one, a spin of 503s that eats the CPU being measured (seen at 50: a third shed).
+ */
+const saturationConnections = 32;
 const names = { upstream: "overload-instant", pool: "overload-pool", edge: "overload-edge" };
 const runId = Date.now();
+/**
+ * Bun's fetch sends at most 256 requests at once (BUN_CONFIG_MAX_HTTP_REQUESTS) and queues the rest
+ * inside the generator, which turns the open loop into a closed one of 256 and counts the generator's
+ * own queue as the gateway's latency. The generator runs with the cap raised to Bun's maximum; the
+ * processes it starts keep the production default.
+ */
+const generatorFetchCap = "65535";
+const productionFetchCap = "256";
 
 async function ok(url: string): Promise<boolean> {
   return fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
@@ -71,6 +85,16 @@ function cpuSeconds(): Record<string, number> {
   return out;
 }
 
+/** Cores each watched process used since `before` (a `cpuSeconds()` reading) over `seconds`. */
+function coresSince(before: Record<string, number>, seconds: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(cpuSeconds()).map(([name, after]) => [
+      name,
+      Number(((after - (before[name] ?? 0)) / seconds).toFixed(2)),
+    ]),
+  );
+}
+
 async function main(): Promise<void> {
   console.log("starting the instant upstream, a bench pool and the edge as npm start serves it …");
   await startInstantUpstream(names.upstream, upstreamPort);
@@ -79,7 +103,7 @@ async function main(): Promise<void> {
     port: poolPort,
     upstreamPort,
     region: "overload",
-    env: { MAX_IN_FLIGHT: "256" },
+    env: { MAX_IN_FLIGHT: "256", BUN_CONFIG_MAX_HTTP_REQUESTS: productionFetchCap },
   });
   const edge = await startPrivateEdge({
     name: names.edge,
@@ -103,8 +127,15 @@ async function main(): Promise<void> {
           messages: [{ role: "user", content: `overload ${phase}-${i}-${runId}` }],
         }),
       timeoutMs: deadlineMs,
+      countHeader: "x-tiergate-shed",
     });
-    const saturation = await closedLoop({ ...load("sat"), connections: 50, seconds: saturationSeconds });
+    const cpuBeforeSaturation = cpuSeconds();
+    const saturation = await closedLoop({
+      ...load("sat"),
+      connections: saturationConnections,
+      seconds: saturationSeconds,
+    });
+    const saturationCores = coresSince(cpuBeforeSaturation, saturationSeconds);
     console.log(
       `  miss saturation: ${saturation.rps} req/s, p99 ${saturation.p99_ms} ms`,
       saturation.status_classes,
@@ -120,14 +151,8 @@ async function main(): Promise<void> {
     console.log(`  open loop at ${rate} req/s for ${overloadSeconds} s …`);
     const cpuBefore = cpuSeconds();
     const overload = await openLoop({ ...load("over"), rate, seconds: overloadSeconds });
-    const cpuAfter = cpuSeconds();
     // Cores each process used during the overload run (2 on this machine, shared with others).
-    const coresUsed = Object.fromEntries(
-      Object.entries(cpuAfter).map(([name, after]) => [
-        name,
-        Number(((after - (cpuBefore[name] ?? 0)) / overloadSeconds).toFixed(2)),
-      ]),
-    );
+    const coresUsed = coresSince(cpuBefore, overloadSeconds);
     const sent = rate * overloadSeconds;
     const count = (status: string) => overload.status_counts[status] ?? 0;
     const ok2xx = Object.entries(overload.status_counts)
@@ -148,6 +173,7 @@ async function main(): Promise<void> {
         p50_ms: saturation.p50_ms,
         p99_ms: saturation.p99_ms,
         status_counts: saturation.status_counts,
+        cores_used: saturationCores,
       },
       overload: {
         rate_rps: rate,
@@ -155,6 +181,7 @@ async function main(): Promise<void> {
         sent,
         deadline_ms: deadlineMs,
         status_counts: overload.status_counts,
+        shed_by_layer: overload.header_counts,
         failures: overload.failures,
         p50_ms: overload.p50_ms,
         p99_ms: overload.p99_ms,
@@ -180,6 +207,18 @@ async function main(): Promise<void> {
   }
 }
 
+/** Runs this script again with the generator's fetch cap raised (read only at Bun's start). */
+function rerunWithFetchCap(): Promise<number> {
+  const child = Bun.spawn([process.execPath, ...process.argv.slice(1)], {
+    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: generatorFetchCap },
+    stdio: ["inherit", "inherit", "inherit"],
+  });
+  return child.exited;
+}
+
+if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS !== generatorFetchCap) {
+  process.exit(await rerunWithFetchCap());
+}
 main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);

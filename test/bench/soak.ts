@@ -4,7 +4,11 @@
  * SOAK_SECONDS) that mixes cache hits over 64 prompts (70%), unique misses (20%) and malformed requests
  * (10%: bad JSON, an out-of-range field), sampling every process's RSS every 10 s. Prints the answers
  * by status class (malformed ones must be 4xx, nothing 5xx), why any got no answer, and each
- * process's mean RSS after a one-minute warm-up, at the middle and at the end of the run; writes `.stack/results/bench-soak.json`. Reports only.
+ * process's mean RSS after a one-minute warm-up, at the middle and at the end of the run, and a
+ * flatness verdict per process: the least-squares slope of its RSS over the second half, in MB per
+ * minute, is flat when at most `max(0.5 MB, 0.5% of its mean RSS there)` per minute (a leak of a few
+ * KB per request at 300 req/s grows far faster). Writes `.stack/results/bench-soak.json` (the
+ * samples, every 10 s, included). Reports only.
  */
 
 import { readFileSync } from "node:fs";
@@ -57,6 +61,43 @@ function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
   return Math.round((kb / 1024) * 10) / 10;
+}
+
+/** Flat: the second half's RSS slope is at most this many MB per minute, or this share of its mean. */
+const flatSlopeMbPerMin = 0.5;
+const flatSlopeShare = 0.005;
+
+/** Least-squares slope of `y` over `x` (0 for fewer than two points). */
+function slope(points: { x: number; y: number }[]): number {
+  if (points.length < 2) return 0;
+  const mx = points.reduce((a, p) => a + p.x, 0) / points.length;
+  const my = points.reduce((a, p) => a + p.y, 0) / points.length;
+  const sxy = points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0);
+  const sxx = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  return sxx === 0 ? 0 : sxy / sxx;
+}
+
+/** One process's RSS slope over the second half of the run and whether it counts as flat. */
+function flatness(
+  samples: { at_s: number; rss_mb: Record<string, number> }[],
+  name: string,
+  seconds: number,
+) {
+  const pointsFrom = (from: number) =>
+    samples
+      .filter((s) => s.at_s >= from && Number.isFinite(s.rss_mb[name]))
+      .map((s) => ({ x: s.at_s / 60, y: s.rss_mb[name] ?? 0 }));
+  const points = pointsFrom(seconds / 2);
+  const perMinute = slope(points);
+  const meanMb = points.reduce((a, p) => a + p.y, 0) / Math.max(1, points.length);
+  const thresholdMbPerMin = Math.max(flatSlopeMbPerMin, flatSlopeShare * meanMb);
+  return {
+    slope_second_half_mb_per_min: Math.round(perMinute * 1000) / 1000,
+    // Not part of the verdict: whether the growth is slowing down.
+    slope_last_quarter_mb_per_min: Math.round(slope(pointsFrom(seconds * 0.75)) * 1000) / 1000,
+    threshold_mb_per_min: Math.round(thresholdMbPerMin * 1000) / 1000,
+    flat: points.length >= 2 && perMinute <= thresholdMbPerMin,
+  };
 }
 
 const mean = (values: number[]) =>
@@ -122,6 +163,7 @@ async function main(): Promise<void> {
         rss_end_mb: end,
         growth_after_warmup_pct: pct(afterWarmup),
         growth_second_half_pct: pct(middle),
+        ...flatness(samples, name, seconds),
       };
     });
     const summary = {
@@ -129,6 +171,7 @@ async function main(): Promise<void> {
       seconds,
       requests: Object.values(result.status_classes).reduce((a, b) => a + b, 0),
       status_classes: result.status_classes,
+      status_counts: result.status_counts,
       failures: result.failures,
       expected_4xx_share: 0.1,
       server_errors: result.status_classes["5xx"] ?? 0,
@@ -136,9 +179,16 @@ async function main(): Promise<void> {
       p50_ms: result.p50_ms,
       p99_ms: result.p99_ms,
     };
+    const verdict = {
+      flat: memory.every((m) => m.flat),
+      rule: `RSS slope over the second half <= max(${flatSlopeMbPerMin} MB, ${flatSlopeShare * 100}% of its mean) per minute, per process`,
+    };
     console.table([summary]);
     console.table(memory);
-    console.log(`wrote ${writeResults("bench-soak", { ...summary, memory, samples })}`);
+    console.log(`memory flat over the second half: ${verdict.flat} (${verdict.rule})`);
+    console.log(
+      `wrote ${writeResults("bench-soak", { ...summary, memory, memory_verdict: verdict, samples })}`,
+    );
   } finally {
     await edge.stop();
     await stopDaemon(names.pool, 10_000);

@@ -37,6 +37,8 @@ const configSchema = z.object({
   EDGE_BINDINGS: z.string().default("{}"),
   /** The fd limit wanted for workerd (default: the hard limit). */
   EDGE_FD_LIMIT: z.coerce.number().int().positive().optional(),
+  /** Opens workerd's V8 inspector on this loopback port (`ws://127.0.0.1:<port>/edge`), for CPU profiles. */
+  EDGE_INSPECTOR_PORT: z.coerce.number().int().positive().optional(),
 });
 
 /** Descriptors per admitted forward: the client's socket, the pool connection, Redis calls, slack. */
@@ -105,6 +107,7 @@ async function runWorkerd(): Promise<ChildExit> {
       workerdBinary,
       "serve",
       "--experimental",
+      ...(config.EDGE_INSPECTOR_PORT ? [`--inspector-addr=${host}:${config.EDGE_INSPECTOR_PORT}`] : []),
       configPath,
     ],
     { cwd: dir, stdio: ["ignore", "inherit", "inherit"] },

@@ -30,6 +30,8 @@ export class FakePool {
   events: Record<string, unknown>[] = [];
   /** Extra fields of the good key's verification answer (guardrails, contract, …). */
   keyExtras: Record<string, unknown> = {};
+  /** Sent as `x-tiergate-pool-load` on chat answers (a pool worker's `<in flight>/<cap>`). */
+  poolLoad: string | undefined;
   private server: Server | undefined;
   private readonly open = new Set<ServerResponse>();
 
@@ -93,6 +95,7 @@ export class FakePool {
     request: { model: string; messages?: { content?: unknown }[] },
   ): void {
     const mode = this.mode;
+    const load = this.poolLoad ? { "x-tiergate-pool-load": this.poolLoad } : {};
     const completion = (content: string) => ({
       id: "chatcmpl-fake",
       object: "chat.completion",
@@ -106,7 +109,9 @@ export class FakePool {
       return;
     }
     if (mode.kind === "status") {
-      res.writeHead(mode.status, { "content-type": "application/json" }).end('{"error":{"message":"x"}}');
+      res
+        .writeHead(mode.status, { "content-type": "application/json", ...load })
+        .end('{"error":{"message":"x"}}');
       return;
     }
     if (mode.kind === "malformed") {
@@ -117,7 +122,7 @@ export class FakePool {
       setTimeout(
         () =>
           res
-            .writeHead(200, { "content-type": "application/json" })
+            .writeHead(200, { "content-type": "application/json", ...load })
             .end(
               JSON.stringify(
                 completion(

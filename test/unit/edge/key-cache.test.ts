@@ -9,7 +9,9 @@ import { FakePool, goodKey } from "./fake-pool.ts";
 /** An in-memory stand-in for the few Redis calls the verifier makes (values and their expiry). */
 class MemoryRedis {
   readonly values = new Map<string, { value: string; expiresAt: number }>();
+  reads = 0;
   async get(key: string): Promise<string | null> {
+    this.reads++;
     const entry = this.values.get(key);
     return entry && entry.expiresAt > Date.now() ? entry.value : null;
   }
@@ -91,6 +93,42 @@ describe("the edge's key cache", () => {
       Array.from({ length: 20 }, (_, i) => keys.verify(`Bearer ${goodKey}`, `req_${i}`)),
     );
     expect(verified.every((key) => key.keyId === verified[0]?.keyId)).toBe(true);
+    expect(pool.keyLookups).toBe(1);
+  });
+});
+
+describe("the key cache near expiry and under concurrent lookups", () => {
+  it("lets one request refresh an entry in its last seconds while the others keep using it", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const redis = new MemoryRedis();
+    const keys = verifier(redis);
+    pool.keyLookups = 0;
+    pool.keyExtras = {};
+    await keys.verify(`Bearer ${goodKey}`, "req_first");
+    expect([redis.reads, pool.keyLookups]).toEqual([1, 1]);
+    vi.setSystemTime(Date.now() + 10_000);
+    await Promise.all([1, 2, 3].map((i) => keys.verify(`Bearer ${goodKey}`, `req_mid_${i}`)));
+    expect(redis.reads).toBe(1);
+    // In the last five seconds of the 30 s entry: one refresh (Redis still has it) for many requests.
+    vi.setSystemTime(Date.now() + 17_000);
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map((i) => keys.verify(`Bearer ${goodKey}`, `req_late_${i}`)),
+    );
+    expect(answers.every((key) => key.keyId === "key_active")).toBe(true);
+    expect([redis.reads, pool.keyLookups]).toEqual([2, 1]);
+    // Past Redis's expiry the pool is asked again, once.
+    vi.setSystemTime(Date.now() + 4_000);
+    await Promise.all([1, 2].map((i) => keys.verify(`Bearer ${goodKey}`, `req_after_${i}`)));
+    expect(pool.keyLookups).toBe(2);
+  });
+
+  it("lets concurrent requests of an unknown entry share one lookup, each waiting from its own request", async () => {
+    const keys = verifier(new MemoryRedis());
+    pool.keyLookups = 0;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => keys.verify(`Bearer ${goodKey}`, `req_cold_${i}`)),
+    );
+    expect(answers.every((key) => key.keyId === "key_active")).toBe(true);
     expect(pool.keyLookups).toBe(1);
   });
 });

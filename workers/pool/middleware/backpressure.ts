@@ -1,5 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { GatewayError } from "../../../shared/errors.ts";
+import { headers } from "../../../shared/headers.ts";
+import { formatPoolLoad } from "../../../shared/pool-load.ts";
 import type { PoolHonoEnv } from "../types.ts";
 
 /** Tracks requests in flight in this process, for the cap and for graceful shutdown. */
@@ -21,23 +23,30 @@ export class InFlight {
   }
 }
 
-/** Past `max` requests in flight the worker answers 503 with Retry-After instead of queueing without bound. */
+/**
+ * Past `max` requests in flight the worker answers 503 with Retry-After instead of queueing without
+ * bound. Every answer, the refusals included, carries the worker's load (`x-tiergate-pool-load:
+ * <in flight>/<max>`, counted when the answer leaves): the edge's per-region admission cuts every
+ * isolate's share of this region from it before the cap is reached.
+ */
 export function backpressure(inFlight: InFlight, max: number) {
+  const load = () => formatPoolLoad({ inFlight: inFlight.count, limit: max });
   return createMiddleware<PoolHonoEnv>(async (c, next) => {
     if (inFlight.draining) {
       throw new GatewayError("OVERLOADED", "This worker is shutting down.", {
-        headers: { "retry-after": "1" },
+        headers: { "retry-after": "1", [headers.poolLoad]: formatPoolLoad({ inFlight: max, limit: max }) },
       });
     }
     if (inFlight.count >= max) {
       throw new GatewayError("OVERLOADED", "The pool is at capacity; retry shortly.", {
-        headers: { "retry-after": "1" },
+        headers: { "retry-after": "1", [headers.poolLoad]: load() },
       });
     }
     inFlight.enter();
     let heldByStream = false;
     try {
       await next();
+      c.res = withHeader(c.res, headers.poolLoad, load());
       const body = c.res.body;
       if (body && c.res.headers.get("content-type")?.startsWith("text/event-stream")) {
         // A streamed answer stays in flight until its body ends or the client goes away.
@@ -51,6 +60,18 @@ export function backpressure(inFlight: InFlight, max: number) {
       if (!heldByStream) inFlight.leave();
     }
   });
+}
+
+/** `response` with a header set (a copy when its headers are immutable, as a fetched answer's can be). */
+function withHeader(response: Response, name: string, value: string): Response {
+  try {
+    response.headers.set(name, value);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    copy.headers.set(name, value);
+    return copy;
+  }
 }
 
 /** Passes a body through and calls `release` once, when it ends, fails or is cancelled. */
