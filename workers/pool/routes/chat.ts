@@ -139,8 +139,10 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       recordEvent(c, await chargeCompletion(c, event, { request, completion }));
       setRoutingHeaders(c, served, decision);
       keepSemanticAnswer(c, semantic, completion);
-      logPayload(c, "chat", JSON.stringify(completion));
-      return c.json(completion);
+      // One serialisation for the answer and the payload log.
+      const body = JSON.stringify(completion);
+      logPayload(c, "chat", body);
+      return c.body(body, 200, { "content-type": "application/json" });
     }
 
     const { decision, served, stream } = await router.stream(request, ctx);
