@@ -67,6 +67,11 @@ function workerPids(): number[] {
     .map((child) => child.pid);
 }
 
+/** stime of the processes (kernel: sockets, timers, scheduling), in clock ticks. */
+function sysTicks(pids: number[]): number {
+  return pids.reduce((ticks, pid) => ticks + Number(procStat(pid)[12]), 0);
+}
+
 /** utime + stime of the processes, in clock ticks (10 ms). */
 function cpuTicks(pids: number[]): number {
   return pids.reduce((ticks, pid) => {
@@ -186,6 +191,8 @@ interface RunFigures {
   total_cpu_us_per_request: number;
   redis_commands_per_request: number;
   redis_commands_by_name: Record<string, number>;
+  /** The kernel's share (stime) of each process group's CPU in this batch. */
+  sys_share: Record<string, number>;
 }
 
 /** One measured batch: CPU ticks of each process and Redis commands, before and after. */
@@ -195,6 +202,7 @@ async function measure(edgeUrl: string, key: string, redis: RedisClient, run: nu
   const edgePids = direct ? [] : [readPid(names.edge) ?? -1];
   const bridgePids = direct ? [] : [readPid("upstash-bridge") ?? -1];
   const before = { pool: cpuTicks(pids), edge: cpuTicks(edgePids), bridge: cpuTicks(bridgePids) };
+  const sysBefore = { pool: sysTicks(pids), edge: sysTicks(edgePids), bridge: sysTicks(bridgePids) };
   const commandsBefore = await redisCommands(redis);
   const started = performance.now();
   const failed = await send(edgeUrl, key, requests, `run${run}`);
@@ -205,6 +213,14 @@ async function measure(edgeUrl: string, key: string, redis: RedisClient, run: nu
   const edge = perRequest(edgePids, before.edge);
   const bridge = perRequest(bridgePids, before.bridge);
   const commands = commandsPerRequest(commandsBefore, await redisCommands(redis));
+  const share = (pidList: number[], cpu: number, sys: number) =>
+    cpu > 0 ? Math.round(((sysTicks(pidList) - sys) * 10_000 * 100) / (cpu * requests)) / 100 : 0;
+  const sysShare = {
+    pool: share(pids, pool, sysBefore.pool),
+    ...(direct
+      ? {}
+      : { edge: share(edgePids, edge, sysBefore.edge), bridge: share(bridgePids, bridge, sysBefore.bridge) }),
+  };
   return {
     seconds: Math.round(seconds * 100) / 100,
     failed,
@@ -213,6 +229,7 @@ async function measure(edgeUrl: string, key: string, redis: RedisClient, run: nu
     total_cpu_us_per_request: pool + edge + bridge,
     redis_commands_per_request: commands.total,
     redis_commands_by_name: commands.perRequest,
+    sys_share: sysShare,
   };
 }
 
@@ -241,7 +258,7 @@ async function main(): Promise<void> {
       console.log(`edge profile: ${path}`);
     }
     redis.close();
-    const of = (field: Exclude<keyof RunFigures, "redis_commands_by_name">) =>
+    const of = (field: Exclude<keyof RunFigures, "redis_commands_by_name" | "sys_share">) =>
       median(figures.map((run) => run[field] ?? Number.NaN));
     const result = {
       mode: direct ? "direct" : "through-edge",
@@ -261,8 +278,9 @@ async function main(): Promise<void> {
       redis_commands_per_request: of("redis_commands_per_request"),
       each_run: figures,
     };
-    console.table(figures.map(({ redis_commands_by_name: _, ...run }) => run));
+    console.table(figures.map(({ redis_commands_by_name: _, sys_share: __, ...run }) => run));
     console.log("Redis commands per request:", figures.at(-1)?.redis_commands_by_name);
+    console.log("kernel share of CPU:", figures.at(-1)?.sys_share);
     const { each_run: _, ...summary } = result;
     console.table([summary]);
     console.log(`wrote ${writeResults("bench-pool-cpu", result)}`);
