@@ -10,10 +10,14 @@ import { headers } from "./headers.ts";
 
 const encoder = new TextEncoder();
 
+/** "00".."ff" by byte value: one lookup per byte instead of toString + padStart. */
+const hexOfByte = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
+/** Lower-case hex of the bytes. */
 export function toHex(buffer: ArrayBuffer): string {
   const bytes = new Uint8Array(buffer);
   let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes.length; i++) out += hexOfByte[bytes[i] as number];
   return out;
 }
 

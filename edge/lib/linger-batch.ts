@@ -27,6 +27,14 @@ export class LingerBatch<T> {
     return this.sending;
   }
 
+  /**
+   * Takes up to `max` queued items out now, for a caller that sends them itself (riding on a call it
+   * makes anyway). The linger timer still runs and sends whatever is left then.
+   */
+  take(max = this.maxPerCall): T[] {
+    return this.queue.splice(0, max);
+  }
+
   private async sendSoon(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
     try {

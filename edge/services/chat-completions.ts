@@ -123,7 +123,9 @@ export async function answerChat(
   const key = await ctx.services.cache.keyFor(ctx.apiKey.tenantId, request);
   const miss = { ...base, [headers.cache]: "MISS" };
   if (policy.mode === "use") {
-    const lookup = await tracedCacheLookup(ctx.trace, () => ctx.services.cache.lookup(key));
+    const lookup = await tracedCacheLookup(ctx.trace, () =>
+      ctx.services.cache.lookup(key, (write) => ctx.background("cache write", write)),
+    );
     if (lookup.status === "hit") {
       const hit = fromStored(lookup.body, request, {
         ...base,

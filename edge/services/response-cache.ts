@@ -98,10 +98,16 @@ export class ResponseCache {
     return `tg:resp:${tenant}:${digest}`;
   }
 
-  /** The cached completion JSON. Never throws: a failed or late read is `unavailable`. */
-  async lookup(key: string): Promise<CacheLookup> {
+  /**
+   * The cached completion JSON. Never throws: a failed or late read is `unavailable`. With
+   * `background` (this request's waitUntil), cache writes other requests queued ride along: issued in
+   * the same tick as the read, auto-pipelining sends them in the read's one REST call instead of a
+   * call of their own, and `background` gets their completion.
+   */
+  async lookup(key: string, background?: (write: Promise<void>) => void): Promise<CacheLookup> {
     const recent = this.recent.get(key);
     if (recent !== undefined) return { status: "hit", body: recent, tier: "memory" };
+    if (background && this.writes.queued > 0) background(this.writeAlong(this.writes.take()));
     const read = this.redis.get<string>(key).then(
       (value): CacheLookup => {
         if (typeof value !== "string" || !value.startsWith(entryFormat)) return { status: "miss" };
@@ -127,6 +133,16 @@ export class ResponseCache {
       value: `${entryFormat}${body}`,
       ttlSeconds: Math.min(maxTtlSeconds, ttlSeconds),
     });
+  }
+
+  /** Issues the writes now, one auto-pipelined SET each (they join the caller's call of this tick). */
+  private async writeAlong(batch: PendingWrite[]): Promise<void> {
+    const sets = batch.map((write) => this.redis.set(write.key, write.value, { ex: write.ttlSeconds }));
+    try {
+      await Promise.all(sets);
+    } catch (error: unknown) {
+      throw new DependencyError("redis", true, "cache write failed", { cause: error });
+    }
   }
 
   private async write(batch: PendingWrite[]): Promise<void> {

@@ -20,13 +20,21 @@ export async function serveEdgeInWorkerd(options: {
   name: string;
   port: number;
   bindings: Record<string, string>;
+  /** Opens workerd's V8 inspector on this port (`ws://127.0.0.1:<port>/edge`), for CPU profiles. */
+  inspectorPort?: number;
 }): Promise<{ url: string; stop(): Promise<void> }> {
   const configPath = writeWorkerdConfig(bundleDir, options.name, {
     port: options.port,
     bindings: options.bindings,
   });
   await stopDaemon(options.name, 5_000);
-  spawnDaemon({ name: options.name, command: workerdBinary, args: ["serve", configPath], cwd: bundleDir });
+  const inspector = options.inspectorPort ? [`--inspector-addr=127.0.0.1:${options.inspectorPort}`] : [];
+  spawnDaemon({
+    name: options.name,
+    command: workerdBinary,
+    args: ["serve", ...inspector, configPath],
+    cwd: bundleDir,
+  });
   const url = `http://127.0.0.1:${options.port}`;
   await waitFor(
     options.name,

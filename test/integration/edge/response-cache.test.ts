@@ -45,4 +45,41 @@ describe("ResponseCache writes (real Redis through the Upstash bridge)", () => {
     expect(next).toBeInstanceOf(Promise);
     await expect(next).rejects.toBeInstanceOf(DependencyError);
   });
+
+  it("a read takes queued writes along in its own call and hands their completion to its request", async () => {
+    const cache = cacheAt(bridgeUrl);
+    const keys = [1, 2].map((n) => `tg:resp:cache-test:${crypto.randomUUID()}-${n}`);
+    const lingering = cache.set(keys[0] ?? "", completion(1));
+    expect(cache.set(keys[1] ?? "", completion(2))).toBeNull();
+    const handed: Promise<void>[] = [];
+    const absent = `tg:resp:cache-test:${crypto.randomUUID()}-absent`;
+    expect(await cache.lookup(absent, (write) => handed.push(write))).toEqual({ status: "miss" });
+    expect(handed).toHaveLength(1);
+    await handed[0];
+
+    const reader = cacheAt(bridgeUrl);
+    const lookups = await Promise.all(keys.map((key) => reader.lookup(key)));
+    expect(lookups).toEqual([1, 2].map((n) => ({ status: "hit", body: completion(n), tier: "redis" })));
+    // The linger timer of the first write finds nothing left to send.
+    await expect(lingering).resolves.toBeUndefined();
+    // Nothing queued: a read alone hands nothing over.
+    await reader.lookup(absent, (write) => handed.push(write));
+    expect(handed).toHaveLength(1);
+  });
+
+  it("a write taken along by a read fails typed in that request's background when Redis is unreachable", async () => {
+    const cache = cacheAt("http://127.0.0.1:9");
+    const lingering = cache.set(`tg:resp:cache-test:${crypto.randomUUID()}`, completion(9));
+    // Like inBackground, the request attaches its handler as soon as it is handed the write.
+    const failures: Promise<void>[] = [];
+    const handOver = (write: Promise<void>) => {
+      failures.push(expect(write).rejects.toBeInstanceOf(DependencyError));
+    };
+    expect(await cache.lookup(`tg:resp:cache-test:${crypto.randomUUID()}`, handOver)).toEqual({
+      status: "unavailable",
+    });
+    expect(failures).toHaveLength(1);
+    await failures[0];
+    await expect(lingering).resolves.toBeUndefined();
+  });
 });

@@ -10,6 +10,7 @@ import {
   chatCompletionResponseSchema,
   messageText,
 } from "../../../shared/schemas/chat.ts";
+import { parsedSynchronously } from "../../../shared/validation.ts";
 import { rulesChatChunks } from "../../providers/rules/chat.ts";
 import { type RequestOutcome, routedEvent } from "../../router/events.ts";
 import { cachedTokensOf, type PipedStream, pipeChatStream } from "../../router/sse.ts";
@@ -46,7 +47,9 @@ const chatRoute = createRoute({
   tags: tags.internal,
   security: signedSecurity,
   middleware: [recordFailures("chat"), jsonBody],
-  request: { body: { required: true, content: jsonContent(chatCompletionRequestSchema()) } },
+  request: {
+    body: { required: true, content: jsonContent(parsedSynchronously(chatCompletionRequestSchema())) },
+  },
   responses: plainResponses({
     200: {
       description: "The completion, or its chunks as server-sent events; x-tiergate-route says why this tier",
@@ -136,8 +139,10 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       recordEvent(c, await chargeCompletion(c, event, { request, completion }));
       setRoutingHeaders(c, served, decision);
       keepSemanticAnswer(c, semantic, completion);
-      logPayload(c, "chat", JSON.stringify(completion));
-      return c.json(completion);
+      // One serialisation for the answer and the payload log.
+      const body = JSON.stringify(completion);
+      logPayload(c, "chat", body);
+      return c.body(body, 200, { "content-type": "application/json" });
     }
 
     const { decision, served, stream } = await router.stream(request, ctx);

@@ -1,6 +1,7 @@
 import type OpenAI from "openai";
 import type { ChatCompletionRequest, ChatCompletionResponse } from "../../../shared/schemas/chat.ts";
 import type { ChatCall, ChatChunk } from "../types.ts";
+import { fetchChatCompletion } from "./chat-fetch.ts";
 import { clientFor } from "./endpoint.ts";
 import { toProviderError } from "./errors.ts";
 
@@ -12,9 +13,13 @@ function upstreamBody(request: ChatCompletionRequest, model: string, stream: boo
     : { ...rest, model, stream: false as const };
 }
 
-/** POST /v1/chat/completions, not streamed. */
+/** POST /v1/chat/completions, not streamed (plain fetch: chat-fetch.ts). */
 export function chatCompletion(call: ChatCall): Promise<ChatCompletionResponse> {
-  return chatCompletionWith(clientFor(call.endpoint), call);
+  return fetchChatCompletion(
+    call,
+    upstreamBody(call.request, call.endpoint.model, false),
+    `chat ${call.endpoint.id}`,
+  );
 }
 
 /** A chat completion through a given SDK client (the Azure adapter passes its own). */
