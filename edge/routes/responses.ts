@@ -5,8 +5,7 @@ import { responsesToChat } from "../../shared/formats/responses/to-chat.ts";
 import { jsonContent } from "../../shared/openapi.ts";
 import { responsesRequestSchema, responsesResponseSchema } from "../../shared/schemas/responses.ts";
 import { parseOrThrow } from "../../shared/validation.ts";
-import { answerChat } from "../services/chat-completions.ts";
-import { translateAnswer } from "../services/translated-answer.ts";
+import { answerResponses } from "../services/responses-answer.ts";
 import type { HonoEnv } from "../types.ts";
 import { cachePolicy } from "./chat.ts";
 import { chatContextOf } from "./chat-context.ts";
@@ -17,9 +16,10 @@ const responsesRoute = createRoute({
   path: "/v1/responses",
   summary: "OpenAI Responses API, stateless, streamed (text/event-stream) when stream is true",
   description:
-    "Answered through the chat completion path (routing, cache, fallback apply; the cache is shared with " +
-    "equivalent chat requests). previous_response_id, conversation, background and prompt are refused " +
-    "with a 400: no response is stored.",
+    "Passed through unchanged when the model's endpoints serve /v1/responses (catalog capability " +
+    "`responses`, e.g. vLLM); otherwise answered through the chat completion path (routing, cache, " +
+    "fallback apply; the cache is shared with equivalent chat requests). previous_response_id, " +
+    "conversation, background and prompt are refused with a 400: no response is stored.",
   security: bearerSecurity,
   middleware: bodyRouteMiddleware,
   request: {
@@ -41,17 +41,21 @@ const responsesRoute = createRoute({
   },
 });
 
-/** POST /v1/responses: translated to a chat completion and back. */
+/** POST /v1/responses: passed through to a native upstream, or translated to a chat completion and back. */
 export function registerResponsesRoutes(app: OpenAPIHono<HonoEnv>): void {
   app.openapi(responsesRoute, async (c) => {
     const request = c.req.valid("json");
     const chat = responsesToChat(request);
     parseOrThrow(c.var.services.chatLimits, chat);
     assertModelAllowed(c, chat.model);
-    const answer = await answerChat(chatContextOf(c), chat, cachePolicy(c, chat));
-    return translateAnswer(answer, {
-      json: (completion) => completionToResponse(completion, request),
-      stream: () => new ResponsesStreamTranslator(request),
+    return answerResponses(chatContextOf(c), {
+      request,
+      chat,
+      policy: cachePolicy(c, chat),
+      translation: {
+        json: (completion) => completionToResponse(completion, request),
+        stream: () => new ResponsesStreamTranslator(request),
+      },
     });
   });
 }

@@ -244,7 +244,7 @@ export class Router {
    * The tiers to try: a catalog model then its `auto` tier's chain, or the tier's fallback chain; limited
    * to endpoints whose model can serve the request (tools, vision, json_schema, context window).
    */
-  private chainFor(
+  chainFor(
     request: ChatCompletionRequest,
     primary: TierRoute,
     decision: RouteDecision,
@@ -259,7 +259,7 @@ export class Router {
   }
 
   /** Tries each tier of the chain; the failures so far make up the fallback reason. */
-  private async runChain<T>(
+  async runChain<T>(
     chain: TierRoute[],
     ctx: RoutingContext,
     attemptFor: (tier: TierRoute) => TierAttempt<T>,

@@ -1,0 +1,165 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { RequestEvent } from "../../../shared/events.ts";
+import {
+  responsesModeHeader,
+  translateStatus,
+  usageOfResponse,
+} from "../../../shared/formats/responses/passthrough.ts";
+import { responsesToChat } from "../../../shared/formats/responses/to-chat.ts";
+import { sseEvent } from "../../../shared/formats/sse.ts";
+import { headers } from "../../../shared/headers.ts";
+import { jsonContent, plainResponses } from "../../../shared/openapi.ts";
+import { responsesRequestSchema, responsesResponseSchema } from "../../../shared/schemas/responses.ts";
+import type { PassedThrough } from "../../providers/openai-compatible/responses.ts";
+import { routeResponses } from "../../responses/passthrough.ts";
+import { type RequestOutcome, routedEvent } from "../../router/events.ts";
+import type { PoolHonoEnv } from "../types.ts";
+import { chargeEvent, spendTrailer } from "./charge.ts";
+import {
+  jsonBody,
+  recordEvent,
+  recordFailures,
+  requestIdentity,
+  routingContext,
+  setRoutingHeaders,
+  signedBodyErrors,
+  signedSecurity,
+  tags,
+} from "./shared.ts";
+
+const responsesRoute = createRoute({
+  method: "post",
+  path: "/internal/v1/responses",
+  summary: "Responses API request (the edge forwards POST /v1/responses): passed through or left to chat",
+  description:
+    "Routed like its chat translation. When the chosen model's endpoints serve /v1/responses (catalog " +
+    "capability `responses`), the body is passed through and the upstream's answer relayed unchanged. " +
+    `Otherwise the answer is a ${translateStatus} with ${responsesModeHeader}: translate (no native ` +
+    "endpoint) or fallback (every native endpoint failed), and the edge answers through chat completions.",
+  tags: tags.internal,
+  security: signedSecurity,
+  middleware: [recordFailures("responses"), jsonBody],
+  request: { body: { required: true, content: jsonContent(responsesRequestSchema) } },
+  responses: plainResponses({
+    200: {
+      description: "The upstream's response object, or its events as server-sent events",
+      content: { ...jsonContent(responsesResponseSchema), "text/event-stream": { schema: z.string() } },
+    },
+    [translateStatus]: { description: "Not passed through: answer it through chat completions" },
+    ...signedBodyErrors,
+  }),
+});
+
+type Identity = Omit<RequestOutcome, "status">;
+
+/** The event of a passthrough answer, with the usage the upstream reported. */
+function passthroughEvent(identity: Identity, status: number, response: unknown): RequestEvent {
+  const usage = usageOfResponse(response);
+  return {
+    ...routedEvent({
+      ...identity,
+      status,
+      promptTokens: usage?.inputTokens ?? 0,
+      completionTokens: usage?.outputTokens ?? 0,
+    }),
+    cached_tokens: usage?.cachedTokens ?? 0,
+  };
+}
+
+const encoder = new TextEncoder();
+
+/** The event that ends a passthrough stream broken after its first output: never a silent cut. */
+function errorEvent(requestId: string): Uint8Array {
+  const error = {
+    type: "error",
+    code: "upstream_error",
+    message: `The upstream stream failed before completing (request ${requestId}).`,
+    param: null,
+  };
+  return encoder.encode(sseEvent(error, "error"));
+}
+
+/**
+ * Relays a passthrough stream unchanged; at its end the event is recorded and costed, and the cost sent
+ * as an SSE comment trailer (clients ignore comments; the edge reads it). A stream that ends without a
+ * terminal event gets an `error` event.
+ */
+function relayStream(
+  c: Context<PoolHonoEnv>,
+  identity: Identity,
+  answer: Extract<PassedThrough, { kind: "stream" }>,
+): Response {
+  const { head, reader, watcher } = answer;
+  let ended = false;
+  const end = (controller: ReadableStreamDefaultController<Uint8Array> | null, ok: boolean) => {
+    ended = true;
+    const event = passthroughEvent(
+      { ...identity, firstTokenAt: answer.firstTokenAt, answerChars: watcher.textChars },
+      ok ? 200 : 502,
+      watcher.finalResponse,
+    );
+    const charged = c.var.services.spend.charge(event, c.req.header(headers.keyId) ?? null);
+    recordEvent(c, charged);
+    answer.finish(ok ? "ok" : controller ? "failed" : "neutral");
+    if (!controller) return;
+    if (!ok) controller.enqueue(errorEvent(c.var.requestId));
+    controller.enqueue(encoder.encode(`: ${spendTrailer(charged)}\n\n`));
+    controller.close();
+  };
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const bytes of head) controller.enqueue(bytes);
+    },
+    async pull(controller) {
+      const chunk = await reader.read().catch(() => null);
+      if (!chunk || chunk.done) {
+        end(controller, chunk?.done === true && watcher.terminal !== null);
+        return;
+      }
+      if (watcher.push(chunk.value) === "malformed") {
+        await reader.cancel().catch(() => undefined);
+        end(controller, false);
+        return;
+      }
+      controller.enqueue(chunk.value);
+    },
+    cancel() {
+      if (!ended) end(null, false);
+      return reader.cancel().catch(() => undefined);
+    },
+  });
+  return c.body(body, 200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+}
+
+/**
+ * POST /internal/v1/responses: passthrough to endpoints serving `/v1/responses`, one event per request
+ * like chat; a request for a model without such endpoints is handed back to the edge before any work.
+ */
+export function registerResponsesRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
+  app.openapi(responsesRoute, async (c) => {
+    const arrivedAt = Date.now();
+    const request = c.req.valid("json");
+    const chat = responsesToChat(request);
+    const ctx = routingContext(c, arrivedAt);
+    const route = await routeResponses(c.var.services.routing.router, request, chat, ctx);
+    if (route.kind === "translate") {
+      c.header(responsesModeHeader, route.native ? "fallback" : "translate");
+      if (route.native) c.header(headers.fallbackReason, route.reason.slice(0, 512));
+      return c.body(null, translateStatus);
+    }
+    const { decision, served, answer } = route;
+    c.header(responsesModeHeader, "passthrough");
+    setRoutingHeaders(c, served, decision);
+    const identity: Identity = {
+      ...requestIdentity(c, request.user),
+      route: "responses",
+      arrivedAt,
+      decision,
+      served,
+    };
+    if (answer.kind === "stream") return relayStream(c, identity, answer);
+    recordEvent(c, chargeEvent(c, passthroughEvent(identity, 200, answer.response)));
+    return c.body(answer.text, 200, { "content-type": "application/json" });
+  });
+}
