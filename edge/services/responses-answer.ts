@@ -1,6 +1,7 @@
 import { canonicalJson } from "../../shared/canonical-json.ts";
 import {
   responsesModeHeader,
+  storeUnavailableStatus,
   translateStatus,
   usageOfResponse,
 } from "../../shared/formats/responses/passthrough.ts";
@@ -15,6 +16,7 @@ import { edgeEvent } from "./edge-events.ts";
 import { chatFallbackResponse, fallbackConfig } from "./fallback.ts";
 import type { FailureReason, ForwardResult } from "./pool-client.ts";
 import { NativeMemo } from "./responses-memo.ts";
+import { answerStateful, isStateful, storeUnavailableError } from "./responses-stored.ts";
 import type { SpendHold } from "./spend-guard.ts";
 import { finishHold, holdSpend, spendReportOfHeaders } from "./spend-hook.ts";
 import { SpendSseParser } from "./sse.ts";
@@ -53,9 +55,15 @@ async function cacheKeyOf(tenant: string, request: ResponsesRequest): Promise<st
   return `tg:resp:${tenant}:${digest}`;
 }
 
-/** Only complete, stateless answers are cached: not streams, not stored responses. */
+/** Only complete, stateless answers are cached: not streams, not stored or continued responses. */
 function cacheable(job: ResponsesJob): boolean {
-  return job.policy.mode !== "off" && job.request.stream !== true && job.request.store !== true;
+  return job.policy.mode !== "off" && job.request.stream !== true && !isStateful(job.request);
+}
+
+/** The conversation a handed-back stateful request carries (`{ input }`, expanded by the pool). */
+async function handedBackConversation(response: Response): Promise<unknown[] | null> {
+  const body = (await response.json().catch(() => null)) as { input?: unknown } | null;
+  return Array.isArray(body?.input) ? body.input : null;
 }
 
 function recordAtEdge(
@@ -241,7 +249,8 @@ function parseResponse(text: string): Record<string, unknown> | null {
 export async function answerResponses(ctx: ChatContext, job: ResponsesJob): Promise<Response> {
   const { request } = job;
   const tenant = ctx.apiKey.tenantId;
-  if (translatedModels.has(tenant, request.model)) return translated(ctx, job);
+  const stateful = isStateful(request);
+  if (!stateful && translatedModels.has(tenant, request.model)) return translated(ctx, job);
   const base = { [headers.requestId]: ctx.requestId };
   const key = cacheable(job) ? await cacheKeyOf(tenant, request) : null;
   if (key && job.policy.mode === "use") {
@@ -270,10 +279,21 @@ export async function answerResponses(ctx: ChatContext, job: ResponsesJob): Prom
   const mode = result.response.headers.get(responsesModeHeader);
   if (result.response.status === translateStatus && (mode === "translate" || mode === "fallback")) {
     result.settle(false);
-    await result.response.body?.cancel().catch(() => undefined);
     finishHold(ctx, hold, "release");
+    if (stateful) {
+      const conversation = await handedBackConversation(result.response);
+      if (!conversation) return fallback(ctx, job, "malformed_response", withHold);
+      return answerStateful(ctx, job, conversation);
+    }
+    await result.response.body?.cancel().catch(() => undefined);
     if (mode === "translate") translatedModels.add(tenant, request.model);
     return translated(ctx, job);
+  }
+  if (result.response.status === storeUnavailableStatus) {
+    result.settle(false);
+    finishHold(ctx, hold, "release");
+    await result.response.body?.cancel().catch(() => undefined);
+    throw storeUnavailableError();
   }
   if (!result.response.ok) {
     result.settle(false);

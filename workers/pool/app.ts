@@ -21,6 +21,7 @@ import { registerMetricsRoutes } from "./routes/metrics.ts";
 import { registerModelRoutes } from "./routes/models.ts";
 import { registerRegistryRoutes } from "./routes/registry.ts";
 import { registerResponsesRoutes } from "./routes/responses.ts";
+import { registerResponseStoreRoutes } from "./routes/responses-store.ts";
 import { registerRoutingRoutes } from "./routes/routing.ts";
 import { tags } from "./routes/shared.ts";
 import { registerSpendRoutes } from "./routes/spend.ts";
@@ -70,6 +71,7 @@ export function registerPoolRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   registerKeyRoutes(app);
   registerChatRoutes(app);
   registerResponsesRoutes(app);
+  registerResponseStoreRoutes(app);
   registerEmbeddingsRoutes(app);
   registerModelRoutes(app);
   registerRegistryRoutes(app);

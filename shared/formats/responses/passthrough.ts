@@ -9,6 +9,12 @@ export const translateStatus = 421;
 /** The header that carries how the pool answered a Responses request (`translate` or `passthrough`). */
 export const responsesModeHeader = "x-tiergate-responses";
 
+/**
+ * The pool's status when the response store (Postgres) is down, with the error body: not a 5xx, which
+ * the edge would take for a failed region. The edge answers it as a 503.
+ */
+export const storeUnavailableStatus = 424;
+
 /** Token usage of a Responses API answer. */
 export interface ResponsesUsage {
   inputTokens: number;

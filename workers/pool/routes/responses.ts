@@ -10,8 +10,19 @@ import { responsesToChat } from "../../../shared/formats/responses/to-chat.ts";
 import { sseEvent } from "../../../shared/formats/sse.ts";
 import { headers } from "../../../shared/headers.ts";
 import { jsonContent, plainResponses } from "../../../shared/openapi.ts";
-import { responsesRequestSchema, responsesResponseSchema } from "../../../shared/schemas/responses.ts";
+import {
+  type ResponsesRequest,
+  responsesRequestSchema,
+  responsesResponseSchema,
+} from "../../../shared/schemas/responses.ts";
 import type { PassedThrough } from "../../providers/openai-compatible/responses.ts";
+import {
+  conversationOf,
+  echoState,
+  isStateful,
+  statelessRequest,
+  withStore,
+} from "../../responses/conversation.ts";
 import { routeResponses } from "../../responses/passthrough.ts";
 import { type RequestOutcome, routedEvent } from "../../router/events.ts";
 import type { PoolHonoEnv } from "../types.ts";
@@ -89,10 +100,11 @@ function relayStream(
   c: Context<PoolHonoEnv>,
   identity: Identity,
   answer: Extract<PassedThrough, { kind: "stream" }>,
+  onFinal: (response: Record<string, unknown>) => Promise<Response | null> | null,
 ): Response {
   const { head, reader, watcher } = answer;
   let ended = false;
-  const end = (controller: ReadableStreamDefaultController<Uint8Array> | null, ok: boolean) => {
+  const end = async (controller: ReadableStreamDefaultController<Uint8Array> | null, ok: boolean) => {
     ended = true;
     const event = passthroughEvent(
       { ...identity, firstTokenAt: answer.firstTokenAt, answerChars: watcher.textChars },
@@ -103,7 +115,8 @@ function relayStream(
     recordEvent(c, charged);
     answer.finish(ok ? "ok" : controller ? "failed" : "neutral");
     if (!controller) return;
-    if (!ok) controller.enqueue(errorEvent(c.var.requestId));
+    const kept = ok && watcher.finalResponse ? await onFinal(watcher.finalResponse) : null;
+    if (!ok || kept) controller.enqueue(errorEvent(c.var.requestId));
     controller.enqueue(encoder.encode(`: ${spendTrailer(charged)}\n\n`));
     controller.close();
   };
@@ -114,40 +127,93 @@ function relayStream(
     async pull(controller) {
       const chunk = await reader.read().catch(() => null);
       if (!chunk || chunk.done) {
-        end(controller, chunk?.done === true && watcher.terminal !== null);
+        await end(controller, chunk?.done === true && watcher.terminal !== null);
         return;
       }
       if (watcher.push(chunk.value) === "malformed") {
         await reader.cancel().catch(() => undefined);
-        end(controller, false);
+        await end(controller, false);
         return;
       }
       controller.enqueue(chunk.value);
     },
     cancel() {
-      if (!ended) end(null, false);
+      if (!ended) void end(null, false);
       return reader.cancel().catch(() => undefined);
     },
   });
   return c.body(body, 200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
 }
 
+/** What a stateful request needs after the answer: the request as asked and its whole conversation. */
+interface Keeping {
+  asked: ResponsesRequest;
+  conversation: unknown[];
+}
+
+/** Saves a passthrough answer of a `store: true` request (the store's failure: its answer). */
+async function keep(
+  c: Context<PoolHonoEnv>,
+  keeping: Keeping,
+  response: Record<string, unknown>,
+): Promise<Response | null> {
+  if (keeping.asked.store !== true) return null;
+  const saved = await withStore(c.var.requestId, () =>
+    c.var.services.responseStore.save({
+      id: String(response.id),
+      tenantId: c.req.header(headers.tenant) ?? "unknown",
+      keyId: c.req.header(headers.keyId) ?? null,
+      model: String(response.model ?? keeping.asked.model),
+      previousResponseId: keeping.asked.previous_response_id ?? null,
+      inputItems: keeping.conversation,
+      response,
+    }),
+  );
+  return saved instanceof Response ? saved : null;
+}
+
+/** The request to answer: a stateful one with its stored chain expanded (or the store's failure). */
+async function resolveRequest(
+  c: Context<PoolHonoEnv>,
+  asked: ResponsesRequest,
+): Promise<{ request: ResponsesRequest; keeping: Keeping | null } | Response> {
+  if (!isStateful(asked)) return { request: asked, keeping: null };
+  const tenant = c.req.header(headers.tenant) ?? "unknown";
+  const store = c.var.services.responseStore;
+  const conversation = await withStore(c.var.requestId, () => conversationOf(store, tenant, asked));
+  if (conversation instanceof Response) return conversation;
+  return { request: statelessRequest(asked, conversation), keeping: { asked, conversation } };
+}
+
+/** Hands the request back to the edge's chat path (with the expanded conversation when stateful). */
+function handBack(
+  c: Context<PoolHonoEnv>,
+  native: boolean,
+  reason: string,
+  keeping: Keeping | null,
+): Response {
+  const out: Record<string, string> = { [responsesModeHeader]: native ? "fallback" : "translate" };
+  if (native) out[headers.fallbackReason] = reason.slice(0, 512);
+  if (!keeping) return new Response(null, { status: translateStatus, headers: out });
+  return Response.json({ input: keeping.conversation }, { status: translateStatus, headers: out });
+}
+
 /**
  * POST /internal/v1/responses: passthrough to endpoints serving `/v1/responses`, one event per request
  * like chat; a request for a model without such endpoints is handed back to the edge before any work.
+ * A stateful request (`store`, `previous_response_id`) has its stored chain expanded first, and its
+ * passthrough answer stored.
  */
 export function registerResponsesRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   app.openapi(responsesRoute, async (c) => {
     const arrivedAt = Date.now();
-    const request = c.req.valid("json");
+    const resolved = await resolveRequest(c, c.req.valid("json"));
+    if (resolved instanceof Response) return resolved;
+    const { request, keeping } = resolved;
     const chat = responsesToChat(request);
     const ctx = routingContext(c, arrivedAt);
     const route = await routeResponses(c.var.services.routing.router, request, chat, ctx);
-    if (route.kind === "translate") {
-      c.header(responsesModeHeader, route.native ? "fallback" : "translate");
-      if (route.native) c.header(headers.fallbackReason, route.reason.slice(0, 512));
-      return c.body(null, translateStatus);
-    }
+    if (route.kind === "translate") return handBack(c, route.native, route.reason, keeping);
     const { decision, served, answer } = route;
     c.header(responsesModeHeader, "passthrough");
     setRoutingHeaders(c, served, decision);
@@ -158,8 +224,13 @@ export function registerResponsesRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       decision,
       served,
     };
-    if (answer.kind === "stream") return relayStream(c, identity, answer);
+    if (answer.kind === "stream") {
+      return relayStream(c, identity, answer, (final) => (keeping ? keep(c, keeping, final) : null));
+    }
     recordEvent(c, chargeEvent(c, passthroughEvent(identity, 200, answer.response)));
-    return c.body(answer.text, 200, { "content-type": "application/json" });
+    if (!keeping) return c.body(answer.text, 200, { "content-type": "application/json" });
+    const response = echoState(answer.response as Record<string, unknown>, keeping.asked);
+    const failed = await keep(c, keeping, response);
+    return failed ?? c.json(response);
   });
 }
