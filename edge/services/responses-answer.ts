@@ -94,8 +94,7 @@ async function translated(ctx: ChatContext, job: ResponsesJob): Promise<Response
 function fallback(
   ctx: ChatContext,
   job: ResponsesJob,
-  reason: FailureReason,
-  out: Record<string, string>,
+  { reason, out }: { reason: FailureReason; out: Record<string, string> },
 ): Promise<Response> {
   const config = ctx.services.config;
   recordAtEdge(ctx, job.request, {
@@ -148,10 +147,8 @@ const encoder = new TextEncoder();
  */
 function relayStream(
   ctx: ChatContext,
-  result: Forwarded,
-  hold: SpendHold | null,
-  out: Record<string, string>,
-) {
+  { result, hold, out }: { result: Forwarded; hold: SpendHold | null; out: Record<string, string> },
+): Response {
   const upstream = result.response.body;
   if (!upstream) throw new Error("a stream without a body");
   const reader = upstream.getReader();
@@ -203,14 +200,14 @@ async function relayAnswer(
   const type = result.response.headers.get("content-type") ?? "";
   if (job.request.stream === true && type.includes("text/event-stream")) {
     result.settle(false);
-    return relayStream(ctx, result, hold, responseHeaders);
+    return relayStream(ctx, { result, hold, out: responseHeaders });
   }
   const text = await result.response.text().catch(() => null);
   const parsed = text === null ? null : parseResponse(text);
   if (text === null || !parsed) {
     result.settle(true);
     finishHold(ctx, hold, "release");
-    return fallback(ctx, job, text === null ? "upstream_error" : "malformed_response", out);
+    return fallback(ctx, job, { reason: text === null ? "upstream_error" : "malformed_response", out });
   }
   result.settle(false);
   finishHold(ctx, hold, spendReportOfHeaders(result.response));
@@ -274,7 +271,7 @@ export async function answerResponses(ctx: ChatContext, job: ResponsesJob): Prom
   const result = await callPool(ctx, request);
   if (!result.ok) {
     finishHold(ctx, hold, "release");
-    return fallback(ctx, job, result.reason, withHold);
+    return fallback(ctx, job, { reason: result.reason, out: withHold });
   }
   const mode = result.response.headers.get(responsesModeHeader);
   if (result.response.status === translateStatus && (mode === "translate" || mode === "fallback")) {
@@ -282,7 +279,7 @@ export async function answerResponses(ctx: ChatContext, job: ResponsesJob): Prom
     finishHold(ctx, hold, "release");
     if (stateful) {
       const conversation = await handedBackConversation(result.response);
-      if (!conversation) return fallback(ctx, job, "malformed_response", withHold);
+      if (!conversation) return fallback(ctx, job, { reason: "malformed_response", out: withHold });
       return answerStateful(ctx, job, conversation);
     }
     await result.response.body?.cancel().catch(() => undefined);

@@ -38,9 +38,11 @@ function signedCall(ctx: ChatContext, call: Pick<PoolCall, "method" | "path" | "
 /** Stores a translated answer through the pool; false when it could not be stored. */
 async function save(
   ctx: ChatContext,
-  request: ResponsesRequest,
-  conversation: unknown[],
-  response: unknown,
+  {
+    request,
+    conversation,
+    response,
+  }: { request: ResponsesRequest; conversation: unknown[]; response: unknown },
 ): Promise<boolean> {
   const body = JSON.stringify({
     response,
@@ -95,7 +97,7 @@ export async function answerStateful(
   parseOrThrow(ctx.services.chatLimits, chat);
   const answer = await translateAnswer(await answerChat(ctx, chat, { mode: "off" }), job.translation);
   if (job.request.store !== true || answer.status !== 200) return answer;
-  const keep = (response: unknown) => save(ctx, job.request, conversation, response);
+  const keep = (response: unknown) => save(ctx, { request: job.request, conversation, response });
   if (answer.body && (answer.headers.get("content-type") ?? "").includes("text/event-stream")) {
     return new Response(answer.body.pipeThrough(capturingFinal(keep, ctx.requestId)), answer);
   }

@@ -49,7 +49,11 @@ const badChat = fc.oneof(
   }),
   fc.record({
     field: fc.constant("max_tokens"),
-    value: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 4097 }), fc.double({ min: 1.1, max: 2.9, noNaN: true })),
+    value: fc.oneof(
+      fc.integer({ max: 0 }),
+      fc.integer({ min: 4097 }),
+      fc.double({ min: 1.1, max: 2.9, noNaN: true }),
+    ),
   }),
   fc.record({
     field: fc.constant("presence_penalty"),

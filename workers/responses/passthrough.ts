@@ -32,12 +32,18 @@ export type ResponsesRoute =
  * chain). When the chosen model's tier has endpoints serving `/v1/responses`, the body is passed through
  * to them (retries and fallback across those endpoints); otherwise it is left to the chat path.
  */
-export async function routeResponses(
-  router: Router,
-  request: ResponsesRequest,
-  chat: ChatCompletionRequest,
-  ctx: RoutingContext,
-): Promise<ResponsesRoute> {
+export async function routeResponses({
+  router,
+  request,
+  chat,
+  ctx,
+}: {
+  router: Router;
+  request: ResponsesRequest;
+  /** The request's chat translation: what routing decides on. */
+  chat: ChatCompletionRequest;
+  ctx: RoutingContext;
+}): Promise<ResponsesRoute> {
   const { decision, primary } = await router.decide(chat, ctx);
   const chain = router.chainFor(chat, primary, decision, ctx);
   const native = nativeChain(chain);

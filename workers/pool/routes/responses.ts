@@ -98,9 +98,16 @@ function errorEvent(requestId: string): Uint8Array {
  */
 function relayStream(
   c: Context<PoolHonoEnv>,
-  identity: Identity,
-  answer: Extract<PassedThrough, { kind: "stream" }>,
-  onFinal: (response: Record<string, unknown>) => Promise<Response | null> | null,
+  {
+    identity,
+    answer,
+    onFinal,
+  }: {
+    identity: Identity;
+    answer: Extract<PassedThrough, { kind: "stream" }>;
+    /** Runs on the final response before the stream closes; an answer there means it failed. */
+    onFinal: (response: Record<string, unknown>) => Promise<Response | null> | null;
+  },
 ): Response {
   const { head, reader, watcher } = answer;
   let ended = false;
@@ -186,12 +193,7 @@ async function resolveRequest(
 }
 
 /** Hands the request back to the edge's chat path (with the expanded conversation when stateful). */
-function handBack(
-  c: Context<PoolHonoEnv>,
-  native: boolean,
-  reason: string,
-  keeping: Keeping | null,
-): Response {
+function handBack(native: boolean, reason: string, keeping: Keeping | null): Response {
   const out: Record<string, string> = { [responsesModeHeader]: native ? "fallback" : "translate" };
   if (native) out[headers.fallbackReason] = reason.slice(0, 512);
   if (!keeping) return new Response(null, { status: translateStatus, headers: out });
@@ -212,8 +214,8 @@ export function registerResponsesRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
     const { request, keeping } = resolved;
     const chat = responsesToChat(request);
     const ctx = routingContext(c, arrivedAt);
-    const route = await routeResponses(c.var.services.routing.router, request, chat, ctx);
-    if (route.kind === "translate") return handBack(c, route.native, route.reason, keeping);
+    const route = await routeResponses({ router: c.var.services.routing.router, request, chat, ctx });
+    if (route.kind === "translate") return handBack(route.native, route.reason, keeping);
     const { decision, served, answer } = route;
     c.header(responsesModeHeader, "passthrough");
     setRoutingHeaders(c, served, decision);
@@ -225,7 +227,8 @@ export function registerResponsesRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
       served,
     };
     if (answer.kind === "stream") {
-      return relayStream(c, identity, answer, (final) => (keeping ? keep(c, keeping, final) : null));
+      const onFinal = (final: Record<string, unknown>) => (keeping ? keep(c, keeping, final) : null);
+      return relayStream(c, { identity, answer, onFinal });
     }
     recordEvent(c, chargeEvent(c, passthroughEvent(identity, 200, answer.response)));
     if (!keeping) return c.body(answer.text, 200, { "content-type": "application/json" });
