@@ -157,6 +157,19 @@ describe("stored responses: tenant isolation and missing ids", () => {
     expect((await clientA.responses.retrieve(mine.id)).id).toBe(mine.id);
   });
 
+  it("answers a malformed id with a 400 and a missing key with a 401, in the error shape", async () => {
+    const bad = await fetch(`${edge.url}/v1/responses/${encodeURIComponent("bad id!")}`, {
+      headers: { authorization: `Bearer ${clientA.apiKey}` },
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { request_id?: string } }).error.request_id).toBeTruthy();
+    const anonymous = await fetch(`${edge.url}/v1/responses/resp_x`, { method: "DELETE" });
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as { error: { type?: string } }).error.type).toBe(
+      "authentication_error",
+    );
+  });
+
   it("hides expired responses and the cleanup deletes them", async () => {
     const expired = new PostgresResponseStore(database.db, -1_000);
     const id = `resp_expired${stamp}`;
