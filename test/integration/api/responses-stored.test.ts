@@ -163,6 +163,29 @@ describe("stored responses: tenant isolation and missing ids", () => {
     });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { request_id?: string } }).error.request_id).toBeTruthy();
+    for (const [method, suffix] of [
+      ["GET", ""],
+      ["GET", "/input_items"],
+      ["DELETE", ""],
+    ]) {
+      const missing = await fetch(`${edge.url}/v1/responses/resp_none${stamp}${suffix}`, {
+        method,
+        headers: { authorization: `Bearer ${clientA.apiKey}` },
+      });
+      expect(missing.status).toBe(404);
+      const body = (await missing.json()) as { error: { request_id?: string; type?: string } };
+      expect(body.error.type).toBe("invalid_request_error");
+      expect(body.error.request_id).toBe(missing.headers.get("x-request-id"));
+    }
+    const chained = await fetch(`${edge.url}/v1/responses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${clientA.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: plainModel, input: "x", previous_response_id: `resp_none${stamp}` }),
+    });
+    expect(chained.status).toBe(404);
+    const chainedBody = (await chained.json()) as { error: { request_id?: string; param?: string } };
+    expect(chainedBody.error.param).toBe("previous_response_id");
+    expect(chainedBody.error.request_id).toBe(chained.headers.get("x-request-id"));
     const anonymous = await fetch(`${edge.url}/v1/responses/resp_x`, { method: "DELETE" });
     expect(anonymous.status).toBe(401);
     expect(((await anonymous.json()) as { error: { type?: string } }).error.type).toBe(
