@@ -76,7 +76,7 @@ const textFormat = z.discriminatedUnion("type", [
   }),
 ]);
 
-/** The fields of a Responses request this gateway serves (stored responses are refused). */
+/** The fields of a Responses request this gateway serves (conversations, prompts, background refused). */
 export const responsesRequestSchema = z.strictObject({
   model: z.string().min(1).max(256),
   input: z.union([z.string(), z.array(inputItem).min(1)]),
@@ -115,8 +115,8 @@ export const responsesRequestSchema = z.strictObject({
   service_tier: z.enum(["auto", "default", "flex", "scale", "priority"]).nullish(),
   store: z.boolean().nullish(),
   truncation: z.enum(["auto", "disabled"]).nullish(),
-  /** Refused with a 400 naming it: this gateway keeps no responses or conversations. */
-  previous_response_id: z.string().nullish(),
+  /** A stored response (`store: true`) of the same tenant this one continues. */
+  previous_response_id: z.string().max(256).nullish(),
   conversation: z.unknown().optional(),
   background: z.boolean().nullish(),
   prompt: z.unknown().optional(),

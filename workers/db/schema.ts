@@ -374,4 +374,34 @@ export const responseDataSettings = pgTable(
 );
 
 export type ResponseDataSettingsRow = typeof responseDataSettings.$inferSelect;
+
+/**
+ * Responses API answers kept for `GET /v1/responses/{id}` and `previous_response_id` (only requests
+ * with `store: true`), keyed per tenant: ids come from the upstream's answer, so they are unique only
+ * within what one tenant saw. `input_items` is the whole conversation the response answered (the chain it
+ * continued included); `response` is the response object sent. Rows past `expires_at` are invisible
+ * and deleted by the cleanup.
+ */
+export const storedResponses = pgTable(
+  "stored_responses",
+  {
+    id: text("id").notNull(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    keyId: text("key_id"),
+    model: text("model").notNull(),
+    previousResponseId: text("previous_response_id"),
+    inputItems: jsonb("input_items").$type<unknown[]>().notNull(),
+    response: jsonb("response").$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenantId, table.id] }),
+    index("stored_responses_expires_at_idx").on(table.expiresAt),
+  ],
+);
+
+export type StoredResponseRow = typeof storedResponses.$inferSelect;
 export * from "./spend-schema.ts";

@@ -20,6 +20,8 @@ import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMetricsRoutes } from "./routes/metrics.ts";
 import { registerModelRoutes } from "./routes/models.ts";
 import { registerRegistryRoutes } from "./routes/registry.ts";
+import { registerResponsesRoutes } from "./routes/responses.ts";
+import { registerResponseStoreRoutes } from "./routes/responses-store.ts";
 import { registerRoutingRoutes } from "./routes/routing.ts";
 import { tags } from "./routes/shared.ts";
 import { registerSpendRoutes } from "./routes/spend.ts";
@@ -68,6 +70,8 @@ export function registerPoolRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   registerDashboardRoutes(app);
   registerKeyRoutes(app);
   registerChatRoutes(app);
+  registerResponsesRoutes(app);
+  registerResponseStoreRoutes(app);
   registerEmbeddingsRoutes(app);
   registerModelRoutes(app);
   registerRegistryRoutes(app);

@@ -44,6 +44,8 @@ export const workerEnvSchema = z.object({
    */
   INGEST_PROCESSES: positiveInt(1),
   POOL_REGION: z.string().default("local"),
+  /** How long a Responses API answer stored with `store: true` is kept (GET, previous_response_id). */
+  RESPONSES_RETENTION_DAYS: positiveInt(30),
   /**
    * Set by the supervisor: this worker's index (1..POOL_PROCESSES) and the private directory where every
    * worker serves its metrics on a Unix socket, so one scrape of /metrics returns the whole pool.

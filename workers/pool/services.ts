@@ -13,6 +13,7 @@ import { cached, latestDriftScores } from "../events/stats.ts";
 import type { RequestEventPublisher } from "../events/types.ts";
 import { PayloadLogService } from "../payload-log/service.ts";
 import { createRoutingService, type RoutingService } from "../registry/routing.ts";
+import { PostgresResponseStore, type ResponseStore } from "../responses/store.ts";
 import { routerGenerator } from "../retrieval/router-generator.ts";
 import { createRetrievalService, type RetrievalService } from "../retrieval/service.ts";
 import { createSemanticCache } from "../semantic-cache/create.ts";
@@ -58,6 +59,8 @@ export interface PoolServices {
   payloadLog: PayloadLogService;
   /** Costs, prices, budgets and their alerts. */
   spend: SpendService;
+  /** Responses API answers stored with `store: true` (Postgres). */
+  responseStore: ResponseStore;
   pingPostgres(): Promise<boolean>;
   /**
    * Queues the request row; rows are written to Postgres in batches (RequestRowWriter). A failed write
@@ -126,6 +129,11 @@ export function buildPoolServices(
     feedback,
     metrics,
     keys: new PostgresKeyStore(database.db),
+    responseStore: new PostgresResponseStore(
+      database.db,
+      config.RESPONSES_RETENTION_DAYS * 86_400_000,
+      (error) => logger.warn("expired responses sweep failed", { error }),
+    ),
     requestOwnership: postgresRequestOwnership(database.db),
     inFlight,
     nonces,

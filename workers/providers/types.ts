@@ -49,10 +49,20 @@ export interface EndpointSpec {
   contextWindow?: number;
 }
 
-/** What a catalog model can do; routing never sends a request to a model lacking one it needs. */
-export type Capability = "tools" | "vision" | "json_schema" | "embeddings";
+/**
+ * What a catalog model can do; routing never sends a request to a model lacking one it needs.
+ * `responses`: its OpenAI-compatible endpoints serve `POST /v1/responses` (vLLM), so Responses API
+ * requests are passed through instead of translated to chat.
+ */
+export type Capability = "tools" | "vision" | "json_schema" | "embeddings" | "responses";
 /** Every capability, for validating registry input. */
-export const capabilities: readonly Capability[] = ["tools", "vision", "json_schema", "embeddings"];
+export const capabilities: readonly Capability[] = [
+  "tools",
+  "vision",
+  "json_schema",
+  "embeddings",
+  "responses",
+];
 
 /** One streamed tool call fragment, OpenAI's shape: the first carries id and name, later ones argument text. */
 export interface ToolCallDelta {

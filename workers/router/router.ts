@@ -248,7 +248,7 @@ export class Router {
    * to endpoints whose model can serve the request (tools, vision, json_schema, context window) and
    * whose provider honours every field it uses.
    */
-  private chainFor(
+  chainFor(
     request: ChatCompletionRequest,
     route: { primary: TierRoute; decision: RouteDecision; stream: boolean },
     ctx: RoutingContext,
@@ -264,7 +264,7 @@ export class Router {
   }
 
   /** Tries each tier of the chain; the failures so far make up the fallback reason. */
-  private async runChain<T>(
+  async runChain<T>(
     chain: TierRoute[],
     ctx: RoutingContext,
     attemptFor: (tier: TierRoute) => TierAttempt<T>,

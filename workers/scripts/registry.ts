@@ -5,6 +5,7 @@ import { GatewayError } from "../../shared/errors.ts";
 import { RegistryAdmin, storeRegistryChanges } from "../admin/registry.ts";
 import { createDatabase, type Database } from "../db/client.ts";
 import { type WorkerEnv, workerEnvSchema } from "../pool/env.ts";
+import { type Capability, capabilities } from "../providers/types.ts";
 import { addCatalogModel, catalogRows } from "../registry/catalog-store.ts";
 import { metricsURLOf } from "../registry/seed.ts";
 import { addVersion, auditLog, listVersions, seedRegistryIfEmpty } from "../registry/store.ts";
@@ -26,7 +27,7 @@ const usage = `usage: npm run registry -- <command>
   add <tier|model> <version> <baseURL> <model> [--weight 1] [--key-name NAME]
       [--provider openai-compatible|anthropic|gemini|azure-openai|bedrock]
       [--api-version V] [--region R]        a new candidate version (any provider)
-  model <name> --context N [--capabilities tools,vision,json_schema,embeddings]
+  model <name> --context N [--capabilities tools,vision,json_schema,embeddings,responses]
       [--aliases a,b] [--auto-tier medium]  a named catalog model (then add + promote a version)
   models                                    the catalog: names, aliases, capabilities, endpoints
   promote <tier> <version> [--reason "…"]   make a version active
@@ -66,7 +67,7 @@ const list = (text: string | undefined) =>
 
 const modelOptions = z.object({
   context: z.coerce.number({ message: "must be a number" }).int().positive("must be more than 0"),
-  capabilities: z.array(z.enum(["tools", "vision", "json_schema", "embeddings"])),
+  capabilities: z.array(z.enum(capabilities as [Capability, ...Capability[]])),
 });
 
 interface Command {

@@ -70,9 +70,9 @@ export function echoedSettings(request: ResponsesRequest) {
     max_output_tokens: request.max_output_tokens ?? null,
     metadata: request.metadata ?? {},
     parallel_tool_calls: request.parallel_tool_calls ?? true,
-    previous_response_id: null,
+    previous_response_id: request.previous_response_id ?? null,
     reasoning: { effort: request.reasoning?.effort ?? null, summary: null },
-    store: false,
+    store: request.store === true,
     temperature: request.temperature ?? 1,
     text: {
       format: request.text?.format ?? { type: "text" },

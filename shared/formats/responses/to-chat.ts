@@ -5,10 +5,12 @@ import type { ResponsesContentPart, ResponsesInputItem, ResponsesRequest } from 
 type UserPart = Extract<Extract<ChatMessage, { role: "user" }>["content"], unknown[]>[number];
 type AssistantMessage = Extract<ChatMessage, { role: "assistant" }>;
 
-/** Fields that need state this gateway does not keep: a 400 naming the field. */
+/**
+ * Fields that need state this gateway does not keep: a 400 naming the field. (`previous_response_id`
+ * is resolved from the response store before translation; the stored chain becomes the input.)
+ */
 function refuseStateful(request: ResponsesRequest): void {
   const refused: [keyof ResponsesRequest, boolean][] = [
-    ["previous_response_id", Boolean(request.previous_response_id)],
     ["conversation", request.conversation !== undefined && request.conversation !== null],
     ["background", request.background === true],
     ["prompt", request.prompt !== undefined && request.prompt !== null],
@@ -17,7 +19,7 @@ function refuseStateful(request: ResponsesRequest): void {
     if (present) {
       throw new GatewayError(
         "BAD_REQUEST",
-        `${field} is not supported: this gateway keeps no responses, conversations or prompts (send the whole input).`,
+        `${field} is not supported: this gateway keeps no conversations, prompts or background jobs (send the input, or use previous_response_id with store).`,
         { param: field },
       );
     }

@@ -158,13 +158,21 @@ describe("POST /v1/responses with tools (scripted OpenAI-wire upstream)", () => 
 });
 
 describe("POST /v1/responses refusals", () => {
-  it("refuses previous_response_id with a 400 naming it", async () => {
+  it("answers an unknown previous_response_id with a 404 naming it", async () => {
     const error = await client.responses
       .create({ model: "small", input: "x", previous_response_id: "resp_123" })
       .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((error as InstanceType<typeof OpenAI.NotFoundError>).param).toBe("previous_response_id");
+    expect((error as InstanceType<typeof OpenAI.NotFoundError>).requestID).toBeTruthy();
+  });
+
+  it("refuses conversation with a 400 naming it", async () => {
+    const error = await client.responses
+      .create({ model: "small", input: "x", conversation: "conv_123" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("previous_response_id");
-    expect((error as InstanceType<typeof OpenAI.BadRequestError>).requestID).toBeTruthy();
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("conversation");
   });
 
   it("refuses an unknown field and a malformed input with 400s", async () => {

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { invalidJsonError, queueErrorResponse, registerGenerationRoutes } from "./generation-routes.ts";
 import { embeddingRequestSchema, float32ToBase64, openAIError, validationError } from "./openai-schemas.ts";
+import { registerResponsesRoute } from "./responses-route.ts";
 import { loadingError, resolveModel, type ServerState } from "./server-state.ts";
 
 const startedAt = Math.floor(Date.now() / 1000);
@@ -108,7 +109,12 @@ export function createModelServerApp(state: ServerState): Hono {
     return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
 
+  app.use("/v1/*", async (c, next) => {
+    state.metrics.recordPath(c.req.path);
+    await next();
+  });
   registerGenerationRoutes(app, state);
+  registerResponsesRoute(app, state);
   registerEmbeddingRoute(app, state);
 
   app.notFound((c) =>

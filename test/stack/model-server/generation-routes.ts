@@ -22,8 +22,8 @@ import {
   unixSeconds,
 } from "./server-state.ts";
 
-/** The request fields both endpoints share, after validation. */
-interface GenerationJob {
+/** The request fields every generation endpoint shares, after validation. */
+export interface GenerationJob {
   kind: "chat" | "text";
   model: ModelEntry;
   prompt: Token[];
@@ -56,7 +56,8 @@ function choice(kind: GenerationJob["kind"], text: string | undefined, finishRea
   };
 }
 
-function run(
+/** Runs a job on the serial generation queue; `onText` gets each streamed piece. */
+export function run(
   state: ServerState,
   engines: LoadedEngines,
   job: GenerationJob,
@@ -79,7 +80,8 @@ function run(
   );
 }
 
-function record(state: ServerState, job: GenerationJob, result: GenerationResult): void {
+/** Records a finished generation in the vLLM-named metrics. */
+export function record(state: ServerState, job: GenerationJob, result: GenerationResult): void {
   state.metrics.recordRequest(job.model.name, {
     promptTokens: job.prompt.length,
     generationTokens: result.completionTokens,
@@ -142,7 +144,7 @@ async function respond(c: Context, state: ServerState, engines: LoadedEngines, j
 }
 
 /** Validates the shared sampling fields and builds the job; answers 400 when the prompt cannot fit. */
-function buildJob(
+export function buildJob(
   state: ServerState,
   engines: LoadedEngines,
   kind: GenerationJob["kind"],
@@ -193,7 +195,8 @@ function buildJob(
   };
 }
 
-async function readJson(c: Context): Promise<{ ok: true; body: unknown } | { ok: false }> {
+/** The JSON body, or `ok: false` when it is not JSON. */
+export async function readJson(c: Context): Promise<{ ok: true; body: unknown } | { ok: false }> {
   try {
     return { ok: true, body: await c.req.json() };
   } catch {

@@ -24,6 +24,8 @@ export interface ModelGauges {
  */
 export class ModelServerMetrics {
   private readonly counters = new Map<string, ModelCounters>();
+  /** Requests per API path (tests prove which upstream path a gateway called). */
+  private readonly paths = new Map<string, number>();
 
   constructor(private readonly modelNames: readonly string[]) {
     for (const name of modelNames) {
@@ -53,6 +55,11 @@ export class ModelServerMetrics {
     });
     c.latencySum += sample.seconds;
     c.latencyCount += 1;
+  }
+
+  /** Counts one request to an API path. */
+  recordPath(path: string): void {
+    this.paths.set(path, (this.paths.get(path) ?? 0) + 1);
   }
 
   /** The Prometheus text exposition (format 0.0.4). */
@@ -106,6 +113,11 @@ export class ModelServerMetrics {
         `vllm:e2e_request_latency_seconds_count${label(m)} ${c.latencyCount}`,
       ];
     });
+    lines.push(
+      "# HELP model_server_http_requests_total Requests received per API path.",
+      "# TYPE model_server_http_requests_total counter",
+      ...[...this.paths].map(([path, n]) => `model_server_http_requests_total{path="${path}"} ${n}`),
+    );
     return `${lines.join("\n")}\n`;
   }
 }
