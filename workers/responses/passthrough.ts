@@ -45,7 +45,7 @@ export async function routeResponses({
   ctx: RoutingContext;
 }): Promise<ResponsesRoute> {
   const { decision, primary } = await router.decide(chat, ctx);
-  const chain = router.chainFor(chat, primary, decision, ctx);
+  const { chain } = router.chainFor(chat, { primary, decision, stream: chat.stream === true }, ctx);
   const native = nativeChain(chain);
   if (native.length === 0 || native[0]?.name !== chain[0]?.name) {
     return { kind: "translate", native: false, reason: "no endpoint serves /v1/responses" };
