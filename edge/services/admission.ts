@@ -206,7 +206,7 @@ export interface RequestGateConfig {
  * the forward limit has already cost nearly a forward's CPU. So, in the spirit of CoDel: when even the
  * fastest request of a window (`intervalMs`) took longer than `targetMs` to get there, a standing
  * queue has formed and the bound is cut by a fifth; when the fastest is under the target and the
- * bound is in use, it grows by √bound. Past the bound a request is refused as it enters (503
+ * bound is in use, it grows by √bound. While the queue stands, a request past the bound is refused as it enters (503
  * `overloaded`, before authentication and parsing), which costs a small fraction of a forward, so the
  * CPU goes to the requests already admitted and their latency stays bounded. Cache hits answer within
  * one Redis round trip, so they hardly count against the bound; they are refused only while the
@@ -247,9 +247,14 @@ export class RequestGate {
     return { inProgress: this.#inProgress, bound: this.bound, shed: this.#shed };
   }
 
-  /** True (then call `leave` once when answered) or false: refuse the request now. */
+  /**
+   * True (then call `leave` once when answered) or false: refuse the request now. The bound applies
+   * only while a standing queue is seen; otherwise a burst is admitted up to `maxBound`, so an idle
+   * isolate never refuses a burst it has the CPU for.
+   */
   tryEnter(): boolean {
-    if (this.#inProgress >= this.bound) {
+    const limit = this.#congested ? this.bound : this.config.maxBound;
+    if (this.#inProgress >= limit) {
       this.#shed++;
       return false;
     }

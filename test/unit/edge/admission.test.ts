@@ -158,8 +158,18 @@ describe("request gate", () => {
     return { requests, window };
   };
 
-  it("refuses past the bound and admits again once a request leaves", () => {
-    const { requests } = gate({ initialBound: 3, minBound: 1 });
+  it("admits a burst past the bound, up to the max, while no queue stands", () => {
+    const { requests } = gate({ initialBound: 3, minBound: 1, maxBound: 5 });
+    expect([1, 2, 3, 4, 5].map(() => requests.tryEnter())).toEqual([true, true, true, true, true]);
+    expect(requests.tryEnter()).toBe(false);
+    expect(requests.stats()).toMatchObject({ inProgress: 5, bound: 3, shed: 1 });
+  });
+
+  it("refuses past the bound while a queue stands, and admits again once a request leaves", () => {
+    const { requests, window } = gate({ initialBound: 4, minBound: 3 });
+    window(80);
+    expect(requests.congested).toBe(true);
+    expect(requests.bound).toBe(3);
     expect([1, 2, 3].map(() => requests.tryEnter())).toEqual([true, true, true]);
     expect(requests.tryEnter()).toBe(false);
     requests.leave();
