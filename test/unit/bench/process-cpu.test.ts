@@ -26,11 +26,17 @@ describe("cpuSnapshot", () => {
 
 describe("cpuComparisons", () => {
   const rows: Record<string, { cpu: { us_per_request: Record<string, number> } }> = {
-    "miss-saturation": { cpu: { us_per_request: { edge: 800, pool: 700, "upstash-bridge": 100, redis: 20 } } },
+    "miss-saturation": {
+      cpu: { us_per_request: { edge: 800, pool: 700, "upstash-bridge": 100, redis: 20 } },
+    },
     "hit-saturation": { cpu: { us_per_request: { edge: 300 } } },
     "portkey-nocache-saturation": { cpu: { us_per_request: { portkey: 600, upstream: 50 } } },
   };
-  const compare = () => cpuComparisons((name) => rows[name], (n) => Math.round(n * 100) / 100);
+  const compare = () =>
+    cpuComparisons(
+      (name) => rows[name],
+      (n) => Math.round(n * 100) / 100,
+    );
 
   it("sums a gateway's own groups and leaves the upstream and generator out", () => {
     expect(compare()).toMatchObject({
