@@ -40,10 +40,17 @@ export interface ChatContext {
   trace?: RequestTrace | undefined;
 }
 
+/** What an edge event names of the request: its model, end user and route (`chat` unless said). */
+export interface RecordedRequest {
+  model: string;
+  user?: string | undefined;
+  route?: string;
+}
+
 /** Records a request the edge answered itself, so it is counted with the pool's requests. */
-function recordAtEdge(
+export function recordAtEdge(
   ctx: ChatContext,
-  request: ChatCompletionRequest,
+  request: RecordedRequest,
   outcome: { cache: "HIT" | "MISS" | "BYPASS"; status: number; fallbackReason: string },
 ): void {
   const event = edgeEvent({
@@ -51,6 +58,7 @@ function recordAtEdge(
     tenant: ctx.apiKey.tenantId,
     keyId: ctx.apiKey.keyId,
     userId: request.user,
+    ...(request.route ? { route: request.route } : {}),
     model: request.model,
     arrivedAt: ctx.arrivedAt,
     ...outcome,

@@ -11,8 +11,7 @@ import type { ChatCompletionRequest } from "../../shared/schemas/chat.ts";
 import type { ResponsesRequest } from "../../shared/schemas/responses.ts";
 import { spendHeaders } from "../../shared/schemas/spend.ts";
 import { sha256Hex } from "../../shared/signing.ts";
-import { answerChat, type CachePolicy, type ChatContext } from "./chat-completions.ts";
-import { edgeEvent } from "./edge-events.ts";
+import { answerChat, type CachePolicy, type ChatContext, recordAtEdge } from "./chat-completions.ts";
 import { chatFallbackResponse, fallbackConfig } from "./fallback.ts";
 import type { FailureReason, ForwardResult } from "./pool-client.ts";
 import { NativeMemo } from "./responses-memo.ts";
@@ -66,24 +65,12 @@ async function handedBackConversation(response: Response): Promise<unknown[] | n
   return Array.isArray(body?.input) ? body.input : null;
 }
 
-function recordAtEdge(
-  ctx: ChatContext,
-  request: ResponsesRequest,
-  outcome: { cache: "HIT" | "MISS" | "BYPASS"; status: number; fallbackReason: string },
-): void {
-  const event = edgeEvent({
-    requestId: ctx.requestId,
-    tenant: ctx.apiKey.tenantId,
-    keyId: ctx.apiKey.keyId,
-    userId: request.user,
-    route: "responses",
-    model: request.model,
-    arrivedAt: ctx.arrivedAt,
-    ...outcome,
-  });
-  const flush = ctx.services.events.record({ ...event, ...ctx.guardrailEvent });
-  if (flush) ctx.background("edge event", flush);
-}
+/** The request as its edge event names it. */
+const recorded = (request: ResponsesRequest) => ({
+  model: request.model,
+  user: request.user,
+  route: "responses",
+});
 
 /** The chat path: translated to a chat completion, answered (cache, routing, fallback) and back. */
 async function translated(ctx: ChatContext, job: ResponsesJob): Promise<Response> {
@@ -97,7 +84,7 @@ function fallback(
   { reason, out }: { reason: FailureReason; out: Record<string, string> },
 ): Promise<Response> {
   const config = ctx.services.config;
-  recordAtEdge(ctx, job.request, {
+  recordAtEdge(ctx, recorded(job.request), {
     cache: out[headers.cache] === "MISS" ? "MISS" : "BYPASS",
     status: config.FALLBACK_STATUS,
     fallbackReason: reason,
@@ -253,7 +240,7 @@ export async function answerResponses(ctx: ChatContext, job: ResponsesJob): Prom
   if (key && job.policy.mode === "use") {
     const lookup = await ctx.services.cache.lookup(key);
     if (lookup.status === "hit") {
-      recordAtEdge(ctx, request, { cache: "HIT", status: 200, fallbackReason: "" });
+      recordAtEdge(ctx, recorded(request), { cache: "HIT", status: 200, fallbackReason: "" });
       return new Response(lookup.body, {
         status: 200,
         headers: {

@@ -113,3 +113,46 @@ export function peerComparisons(find: Find, round: (n: number) => number): Recor
   }
   return out;
 }
+
+type FindCpu = (name: string) => { cpu?: { us_per_request: Record<string, number> } } | undefined;
+
+/** The groups that do a gateway's work for one request (the upstream and the generator are not). */
+const gatewayGroups: Record<string, string[]> = {
+  tiergate: ["edge", "pool", "upstash-bridge", "redis"],
+  edge: ["edge"],
+  portkey: ["portkey"],
+  litellm: ["litellm"],
+};
+
+/**
+ * CPU per request at saturation, from /proc: tiergate's edge alone (one tier, scaled on its own
+ * machines) and its whole path (edge, pool, Redis bridge and Redis), against each peer's process, and
+ * the requests one core serves by those figures (the ratio `peer µs / ours µs`).
+ */
+export function cpuComparisons(find: FindCpu, round: (n: number) => number): Record<string, number> {
+  const usOf = (row: string, who: string) => {
+    const use = find(`${row}-saturation`)?.cpu?.us_per_request;
+    if (!use) return undefined;
+    return (gatewayGroups[who] ?? []).reduce((sum, group) => sum + (use[group] ?? 0), 0);
+  };
+  const figures: Record<string, number | undefined> = {
+    miss_edge_cpu_us: usOf("miss", "edge"),
+    miss_path_cpu_us: usOf("miss", "tiergate"),
+    hit_path_cpu_us: usOf("hit", "tiergate"),
+    portkey_cpu_us: usOf("portkey-nocache", "portkey"),
+    litellm_cpu_us: usOf("litellm", "litellm"),
+  };
+  const ratio = (peer: number | undefined, ours: number | undefined) =>
+    peer && ours ? round(peer / ours) : undefined;
+  const derived: Record<string, number | undefined> = {
+    miss_edge_per_core_vs_portkey: ratio(figures.portkey_cpu_us, figures.miss_edge_cpu_us),
+    miss_path_per_core_vs_portkey: ratio(figures.portkey_cpu_us, figures.miss_path_cpu_us),
+    miss_edge_per_core_vs_litellm: ratio(figures.litellm_cpu_us, figures.miss_edge_cpu_us),
+    miss_path_per_core_vs_litellm: ratio(figures.litellm_cpu_us, figures.miss_path_cpu_us),
+    hit_path_per_core_vs_portkey: ratio(figures.portkey_cpu_us, figures.hit_path_cpu_us),
+  };
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries({ ...figures, ...derived }))
+    if (value !== undefined) out[key] = value;
+  return out;
+}

@@ -23,9 +23,18 @@ import { localSecrets, ports } from "../stack/ports.ts";
 import { spawnDaemon, stopDaemon, tcpOpen, waitFor } from "../stack/process.ts";
 import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
 import { closedLoop } from "./closed-loop.ts";
-import { type MeasureOptions, measurePeerRows, peerComparisons } from "./edge-peers.ts";
+import { cpuComparisons, type MeasureOptions, measurePeerRows, peerComparisons } from "./edge-peers.ts";
 import { measureTracingRows, tracingCost } from "./edge-tracing.ts";
 import { openLoop } from "./open-loop.ts";
+import {
+  type CpuUse,
+  cpuSnapshot,
+  cpuUse,
+  daemonTree,
+  type ProcessGroups,
+  pinAlone,
+  unpin,
+} from "./process-cpu.ts";
 import { createMeteredBenchKey } from "./spend-key.ts";
 import { bundleEdge, serveEdgeInWorkerd } from "./workerd-serve.ts";
 
@@ -40,6 +49,31 @@ const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = 50;
 const fixedRate = 1_000;
 const runId = Date.now();
+/** `BENCH_PIN=1`: each saturation row runs with the gateway under test alone on one core. */
+const pinned = process.env.BENCH_PIN === "1";
+
+const edgeNames = ["bench-edge", "bench-edge-redis", "bench-edge-trace-0", "bench-edge-trace-1"];
+/** Every process a row can keep busy, by role; the bench process itself is the load generator. */
+const groups: ProcessGroups = {
+  edge: () => edgeNames.flatMap((name) => daemonTree(name)()),
+  pool: daemonTree("bench-pool"),
+  "upstash-bridge": daemonTree("upstash-bridge"),
+  redis: daemonTree("redis"),
+  upstream: daemonTree("bench-instant"),
+  portkey: daemonTree("bench-portkey"),
+  litellm: () => [...daemonTree("bench-litellm")(), ...daemonTree("bench-litellm-cache")()],
+  generator: () => [process.pid],
+  "other-stack": () =>
+    ["postgres", "neon-proxy", "kafka", "clickhouse", "model-server"].flatMap((name) => daemonTree(name)()),
+};
+
+/** The gateway under test in a row: its processes get the core to themselves when pinned. */
+function gatewayOf(row: string): string[] {
+  if (row.startsWith("portkey")) return ["portkey"];
+  if (row.startsWith("litellm")) return ["litellm"];
+  if (row.startsWith("upstream") || row.startsWith("redis")) return [];
+  return ["edge"];
+}
 
 interface Row {
   name: string;
@@ -55,6 +89,10 @@ interface Row {
   status_classes?: Record<string, number>;
   /** Why requests got no answer, with counts (only when some did not). */
   failures?: Record<string, number>;
+  /** Saturation rows: CPU per request and cores used, per process group. */
+  cpu?: CpuUse;
+  /** Saturation rows with `BENCH_PIN=1`: the groups that had the last core to themselves. */
+  pinned_alone?: string[];
 }
 const rows: Row[] = [];
 
@@ -107,6 +145,11 @@ async function measure(name: string, options: MeasureOptions): Promise<void> {
     // Worker's; Portkey and the upstream never compress).
     const headers = { ...options.headers, "accept-encoding": "identity" };
     const load = { url: options.url, headers, body, countHeader: cacheHeader.name };
+    const saturation = mode === "saturation";
+    const alone = saturation && pinned ? gatewayOf(name) : [];
+    if (alone.length > 0) pinAlone(groups, alone);
+    const before = cpuSnapshot(groups);
+    const started = performance.now();
     const result =
       mode === "fixed-1000rps"
         ? await openLoop({ ...load, rate: fixedRate, seconds: durationSeconds })
@@ -114,7 +157,15 @@ async function measure(name: string, options: MeasureOptions): Promise<void> {
             ...load,
             connections: mode === "one-connection" ? 1 : connections,
             seconds: durationSeconds,
+          }).finally(() => {
+            if (alone.length > 0) unpin(groups);
           });
+    const cpu = cpuUse({
+      before,
+      after: cpuSnapshot(groups),
+      requests: Object.values(result.status_classes).reduce((a, b) => a + b, 0),
+      seconds: (performance.now() - started) / 1000,
+    });
     const counts = Object.entries(result.header_counts);
     const answered = counts.reduce((sum, [, n]) => sum + n, 0);
     const hits = counts.reduce((sum, [value, n]) => sum + (cacheHeader.hit(value) ? n : 0), 0);
@@ -129,8 +180,13 @@ async function measure(name: string, options: MeasureOptions): Promise<void> {
       hit_share: Math.round((hits / Math.max(1, answered)) * 1000) / 1000,
       status_classes: result.status_classes,
       ...(Object.keys(result.failures).length > 0 ? { failures: result.failures } : {}),
+      ...(saturation ? { cpu } : {}),
+      ...(alone.length > 0 ? { pinned_alone: alone } : {}),
     });
-    console.log(`  ${name} ${mode}: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, ${result.rps} req/s`);
+    const cpuText = saturation ? `, CPU µs/request ${JSON.stringify(cpu.us_per_request)}` : "";
+    console.log(
+      `  ${name} ${mode}: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, ${result.rps} req/s${cpuText}`,
+    );
     await settle(options.url, headers, body(0));
   }
 }
@@ -273,7 +329,11 @@ async function main(): Promise<void> {
       await stopDaemon(name, 10_000);
   }
 
-  console.table(rows.map(({ status_classes: _classes, failures: _failures, ...row }) => row));
+  console.table(
+    rows.map(
+      ({ status_classes: _classes, failures: _failures, cpu: _cpu, pinned_alone: _alone, ...row }) => row,
+    ),
+  );
   for (const row of rows.filter((r) => r.non2xx > 0))
     console.log(`${row.name}: ${JSON.stringify(row.status_classes)} ${JSON.stringify(row.failures ?? {})}`);
   const find = (name: string) => rows.find((row) => row.name === name);
@@ -305,10 +365,12 @@ async function main(): Promise<void> {
         hit_p99_over_redis_rtt_p99_ms: comparisons.hit_p99_over_redis_rtt_p99_ms,
         miss_p99_over_direct_p99_ms: comparisons.miss_p99_over_direct_p99_ms,
         ...peerComparisons(find, round),
+        ...cpuComparisons(find, round),
       }
-    : comparisons;
+    : { ...comparisons, ...cpuComparisons(find, round) };
   console.log("comparisons (targets: hit < 2 ms, miss < 3 ms, throughput >= 1.5x):", reported);
   console.log("against the peers (saturation throughput ratios):", peerComparisons(find, round));
+  console.log("CPU per request at saturation and per-core ratios:", cpuComparisons(find, round));
   console.log(`wrote ${writeResults("bench-edge", { rows, comparisons: reported })}`);
 }
 

@@ -8,7 +8,7 @@ import { ProviderError } from "../providers/openai-compatible/errors.ts";
 import { rulesChat } from "../providers/rules/chat.ts";
 import { rulesEndpoint, rulesModelVersion } from "../providers/rules/endpoint.ts";
 import type { ChatChunk, TaskType } from "../providers/types.ts";
-import { chatTiers, findTier, type RoutingTable, type TierRoute, tierOfModel } from "../registry/types.ts";
+import { chatTiers, findTier, type RoutingTable, type TierRoute } from "../registry/types.ts";
 import { chatResult, tracedModelCall, tracedStreamOpen } from "../tracing/genai.ts";
 import { tracedDecision } from "../tracing/routing.ts";
 import { type AllowedModels, allowedView, modelForbidden } from "./allowed.ts";
@@ -20,7 +20,7 @@ import {
   TierExhausted,
 } from "./attempts.ts";
 import { Balancer, type BalancerOptions, defaultBalancerOptions } from "./balancer.ts";
-import { capableChain, catalogChain, findCatalogModel } from "./catalog.ts";
+import { capableChain, catalogChain } from "./catalog.ts";
 import {
   type Classification,
   classifierPrompt,
@@ -31,6 +31,7 @@ import {
 import { bundledDifficultySource, type DifficultySource, learnedClassify } from "./difficulty/source.ts";
 import * as fieldRules from "./field-filter.ts";
 import { chooseTier, chooseTierByTask, fallbackChain, type RouteDecision } from "./policy.ts";
+import { resolveEmbeddingsTier, resolveNamedModel } from "./resolve.ts";
 import { openStream, rulesStream, type StreamHandle } from "./stream.ts";
 
 export interface RouterConfig {
@@ -186,51 +187,7 @@ export class Router {
         },
       };
     }
-    const named = findCatalogModel(table, request.model);
-    if (named && named.kind === "chat") {
-      return {
-        primary: named,
-        decision: {
-          mode: "model",
-          requested: request.model,
-          tier: named.name,
-          escalated: false,
-          reasons: ["catalog model"],
-        },
-      };
-    }
-    if (findCatalogModel(full, request.model)) throw modelForbidden(request.model);
-    const byTier = findTier(table, request.model);
-    if (byTier && byTier.kind === "chat") {
-      return {
-        primary: byTier,
-        decision: {
-          mode: "tier",
-          requested: request.model,
-          tier: byTier.name,
-          escalated: false,
-          reasons: ["explicit tier"],
-        },
-      };
-    }
-    const byModel = tierOfModel(table, request.model);
-    if (byModel && byModel.kind === "chat") {
-      return {
-        primary: byModel,
-        decision: {
-          mode: "model",
-          requested: request.model,
-          tier: byModel.name,
-          escalated: false,
-          reasons: ["explicit model"],
-        },
-      };
-    }
-    const exists = findTier(full, request.model) ?? tierOfModel(full, request.model);
-    if (exists && exists.kind === "chat") throw modelForbidden(request.model);
-    throw new GatewayError("MODEL_NOT_FOUND", `The model '${request.model}' does not exist.`, {
-      param: "model",
-    });
+    return resolveNamedModel({ model: request.model, table, full });
   }
 
   /** The knob and the tenant's learned shift, for a classification that carries success predictions. */
@@ -379,22 +336,7 @@ export class Router {
   ): Promise<{ served: Served; response: EmbeddingsResponse }> {
     const full = this.table();
     const table = allowedView(full, ctx.allowedModels);
-    const tier =
-      table.tiers.find(
-        (t) => t.kind === "embeddings" && (t.name === request.model || t.version === request.model),
-      ) ??
-      table.tiers.find(
-        (t) => t.kind === "embeddings" && t.endpoints.some((e) => e.model === request.model),
-      ) ??
-      (request.model === "auto" ? table.tiers.find((t) => t.kind === "embeddings") : undefined) ??
-      [findCatalogModel(table, request.model)].find((m) => m?.kind === "embeddings");
-    if (!tier && table !== full && full.tiers.some((t) => t.kind === "embeddings")) {
-      throw modelForbidden(request.model);
-    }
-    if (!tier)
-      throw new GatewayError("MODEL_NOT_FOUND", `The embeddings model '${request.model}' does not exist.`, {
-        param: "model",
-      });
+    const tier = resolveEmbeddingsTier({ model: request.model, table, full });
     const outcome = await this.runChain([tier], ctx, () => ({
       call: (endpoint, signal) =>
         tracedModelCall(
