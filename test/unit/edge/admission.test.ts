@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEdgeApp } from "../../../edge/app.ts";
-import {
-  AdaptiveConcurrencyLimit,
-  type AdmissionConfig,
-  RequestGate,
-  type RequestGateConfig,
-} from "../../../edge/services/admission.ts";
+import { AdaptiveConcurrencyLimit, type AdmissionConfig } from "../../../edge/services/admission.ts";
+import { RequestGate, type RequestGateConfig } from "../../../edge/services/request-gate.ts";
 import { chatInit, FakePool, unitEnv } from "./fake-pool.ts";
 
 /** A limiter on a hand-driven clock (ms). */
@@ -152,7 +148,7 @@ describe("request gate", () => {
       let entered = 0;
       while (entered < inProgress && requests.tryEnter()) entered++;
       clock.now += 100;
-      for (let i = 0; i < entered; i++) requests.observe(ms + i);
+      for (let i = 0; i < entered; i++) requests.observe(ms + (i % 10));
       for (let i = 0; i < entered; i++) requests.leave();
     };
     return { requests, window };
