@@ -21,7 +21,7 @@ export interface RequestGateConfig {
   maxBound: number;
   /** The time a request may take to reach its forward (ms) before the isolate counts as queueing. */
   targetMs?: number;
-  /** The window over which requests' times to forward are judged (ms). */
+  /** The window over which requests' times to forward are judged (ms; at least four requests). */
   intervalMs?: number;
   /**
    * How long the isolate must go without a queue and without refusing anyone (ms) before the bound
@@ -32,9 +32,9 @@ export interface RequestGateConfig {
 
 /**
  * The isolate's bound on API requests in progress (entered, not yet answered). Each window
- * (`intervalMs`) is judged by its requests' times to forward: when more than half took longer than
+ * (`intervalMs`, 50 ms: an overload's first flood is cut back within a few windows) is judged by its requests' times to forward: when more than half took longer than
  * `targetMs` (a queue), the bound is cut by a fifth, down to half when even the fastest waited several
- * times the target; when under a quarter did and the bound is in use, it grows by √bound. Once a queue
+ * times the target; when under a tenth did and the bound is in use, it grows by √bound per 100 ms. Once a queue
  * has been seen the bound holds until the isolate is calm again (no queue and no refusal for
  * `releaseMs`): lifting it as soon as one window drained let the next window admit hundreds at once,
  * which then waited seconds for the event loop (measured: requests in progress swinging between 32
@@ -66,7 +66,7 @@ export class RequestGate {
   ) {
     this.#bound = clamp(config.initialBound, config.minBound, config.maxBound);
     this.#targetMs = config.targetMs ?? 50;
-    this.#intervalMs = config.intervalMs ?? 100;
+    this.#intervalMs = config.intervalMs ?? 50;
     this.#releaseMs = config.releaseMs ?? 1_000;
     this.#windowStart = now();
   }
@@ -117,7 +117,8 @@ export class RequestGate {
     this.#windowCount++;
     if (ms > this.#targetMs) this.#windowLate++;
     const now = this.now();
-    if (now - this.#windowStart >= this.#intervalMs) this.#closeWindow(now);
+    if (now - this.#windowStart >= this.#intervalMs && this.#windowCount >= minSamples)
+      this.#closeWindow(now);
   }
 
   /** About to refuse: lift the bound if the isolate has been calm for `releaseMs`, else stay busy. */
@@ -138,8 +139,10 @@ export class RequestGate {
       this.#bound = clamp(this.#bound * cut, minBound, maxBound);
       this.#holding = true;
       this.#lastBusy = now;
-    } else if (lateShare < 0.25 && this.#peakInWindow >= this.#bound / 2) {
-      this.#bound = clamp(this.#bound + Math.sqrt(this.#bound), minBound, maxBound);
+    } else if (lateShare < 0.1 && this.#peakInWindow >= this.#bound / 2) {
+      // √bound per 100 ms, whatever the window.
+      const step = (Math.sqrt(this.#bound) * this.#intervalMs) / 100;
+      this.#bound = clamp(this.#bound + step, minBound, maxBound);
     }
     this.#windowStart = now;
     this.#windowMin = Number.POSITIVE_INFINITY;
@@ -148,6 +151,9 @@ export class RequestGate {
     this.#peakInWindow = this.#inProgress;
   }
 }
+
+/** A window's verdict needs this many requests (one slow key lookup is not a queue). */
+const minSamples = 4;
 
 function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
