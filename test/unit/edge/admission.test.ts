@@ -238,6 +238,15 @@ describe("the request gate at the edge (in process, fake pool)", () => {
     // Nothing in progress: the same bad body is now parsed and refused as bad input.
     expect((await ask("{ not json")).status).toBe(400);
   });
+
+  it("passes on the pool's server-timing and appends the isolate's own time", async () => {
+    pool.mode = { kind: "json", delayMs: 0 };
+    pool.serverTiming = "pool;dur=7";
+    const answer = await ask(question(`timed ${crypto.randomUUID()}`));
+    pool.serverTiming = undefined;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("server-timing")).toMatch(/^pool;dur=7, edge;dur=\d+$/);
+  });
 });
 
 describe("adaptive concurrency limit and the pool's reported load", () => {
