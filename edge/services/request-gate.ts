@@ -32,16 +32,17 @@ export interface RequestGateConfig {
 
 /**
  * The isolate's bound on API requests in progress (entered, not yet answered). Each window
- * (`intervalMs`, 50 ms: an overload's first flood is cut back within a few windows) is judged by its requests' times to forward: when more than half took longer than
- * `targetMs` (a queue), the bound is cut by a fifth, down to half when even the fastest waited several
- * times the target; when under a tenth did and the bound is in use, it grows by √bound per 100 ms. Once a queue
- * has been seen the bound holds until the isolate is calm again (no queue and no refusal for
- * `releaseMs`): lifting it as soon as one window drained let the next window admit hundreds at once,
- * which then waited seconds for the event loop (measured: requests in progress swinging between 32
- * and 2,600 under a steady 2× overload). While it holds, a request past the bound is refused as it
- * enters (503 `overloaded`, before authentication and parsing), which costs a small fraction of a
- * forward, so the CPU goes to the requests already admitted. Before any queue, and once the isolate
- * has been calm, a burst is admitted up to `maxBound`: an idle isolate never refuses one.
+ * (`intervalMs`, 50 ms: an overload's first flood is cut back within a few windows) is judged by its
+ * requests' times to forward: when more than half took longer than `targetMs` (a queue), the bound is
+ * cut by a fifth, down to half when even the fastest waited several times the target; when under a
+ * tenth did and the bound is in use, it grows by √bound per 100 ms. Once a queue has been seen the
+ * bound holds until the isolate is calm again (no queue and no refusal for `releaseMs`): lifting it as
+ * soon as one window drained let the next window admit hundreds at once, which then waited seconds
+ * for the event loop (measured: requests in progress swinging between 32 and 2,600 under a steady 2×
+ * overload). While it holds, a request past the bound is refused as it enters (503 `overloaded`,
+ * before authentication and parsing), which costs a small fraction of a forward, so the CPU goes to
+ * the requests already admitted. Before any queue, and once the isolate has been calm, a burst is
+ * admitted up to `maxBound`: an idle isolate never refuses one.
  */
 export class RequestGate {
   #bound: number;
