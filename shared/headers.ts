@@ -36,6 +36,11 @@ export const headers = {
   deadline: "x-tiergate-deadline",
   /** A pool worker's load on every internal answer, `<in flight>/<cap>` (shared/pool-load.ts). */
   poolLoad: "x-tiergate-pool-load",
+  /**
+   * W3C Server-Timing: `pool;dur=<ms>` (the pool worker's time on the request, from its admission to
+   * its answer's headers) and `edge;dur=<ms>` (the edge isolate's, from entry to its response).
+   */
+  serverTiming: "server-timing",
   /** The key's allowed models, signed: `*` or URI-encoded names, comma-separated. */
   allowedModels: "x-tiergate-allowed-models",
   /** W3C trace context, forwarded (signed) to the pool when the client sent a valid one. */

@@ -83,6 +83,7 @@ const passedThrough = [
   headers.cacheSimilarity,
   spendHeaders.costUsd,
   spendHeaders.tokens,
+  headers.serverTiming,
 ];
 
 /** The completion in `body` with every field it carries (tool calls, logprobs), once its shape checks. */

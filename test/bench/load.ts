@@ -1,3 +1,5 @@
+import { splitTimes, type TimeSample, type TimeSplit, timingOf } from "./time-split.ts";
+
 /** What the load generators (closed-loop.ts, open-loop.ts) share: the request, the tally, the result. */
 
 export interface LoadRequest {
@@ -10,6 +12,8 @@ export interface LoadRequest {
   timeoutMs?: number;
   /** Response header whose values are counted. */
   countHeader?: string;
+  /** Split the 2xx answers' time by the edge's `server-timing` (time-split.ts). */
+  splitTimes?: boolean;
 }
 
 export interface LoadResult {
@@ -28,6 +32,8 @@ export interface LoadResult {
   status_counts: Record<string, number>;
   /** p99 over the 2xx answers only (what a shedding server keeps fast). */
   p99_ok_ms: number;
+  /** Where the 2xx answers spent their time (with `splitTimes`, when the edge sent `server-timing`). */
+  time_split?: TimeSplit;
 }
 
 function quantileMs(sorted: readonly number[], q: number): number {
@@ -45,6 +51,7 @@ export class LoadTally {
   private non2xx = 0;
   private readonly statusClasses: Record<string, number> = {};
   private readonly failures: Record<string, number> = {};
+  private readonly timeSamples: TimeSample[] = [];
 
   constructor(private readonly request: LoadRequest) {}
 
@@ -65,7 +72,10 @@ export class LoadTally {
       }
       const latency = performance.now() - since;
       this.latencies.push(latency);
-      if (response.ok) this.okLatencies.push(latency);
+      if (response.ok) {
+        this.okLatencies.push(latency);
+        if (this.request.splitTimes) this.sampleTimes(response, latency);
+      }
       this.statusCounts[response.status] = (this.statusCounts[response.status] ?? 0) + 1;
     } catch (error: unknown) {
       this.non2xx++;
@@ -73,6 +83,13 @@ export class LoadTally {
       const reason = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 120) : String(error);
       this.failures[reason] = (this.failures[reason] ?? 0) + 1;
     }
+  }
+
+  private sampleTimes(response: Response, total: number): void {
+    const timing = response.headers.get("server-timing");
+    const edge = timingOf(timing, "edge");
+    const pool = timingOf(timing, "pool");
+    if (edge !== undefined && pool !== undefined) this.timeSamples.push({ total, edge, pool });
   }
 
   private countClass(name: string): void {
@@ -94,6 +111,7 @@ export class LoadTally {
         [...this.okLatencies].sort((a, b) => a - b),
         0.99,
       ),
+      ...(this.request.splitTimes ? { time_split: splitTimes(this.timeSamples) } : {}),
     };
   }
 }

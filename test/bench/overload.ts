@@ -128,6 +128,7 @@ async function main(): Promise<void> {
         }),
       timeoutMs: deadlineMs,
       countHeader: "x-tiergate-shed",
+      splitTimes: true,
     });
     const cpuBeforeSaturation = cpuSeconds();
     const saturation = await closedLoop({
@@ -173,6 +174,7 @@ async function main(): Promise<void> {
         p50_ms: saturation.p50_ms,
         p99_ms: saturation.p99_ms,
         status_counts: saturation.status_counts,
+        time_split: saturation.time_split,
         cores_used: saturationCores,
       },
       overload: {
@@ -186,6 +188,7 @@ async function main(): Promise<void> {
         p50_ms: overload.p50_ms,
         p99_ms: overload.p99_ms,
         send_lag_ms: overload.send_lag_ms,
+        time_split: overload.time_split,
         cores_used: coresUsed,
       },
       alive_after: aliveAfter,

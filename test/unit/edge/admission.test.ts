@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEdgeApp } from "../../../edge/app.ts";
-import {
-  AdaptiveConcurrencyLimit,
-  type AdmissionConfig,
-  RequestGate,
-  type RequestGateConfig,
-} from "../../../edge/services/admission.ts";
+import { AdaptiveConcurrencyLimit, type AdmissionConfig } from "../../../edge/services/admission.ts";
+import { RequestGate, type RequestGateConfig } from "../../../edge/services/request-gate.ts";
 import { chatInit, FakePool, unitEnv } from "./fake-pool.ts";
 
 /** A limiter on a hand-driven clock (ms). */
@@ -152,7 +148,7 @@ describe("request gate", () => {
       let entered = 0;
       while (entered < inProgress && requests.tryEnter()) entered++;
       clock.now += 100;
-      for (let i = 0; i < entered; i++) requests.observe(ms + i);
+      for (let i = 0; i < entered; i++) requests.observe(ms + (i % 10));
       for (let i = 0; i < entered; i++) requests.leave();
     };
     return { requests, window };
@@ -241,6 +237,15 @@ describe("the request gate at the edge (in process, fake pool)", () => {
     expect(pool.chatCalls).toBe(2);
     // Nothing in progress: the same bad body is now parsed and refused as bad input.
     expect((await ask("{ not json")).status).toBe(400);
+  });
+
+  it("passes on the pool's server-timing and appends the isolate's own time", async () => {
+    pool.mode = { kind: "json", delayMs: 0 };
+    pool.serverTiming = "pool;dur=7";
+    const answer = await ask(question(`timed ${crypto.randomUUID()}`));
+    pool.serverTiming = undefined;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("server-timing")).toMatch(/^pool;dur=7, edge;dur=\d+$/);
   });
 });
 

@@ -32,6 +32,8 @@ export class FakePool {
   keyExtras: Record<string, unknown> = {};
   /** Sent as `x-tiergate-pool-load` on chat answers (a pool worker's `<in flight>/<cap>`). */
   poolLoad: string | undefined;
+  /** Sent as `server-timing` on chat answers when set. */
+  serverTiming: string | undefined;
   private server: Server | undefined;
   private readonly open = new Set<ServerResponse>();
 
@@ -95,7 +97,10 @@ export class FakePool {
     request: { model: string; messages?: { content?: unknown }[] },
   ): void {
     const mode = this.mode;
-    const load = this.poolLoad ? { "x-tiergate-pool-load": this.poolLoad } : {};
+    const load = {
+      ...(this.poolLoad ? { "x-tiergate-pool-load": this.poolLoad } : {}),
+      ...(this.serverTiming ? { "server-timing": this.serverTiming } : {}),
+    };
     const completion = (content: string) => ({
       id: "chatcmpl-fake",
       object: "chat.completion",

@@ -45,4 +45,16 @@ describe("the pool's backpressure and its load header", () => {
     const alone = await hono.request("/internal/quick", { method: "POST" });
     expect(parsePoolLoad(alone.headers.get("x-tiergate-pool-load"))).toEqual({ inFlight: 1, limit: 2 });
   });
+
+  it("reports the worker's time on an admitted answer in server-timing, not on a refusal", async () => {
+    const { hono, waiting } = app();
+    const held = [0, 1].map(() => hono.request("/internal/slow", { method: "POST" }));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const refused = await hono.request("/internal/slow", { method: "POST" });
+    expect(refused.headers.get("server-timing")).toBeNull();
+    for (const release of waiting.splice(0)) release();
+    for (const answer of await Promise.all(held)) {
+      expect(answer.headers.get("server-timing")).toMatch(/^pool;dur=\d+$/);
+    }
+  });
 });

@@ -27,7 +27,8 @@ export class InFlight {
  * Past `max` requests in flight the worker answers 503 with Retry-After instead of queueing without
  * bound. Every answer, the refusals included, carries the worker's load (`x-tiergate-pool-load:
  * <in flight>/<max>`, counted when the answer leaves): the edge's per-region admission cuts every
- * isolate's share of this region from it before the cap is reached.
+ * isolate's share of this region from it before the cap is reached. Admitted answers carry the
+ * worker's time on them (`server-timing: pool;dur=<ms>`), which the edge passes on.
  */
 export function backpressure(inFlight: InFlight, max: number) {
   const load = () => formatPoolLoad({ inFlight: inFlight.count, limit: max });
@@ -43,10 +44,12 @@ export function backpressure(inFlight: InFlight, max: number) {
       });
     }
     inFlight.enter();
+    const entered = performance.now();
     let heldByStream = false;
     try {
       await next();
       c.res = withHeader(c.res, headers.poolLoad, load());
+      c.res = withHeader(c.res, headers.serverTiming, `pool;dur=${Math.round(performance.now() - entered)}`);
       const body = c.res.body;
       if (body && c.res.headers.get("content-type")?.startsWith("text/event-stream")) {
         // A streamed answer stays in flight until its body ends or the client goes away.
