@@ -6,7 +6,9 @@ import type { HonoEnv } from "../types.ts";
  * Failures are logged, never thrown: background work must not change an answer already sent.
  */
 export function inBackground(c: Context<HonoEnv>, label: string, work: Promise<unknown>): void {
-  const guarded = work.catch((error: unknown) => c.var.log.warn("background work failed", { label, error }));
+  const guarded = work.catch((error: unknown) =>
+    c.get("log").warn("background work failed", { label, error }),
+  );
   try {
     c.executionCtx.waitUntil(guarded);
   } catch {

@@ -10,7 +10,8 @@ const traceparentPattern = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9
  * edge's), else the client's when it is well-formed, else undefined.
  */
 export function traceparentOf(c: Context<HonoEnv>): string | undefined {
-  if (c.var.trace) return c.var.trace.traceparentOf();
+  const trace = c.get("trace");
+  if (trace) return trace.traceparentOf();
   const value = c.req.header(headers.traceparent)?.trim().toLowerCase();
   return value && traceparentPattern.test(value) ? value : undefined;
 }

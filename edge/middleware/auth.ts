@@ -10,15 +10,13 @@ import type { HonoEnv } from "../types.ts";
  */
 export const requireApiKey = createMiddleware<HonoEnv>(async (c, next) => {
   const key = await inEdgeSpan(c, "tiergate.key.verify", {}, async (span) => {
-    const verified = await c.var.services.keys.verify(
-      c.req.header("authorization"),
-      c.var.requestId,
-      clientIp(c.req.raw),
-    );
+    const verified = await c
+      .get("services")
+      .keys.verify(c.req.header("authorization"), c.get("requestId"), clientIp(c.req.raw));
     span.setAttribute(attr.tenant, verified.tenantId);
     return verified;
   });
   c.set("apiKey", key);
-  c.set("log", c.var.log.child({ tenant: key.tenantId }));
+  c.set("log", c.get("log").child({ tenant: key.tenantId }));
   await next();
 });

@@ -10,15 +10,17 @@ import type { HonoEnv } from "../types.ts";
 export const initServices = createMiddleware<HonoEnv>(async (c, next) => {
   const result = servicesFor(c.env ?? {});
   if (!result.ok) {
-    c.var.log.error("bad environment", { problems: result.problems });
+    c.get("log").error("bad environment", { problems: result.problems });
     throw new GatewayError("BAD_ENVIRONMENT", "The gateway is misconfigured; the operator has been told.");
   }
   c.set("services", result.services);
-  const client = c.var.clientRequestId;
+  const client = c.get("clientRequestId");
   c.set(
     "log",
     result.services.logger.child(
-      client ? { request_id: c.var.requestId, client_request_id: client } : { request_id: c.var.requestId },
+      client
+        ? { request_id: c.get("requestId"), client_request_id: client }
+        : { request_id: c.get("requestId") },
     ),
   );
   await next();

@@ -23,7 +23,7 @@ function limiterFor(maxSize: number): MiddlewareHandler {
 
 /** Rejects a body over MAX_BODY_BYTES before it is read into memory or parsed. */
 export const limitBody = createMiddleware<HonoEnv>((c, next) =>
-  limiterFor(c.var.services.config.MAX_BODY_BYTES)(c, next),
+  limiterFor(c.get("services").config.MAX_BODY_BYTES)(c, next),
 );
 
 /**

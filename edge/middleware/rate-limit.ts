@@ -9,7 +9,8 @@ import type { HonoEnv } from "../types.ts";
  * headers on every answer. Fails open when Redis is down or slow (see RateLimiter).
  */
 export const enforceRateLimit = createMiddleware<HonoEnv>(async (c, next) => {
-  const { services, apiKey } = c.var;
+  const services = c.get("services"),
+    apiKey = c.get("apiKey");
   const perMinute = apiKey.rateLimitPerMinute ?? services.config.RATE_LIMIT_PER_MINUTE;
   const decision = await services.rateLimiter.check(apiKey.keyId, perMinute, apiKey.rateLimitMode ?? "fast");
   if (decision.pending) inBackground(c, "rate limit sync", decision.pending);

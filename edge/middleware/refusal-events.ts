@@ -22,7 +22,7 @@ export function recordRefusal(c: Context<HonoEnv>, status: number): void {
   if (!apiKey || !services) return;
   const flush = services.events.record({
     ...edgeEvent({
-      requestId: c.var.requestId,
+      requestId: c.get("requestId"),
       tenant: apiKey.tenantId,
       keyId: apiKey.keyId,
       userId: undefined,
@@ -31,7 +31,7 @@ export function recordRefusal(c: Context<HonoEnv>, status: number): void {
       cache: "BYPASS",
       status,
       fallbackReason: "",
-      arrivedAt: c.var.arrivedAt,
+      arrivedAt: c.get("arrivedAt"),
     }),
     ...c.get("guardrailEvent"),
   });

@@ -13,7 +13,7 @@ import type { HonoEnv } from "../types.ts";
  * background (`waitUntil`), so tracing never delays the answer. Off when no OTLP endpoint is set.
  */
 export const traceRequests = createMiddleware<HonoEnv>(async (c, next) => {
-  const exporter = c.var.services.tracer;
+  const exporter = c.get("services").tracer;
   if (!exporter) return next();
   const trace = new RequestTrace({
     name: `${c.req.method} ${c.req.path}`,
@@ -22,7 +22,7 @@ export const traceRequests = createMiddleware<HonoEnv>(async (c, next) => {
     attributes: {
       [attr.httpRequestMethod]: c.req.method,
       [attr.httpRoute]: c.req.path,
-      [attr.requestId]: c.var.requestId,
+      [attr.requestId]: c.get("requestId"),
     },
   });
   c.set("trace", trace);
@@ -42,7 +42,7 @@ function finish(c: Context<HonoEnv>, trace: RequestTrace): void {
   if (!root.recording) return;
   const status = c.res.status;
   root.setAttribute(attr.httpResponseStatusCode, status);
-  root.setAttribute(attr.tenant, c.var.apiKey?.tenantId);
+  root.setAttribute(attr.tenant, c.get("apiKey")?.tenantId);
   root.setAttribute(attr.cacheResult, c.res.headers.get(headers.cache) ?? undefined);
   root.setAttribute(attr.fallbackReason, c.res.headers.get(headers.fallback) ?? undefined);
   root.setAttribute(attr.region, c.res.headers.get(headers.region) ?? undefined);

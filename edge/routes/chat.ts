@@ -85,7 +85,10 @@ const chatRoute = createRoute({
 /** POST /v1/chat/completions, streamed or not. */
 export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
   app.openapi(chatRoute, async (c) => {
-    const { services, apiKey, requestId, arrivedAt } = c.var;
+    const services = c.get("services"),
+      apiKey = c.get("apiKey"),
+      requestId = c.get("requestId"),
+      arrivedAt = c.get("arrivedAt");
     const request = c.req.valid("json");
     parseOrThrow(services.chatLimits, request);
     assertModelAllowed(c, request.model);
@@ -104,7 +107,7 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
         requestId,
         arrivedAt,
         traceparent: traceparentOf(c),
-        clientRequestId: c.var.clientRequestId,
+        clientRequestId: c.get("clientRequestId"),
         semanticCache: semanticCacheDirective({
           header: c.req.header(headers.semanticCache),
           apiKey,
@@ -113,8 +116,8 @@ export function registerChatRoutes(app: OpenAPIHono<HonoEnv>): void {
         }),
         payloadLog: payloadLogDirective(apiKey),
         background: (label, work) => inBackground(c, label, work),
-        guardrailEvent: c.var.guardrailEvent,
-        trace: c.var.trace,
+        guardrailEvent: c.get("guardrailEvent"),
+        trace: c.get("trace"),
       },
       guarded.request,
       policy,

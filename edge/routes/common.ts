@@ -8,7 +8,7 @@ import type { HonoEnv } from "../types.ts";
 
 /** Throws 403 when the key is limited to other models. */
 export function assertModelAllowed(c: Context<HonoEnv>, model: string): void {
-  const allowed = c.var.apiKey.allowedModels;
+  const allowed = c.get("apiKey").allowedModels;
   if (allowed && !allowed.includes(model)) {
     throw new GatewayError("MODEL_FORBIDDEN", `This API key may not use model '${model}'.`, {
       param: "model",

@@ -12,6 +12,10 @@
  * supervisor and leaves its profile there when it stops; `EDGE_PROFILE_DIR=…` opens workerd's inspector
  * and writes the edge's CPU profile of the measured requests there (`edge.cpuprofile`).
  *
+ * `UNCACHED=1` sends `temperature: 1`, which the edge never caches: no Redis read or write on the edge,
+ * so the difference to a normal run is what the response cache costs a miss. `WARMUP=n` (default 800)
+ * sets the warm-up requests.
+ *
  * `RUNS=n` (default 3) measures n batches of `requests` after one warm-up and reports each and the
  * median per process; `redis_commands_per_request` counts the Redis commands (INFO commandstats) the
  * batch caused, every one an HTTP call to the Upstash bridge or a RESP command from the pool.
@@ -36,12 +40,13 @@ const upstreamPort = 8093;
 const poolPort = 8094;
 const edgePort = 8796;
 const requests = Number(process.argv[2] ?? 4_000);
-const warmup = 800;
+const warmup = Number(process.env.WARMUP ?? 800);
 const connections = Number(process.env.CONNECTIONS ?? 8);
 const profileDir = process.env.PROFILE_DIR;
 const direct = process.env.DIRECT === "1";
 const runs = Number(process.env.RUNS ?? 3);
 const edgeProfileDir = process.env.EDGE_PROFILE_DIR;
+const temperature = process.env.UNCACHED === "1" ? 1 : 0;
 const inspectorPort = 9239;
 const names = { upstream: "prof-instant", pool: "prof-pool", edge: "prof-edge" };
 
@@ -139,7 +144,7 @@ async function send(url: string, key: string, count: number, tag: string): Promi
       const i = next++;
       const body = JSON.stringify({
         model: "auto",
-        temperature: 0,
+        temperature,
         messages: [{ role: "user", content: `pool cpu ${tag} ${i} ${Date.now()}` }],
       });
       const response = await fetch(direct ? poolCall(body) : edgeCall(url, key, body));
@@ -262,6 +267,8 @@ async function main(): Promise<void> {
       median(figures.map((run) => run[field] ?? Number.NaN));
     const result = {
       mode: direct ? "direct" : "through-edge",
+      temperature,
+      warmup,
       requests,
       connections,
       workers: workerPids().length,

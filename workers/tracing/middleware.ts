@@ -23,7 +23,8 @@ function parentOf(traceparent: string | undefined) {
  * it. A streamed answer's span ends when the handler returns; its model call span ends with the stream.
  */
 export const traceSignedCall = createMiddleware<PoolHonoEnv>(async (c, next) => {
-  const parent = parentOf(c.var.caller?.traceparent);
+  const caller = c.get("caller");
+  const parent = parentOf(caller?.traceparent);
   const span = poolTracer().startSpan(
     `${c.req.method} ${c.req.path}`,
     {
@@ -31,9 +32,9 @@ export const traceSignedCall = createMiddleware<PoolHonoEnv>(async (c, next) => 
       attributes: {
         [attr.httpRequestMethod]: c.req.method,
         [attr.httpRoute]: c.req.path,
-        [attr.requestId]: c.var.requestId,
-        ...(c.var.caller?.tenant ? { [attr.tenant]: c.var.caller.tenant } : {}),
-        [attr.region]: c.var.services.config.POOL_REGION,
+        [attr.requestId]: c.get("requestId"),
+        ...(caller?.tenant ? { [attr.tenant]: caller.tenant } : {}),
+        [attr.region]: c.get("services").config.POOL_REGION,
       },
     },
     parent,

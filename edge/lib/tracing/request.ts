@@ -10,7 +10,8 @@ let unsampled: RequestTrace | undefined;
  * branch on it. Its `inSpan` is the helper every edge feature wraps its work in.
  */
 export function traceOf(c: Context<HonoEnv>): RequestTrace {
-  if (c.var.trace) return c.var.trace;
+  const trace = c.get("trace");
+  if (trace) return trace;
   unsampled ??= new RequestTrace({ name: "unsampled", parent: undefined, ratio: 0 });
   return unsampled;
 }

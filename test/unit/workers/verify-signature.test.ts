@@ -290,6 +290,50 @@ describe("body limit before the signature", () => {
     expect(pulled).toBeLessThan(10);
   });
 
+  it("reads a body that declares its length in one go, byte for byte", async () => {
+    const app = makeApp();
+    const body = "héllo wörld ✓";
+    const response = await app.request("/internal/echo", {
+      method: "POST",
+      body,
+      headers: { ...(await signedHeaders(body)), "content-length": String(Buffer.byteLength(body)) },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(body);
+  });
+
+  it("refuses a body longer than the length it declared once it passes the limit (413)", async () => {
+    const app = makeApp();
+    const body = "x".repeat(2_000);
+    const response = await app.request("/internal/echo", {
+      method: "POST",
+      body,
+      headers: { ...(await signedHeaders(body)), "content-length": "2" },
+    });
+    expect(response.status).toBe(413);
+    expect(await errorCode(response)).toBe("payload_too_large");
+  });
+
+  it("a body with transfer-encoding is read chunk by chunk and cut at the limit whatever its length says", async () => {
+    const app = makeApp();
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        if (pulled > 1_000) controller.close();
+        else controller.enqueue(new Uint8Array(256));
+      },
+    });
+    const response = await app.request("/internal/echo", {
+      method: "POST",
+      body,
+      headers: { ...(await signedHeaders("x")), "content-length": "10", "transfer-encoding": "chunked" },
+      duplex: "half",
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(pulled).toBeLessThan(10);
+  });
+
   it("an unsigned oversized call is a 401 before its size is even looked at", async () => {
     const app = makeApp();
     const response = await app.request("/internal/echo", { method: "POST", body: "x".repeat(4096) });

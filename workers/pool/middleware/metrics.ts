@@ -15,7 +15,7 @@ export function requestMetrics<E extends MetricsEnv>(): MiddlewareHandler<E> {
     try {
       await next();
     } finally {
-      c.var.services.metrics.observeRequest({
+      c.get("services").metrics.observeRequest({
         method: c.req.method,
         route: c.req.routePath,
         status: c.res.status,

@@ -22,6 +22,8 @@ export const maxSkewMs = 30_000;
 /** Nonces are remembered for as long as their timestamp can pass the skew check, plus a margin. */
 const nonceTtlMs = 2 * maxSkewMs + 5_000;
 const noncePattern = /^[A-Za-z0-9_-]{16,128}$/;
+/** Stateless between calls (no `stream` option), so one serves every request. */
+const utf8 = new TextDecoder();
 
 export interface SignatureCheckOptions {
   /** The traffic signing secrets: the current one, and the previous one while a rotation is under way. */
@@ -136,7 +138,7 @@ export function verifySignature(options: SignatureCheckOptions) {
       });
     }
     if (!fresh) throw unauthorized("Replayed request.");
-    const text = new TextDecoder().decode(body);
+    const text = utf8.decode(body);
     // The stream is consumed: later readers (c.req.json/text, validators) get the verified bytes from
     // Hono's body cache, which holds promises at run time (its type says methods).
     (c.req.bodyCache as unknown as { text?: Promise<string> }).text = Promise.resolve(text);
@@ -146,7 +148,7 @@ export function verifySignature(options: SignatureCheckOptions) {
     // Only the signed tenant is trusted: every line of the call carries it.
     const services: PoolServices | undefined = c.get("services");
     const logger = services?.logger ?? bootLogger;
-    c.set("log", logger.child({ request_id: c.var.requestId, tenant: caller.tenant }));
+    c.set("log", logger.child({ request_id: c.get("requestId"), tenant: caller.tenant }));
     await next();
   });
 }
@@ -158,10 +160,10 @@ export function verifySignature(options: SignatureCheckOptions) {
 export function authorizeCredential(isAdminPath: (path: string) => boolean) {
   return createMiddleware<PoolHonoEnv>(async (c, next) => {
     const admin = isAdminPath(c.req.path);
-    if (admin && c.var.caller.kind !== "admin") {
+    if (admin && c.get("caller").kind !== "admin") {
       throw new GatewayError("ADMIN_REQUIRED", "This operation needs an admin credential.");
     }
-    if (!admin && c.var.caller.kind !== "traffic") {
+    if (!admin && c.get("caller").kind !== "traffic") {
       throw new GatewayError("ADMIN_REQUIRED", "An admin credential cannot make traffic calls.");
     }
     await next();

@@ -11,7 +11,7 @@ import type { PoolHonoEnv } from "../types.ts";
 
 /** The event costed at the registry's price, with its key; the cost headers go on the answer. */
 export function chargeEvent(c: Context<PoolHonoEnv>, event: RequestEvent): RequestEvent {
-  const charged = c.var.services.spend.charge(event, c.req.header(headers.keyId) ?? null);
+  const charged = c.get("services").spend.charge(event, c.req.header(headers.keyId) ?? null);
   const report = spendReportOf(charged);
   c.header(spendHeaders.costUsd, String(report.usd));
   c.header(spendHeaders.tokens, String(report.tokens));
@@ -47,7 +47,7 @@ export async function chargeStream(
     { model: served.model, messages: request.messages, answer: piped.text },
     piped.sawUsage,
   );
-  return c.var.services.spend.charge(measured, c.req.header(headers.keyId) ?? null);
+  return c.get("services").spend.charge(measured, c.req.header(headers.keyId) ?? null);
 }
 
 /** The stream trailer (an SSE comment) reporting what the answer cost. */

@@ -63,11 +63,11 @@ export async function groundChat(
   const at = lastUserIndex(plain.messages);
   const asked = plain.messages[at];
   const question = asked ? messageText(asked) : "";
-  const grounding = await c.var.services.retrieval.ground(
+  const grounding = await c.get("services").retrieval.ground(
     { ...rag, question },
     {
       tenant: c.req.header(headers.tenant) ?? "unknown",
-      requestId: c.var.requestId,
+      requestId: c.get("requestId"),
       signal: c.req.raw.signal,
     },
   );
@@ -76,7 +76,7 @@ export async function groundChat(
       kind: "abstain",
       rule: grounding.rule,
       scores: grounding.scores,
-      completion: abstention(c.var.requestId, grounding.text),
+      completion: abstention(c.get("requestId"), grounding.text),
     };
   }
   const [system, user] = buildAnswerMessages(question, grounding.context);
@@ -117,7 +117,7 @@ export function gateChatCompletion(
   completion: ChatCompletionResponse,
 ): GatedChatCompletion {
   const answer = cleanReply(completion.choices[0]?.message.content ?? "");
-  const verdict = checkAnswer(c.var.services.retrieval.gate, {
+  const verdict = checkAnswer(c.get("services").retrieval.gate, {
     question: grounding.question,
     answer,
     context: grounding.context,

@@ -26,12 +26,12 @@ export async function semanticLookup(
   request: ChatCompletionRequest,
 ): Promise<SemanticStep> {
   const directive = parseSemanticDirective(c.req.header(headers.poolSemanticCache));
-  const tenant = c.var.caller.tenant;
+  const tenant = c.get("caller").tenant;
   if (!directive || !tenant) return { kind: "off" };
-  const found = await c.var.services.semanticCache.lookup(tenant, request, {
+  const found = await c.get("services").semanticCache.lookup(tenant, request, {
     threshold: directive.threshold,
     refresh: directive.refresh,
-    allowedModels: c.var.caller.allowedModels,
+    allowedModels: c.get("caller").allowedModels,
   });
   if (found.kind === "skip") return { kind: "off" };
   if (found.kind === "hit") return found;
@@ -48,7 +48,7 @@ export function serveSemanticHit(
   c.header(headers.cache, "HIT");
   c.header(headers.cacheKind, "semantic");
   c.header(headers.cacheSimilarity, hit.similarity.toFixed(4));
-  c.header(headers.region, c.var.services.config.POOL_REGION);
+  c.header(headers.region, c.get("services").config.POOL_REGION);
   const completion = JSON.parse(hit.response) as ChatCompletionResponse;
   const event: RequestEvent = {
     ...routedEvent({ ...requestIdentity(c, request.user), route: "chat", arrivedAt, status: 200 }),
@@ -75,5 +75,5 @@ export function keepSemanticAnswer(
   completion: ChatCompletionResponse,
 ): void {
   if (step.kind !== "miss") return;
-  c.var.services.semanticCache.store(step.pending, JSON.stringify(completion), step.directive.ttlSeconds);
+  c.get("services").semanticCache.store(step.pending, JSON.stringify(completion), step.directive.ttlSeconds);
 }

@@ -87,7 +87,7 @@ function completedEvent(
 export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
   app.openapi(chatRoute, async (c) => {
     const arrivedAt = Date.now();
-    const { services } = c.var;
+    const services = c.get("services");
     const parsed = c.req.valid("json");
     const ctx = routingContext(c, arrivedAt);
     const grounding = await groundChat(c, parsed);
@@ -161,7 +161,7 @@ export function registerChatRoutes(app: OpenAPIHono<PoolHonoEnv>): void {
         });
       let charged: RequestEvent | undefined;
       const piped = await pipeChatStream(sse, stream, {
-        requestId: c.var.requestId,
+        requestId: c.get("requestId"),
         includeUsage: request.stream_options?.include_usage === true,
         trailer: async (done) => {
           charged = await chargeStream(c, streamEvent(done), { request, served, piped: done });

@@ -9,15 +9,15 @@ import type { PoolHonoEnv } from "../types.ts";
  */
 export function logPayload(c: Context<PoolHonoEnv>, route: string, response: string): void {
   const directive = parsePayloadLogDirective(c.req.header(headers.poolPayloadLog));
-  const tenant = c.var.caller.tenant;
+  const tenant = c.get("caller").tenant;
   if (!directive || !tenant) return;
-  const { services } = c.var;
+  const services = c.get("services");
   services.payloadLog.record({
     tenant,
-    requestId: c.var.requestId,
-    keyId: c.var.caller.keyId ?? "",
+    requestId: c.get("requestId"),
+    keyId: c.get("caller").keyId ?? "",
     route,
-    request: c.var.rawBody,
+    request: c.get("rawBody"),
     response,
     retentionDays: directive.retentionDays ?? services.config.PAYLOAD_LOG_RETENTION_DAYS,
   });

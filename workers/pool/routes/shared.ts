@@ -42,7 +42,7 @@ export const signedBodyErrors = errorResponses(400, 401, 415, 503);
  * text Hono has kept.
  */
 export const jsonBody = createMiddleware<PoolHonoEnv>(async (c, next) => {
-  parseJsonBodyText(c.var.rawBody);
+  parseJsonBodyText(c.get("rawBody"));
   await next();
 });
 
@@ -55,10 +55,10 @@ export function routingContext(c: Context<PoolHonoEnv>, arrivedAt: number): Rout
       : arrivedAt + defaultBudgetMs;
   const tenant = c.req.header(headers.tenant);
   return {
-    requestId: c.var.requestId,
+    requestId: c.get("requestId"),
     deadline,
     signal: c.req.raw.signal,
-    allowedModels: c.var.caller.allowedModels,
+    allowedModels: c.get("caller").allowedModels,
     ...(tenant ? { tenant } : {}),
   };
 }
@@ -69,7 +69,7 @@ export function setRoutingHeaders(c: Context<PoolHonoEnv>, served: Served, decis
   c.header(headers.provider, served.provider);
   c.header(headers.modelVersion, served.version);
   c.header(headers.route, decision ? formatDecision(decision, served.tier) : served.tier);
-  c.header(headers.region, c.var.services.config.POOL_REGION);
+  c.header(headers.region, c.get("services").config.POOL_REGION);
   if (served.fallbackReason) c.header(headers.fallbackReason, served.fallbackReason.slice(0, 512));
   if (served.droppedFields?.length) c.header(headers.droppedFields, served.droppedFields.join(","));
 }
@@ -77,7 +77,7 @@ export function setRoutingHeaders(c: Context<PoolHonoEnv>, served: Served, decis
 /** Who asked: the request id, the tenant the edge vouched for, and the client's `user`. */
 export function requestIdentity(c: Context<PoolHonoEnv>, userId: string | undefined) {
   return {
-    requestId: c.var.requestId,
+    requestId: c.get("requestId"),
     tenant: c.req.header(headers.tenant) ?? "unknown",
     userId: userId ?? "",
   };
@@ -85,7 +85,7 @@ export function requestIdentity(c: Context<PoolHonoEnv>, userId: string | undefi
 
 /** Who sent the request, for its request row: the key (from the edge) and the client's own request id. */
 export function requestOrigin(c: Context<PoolHonoEnv>): RequestOrigin {
-  return { keyId: c.req.header(headers.keyId) ?? null, clientRequestId: c.var.clientRequestId };
+  return { keyId: c.req.header(headers.keyId) ?? null, clientRequestId: c.get("clientRequestId") };
 }
 
 /** A request's one event: published to Kafka, and its request row queued for Postgres. */
@@ -93,9 +93,9 @@ export function recordEvent(c: Context<PoolHonoEnv>, event: RequestEvent): void 
   const origin = requestOrigin(c);
   const withGuardrails = { ...event, ...guardrailFields(c.req.header(headers.guardrailDecisions)) };
   const keyed = origin.keyId ? { ...withGuardrails, key_id: origin.keyId } : withGuardrails;
-  const charged = keyed.cost_usd === undefined ? c.var.services.spend.charge(keyed, origin.keyId) : keyed;
-  c.var.services.events.publish(charged);
-  c.var.services.recordRequest(charged, origin);
+  const charged = keyed.cost_usd === undefined ? c.get("services").spend.charge(keyed, origin.keyId) : keyed;
+  c.get("services").events.publish(charged);
+  c.get("services").recordRequest(charged, origin);
 }
 
 /** A request that ends in an error still produces its one event (status and request ids, no tier). */
