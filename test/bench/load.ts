@@ -1,5 +1,7 @@
 /** What the load generators (closed-loop.ts, open-loop.ts) share: the request, the tally, the result. */
 
+import { KeepAliveClient } from "./keepalive-client.ts";
+
 export interface LoadRequest {
   url: string;
   method?: string;
@@ -10,6 +12,13 @@ export interface LoadRequest {
   timeoutMs?: number;
   /** Response header whose values are counted. */
   countHeader?: string;
+  /** Called for each request that got no answer, with its number and the reason (the error). */
+  onFailure?: (i: number, reason: string) => void;
+  /**
+   * Sends through a keep-alive client that drops connections idle this long (below the server's
+   * keep-alive timeout; keepalive-client.ts) instead of `fetch`, whose pool races the server's close.
+   */
+  keepAliveIdleMs?: number;
 }
 
 export interface LoadResult {
@@ -46,33 +55,66 @@ export class LoadTally {
   private readonly statusClasses: Record<string, number> = {};
   private readonly failures: Record<string, number> = {};
 
-  constructor(private readonly request: LoadRequest) {}
+  private readonly client: KeepAliveClient | undefined;
+
+  constructor(private readonly request: LoadRequest) {
+    this.client = request.keepAliveIdleMs ? new KeepAliveClient(request.keepAliveIdleMs) : undefined;
+  }
+
+  /** One request's status and the value of `countHeader`, through fetch or the keep-alive client. */
+  private async exchange(i: number): Promise<{ status: number; counted: string | undefined }> {
+    const init = {
+      url: this.request.url,
+      method: this.request.method ?? "POST",
+      headers: this.request.headers,
+      body: this.request.body(i),
+      timeoutMs: this.request.timeoutMs ?? 10_000,
+    };
+    const header = this.request.countHeader;
+    if (this.client) {
+      const answer = await this.client.send(init);
+      const value = header ? answer.headers[header.toLowerCase()] : undefined;
+      return { status: answer.status, counted: Array.isArray(value) ? value.join(",") : value };
+    }
+    const response = await fetch(init.url, {
+      method: init.method,
+      headers: init.headers,
+      body: init.body,
+      signal: AbortSignal.timeout(init.timeoutMs),
+    });
+    await response.arrayBuffer();
+    return {
+      status: response.status,
+      counted: header ? (response.headers.get(header) ?? undefined) : undefined,
+    };
+  }
 
   async send(i: number, since: number): Promise<void> {
     try {
-      const response = await fetch(this.request.url, {
-        method: this.request.method ?? "POST",
-        headers: this.request.headers,
-        body: this.request.body(i),
-        signal: AbortSignal.timeout(this.request.timeoutMs ?? 10_000),
-      });
-      await response.arrayBuffer();
-      if (response.status < 200 || response.status > 299) this.non2xx++;
-      this.countClass(`${Math.floor(response.status / 100)}xx`);
+      const { status, counted } = await this.exchange(i);
+      const ok = status >= 200 && status <= 299;
+      if (!ok) this.non2xx++;
+      this.countClass(`${Math.floor(status / 100)}xx`);
       if (this.request.countHeader) {
-        const value = response.headers.get(this.request.countHeader) ?? "(none)";
+        const value = counted ?? "(none)";
         this.headerCounts[value] = (this.headerCounts[value] ?? 0) + 1;
       }
       const latency = performance.now() - since;
       this.latencies.push(latency);
-      if (response.ok) this.okLatencies.push(latency);
-      this.statusCounts[response.status] = (this.statusCounts[response.status] ?? 0) + 1;
+      if (ok) this.okLatencies.push(latency);
+      this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
     } catch (error: unknown) {
       this.non2xx++;
       this.countClass("failed");
       const reason = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 120) : String(error);
       this.failures[reason] = (this.failures[reason] ?? 0) + 1;
+      this.request.onFailure?.(i, reason);
     }
+  }
+
+  /** Closes the keep-alive client's connections (nothing to do with fetch). */
+  close(): void {
+    this.client?.close();
   }
 
   private countClass(name: string): void {

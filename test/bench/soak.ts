@@ -16,12 +16,26 @@ import { writeResults } from "../stack/paths.ts";
 import { startPrivateEdge } from "../stack/private-edge.ts";
 import { childProcesses, readPid, stopDaemon } from "../stack/process.ts";
 import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
+import { workerdKeepAliveMs } from "./keepalive-client.ts";
 import { openLoop } from "./open-loop.ts";
+import { startEdgeProbe } from "./soak-edge-probe.ts";
+import { readTcmallocStats } from "./tcmalloc-stats.ts";
 
 const upstreamPort = 8095;
 const poolPort = 8096;
 const edgePort = 8794;
 const edgeMetricsPort = 8795;
+const edgeInspectorPort = 8797;
+/** SOAK_HEAP_SNAPSHOTS=1: two heap snapshots of the edge (30% and 90%) and what grew between them. */
+const heapSnapshots = process.env.SOAK_HEAP_SNAPSHOTS === "1";
+/** Forced full GCs of the edge's isolate (JS heap after GC) at these fractions of the run. */
+const gcAt = [0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+/**
+ * The client's keep-alive idle timeout, a second below workerd's 5 s: Bun's fetch (SOAK_CLIENT=fetch)
+ * keeps idle connections longer, and a request it sends on one just as workerd closes it is reset
+ * unanswered (ECONNRESET), a race in the client, not a failure of the edge.
+ */
+const keepAliveIdleMs = process.env.SOAK_CLIENT === "fetch" ? undefined : workerdKeepAliveMs - 1_000;
 const rate = Number(process.env.SOAK_RATE ?? 300);
 const seconds = Number(process.env.SOAK_SECONDS ?? 600);
 const sampleEveryMs = 10_000;
@@ -77,16 +91,10 @@ function slope(points: { x: number; y: number }[]): number {
   return sxx === 0 ? 0 : sxy / sxx;
 }
 
-/** One process's RSS slope over the second half of the run and whether it counts as flat. */
-function flatness(
-  samples: { at_s: number; rss_mb: Record<string, number> }[],
-  name: string,
-  seconds: number,
-) {
+/** A series' slope (MB per minute) over the second half of the run and whether it counts as flat. */
+function flatness(series: { at_s: number; mb: number }[], seconds: number) {
   const pointsFrom = (from: number) =>
-    samples
-      .filter((s) => s.at_s >= from && Number.isFinite(s.rss_mb[name]))
-      .map((s) => ({ x: s.at_s / 60, y: s.rss_mb[name] ?? 0 }));
+    series.filter((s) => s.at_s >= from && Number.isFinite(s.mb)).map((s) => ({ x: s.at_s / 60, y: s.mb }));
   const points = pointsFrom(seconds / 2);
   const perMinute = slope(points);
   const meanMb = points.reduce((a, p) => a + p.y, 0) / Math.max(1, points.length);
@@ -111,16 +119,34 @@ async function main(): Promise<void> {
     port: edgePort,
     metricsPort: edgeMetricsPort,
     bindings: { POOL_REGIONS: `soak=http://127.0.0.1:${poolPort}` },
+    inspectorPort: edgeInspectorPort,
   });
   const samples: { at_s: number; rss_mb: Record<string, number> }[] = [];
   try {
     const key = await createBenchKey("bench-soak");
     const processes = watched();
+    const edgePid = processes.edge;
+    if (edgePid === undefined) throw new Error("the edge's workerd is not running");
+    const probe = await startEdgeProbe({
+      pid: edgePid,
+      port: edgePort,
+      inspectorUrl: `ws://127.0.0.1:${edgeInspectorPort}/edge`,
+      seconds,
+      gcAt,
+      snapshots: heapSnapshots,
+      rssMb,
+      wake: async () => {
+        await (await fetch(`${edge.url}/health`, { signal: AbortSignal.timeout(1_000) })).arrayBuffer();
+      },
+      log: (line) => console.log(line),
+    });
     const started = Date.now();
+    const failuresAt: Record<string, number> = {};
     const sample = () => {
       const rss: Record<string, number> = {};
       for (const [name, pid] of Object.entries(processes)) rss[name] = rssMb(pid);
       samples.push({ at_s: Math.round((Date.now() - started) / 1000), rss_mb: rss });
+      probe.sample();
     };
     sample();
     const sampler = setInterval(sample, sampleEveryMs);
@@ -138,8 +164,22 @@ async function main(): Promise<void> {
       rate,
       seconds,
       countHeader: "x-cache",
+      ...(keepAliveIdleMs ? { keepAliveIdleMs } : {}),
+      onFailure: (i) => {
+        const second = String(Math.floor(i / rate));
+        failuresAt[second] = (failuresAt[second] ?? 0) + 1;
+      },
     }).finally(() => clearInterval(sampler));
     sample();
+    const edgeProbe = await probe.stop();
+    // After the load (so the pause of attaching gdb cannot disturb it): native memory in use by
+    // workerd's allocator vs held by it, then what RSS falls to once tcmalloc returns its free pages.
+    const allocator = {
+      rss_mb: rssMb(edgePid),
+      tcmalloc: readTcmallocStats(edgePid),
+      tcmalloc_after_release: readTcmallocStats(edgePid, true),
+      rss_after_release_mb: rssMb(edgePid),
+    };
 
     // Each process's mean RSS over a window after a one-minute warm-up, at the middle and at the end:
     // V8 heaps grow to a working size first, so "flat" is judged over the second half.
@@ -163,12 +203,16 @@ async function main(): Promise<void> {
         rss_end_mb: end,
         growth_after_warmup_pct: pct(afterWarmup),
         growth_second_half_pct: pct(middle),
-        ...flatness(samples, name, seconds),
+        ...flatness(
+          samples.map((s) => ({ at_s: s.at_s, mb: s.rss_mb[name] ?? Number.NaN })),
+          seconds,
+        ),
       };
     });
     const summary = {
       rate,
       seconds,
+      client: keepAliveIdleMs ? `node:http keep-alive, idle ${keepAliveIdleMs} ms` : "fetch",
       requests: Object.values(result.status_classes).reduce((a, b) => a + b, 0),
       status_classes: result.status_classes,
       status_counts: result.status_counts,
@@ -179,15 +223,37 @@ async function main(): Promise<void> {
       p50_ms: result.p50_ms,
       p99_ms: result.p99_ms,
     };
-    const verdict = {
-      flat: memory.every((m) => m.flat),
-      rule: `RSS slope over the second half <= max(${flatSlopeMbPerMin} MB, ${flatSlopeShare * 100}% of its mean) per minute, per process`,
+    const rule = `slope over the second half <= max(${flatSlopeMbPerMin} MB, ${flatSlopeShare * 100}% of its mean) per minute`;
+    const verdict = { flat: memory.every((m) => m.flat), rule: `RSS ${rule}, per process` };
+    // Beside the RSS verdict, not instead of it: what the edge's isolate retains after a full GC.
+    const jsHeap = {
+      gc_points: edgeProbe.gc_points,
+      ...flatness(
+        edgeProbe.gc_points.map((p) => ({ at_s: p.at_s, mb: p.js_heap_after_gc_mb })),
+        seconds,
+      ),
+      rule: `edge JS heap after a forced full GC: ${rule}`,
     };
     console.table([summary]);
+    console.log("failures by second of the run:", JSON.stringify(failuresAt));
     console.table(memory);
+    console.table(edgeProbe.gc_points);
     console.log(`memory flat over the second half: ${verdict.flat} (${verdict.rule})`);
+    console.log(`edge JS heap after GC flat: ${jsHeap.flat} (${jsHeap.slope_second_half_mb_per_min} MB/min)`);
+    if (edgeProbe.heap_growth) console.table(edgeProbe.heap_growth.top);
+    console.log("edge allocator after the load:", JSON.stringify(allocator));
     console.log(
-      `wrote ${writeResults("bench-soak", { ...summary, memory, memory_verdict: verdict, samples })}`,
+      `wrote ${writeResults("bench-soak", {
+        ...summary,
+        failures_by_second: failuresAt,
+        memory,
+        memory_verdict: verdict,
+        edge_js_heap: jsHeap,
+        edge_heap_growth: edgeProbe.heap_growth,
+        edge_allocator: allocator,
+        samples,
+        edge_samples: edgeProbe.samples,
+      })}`,
     );
   } finally {
     await edge.stop();

@@ -12,6 +12,8 @@ export interface PrivateEdgeOptions {
   crons?: string;
   /** Bindings merged over the local edge's. */
   bindings?: Record<string, string>;
+  /** Opens workerd's V8 inspector on this loopback port (`ws://127.0.0.1:<port>/edge`). */
+  inspectorPort?: number;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function startPrivateEdge(
       EDGE_SUPERVISOR_METRICS_PORT: String(options.metricsPort),
       EDGE_BINDINGS: JSON.stringify(options.bindings ?? {}),
       ...(options.crons ? { EDGE_CRONS: options.crons } : {}),
+      ...(options.inspectorPort ? { EDGE_INSPECTOR_PORT: String(options.inspectorPort) } : {}),
     },
   });
   const url = `http://127.0.0.1:${options.port}`;
