@@ -14,7 +14,7 @@
 import { readFileSync } from "node:fs";
 import { writeResults } from "../stack/paths.ts";
 import { startPrivateEdge } from "../stack/private-edge.ts";
-import { childProcesses, readPid, stopDaemon } from "../stack/process.ts";
+import { childProcesses, procStat, readPid, stopDaemon } from "../stack/process.ts";
 import { createBenchKey, startBenchPool, startInstantUpstream } from "./backends.ts";
 import { workerdKeepAliveMs } from "./keepalive-client.ts";
 import { openLoop } from "./open-loop.ts";
@@ -28,8 +28,16 @@ const edgeMetricsPort = 8795;
 const edgeInspectorPort = 8797;
 /** SOAK_HEAP_SNAPSHOTS=1: two heap snapshots of the edge (30% and 90%) and what grew between them. */
 const heapSnapshots = process.env.SOAK_HEAP_SNAPSHOTS === "1";
-/** Forced full GCs of the edge's isolate (JS heap after GC) at these fractions of the run. */
-const gcAt = [0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+/**
+ * Forced full GCs of the edge's isolate (JS heap after GC) at these fractions of the run (SOAK_GC_AT,
+ * comma-separated; 1 is after the load). A full GC also frees the native memory that dead JS wrappers
+ * hold, so RSS drops at each one: none falls inside the second half, where one would flatter the RSS
+ * slope (the one at its start can only steepen it).
+ */
+const gcAt = (process.env.SOAK_GC_AT ?? "0.25,0.5,1")
+  .split(",")
+  .map(Number)
+  .filter((f) => f > 0 && f <= 1);
 /**
  * The client's keep-alive idle timeout, a second below workerd's 5 s: Bun's fetch (SOAK_CLIENT=fetch)
  * keeps idle connections longer, and a request it sends on one just as workerd closes it is reset
@@ -69,6 +77,12 @@ function watched(): Record<string, number> {
     out[child.command.includes("ingest.ts") ? "pool-ingest" : `pool-worker-${++worker}`] = child.pid;
   }
   return out;
+}
+
+/** CPU time (utime + stime) of `pid` in ms. */
+function cpuMs(pid: number): number {
+  const stat = procStat(pid);
+  return ((Number(stat[11]) + Number(stat[12])) * 1000) / 100;
 }
 
 function rssMb(pid: number): number {
@@ -120,6 +134,7 @@ async function main(): Promise<void> {
     metricsPort: edgeMetricsPort,
     bindings: { POOL_REGIONS: `soak=http://127.0.0.1:${poolPort}` },
     inspectorPort: edgeInspectorPort,
+    v8Flags: (process.env.SOAK_EDGE_V8_FLAGS ?? "").split(" ").filter(Boolean),
   });
   const samples: { at_s: number; rss_mb: Record<string, number> }[] = [];
   try {
@@ -141,6 +156,7 @@ async function main(): Promise<void> {
       log: (line) => console.log(line),
     });
     const started = Date.now();
+    const edgeCpuBefore = cpuMs(edgePid);
     const failuresAt: Record<string, number> = {};
     const sample = () => {
       const rss: Record<string, number> = {};
@@ -171,7 +187,11 @@ async function main(): Promise<void> {
       },
     }).finally(() => clearInterval(sampler));
     sample();
+    const edgeCpuMs = cpuMs(edgePid) - edgeCpuBefore;
     const edgeProbe = await probe.stop();
+    // A workerd restart would also reset connections: the supervisor counts them.
+    const metrics = await (await fetch(edge.metricsUrl)).text();
+    const edgeRestarts = Number(/^tiergate_edge_restarts_total (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
     // After the load (so the pause of attaching gdb cannot disturb it): native memory in use by
     // workerd's allocator vs held by it, then what RSS falls to once tcmalloc returns its free pages.
     const allocator = {
@@ -217,11 +237,14 @@ async function main(): Promise<void> {
       status_classes: result.status_classes,
       status_counts: result.status_counts,
       failures: result.failures,
+      edge_restarts: edgeRestarts,
       expected_4xx_share: 0.1,
       server_errors: result.status_classes["5xx"] ?? 0,
       cache: result.header_counts,
       p50_ms: result.p50_ms,
       p99_ms: result.p99_ms,
+      // Includes the inspector's sampling (a heap read every 10 s, the GC points) and any other load.
+      edge_cpu_ms_per_request: Math.round((edgeCpuMs / Math.max(1, rate * seconds)) * 1000) / 1000,
     };
     const rule = `slope over the second half <= max(${flatSlopeMbPerMin} MB, ${flatSlopeShare * 100}% of its mean) per minute`;
     const verdict = { flat: memory.every((m) => m.flat), rule: `RSS ${rule}, per process` };

@@ -39,6 +39,8 @@ const configSchema = z.object({
   EDGE_FD_LIMIT: z.coerce.number().int().positive().optional(),
   /** Opens workerd's V8 inspector on this loopback port (`ws://127.0.0.1:<port>/edge`), for CPU profiles. */
   EDGE_INSPECTOR_PORT: z.coerce.number().int().positive().optional(),
+  /** Space-separated V8 flags for workerd (diagnosis only, e.g. `--trace-gc`). */
+  EDGE_V8_FLAGS: z.string().default(""),
 });
 
 /** Descriptors per admitted forward: the client's socket, the pool connection, Redis calls, slack. */
@@ -90,7 +92,12 @@ new Gauge({
 mkdirSync(dir, { recursive: true, mode: 0o700 });
 chmodSync(dir, 0o700);
 bundleEdge(dir);
-const configPath = writeWorkerdConfig(dir, "edge", { port: config.EDGE_PORT, bindings, cronSocket });
+const configPath = writeWorkerdConfig(dir, "edge", {
+  port: config.EDGE_PORT,
+  bindings,
+  cronSocket,
+  v8Flags: config.EDGE_V8_FLAGS.split(" ").filter(Boolean),
+});
 const stop = new AbortController();
 let child: Subprocess | undefined;
 

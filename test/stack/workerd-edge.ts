@@ -63,6 +63,8 @@ export interface WorkerdEdgeConfig {
    * Needs `workerd serve --experimental` (service bindings' extra handlers).
    */
   cronSocket?: string;
+  /** V8 flags of the process (workerd's `v8Flags`), e.g. `--trace-gc` for a diagnosis. */
+  v8Flags?: string[];
 }
 
 /** The trigger worker: `POST /?cron=…&time=…` on the private socket runs the edge's `scheduled`. */
@@ -89,7 +91,7 @@ const config :Workerd.Config = (
     (name = "edge", worker = .edge),
     ${cron ? '(name = "cron-trigger", worker = .cronTrigger),' : ""}
     (name = "internet", network = (allow = ["public", "private", "local"])),
-  ],
+  ],${options.v8Flags?.length ? `\n  v8Flags = [${options.v8Flags.map(capnpText).join(", ")}],` : ""}
   sockets = [
     (name = "http", address = "127.0.0.1:${options.port}", http = (), service = "edge"),
     ${cron ? `(name = "cron", address = ${capnpText(`unix:${options.cronSocket}`)}, http = (), service = "cron-trigger"),` : ""}
