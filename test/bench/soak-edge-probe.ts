@@ -14,6 +14,8 @@ import { descriptorCounts, establishedOnPort, residentSplitMb } from "./proc-pro
 export interface EdgeSample {
   at_s: number;
   js_heap_used_mb?: number;
+  /** What V8 has committed for the heap (used, garbage and free pages). */
+  js_heap_total_mb?: number;
   anon_mb?: number;
   file_mb?: number;
   fds?: number;
@@ -131,17 +133,20 @@ export async function startEdgeProbe(options: EdgeProbeOptions) {
       void serial(() => heap.usage())
         .then((usage) => {
           sample.js_heap_used_mb = mb(usage.usedBytes);
+          sample.js_heap_total_mb = mb(usage.totalBytes);
         })
         .catch(report("heap usage"))
         .finally(() => options.log(`edge at ${sample.at_s} s: ${JSON.stringify(sample)}`));
     },
-    /** Runs the last GC point (if asked for at 1) and gives everything measured. */
-    async stop(): Promise<{
+    /** Runs the last GC point (if asked for at 1) and gives everything measured; `beforeGc` runs first. */
+    async stop(beforeGc?: () => void): Promise<{
       samples: EdgeSample[];
       gc_points: GcPoint[];
       heap_growth?: { from_s: number; to_s: number; top: HeapGrowth[] };
     }> {
       for (const timer of timers) clearTimeout(timer);
+      await queue;
+      beforeGc?.();
       if (options.gcAt.includes(1)) await gcAt().catch(report("GC point"));
       await queue;
       heap.close();

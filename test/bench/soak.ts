@@ -134,7 +134,10 @@ async function main(): Promise<void> {
     metricsPort: edgeMetricsPort,
     bindings: { POOL_REGIONS: `soak=http://127.0.0.1:${poolPort}` },
     inspectorPort: edgeInspectorPort,
-    v8Flags: (process.env.SOAK_EDGE_V8_FLAGS ?? "").split(" ").filter(Boolean),
+    // SOAK_EDGE_V8_FLAGS replaces the supervisor's V8 flags ("" for none, to compare).
+    ...(process.env.SOAK_EDGE_V8_FLAGS !== undefined
+      ? { v8Flags: process.env.SOAK_EDGE_V8_FLAGS.split(" ").filter(Boolean) }
+      : {}),
   });
   const samples: { at_s: number; rss_mb: Record<string, number> }[] = [];
   try {
@@ -188,18 +191,21 @@ async function main(): Promise<void> {
     }).finally(() => clearInterval(sampler));
     sample();
     const edgeCpuMs = cpuMs(edgePid) - edgeCpuBefore;
-    const edgeProbe = await probe.stop();
+    // After the load (so the pause of attaching gdb cannot disturb it): native memory in use by
+    // workerd's allocator vs held by it, before and after the last full GC, then what RSS falls to
+    // once tcmalloc returns its free pages.
+    const allocator: Record<string, unknown> = {};
+    const edgeProbe = await probe.stop(() => {
+      allocator.rss_before_gc_mb = rssMb(edgePid);
+      allocator.tcmalloc_before_gc = readTcmallocStats(edgePid);
+    });
+    allocator.rss_after_gc_mb = rssMb(edgePid);
+    allocator.tcmalloc_after_gc = readTcmallocStats(edgePid);
+    allocator.tcmalloc_after_release = readTcmallocStats(edgePid, true);
+    allocator.rss_after_release_mb = rssMb(edgePid);
     // A workerd restart would also reset connections: the supervisor counts them.
     const metrics = await (await fetch(edge.metricsUrl)).text();
     const edgeRestarts = Number(/^tiergate_edge_restarts_total (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
-    // After the load (so the pause of attaching gdb cannot disturb it): native memory in use by
-    // workerd's allocator vs held by it, then what RSS falls to once tcmalloc returns its free pages.
-    const allocator = {
-      rss_mb: rssMb(edgePid),
-      tcmalloc: readTcmallocStats(edgePid),
-      tcmalloc_after_release: readTcmallocStats(edgePid, true),
-      rss_after_release_mb: rssMb(edgePid),
-    };
 
     // Each process's mean RSS over a window after a one-minute warm-up, at the middle and at the end:
     // V8 heaps grow to a working size first, so "flat" is judged over the second half.
