@@ -14,6 +14,8 @@ export interface LoadRequest {
   countHeader?: string;
   /** Called for each request that got no answer, with its number and the reason (the error). */
   onFailure?: (i: number, reason: string) => void;
+  /** Called for each answer, with its number, status and a reader of its headers. */
+  onAnswer?: (i: number, status: number, header: (name: string) => string | undefined) => void;
   /**
    * Sends through a keep-alive client that drops connections idle this long (below the server's
    * keep-alive timeout; keepalive-client.ts) instead of `fetch`, whose pool races the server's close.
@@ -62,7 +64,9 @@ export class LoadTally {
   }
 
   /** One request's status and the value of `countHeader`, through fetch or the keep-alive client. */
-  private async exchange(i: number): Promise<{ status: number; counted: string | undefined }> {
+  private async exchange(
+    i: number,
+  ): Promise<{ status: number; header: (name: string) => string | undefined }> {
     const init = {
       url: this.request.url,
       method: this.request.method ?? "POST",
@@ -70,11 +74,13 @@ export class LoadTally {
       body: this.request.body(i),
       timeoutMs: this.request.timeoutMs ?? 10_000,
     };
-    const header = this.request.countHeader;
     if (this.client) {
       const answer = await this.client.send(init);
-      const value = header ? answer.headers[header.toLowerCase()] : undefined;
-      return { status: answer.status, counted: Array.isArray(value) ? value.join(",") : value };
+      const header = (name: string) => {
+        const value = answer.headers[name.toLowerCase()];
+        return Array.isArray(value) ? value.join(",") : value;
+      };
+      return { status: answer.status, header };
     }
     const response = await fetch(init.url, {
       method: init.method,
@@ -83,20 +89,18 @@ export class LoadTally {
       signal: AbortSignal.timeout(init.timeoutMs),
     });
     await response.arrayBuffer();
-    return {
-      status: response.status,
-      counted: header ? (response.headers.get(header) ?? undefined) : undefined,
-    };
+    return { status: response.status, header: (name: string) => response.headers.get(name) ?? undefined };
   }
 
   async send(i: number, since: number): Promise<void> {
     try {
-      const { status, counted } = await this.exchange(i);
+      const { status, header } = await this.exchange(i);
+      this.request.onAnswer?.(i, status, header);
       const ok = status >= 200 && status <= 299;
       if (!ok) this.non2xx++;
       this.countClass(`${Math.floor(status / 100)}xx`);
       if (this.request.countHeader) {
-        const value = counted ?? "(none)";
+        const value = header(this.request.countHeader) ?? "(none)";
         this.headerCounts[value] = (this.headerCounts[value] ?? 0) + 1;
       }
       const latency = performance.now() - since;

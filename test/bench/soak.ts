@@ -1,14 +1,23 @@
 /**
  * `npm run bench:soak`: memory over a long run. Starts an instant upstream, a Bun pool and the edge as
- * `npm start` serves it (the edge supervisor: deploy bundle in `workerd serve`), then sends a fixed-rate open loop (default 300 req/s for 600 s; SOAK_RATE,
- * SOAK_SECONDS) that mixes cache hits over 64 prompts (70%), unique misses (20%) and malformed requests
- * (10%: bad JSON, an out-of-range field), sampling every process's RSS every 10 s. Prints the answers
- * by status class (malformed ones must be 4xx, nothing 5xx), why any got no answer, and each
- * process's mean RSS after a one-minute warm-up, at the middle and at the end of the run, and a
- * flatness verdict per process: the least-squares slope of its RSS over the second half, in MB per
- * minute, is flat when at most `max(0.5 MB, 0.5% of its mean RSS there)` per minute (a leak of a few
- * KB per request at 300 req/s grows far faster). Writes `.stack/results/bench-soak.json` (the
- * samples, every 10 s, included). Reports only.
+ * `npm start` serves it (the edge supervisor: deploy bundle in `workerd serve`), then sends a
+ * fixed-rate open loop (default 300 req/s for 600 s; SOAK_RATE, SOAK_SECONDS) that mixes cache hits
+ * over 64 prompts (70%), unique misses (20%) and malformed requests (10%: bad JSON, an out-of-range
+ * field), sampling every process's RSS every 10 s. Prints the answers by status class (malformed ones
+ * must be 4xx, nothing 5xx), why any got no answer, and each process's mean RSS after a one-minute
+ * warm-up, at the middle and at the end of the run, and a flatness verdict per process: the
+ * least-squares slope of its RSS over the second half, in MB per minute, is flat when at most
+ * `max(0.5 MB, 0.5% of its mean RSS there)` per minute (a leak of a few KB per request at 300 req/s
+ * grows far faster).
+ *
+ * Beside RSS, through workerd's inspector (soak-edge-probe.ts): the edge's used and committed JS heap
+ * every 10 s, the JS heap after a forced full GC at 25%, 50% and after the load (SOAK_GC_AT) with the
+ * same slope rule, descriptors and connections; SOAK_HEAP_SNAPSHOTS=1 adds two heap snapshots and what
+ * grew between them. After the load: tcmalloc's counters before and after the last GC
+ * (tcmalloc-stats.ts) and the edge's CPU per request. Requests go through a keep-alive client whose
+ * idle timeout is below workerd's (keepalive-client.ts; SOAK_CLIENT=fetch for Bun's fetch);
+ * SOAK_EDGE_V8_FLAGS replaces the supervisor's V8 flags. Writes `.stack/results/bench-soak.json` (the
+ * samples included). Reports only.
  */
 
 import { readFileSync } from "node:fs";
@@ -161,6 +170,7 @@ async function main(): Promise<void> {
     const started = Date.now();
     const edgeCpuBefore = cpuMs(edgePid);
     const failuresAt: Record<string, number> = {};
+    const serverErrors: Record<string, number> = {};
     const sample = () => {
       const rss: Record<string, number> = {};
       for (const [name, pid] of Object.entries(processes)) rss[name] = rssMb(pid);
@@ -184,6 +194,12 @@ async function main(): Promise<void> {
       seconds,
       countHeader: "x-cache",
       ...(keepAliveIdleMs ? { keepAliveIdleMs } : {}),
+      onAnswer: (i, status, header) => {
+        if (status < 500) return;
+        // Which layer answered 5xx: the edge's admission names itself in x-tiergate-shed.
+        const key = `${status} ${header("x-tiergate-shed") ?? "-"} at ${Math.floor(i / rate)} s`;
+        serverErrors[key] = (serverErrors[key] ?? 0) + 1;
+      },
       onFailure: (i) => {
         const second = String(Math.floor(i / rate));
         failuresAt[second] = (failuresAt[second] ?? 0) + 1;
@@ -246,6 +262,7 @@ async function main(): Promise<void> {
       edge_restarts: edgeRestarts,
       expected_4xx_share: 0.1,
       server_errors: result.status_classes["5xx"] ?? 0,
+      server_errors_by_layer_and_second: serverErrors,
       cache: result.header_counts,
       p50_ms: result.p50_ms,
       p99_ms: result.p99_ms,

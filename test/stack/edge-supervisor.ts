@@ -8,8 +8,8 @@
  *   process calls a trigger worker on an owner-only Unix socket, which invokes the edge's `scheduled`
  *   handler through a service binding (no TCP port, so nothing public can trigger it);
  * - restarts, cron runs and the fd limit are on a loopback `/metrics` (EDGE_SUPERVISOR_METRICS_PORT);
- * - V8 runs every collection as a full one (`--gc-global`, {@link defaultV8Flags}), so the native
- *   memory of dead JS wrappers is freed within seconds instead of piling up for minutes.
+ * - V8 runs every collection as a full one, with a fixed young generation ({@link defaultV8Flags}), so
+ *   the native memory of dead JS wrappers is freed within seconds instead of piling up for minutes.
  */
 
 import { chmodSync, mkdirSync, rmSync } from "node:fs";

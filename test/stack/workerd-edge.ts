@@ -53,15 +53,17 @@ export function wranglerCrons(): string[] {
 }
 
 /**
- * workerd's API objects (requests, headers, streams and the buffers they own) live in its own
- * allocator behind small JS wrappers; V8 cannot see their size and frees them only when a full GC
- * collects the wrappers. Under steady load the JS heap stays small, so V8 runs young-generation
- * collections only, and that native garbage piled up for minutes (workerd's RSS grew ~0.7 MB/s between
- * full GCs, and one full GC freed 108 MB of it). `--gc-global` makes each collection a full one: the
- * live JS heap is ~8 MB, so a full GC is short, and the native garbage is freed as often as the young
- * generation fills.
+ * V8 flags of the edge's workerd (`npm start`), for memory that stays flat under load:
+ * - `--gc-global`: workerd's API objects (requests, headers, streams and the buffers they own) live
+ *   in its own allocator behind small JS wrappers; V8 cannot see their size and frees them only when
+ *   a full GC collects the wrappers. Under steady load the JS heap stays small, so V8 ran
+ *   young-generation collections only and that native garbage piled up for minutes (workerd's RSS
+ *   grew ~0.7 MB/s between full GCs; one full GC freed 108 MB of it). With this flag each collection
+ *   is a full one; the live JS heap is ~8 MB, so each is short.
+ * - a fixed young generation (8 MB semi-spaces): V8 otherwise grows it to its working size over
+ *   minutes and shrinks it after a memory-reducing GC, and RSS follows it by 20-30 MB.
  */
-export const defaultV8Flags = ["--gc-global"];
+export const defaultV8Flags = ["--gc-global", "--min-semi-space-size=8", "--max-semi-space-size=8"];
 
 /** What the generated workerd config serves. */
 export interface WorkerdEdgeConfig {

@@ -51,7 +51,8 @@ const w :Workerd.Worker = (modules = [(name = "w.js", esModule = embed "w.js")],
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it("reads memory in use and held, and after a release holds no free pages", () => {
+    // gdb loads workerd's symbols (a 120 MB binary) on each attach: seconds on a busy machine.
+    it("reads memory in use and held, and after a release holds no free pages", { timeout: 120_000 }, () => {
       const before = readTcmallocStats(child.pid ?? 0);
       expect(before).not.toHaveProperty("unavailable");
       if ("unavailable" in before) return;
