@@ -1,6 +1,7 @@
-import { splitTimes, type TimeSample, type TimeSplit, timingOf } from "./time-split.ts";
-
 /** What the load generators (closed-loop.ts, open-loop.ts) share: the request, the tally, the result. */
+
+import { KeepAliveClient } from "./keepalive-client.ts";
+import { splitTimes, type TimeSample, type TimeSplit, timingOf } from "./time-split.ts";
 
 export interface LoadRequest {
   url: string;
@@ -14,6 +15,15 @@ export interface LoadRequest {
   countHeader?: string;
   /** Split the 2xx answers' time by the edge's `server-timing` (time-split.ts). */
   splitTimes?: boolean;
+  /** Called for each request that got no answer, with its number and the reason (the error). */
+  onFailure?: (i: number, reason: string) => void;
+  /** Called for each answer, with its number, status and a reader of its headers. */
+  onAnswer?: (i: number, status: number, header: (name: string) => string | undefined) => void;
+  /**
+   * Sends through a keep-alive client that drops connections idle this long (below the server's
+   * keep-alive timeout; keepalive-client.ts) instead of `fetch`, whose pool races the server's close.
+   */
+  keepAliveIdleMs?: number;
 }
 
 export interface LoadResult {
@@ -53,43 +63,77 @@ export class LoadTally {
   private readonly failures: Record<string, number> = {};
   private readonly timeSamples: TimeSample[] = [];
 
-  constructor(private readonly request: LoadRequest) {}
+  private readonly client: KeepAliveClient | undefined;
+
+  constructor(private readonly request: LoadRequest) {
+    this.client = request.keepAliveIdleMs ? new KeepAliveClient(request.keepAliveIdleMs) : undefined;
+  }
+
+  /** One request's status and the value of `countHeader`, through fetch or the keep-alive client. */
+  private async exchange(
+    i: number,
+  ): Promise<{ status: number; header: (name: string) => string | undefined }> {
+    const init = {
+      url: this.request.url,
+      method: this.request.method ?? "POST",
+      headers: this.request.headers,
+      body: this.request.body(i),
+      timeoutMs: this.request.timeoutMs ?? 10_000,
+    };
+    if (this.client) {
+      const answer = await this.client.send(init);
+      const header = (name: string) => {
+        const value = answer.headers[name.toLowerCase()];
+        return Array.isArray(value) ? value.join(",") : value;
+      };
+      return { status: answer.status, header };
+    }
+    const response = await fetch(init.url, {
+      method: init.method,
+      headers: init.headers,
+      body: init.body,
+      signal: AbortSignal.timeout(init.timeoutMs),
+    });
+    await response.arrayBuffer();
+    return { status: response.status, header: (name: string) => response.headers.get(name) ?? undefined };
+  }
 
   async send(i: number, since: number): Promise<void> {
     try {
-      const response = await fetch(this.request.url, {
-        method: this.request.method ?? "POST",
-        headers: this.request.headers,
-        body: this.request.body(i),
-        signal: AbortSignal.timeout(this.request.timeoutMs ?? 10_000),
-      });
-      await response.arrayBuffer();
-      if (response.status < 200 || response.status > 299) this.non2xx++;
-      this.countClass(`${Math.floor(response.status / 100)}xx`);
+      const { status, header } = await this.exchange(i);
+      this.request.onAnswer?.(i, status, header);
+      const ok = status >= 200 && status <= 299;
+      if (!ok) this.non2xx++;
+      this.countClass(`${Math.floor(status / 100)}xx`);
       if (this.request.countHeader) {
-        const value = response.headers.get(this.request.countHeader) ?? "(none)";
+        const value = header(this.request.countHeader) ?? "(none)";
         this.headerCounts[value] = (this.headerCounts[value] ?? 0) + 1;
       }
       const latency = performance.now() - since;
       this.latencies.push(latency);
-      if (response.ok) {
+      if (ok) {
         this.okLatencies.push(latency);
-        if (this.request.splitTimes) this.sampleTimes(response, latency);
+        if (this.request.splitTimes) this.sampleTimes(header("server-timing"), latency);
       }
-      this.statusCounts[response.status] = (this.statusCounts[response.status] ?? 0) + 1;
+      this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
     } catch (error: unknown) {
       this.non2xx++;
       this.countClass("failed");
       const reason = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 120) : String(error);
       this.failures[reason] = (this.failures[reason] ?? 0) + 1;
+      this.request.onFailure?.(i, reason);
     }
   }
 
-  private sampleTimes(response: Response, total: number): void {
-    const timing = response.headers.get("server-timing");
-    const edge = timingOf(timing, "edge");
-    const pool = timingOf(timing, "pool");
+  private sampleTimes(timing: string | undefined, total: number): void {
+    const edge = timingOf(timing ?? null, "edge");
+    const pool = timingOf(timing ?? null, "pool");
     if (edge !== undefined && pool !== undefined) this.timeSamples.push({ total, edge, pool });
+  }
+
+  /** Closes the keep-alive client's connections (nothing to do with fetch). */
+  close(): void {
+    this.client?.close();
   }
 
   private countClass(name: string): void {

@@ -28,6 +28,7 @@ export async function openLoop(
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
   }
   await Promise.all(inFlight);
+  tally.close();
   return {
     ...tally.result((performance.now() - started) / 1000),
     send_lag_ms: Math.round((lagSum / Math.max(1, total)) * 1000) / 1000,

@@ -12,6 +12,10 @@ export interface PrivateEdgeOptions {
   crons?: string;
   /** Bindings merged over the local edge's. */
   bindings?: Record<string, string>;
+  /** Opens workerd's V8 inspector on this loopback port (`ws://127.0.0.1:<port>/edge`). */
+  inspectorPort?: number;
+  /** V8 flags for workerd, replacing the supervisor's defaults (`[]`: none). */
+  v8Flags?: string[];
 }
 
 /**
@@ -33,6 +37,8 @@ export async function startPrivateEdge(
       EDGE_SUPERVISOR_METRICS_PORT: String(options.metricsPort),
       EDGE_BINDINGS: JSON.stringify(options.bindings ?? {}),
       ...(options.crons ? { EDGE_CRONS: options.crons } : {}),
+      ...(options.inspectorPort ? { EDGE_INSPECTOR_PORT: String(options.inspectorPort) } : {}),
+      ...(options.v8Flags ? { EDGE_V8_FLAGS: options.v8Flags.join(" ") } : {}),
     },
   });
   const url = `http://127.0.0.1:${options.port}`;
