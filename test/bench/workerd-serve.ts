@@ -1,14 +1,28 @@
 /**
  * The edge for benchmarks: the deploy bundle served by `workerd serve` (test/stack/workerd-edge.ts,
- * the same way `npm start` serves it), without the supervisor, from a generated config.
+ * the same way `npm start` serves it, with its V8 flags), without the supervisor, from a generated config.
  */
 
 import { join } from "node:path";
 import { stackDir } from "../stack/paths.ts";
 import { spawnDaemon, stopDaemon, waitFor } from "../stack/process.ts";
-import { bundleEdge as bundleInto, workerdBinary, writeWorkerdConfig } from "../stack/workerd-edge.ts";
+import {
+  bundleEdge as bundleInto,
+  defaultV8Flags,
+  workerdBinary,
+  writeWorkerdConfig,
+} from "../stack/workerd-edge.ts";
 
 const bundleDir = join(stackDir, "bench-edge-bundle");
+
+/**
+ * V8 flags of the benches' workerd: `npm start`'s ({@link defaultV8Flags}) unless `EDGE_V8_FLAGS`
+ * replaces them (space-separated; `""` for none, to compare).
+ */
+const benchV8Flags =
+  process.env.EDGE_V8_FLAGS !== undefined
+    ? process.env.EDGE_V8_FLAGS.split(" ").filter(Boolean)
+    : defaultV8Flags;
 
 /** Bundles the edge worker as a deploy would (into the benches' bundle folder). */
 export function bundleEdge(): string {
@@ -25,6 +39,7 @@ export async function serveEdgeInWorkerd(options: {
 }): Promise<{ url: string; stop(): Promise<void> }> {
   const configPath = writeWorkerdConfig(bundleDir, options.name, {
     port: options.port,
+    v8Flags: benchV8Flags,
     bindings: options.bindings,
   });
   await stopDaemon(options.name, 5_000);
