@@ -29,8 +29,10 @@ export interface LoadRequest {
 export interface LoadResult {
   p50_ms: number;
   p99_ms: number;
-  /** Answers per second over the run. */
+  /** Answers per second over the run (any status). */
   rps: number;
+  /** 2xx answers per second over the run (a refusal is not throughput). */
+  ok_rps: number;
   non2xx: number;
   /** Answers by status class ("2xx", "4xx", "5xx"), and "failed" for requests that got no answer. */
   status_classes: Record<string, number>;
@@ -146,6 +148,7 @@ export class LoadTally {
       p50_ms: quantileMs(sorted, 0.5),
       p99_ms: quantileMs(sorted, 0.99),
       rps: Math.round(sorted.length / elapsedSeconds),
+      ok_rps: Math.round(this.okLatencies.length / elapsedSeconds),
       non2xx: this.non2xx,
       status_classes: this.statusClasses,
       failures: this.failures,

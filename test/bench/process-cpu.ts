@@ -46,7 +46,7 @@ export function cpuSnapshot(groups: ProcessGroups): Record<string, number> {
 }
 
 export interface CpuUse {
-  /** CPU microseconds per answered request, per group (groups that used none are left out). */
+  /** CPU microseconds per request counted (edge.ts: per 2xx answer), per group; groups that used none are left out. */
   us_per_request: Record<string, number>;
   /** Cores used on average over the interval, per group. */
   cores: Record<string, number>;
