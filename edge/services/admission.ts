@@ -26,6 +26,7 @@
  */
 
 import { GatewayError } from "../../shared/errors.ts";
+import { clamp } from "../lib/clamp.ts";
 
 /** Which admission layer refused a request, in `x-tiergate-shed` (for operators and benchmarks). */
 export const shedHeader = "x-tiergate-shed";
@@ -180,8 +181,4 @@ export class AdaptiveConcurrencyLimit {
     this.#baseCurrent = Math.min(this.#baseCurrent, sample);
     return Math.min(this.#baseCurrent, this.#basePrevious);
   }
-}
-
-function clamp(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, value));
 }

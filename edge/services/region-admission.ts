@@ -26,6 +26,7 @@
 import type { GatewayError } from "../../shared/errors.ts";
 import { headers } from "../../shared/headers.ts";
 import { parsePoolLoad } from "../../shared/pool-load.ts";
+import { clamp } from "../lib/clamp.ts";
 import { overloadedBy } from "./admission.ts";
 
 /** Settings of {@link RegionAdmission}. */
@@ -191,7 +192,3 @@ export class RegionAdmission implements RegionGate {
 
 /** The smallest cut a high-utilization report applies (a factor). */
 const minCut = 0.9;
-
-function clamp(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, value));
-}

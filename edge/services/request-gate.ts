@@ -13,6 +13,8 @@
  * 100 ms and more: workerd does not let timers show the loop's queue.)
  */
 
+import { clamp } from "../lib/clamp.ts";
+
 /** Settings of {@link RequestGate}. */
 export interface RequestGateConfig {
   /** The bound on requests in progress before any sample. */
@@ -155,7 +157,3 @@ export class RequestGate {
 
 /** A window's verdict needs this many requests (one slow key lookup is not a queue). */
 const minSamples = 4;
-
-function clamp(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, value));
-}
